@@ -182,10 +182,12 @@ type Record struct {
 	Row *Row
 	// Raw is the API object as received, for writers that keep it verbatim.
 	Raw json.RawMessage
-	// ParentKey is the source's own identity of the record's parent partner
-	// (a migration joins on it); empty when the record names the parent by a
-	// Partnero identity.
-	ParentKey string
+	// SourceID is the record's own id on the platform it came from (a
+	// Rewardful affiliate id, say), and ParentSourceID the source id of its
+	// parent (a customer's partner, a transaction's customer's partner). A
+	// migration joins on them; both are empty for Partnero-native input.
+	SourceID       string
+	ParentSourceID string
 }
 
 // Key returns the identity a record is deduplicated, journaled and reported
