@@ -1,0 +1,72 @@
+package sinks
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+func TestRewardRecords(t *testing.T) {
+	amt := partnero.MustDecimal("29.997")
+	tx := &partnero.Transaction{Key: "t1", Rewards: []partnero.Reward{{Key: "r1", Amount: &amt}, {Key: "r2"}}}
+	tests := []struct {
+		name    string
+		raw     string
+		wantRaw []string
+	}{
+		{"raw kept", `{"key":"t1","rewards":[{"key":"r1","amount":29.997,"new":1},{ }]}`,
+			[]string{`{"transaction_key":"t1","key":"r1","amount":29.997,"new":1}`, `{"transaction_key":"t1"}`}},
+		{"no raw", ``, []string{`{"transaction_key":"t1","key":"r1","amount":29.997,"customer":{}}`, `{"transaction_key":"t1","key":"r2","customer":{}}`}},
+		{"raw without rewards", `{"key":"t1"}`, []string{`{"transaction_key":"t1","key":"r1","amount":29.997,"customer":{}}`, `{"transaction_key":"t1","key":"r2","customer":{}}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := RewardRecords(record.Record{Entity: record.Transactions, Transaction: tx, Raw: json.RawMessage(tt.raw)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 {
+				t.Fatalf("%d rewards, want 2", len(got))
+			}
+			for i, r := range got {
+				if err := Entity(r, record.Rewards); err != nil {
+					t.Error(err)
+				}
+				if r.Transaction.Key != "t1" || r.Transaction.Rewards[0].Key != tx.Rewards[i].Key {
+					t.Errorf("reward %d: %+v", i, r.Transaction)
+				}
+				if string(r.Raw) != tt.wantRaw[i] {
+					t.Errorf("raw %d = %s, want %s", i, r.Raw, tt.wantRaw[i])
+				}
+				if !json.Valid(r.Raw) {
+					t.Errorf("raw %d is not JSON: %s", i, r.Raw)
+				}
+			}
+		})
+	}
+	if rs, err := RewardRecords(record.Record{Transaction: &partnero.Transaction{Key: "x"}}); err != nil || rs != nil {
+		t.Errorf("no rewards gave %v, %v", rs, err)
+	}
+}
+
+func TestParseCompression(t *testing.T) {
+	for in, want := range map[string]string{"": "zstd", "ZSTD": "zstd", "snappy": "snappy", "none": "none"} {
+		if got, err := ParseCompression(in); err != nil || got != want {
+			t.Errorf("ParseCompression(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParseCompression("gzip"); err == nil {
+		t.Error("gzip accepted")
+	}
+}
+
+func TestEntityChecks(t *testing.T) {
+	if err := Entity(record.Record{Entity: record.Partners}, record.Partners); err == nil {
+		t.Error("a partners record without a partner passed")
+	}
+	if err := Entity(record.Record{Entity: record.Customers, Customer: &partnero.Customer{}}, record.Partners); err == nil {
+		t.Error("a customer passed as a partner")
+	}
+}
