@@ -1,0 +1,141 @@
+// Package partnero is the export's source: it pages a Partnero list endpoint
+// at limit=250 and yields typed records in page order. Pages ahead are
+// fetched concurrently (page numbers are direct, so page n+1 need not wait
+// for page n), in a bounded window so memory stays flat; the client's rate
+// limiter sets the pace, so an export takes about pages / rate rather than
+// pages x latency. Records a shifting listing shows twice are yielded once.
+package partnero
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// MaxLimit is the largest page size the API serves.
+const MaxLimit = 250
+
+// batch is one fetched page: its items and the raw objects beside them.
+type batch[T any] struct {
+	Items   []T
+	Raw     []json.RawMessage
+	HasNext bool
+}
+
+// fetchFunc fetches page n (1-based) at the pager's limit.
+type fetchFunc[T any] func(ctx context.Context, page int) (batch[T], error)
+
+// item is one record of a page with its raw object and where it came from.
+type item[T any] struct {
+	Value T
+	Raw   json.RawMessage
+	Page  int
+	Index int // 0-based position within the page
+}
+
+// pager fetches pages 1, 2, ... with up to window requests in flight and
+// hands them over in page order.
+type pager[T any] struct {
+	fetch  fetchFunc[T]
+	limit  int
+	window int
+	// identity names a record for deduplication ("" disables it for that record).
+	identity func(T) string
+	// stop, when set, is asked after each page in order whether the listing
+	// has gone far enough (an incremental export past its high-water mark).
+	stop func(page []T) bool
+	// shifted counts records skipped because they were already yielded.
+	shifted int64
+	pages   int64
+}
+
+type pageResult[T any] struct {
+	b   batch[T]
+	err error
+}
+
+// dedupeWindowPages is how many recent pages' identities are remembered. A
+// record shows up twice only when records were inserted or removed before
+// it while the listing was read, which moves it by that many places: a few
+// pages of memory cover any realistic churn at a constant cost.
+const dedupeWindowPages = 16
+
+// all yields every record in page order. It stops at the first page that says
+// there is no next page or holds fewer than limit records; a page that fails
+// (after the client's own retries) ends the iteration with that error.
+func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	window := max(p.window, 1)
+
+	// pending holds one channel per page in flight, oldest first; each is
+	// buffered so a fetch never blocks after an early return.
+	var pending []chan pageResult[T]
+	next := 1
+	launch := func() {
+		ch := make(chan pageResult[T], 1)
+		n := next
+		next++
+		pending = append(pending, ch)
+		go func() {
+			b, err := p.fetch(ctx, n)
+			ch <- pageResult[T]{b, err}
+		}()
+	}
+	// Remember identities of the last pages: a ring of per-page key lists
+	// and a set over all of them.
+	seen := make(map[string]int)
+	ring := make([][]string, dedupeWindowPages+window)
+	forget := func(slot int) {
+		for _, k := range ring[slot] {
+			if seen[k]--; seen[k] <= 0 {
+				delete(seen, k)
+			}
+		}
+		ring[slot] = ring[slot][:0]
+	}
+
+	for page := 1; ; page++ {
+		for len(pending) < window {
+			launch()
+		}
+		var r pageResult[T]
+		select {
+		case r = <-pending[0]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		pending = pending[1:]
+		if r.err != nil {
+			return fmt.Errorf("page %d: %w", page, r.err)
+		}
+		p.pages++
+		slot := page % len(ring)
+		forget(slot)
+		for i, v := range r.b.Items {
+			var raw json.RawMessage
+			if i < len(r.b.Raw) {
+				raw = r.b.Raw[i]
+			}
+			if p.identity != nil {
+				if id := p.identity(v); id != "" {
+					if seen[id] > 0 {
+						p.shifted++
+						continue
+					}
+					seen[id]++
+					ring[slot] = append(ring[slot], id)
+				}
+			}
+			if err := yield(item[T]{Value: v, Raw: raw, Page: page, Index: i}); err != nil {
+				return err
+			}
+		}
+		if !r.b.HasNext || len(r.b.Items) < p.limit {
+			return nil
+		}
+		if p.stop != nil && p.stop(r.b.Items) {
+			return nil
+		}
+	}
+}

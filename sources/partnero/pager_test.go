@@ -1,0 +1,210 @@
+package partnero
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// listing is a fake list endpoint over a slice, with latency and hooks.
+type listing struct {
+	mu       sync.Mutex
+	items    []string
+	limit    int
+	latency  time.Duration
+	inFlight atomic.Int32
+	maxIn    atomic.Int32
+	calls    atomic.Int32
+	failPage int
+	// before runs (under the lock) before a page is cut, to mutate the listing.
+	before func(page int, items []string) []string
+	// alwaysNext makes every page claim a next page (the end shows by a short page).
+	alwaysNext bool
+}
+
+func (l *listing) fetch(ctx context.Context, page int) (batch[string], error) {
+	l.calls.Add(1)
+	n := l.inFlight.Add(1)
+	defer l.inFlight.Add(-1)
+	for {
+		m := l.maxIn.Load()
+		if n <= m || l.maxIn.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	select {
+	case <-time.After(l.latency):
+	case <-ctx.Done():
+		return batch[string]{}, ctx.Err()
+	}
+	if page == l.failPage {
+		return batch[string]{}, errors.New("server error after retries")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.before != nil {
+		l.items = l.before(page, l.items)
+	}
+	lo := min((page-1)*l.limit, len(l.items))
+	hi := min(lo+l.limit, len(l.items))
+	b := batch[string]{Items: slices.Clone(l.items[lo:hi]), HasNext: hi < len(l.items) || l.alwaysNext}
+	return b, nil
+}
+
+func keys(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("k%05d", i)
+	}
+	return out
+}
+
+func collect(t *testing.T, p *pager[string]) ([]string, error) {
+	t.Helper()
+	var got []string
+	err := p.all(t.Context(), func(it item[string]) error {
+		got = append(got, it.Value)
+		return nil
+	})
+	return got, err
+}
+
+func TestPagerOrderAndEnd(t *testing.T) {
+	tests := []struct {
+		name       string
+		n, limit   int
+		window     int
+		alwaysNext bool
+		wantCalls  int32
+	}{
+		{"empty", 0, 10, 1, false, 1},
+		{"one short page", 3, 10, 4, false, 4},
+		{"exact pages, next null", 30, 10, 1, false, 3},
+		{"exact pages, stop on empty page", 30, 10, 1, true, 4},
+		{"short last page despite next", 25, 10, 2, true, 4},
+		{"wide window", 95, 10, 8, false, 17},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := &listing{items: keys(tt.n), limit: tt.limit, latency: 100 * time.Millisecond, alwaysNext: tt.alwaysNext}
+				p := &pager[string]{fetch: l.fetch, limit: tt.limit, window: tt.window, identity: func(s string) string { return s }}
+				got, err := collect(t, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, keys(tt.n)) {
+					t.Errorf("got %d records %v..., want %d in order", len(got), got[:min(3, len(got))], tt.n)
+				}
+				synctest.Wait()
+				if c := l.calls.Load(); c != tt.wantCalls {
+					t.Errorf("%d requests, want %d (window %d: at most window-1 past the end)", c, tt.wantCalls, tt.window)
+				}
+			})
+		})
+	}
+}
+
+// TestPagerConcurrentAhead: with a window of w, n pages at latency L take
+// about n*L/w, not n*L, and never more than w requests are in flight.
+func TestPagerConcurrentAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &listing{items: keys(250 * 40), limit: 250, latency: 100 * time.Millisecond}
+		p := &pager[string]{fetch: l.fetch, limit: 250, window: 4}
+		start := time.Now()
+		got, err := collect(t, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		if len(got) != 10000 {
+			t.Fatalf("%d records", len(got))
+		}
+		if want := 41 * 100 * time.Millisecond / 4; elapsed > want+200*time.Millisecond {
+			t.Errorf("took %v, want about %v", elapsed, want)
+		}
+		if m := l.maxIn.Load(); m != 4 {
+			t.Errorf("max in flight %d, want 4", m)
+		}
+	})
+}
+
+func TestPagerFailingPageFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &listing{items: keys(100), limit: 10, latency: time.Millisecond, failPage: 4}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 3}
+		got, err := collect(t, p)
+		if err == nil || err.Error() != "page 4: server error after retries" {
+			t.Fatalf("err = %v", err)
+		}
+		if len(got) != 30 {
+			t.Errorf("%d records before the failure, want 30", len(got))
+		}
+	})
+}
+
+// TestPagerShiftedRecordsOnce: a record removed from the front of the
+// listing after page 1 was read moves every later record one place down, so
+// the next page repeats one; one inserted before a read page does the same.
+func TestPagerShiftedRecordsOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		all := keys(50)
+		l := &listing{items: slices.Clone(all), limit: 10, latency: time.Millisecond}
+		l.before = func(page int, items []string) []string {
+			if page == 3 {
+				// newest first listing: two records arrive at the front
+				return append([]string{"new1", "new2"}, items...)
+			}
+			return items
+		}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 1, identity: func(s string) string { return s }}
+		got, err := collect(t, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, all) {
+			t.Errorf("got %v", got)
+		}
+		if p.shifted != 2 {
+			t.Errorf("shifted = %d, want 2", p.shifted)
+		}
+	})
+}
+
+func TestPagerStopsWhenAsked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &listing{items: keys(100), limit: 10, latency: time.Millisecond}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 2, stop: func(page []string) bool { return page[len(page)-1] >= "k00025" }}
+		got, err := collect(t, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 30 {
+			t.Errorf("%d records, want 30 (stopped after page 3)", len(got))
+		}
+	})
+}
+
+func TestPagerYieldErrorStops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &listing{items: keys(100), limit: 10, latency: time.Millisecond}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 3}
+		boom := errors.New("disk full")
+		n := 0
+		err := p.all(t.Context(), func(item[string]) error {
+			if n++; n == 15 {
+				return boom
+			}
+			return nil
+		})
+		if !errors.Is(err, boom) {
+			t.Errorf("err = %v, want the yield error", err)
+		}
+	})
+}
