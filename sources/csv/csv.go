@@ -1,0 +1,383 @@
+// Package csv reads delimited text files (CSV, TSV, semicolon- or
+// pipe-separated exports) with a header row into record.Row values.
+//
+// It owns what makes real-world exports awkward: a byte-order mark, CRLF line
+// ends, quoted fields holding delimiters and newlines, a delimiter that has to
+// be guessed from the first lines, rows with the wrong number of fields and
+// text that is not UTF-8. A bad row is a *record.RowError and the reader stays
+// usable; only an unreadable stream is fatal.
+//
+// Columns are arbitrary, so rows are read with encoding/csv configured for this
+// one file (never with package-level settings) and kept as text: no numeric
+// parsing happens here, money, ids and times are the mapping's business.
+package csv
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// MaxRecordBytes bounds one record (all its fields and line breaks). A file
+// with a stray quote would otherwise make one "field" of the rest of the
+// file; past this size reading stops with a fatal error that names the line
+// where the record started. A 10 MB cell is fine.
+const MaxRecordBytes = 64 << 20
+
+// Candidates are the delimiters Detect chooses from, in order of preference
+// when the evidence ties.
+var candidates = [...]byte{',', ';', '\t', '|'}
+
+// Options configure a Reader.
+type Options struct {
+	// Delimiter separates fields; 0 detects it from the first lines among
+	// comma, semicolon, tab and pipe.
+	Delimiter rune
+	// DefaultDelimiter is used when detection finds no evidence (a one-column
+	// file); 0 means comma. A .tsv file sets it to tab.
+	DefaultDelimiter rune
+}
+
+// Reader reads rows from delimited text. It is not safe for concurrent use.
+type Reader struct {
+	name   string
+	closer io.Closer
+	guard  *limitedReader
+	cr     *csv.Reader
+	header *record.Header
+	delim  rune
+	closed bool
+	done   bool // io.EOF or a fatal error was returned
+	err    error
+
+	// slab hands out the []string of each row from one larger allocation,
+	// so a row costs one string (from encoding/csv) and a share of a slab.
+	slab []string
+}
+
+// NewReader reads the header row of r and returns a Reader positioned on the
+// first data row. name is the origin recorded in every row ("-" for standard
+// input). If r is an io.Closer, Close closes it. A missing, empty or duplicate
+// header name is an error: the columns are how the mapping finds values.
+func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
+	closer, _ := r.(io.Closer)
+	br := bufio.NewReaderSize(r, 64<<10)
+	if err := skipBOM(br); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	delim := opts.Delimiter
+	if delim == 0 {
+		def := opts.DefaultDelimiter
+		if def == 0 {
+			def = ','
+		}
+		// Peek may return fewer bytes and an error at EOF: that is all
+		// the evidence there is.
+		head, err := br.Peek(br.Size())
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		delim = Detect(head, def)
+	}
+	if !validDelimiter(delim) {
+		return nil, fmt.Errorf("read %s: invalid delimiter %q", name, delim)
+	}
+	guard := &limitedReader{r: br}
+	cr := csv.NewReader(guard)
+	cr.Comma = delim
+	cr.FieldsPerRecord = -1 // checked here, so a ragged row is a row error
+	cr.ReuseRecord = true
+	cr.LazyQuotes = false
+
+	rd := &Reader{name: name, closer: closer, guard: guard, cr: cr, delim: delim}
+	guard.arm()
+	fields, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: empty file: no header row", name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: header: %w", name, rd.describe(err))
+	}
+	names, err := headerNames(fields)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: header: %w", name, err)
+	}
+	rd.header = record.NewHeader(names)
+	return rd, nil
+}
+
+// headerNames cleans the header row: spaces and a stray BOM trimmed; names
+// must be valid UTF-8, non-empty and unique. Names are kept as written
+// otherwise (Post Affiliate Pro's "!USERID" stays "!USERID").
+func headerNames(fields []string) ([]string, error) {
+	names := make([]string, len(fields))
+	seen := make(map[string]int, len(fields))
+	for i, f := range fields {
+		n := strings.TrimSpace(strings.TrimPrefix(f, "\uFEFF"))
+		if !utf8.ValidString(n) {
+			return nil, fmt.Errorf("column %d: name is not valid UTF-8", i+1)
+		}
+		if n == "" {
+			return nil, fmt.Errorf("column %d has an empty name", i+1)
+		}
+		if j, dup := seen[n]; dup {
+			return nil, fmt.Errorf("duplicate column %q (columns %d and %d)", n, j+1, i+1)
+		}
+		seen[n] = i
+		names[i] = strings.Clone(n)
+	}
+	return names, nil
+}
+
+// Columns returns the header names in file order.
+func (r *Reader) Columns() []string { return r.header.Names }
+
+// Delimiter returns the field delimiter in use (given or detected); a reject
+// file for this input uses the same one.
+func (r *Reader) Delimiter() rune { return r.delim }
+
+// Next returns the next row. See sources.Source for the error contract. A
+// row with the wrong number of fields or invalid UTF-8 comes back as a
+// *record.RowError together with a Row holding the fields as read, so a
+// reject file can show them.
+func (r *Reader) Next(ctx context.Context) (record.Row, error) {
+	if r.closed {
+		return record.Row{}, fmt.Errorf("read %s: reader is closed", r.name)
+	}
+	if r.done {
+		return record.Row{}, r.err
+	}
+	if err := ctx.Err(); err != nil {
+		return record.Row{}, err
+	}
+	r.guard.arm()
+	fields, err := r.cr.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		switch {
+		case errors.Is(err, io.EOF):
+			r.done, r.err = true, io.EOF
+			return record.Row{}, io.EOF
+		case errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !isIOError(pe.Err):
+			// A quoting error ends that record only: encoding/csv
+			// resumes on the next line.
+			return record.Row{Origin: record.Origin{File: r.name, Line: int64(pe.StartLine)}},
+				&record.RowError{
+					Origin:  record.Origin{File: r.name, Line: int64(pe.StartLine)},
+					Code:    record.CodeMalformedRow,
+					Message: fmt.Sprintf("line %d, column %d: %v", pe.Line, pe.Column, pe.Err),
+				}
+		default:
+			r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, r.describe(err))
+			return record.Row{}, r.err
+		}
+	}
+	line, _ := r.cr.FieldPos(0)
+	origin := record.Origin{File: r.name, Line: int64(line)}
+	text := r.take(len(fields))
+	copy(text, fields)
+	row := record.Row{Origin: origin, Header: r.header, Text: text}
+
+	if want := len(r.header.Names); len(fields) != want {
+		return row, &record.RowError{
+			Origin:  origin,
+			Code:    record.CodeMalformedRow,
+			Message: fmt.Sprintf("row has %d fields, header has %d", len(fields), want),
+		}
+	}
+	for i, f := range fields {
+		if !utf8.ValidString(f) {
+			_, col := r.cr.FieldPos(i)
+			return row, &record.RowError{
+				Origin:  origin,
+				Column:  r.header.Names[i],
+				Code:    record.CodeMalformedRow,
+				Message: fmt.Sprintf("invalid UTF-8 at column %d (byte %d of the line): the file must be UTF-8", i+1, col),
+			}
+		}
+	}
+	return row, nil
+}
+
+// take returns a fresh []string of length n cut from the current slab.
+func (r *Reader) take(n int) []string {
+	if n > len(r.slab) {
+		size := 256 * max(n, len(r.header.Names))
+		if n > size/4 { // a huge ragged row: give it its own slice
+			return make([]string, n)
+		}
+		r.slab = make([]string, size)
+	}
+	s := r.slab[:n:n]
+	r.slab = r.slab[n:]
+	return s
+}
+
+// Close closes the underlying file, if any. It is safe to call twice.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+func (r *Reader) describe(err error) error {
+	if errors.Is(err, errTooLarge) {
+		line, _ := r.cr.FieldPos(0)
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			line = pe.StartLine
+		}
+		return fmt.Errorf("record starting at line %d is larger than %d MiB (an unbalanced quote?)", line, MaxRecordBytes>>20)
+	}
+	return err
+}
+
+// isIOError reports whether a ParseError wraps a failure of the underlying
+// stream rather than a quoting problem.
+func isIOError(err error) bool {
+	return !errors.Is(err, csv.ErrQuote) && !errors.Is(err, csv.ErrBareQuote) && !errors.Is(err, csv.ErrFieldCount)
+}
+
+var errTooLarge = errors.New("record too large")
+
+// limitedReader fails once more than MaxRecordBytes were read since it was
+// last armed (before each record), which bounds the memory one record takes.
+type limitedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *limitedReader) arm() { l.left = MaxRecordBytes }
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+func skipBOM(br *bufio.Reader) error {
+	b, err := br.Peek(3)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
+		_, _ = br.Discard(3)
+	}
+	return nil
+}
+
+func validDelimiter(r rune) bool {
+	return r != 0 && r != '"' && r != '\r' && r != '\n' && r != utf8.RuneError && utf8.ValidRune(r)
+}
+
+// Detect guesses the delimiter of delimited text from its first lines: the
+// candidate (comma, semicolon, tab, pipe) that appears outside quotes the
+// same number of times on every complete line, preferring the one with the
+// most occurrences; failing that, the one most frequent on the header line;
+// failing that, def.
+func Detect(head []byte, def rune) rune {
+	lines := splitRecords(head, 20)
+	if len(lines) == 0 {
+		return def
+	}
+	best, bestCount := rune(0), 0
+	for _, c := range candidates {
+		n := countOutsideQuotes(lines[0], c)
+		if n == 0 {
+			continue
+		}
+		consistent := true
+		for _, l := range lines[1:] {
+			if countOutsideQuotes(l, c) != n {
+				consistent = false
+				break
+			}
+		}
+		if consistent && n > bestCount {
+			best, bestCount = rune(c), n
+		}
+	}
+	if best != 0 {
+		return best
+	}
+	for _, c := range candidates {
+		if n := countOutsideQuotes(lines[0], c); n > bestCount {
+			best, bestCount = rune(c), n
+		}
+	}
+	if best != 0 {
+		return best
+	}
+	return def
+}
+
+// splitRecords cuts up to max complete records (ending in a newline outside
+// quotes) from head, skipping blank lines. A last record without its newline
+// counts only when head holds the whole input (it is shorter than a buffer).
+func splitRecords(head []byte, max int) [][]byte {
+	var out [][]byte
+	inQuote := false
+	start := 0
+	for i := 0; i < len(head) && len(out) < max; i++ {
+		switch head[i] {
+		case '"':
+			inQuote = !inQuote
+		case '\n':
+			if !inQuote {
+				rec := bytes.TrimRight(head[start:i], "\r")
+				if len(bytes.TrimSpace(rec)) > 0 {
+					out = append(out, rec)
+				}
+				start = i + 1
+			}
+		}
+	}
+	if len(out) < max && start < len(head) && !inQuote && len(head) < 64<<10 {
+		if rec := bytes.TrimRight(head[start:], "\r"); len(bytes.TrimSpace(rec)) > 0 {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func countOutsideQuotes(line []byte, c byte) int {
+	n := 0
+	inQuote := false
+	for _, b := range line {
+		switch {
+		case b == '"':
+			inQuote = !inQuote
+		case b == c && !inQuote:
+			n++
+		}
+	}
+	return n
+}
+
+// DelimiterName spells a delimiter for messages and flags: "tab" for a tab.
+func DelimiterName(r rune) string {
+	if r == '\t' {
+		return "tab"
+	}
+	return strconv.QuoteRune(r)
+}

@@ -1,0 +1,365 @@
+// Package jsonl reads JSON lines (one JSON object per line, also called
+// NDJSON) into record.Row values.
+//
+// The top-level keys of each object become the row's columns in the order the
+// line writes them, and their decoded values the row's Values; nested objects
+// and arrays stay map[string]any and []any, so mappings reach them by dotted
+// paths ("customer.email", "links.0.token"). Numbers are json.Number: exact,
+// never a float. Each row keeps its line as Raw so a reject file can
+// reproduce it. A line that is not a JSON object is a *record.RowError with its
+// line number and the reader goes on; blank lines are skipped.
+package jsonl
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// MaxLineBytes bounds one line. A longer line is a row error (the rest of it
+// is skipped, not held), so a file without newlines cannot exhaust memory.
+const MaxLineBytes = 64 << 20
+
+// Reader reads JSON lines. It is not safe for concurrent use.
+type Reader struct {
+	name   string
+	closer io.Closer
+	br     *bufio.Reader
+	line   int64 // number of the last line read
+	buf    []byte
+	header *record.Header
+	keys   [][]byte // scratch: the raw keys of the current line
+	vals   []any    // scratch: the values of the current line
+	slab   []any
+	closed bool
+	done   bool
+	err    error
+}
+
+// NewReader returns a Reader over r; name is the origin recorded in every
+// row. If r is an io.Closer, Close closes it.
+func NewReader(r io.Reader, name string) *Reader {
+	closer, _ := r.(io.Closer)
+	return &Reader{name: name, closer: closer, br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Next returns the next object. See sources.Source for the error contract;
+// with a row error the Row's Raw holds the offending line (truncated to
+// 64 KiB when longer).
+func (r *Reader) Next(ctx context.Context) (record.Row, error) {
+	if r.closed {
+		return record.Row{}, fmt.Errorf("read %s: reader is closed", r.name)
+	}
+	for {
+		if r.done {
+			return record.Row{}, r.err
+		}
+		if err := ctx.Err(); err != nil {
+			return record.Row{}, err
+		}
+		line, tooLong, err := r.readLine()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				r.done, r.err = true, io.EOF
+			} else {
+				r.done, r.err = true, fmt.Errorf("read %s: line %d: %w", r.name, r.line, err)
+			}
+			return record.Row{}, r.err
+		}
+		origin := record.Origin{File: r.name, Line: r.line}
+		if tooLong {
+			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+				Message: fmt.Sprintf("line is longer than %d MiB", MaxLineBytes>>20)}
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue // blank lines separate nothing
+		}
+		row, rerr := r.decode(line, origin)
+		if rerr != nil {
+			raw := line
+			if len(raw) > 64<<10 {
+				raw = raw[:64<<10]
+			}
+			return record.Row{Origin: origin, Raw: bytes.Clone(raw)}, rerr
+		}
+		return row, nil
+	}
+}
+
+// readLine returns the next line without its newline. The slice is valid
+// until the next call. A line over MaxLineBytes is consumed and reported.
+func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
+	r.buf = r.buf[:0]
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		if !tooLong && len(r.buf)+len(chunk) > MaxLineBytes {
+			tooLong = true
+			r.buf = r.buf[:0] // drop what was held: the line is reported, not kept
+		}
+		switch {
+		case err == nil:
+			r.line++
+			if len(r.buf) == 0 || tooLong {
+				return chunk, tooLong, nil
+			}
+			r.buf = append(r.buf, chunk...)
+			return r.buf, tooLong, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			if !tooLong {
+				r.buf = append(r.buf, chunk...)
+			}
+		case errors.Is(err, io.EOF):
+			if len(chunk) == 0 && len(r.buf) == 0 && !tooLong {
+				return nil, false, io.EOF
+			}
+			r.line++ // a last line without its newline
+			r.buf = append(r.buf, chunk...)
+			return r.buf, tooLong, nil
+		default:
+			return nil, false, err
+		}
+	}
+}
+
+func (r *Reader) decode(line []byte, origin record.Origin) (record.Row, *record.RowError) {
+	bad := func(format string, args ...any) *record.RowError {
+		return &record.RowError{Origin: origin, Code: record.CodeMalformedRow, Message: fmt.Sprintf(format, args...)}
+	}
+	if !utf8.Valid(line) {
+		return record.Row{}, bad("invalid UTF-8 at byte %d: the file must be UTF-8", invalidUTF8At(line)+1)
+	}
+	if !json.Valid(line) {
+		var v any
+		err := json.Unmarshal(line, &v)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return record.Row{}, bad("invalid JSON at byte %d: %v", se.Offset, se)
+		}
+		return record.Row{}, bad("invalid JSON: %v", err)
+	}
+	if line[0] != '{' {
+		return record.Row{}, bad("line is a JSON %s, not an object", jsonKind(line[0]))
+	}
+
+	r.keys, r.vals = r.keys[:0], r.vals[:0]
+	i := skipSpace(line, 1)
+	if line[i] != '}' {
+		for {
+			kEnd := skipString(line, i)
+			key := line[i:kEnd]
+			i = skipSpace(line, kEnd)
+			i = skipSpace(line, i+1) // past ':'
+			vEnd := skipValue(line, i)
+			v, err := decodeValue(line[i:vEnd])
+			if err != nil {
+				return record.Row{}, bad("key %s: %v", key, err)
+			}
+			r.keys = append(r.keys, key)
+			r.vals = append(r.vals, v)
+			i = skipSpace(line, vEnd)
+			if line[i] == '}' {
+				break
+			}
+			i = skipSpace(line, i+1) // past ','
+		}
+	}
+
+	header, vals, err := r.headerFor(r.keys, r.vals)
+	if err != nil {
+		return record.Row{}, bad("%v", err)
+	}
+	values := r.take(len(vals))
+	copy(values, vals)
+	return record.Row{Origin: origin, Header: header, Values: values, Raw: bytes.Clone(line)}, nil
+}
+
+// headerFor returns a Header for the raw keys, reusing the previous line's
+// when the keys are the same (the usual case: it saves a map per row). A
+// key written twice keeps its first position and its last value, as JSON
+// decoders do.
+func (r *Reader) headerFor(keys [][]byte, vals []any) (*record.Header, []any, error) {
+	if h := r.header; h != nil && len(h.Names) == len(keys) {
+		same := true
+		for i, k := range keys {
+			if !rawKeyEquals(k, h.Names[i]) {
+				same = false
+				break
+			}
+		}
+		if same {
+			return h, vals, nil
+		}
+	}
+	names := make([]string, 0, len(keys))
+	pos := make(map[string]int, len(keys))
+	out := vals[:0]
+	for i, k := range keys {
+		var name string
+		if err := json.Unmarshal(k, &name); err != nil {
+			return nil, nil, fmt.Errorf("key %s: %v", k, err)
+		}
+		if j, dup := pos[name]; dup {
+			out[j] = vals[i]
+			continue
+		}
+		pos[name] = len(names)
+		names = append(names, name)
+		out = append(out, vals[i])
+	}
+	r.header = record.NewHeader(names)
+	return r.header, out, nil
+}
+
+// rawKeyEquals compares a quoted JSON key with a name without allocating
+// when the key has no escapes.
+func rawKeyEquals(raw []byte, name string) bool {
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner) == name
+	}
+	var s string
+	return json.Unmarshal(raw, &s) == nil && s == name
+}
+
+func (r *Reader) take(n int) []any {
+	if n > len(r.slab) {
+		if n > 64 {
+			return make([]any, n)
+		}
+		r.slab = make([]any, 64*max(n, 8))
+	}
+	s := r.slab[:n:n]
+	r.slab = r.slab[n:]
+	return s
+}
+
+// Close closes the underlying file, if any. It is safe to call twice.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+// decodeValue decodes one valid JSON value: scalars directly (strings
+// without escapes without the reflection of encoding/json), objects and
+// arrays with a decoder that keeps numbers exact.
+func decodeValue(b []byte) (any, error) {
+	switch b[0] {
+	case '"':
+		inner := b[1 : len(b)-1]
+		if bytes.IndexByte(inner, '\\') < 0 {
+			return string(inner), nil
+		}
+		var s string
+		err := json.Unmarshal(b, &s)
+		return s, err
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case 'n':
+		return nil, nil
+	case '{', '[':
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var v any
+		err := d.Decode(&v)
+		return v, err
+	}
+	return json.Number(string(b)), nil
+}
+
+// The scanners below run on a line json.Valid accepted, so they only need
+// to find boundaries, not to check syntax.
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] == '"'.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return len(b)
+	}
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return 0
+}

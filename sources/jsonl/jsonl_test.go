@@ -1,0 +1,243 @@
+package jsonl_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/partnero-etl/partnero-etl/record"
+	"github.com/partnero-etl/partnero-etl/sources/jsonl"
+	"github.com/partnero-etl/partnero-etl/sources/sourcetest"
+)
+
+// encode writes the table as JSON lines, keys in column order.
+func encode(t testing.TB, table sourcetest.Table) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, row := range table.Rows {
+		buf.WriteByte('{')
+		for i, col := range table.Columns {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			k, _ := json.Marshal(col)
+			v, _ := json.Marshal(row[i])
+			buf.Write(k)
+			buf.WriteByte(':')
+			buf.Write(v)
+		}
+		buf.WriteString("}\n")
+	}
+	return buf.Bytes()
+}
+
+func TestConformance(t *testing.T) {
+	sourcetest.Run(t, sourcetest.Suite{
+		Open: func(t *testing.T, table sourcetest.Table) sourcetest.Source {
+			return jsonl.NewReader(bytes.NewReader(encode(t, table)), "test.jsonl")
+		},
+		OpenWithBadRow: func(t *testing.T, table sourcetest.Table, bad int) sourcetest.Source {
+			before := encode(t, sourcetest.Table{Columns: table.Columns, Rows: table.Rows[:bad]})
+			after := encode(t, sourcetest.Table{Columns: table.Columns, Rows: table.Rows[bad:]})
+			data := append(append(before, `{"key": "broken",`+"\n"...), after...)
+			return jsonl.NewReader(bytes.NewReader(data), "test.jsonl")
+		},
+	})
+}
+
+func TestValuesAndOrder(t *testing.T) {
+	line := `{"zeta":1, "alpha":"a\"b", "customer":{"email":"Ann@Example.com","n":12.50},` +
+		`"links":[{"token":"ann"},{"token":"bob"}],"ok":true,"none":null,"big":12345678901234567890.0001,"esc\u0041":"x"}`
+	r := jsonl.NewReader(strings.NewReader(line), "v.jsonl")
+	row, err := r.Next(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNames := []string{"zeta", "alpha", "customer", "links", "ok", "none", "big", "escA"}
+	if !reflect.DeepEqual(row.Header.Names, wantNames) {
+		t.Errorf("names = %q, want %q (file order)", row.Header.Names, wantNames)
+	}
+	tests := []struct {
+		path string
+		want any
+	}{
+		{"zeta", json.Number("1")},
+		{"alpha", `a"b`},
+		{"customer.email", "Ann@Example.com"},
+		{"customer.n", json.Number("12.50")},
+		{"links.0.token", "ann"},
+		{"links.1.token", "bob"},
+		{"ok", true},
+		{"none", nil},
+		{"big", json.Number("12345678901234567890.0001")},
+		{"escA", "x"},
+	}
+	for _, tt := range tests {
+		got, ok := row.Lookup(tt.path)
+		if !ok || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("Lookup(%q) = %#v, %v; want %#v", tt.path, got, ok, tt.want)
+		}
+	}
+	if string(row.Raw) != line {
+		t.Errorf("Raw = %s, want the line", row.Raw)
+	}
+}
+
+func TestHeaderReuseAndChange(t *testing.T) {
+	data := `{"a":1,"b":2}` + "\n" + `{"a":3,"b":4}` + "\n" + `{"b":5,"a":6}` + "\n" + `{"a":7,"a":8}` + "\n"
+	r := jsonl.NewReader(strings.NewReader(data), "h.jsonl")
+	rows, errs := sourcetest.ReadAll(t, r)
+	if len(errs) != 0 || len(rows) != 4 {
+		t.Fatalf("rows %d errs %v", len(rows), errs)
+	}
+	if rows[0].Header != rows[1].Header {
+		t.Error("same keys in the same order should share one Header")
+	}
+	if got := rows[2].Header.Names; !reflect.DeepEqual(got, []string{"b", "a"}) {
+		t.Errorf("third row names = %q", got)
+	}
+	if v, _ := rows[2].Lookup("a"); v != json.Number("6") {
+		t.Errorf("third row a = %v", v)
+	}
+	// A duplicate key: one column, the last value, as encoding/json does.
+	if got := rows[3].Header.Names; !reflect.DeepEqual(got, []string{"a"}) || rows[3].Values[0] != json.Number("8") {
+		t.Errorf("duplicate key row = %q %v", got, rows[3].Values)
+	}
+}
+
+func TestBadLines(t *testing.T) {
+	data := strings.Join([]string{
+		`{"k":"1"}`,
+		``,
+		`   `,
+		`[1,2]`,
+		`"just a string"`,
+		`{"k": "caf` + "\xe9" + `"}`,
+		`{"k": }`,
+		`{"k":"2"}` + "\r",
+		`{"k":"3"}`, // no final newline
+	}, "\n")
+	r := jsonl.NewReader(strings.NewReader(data), "b.jsonl")
+	var got []string
+	for {
+		row, err := r.Next(t.Context())
+		var re *record.RowError
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		switch {
+		case errors.As(err, &re):
+			if len(row.Raw) == 0 {
+				t.Errorf("line %d: row error without the raw line", re.Origin.Line)
+			}
+			got = append(got, re.Origin.String()+" "+re.Message)
+		case err != nil:
+			t.Fatal(err)
+		default:
+			got = append(got, row.Origin.String()+" ok")
+		}
+	}
+	want := []string{
+		"b.jsonl:1 ok",
+		"b.jsonl:4 line is a JSON array, not an object",
+		"b.jsonl:5 line is a JSON string, not an object",
+		"b.jsonl:6 invalid UTF-8 at byte 11: the file must be UTF-8",
+		"b.jsonl:7 invalid JSON at byte 7: invalid character '}' looking for beginning of value",
+		"b.jsonl:8 ok",
+		"b.jsonl:9 ok",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestLongLine(t *testing.T) {
+	big := strings.Repeat("x", 10<<20)
+	data := `{"k":"` + big + `"}` + "\n" + `{"k":"small"}` + "\n"
+	r := jsonl.NewReader(strings.NewReader(data), "l.jsonl")
+	rows, errs := sourcetest.ReadAll(t, r)
+	if len(errs) != 0 || len(rows) != 2 {
+		t.Fatalf("rows %d errs %v", len(rows), errs)
+	}
+	if v, _ := rows[0].Lookup("k"); v != big {
+		t.Error("10 MB value not read back")
+	}
+	if rows[1].Origin.Line != 2 {
+		t.Errorf("second row at line %d", rows[1].Origin.Line)
+	}
+}
+
+func TestLineOverLimitIsRowError(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(`{"k":"`)
+	chunk := strings.Repeat("y", 1<<20)
+	for b.Len() <= jsonl.MaxLineBytes {
+		b.WriteString(chunk)
+	}
+	b.WriteString("\"}\n{\"k\":\"after\"}\n")
+	r := jsonl.NewReader(bytes.NewReader(b.Bytes()), "big.jsonl")
+	rows, errs := sourcetest.ReadAll(t, r)
+	if len(errs) != 1 || errs[0].Origin.Line != 1 || !strings.Contains(errs[0].Message, "longer than") {
+		t.Fatalf("errs = %v", errs)
+	}
+	if len(rows) != 1 || rows[0].Origin.Line != 2 {
+		t.Fatalf("rows = %d", len(rows))
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	for _, seed := range []string{
+		`{"a":1}` + "\n" + `{"a":"x","b":{"c":[1,2,{"d":null}]}}`,
+		`{"a":"\u00e9\"\\","b":-1.5e10}`,
+		"\n\n{}\n",
+		`{"a":1,"a":2}`,
+		`[1]`,
+		`{"a":`,
+		"{\"a\":\"\xff\"}",
+		`{"a":1}}`,
+		`  {"x" : [ ] , "y" : { } }  `,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := jsonl.NewReader(bytes.NewReader(data), "fuzz.jsonl")
+		var prev int64
+		for range len(data) + 2 {
+			row, err := r.Next(t.Context())
+			var re *record.RowError
+			switch {
+			case errors.Is(err, io.EOF):
+				return
+			case errors.As(err, &re):
+				if re.Origin.File != "fuzz.jsonl" || re.Origin.Line <= prev {
+					t.Fatalf("row error without a position: %+v after line %d", re, prev)
+				}
+				prev = re.Origin.Line
+			case err != nil:
+				t.Fatalf("fatal error on in-memory input: %v", err)
+			default:
+				if row.Origin.Line <= prev {
+					t.Fatalf("line %d after %d", row.Origin.Line, prev)
+				}
+				prev = row.Origin.Line
+				if len(row.Values) != len(row.Header.Names) {
+					t.Fatalf("%d values, %d names", len(row.Values), len(row.Header.Names))
+				}
+				// What the reader accepted, encoding/json accepts as an object
+				// with the same keys.
+				var m map[string]any
+				if err := json.Unmarshal(row.Raw, &m); err != nil {
+					t.Fatalf("accepted a line encoding/json rejects: %v", err)
+				}
+				if len(m) != len(row.Header.Names) {
+					t.Fatalf("keys %q, encoding/json found %d", row.Header.Names, len(m))
+				}
+			}
+		}
+		t.Fatal("no io.EOF")
+	})
+}
