@@ -91,7 +91,7 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	if !validDelimiter(delim) {
 		return nil, fmt.Errorf("read %s: invalid delimiter %q", name, delim)
 	}
-	guard := &limitedReader{r: br}
+	guard := &limitedReader{r: br, max: MaxRecordBytes}
 	cr := csv.NewReader(guard)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1 // checked here, so a ragged row is a row error
@@ -241,7 +241,7 @@ func (r *Reader) describe(err error) error {
 		if errors.As(err, &pe) {
 			line = pe.StartLine
 		}
-		return fmt.Errorf("record starting at line %d is larger than %d MiB (an unbalanced quote?)", line, MaxRecordBytes>>20)
+		return fmt.Errorf("record starting at line %d is larger than %d MiB (an unbalanced quote?)", line, r.guard.max>>20)
 	}
 	return err
 }
@@ -258,10 +258,11 @@ var errTooLarge = errors.New("record too large")
 // last armed (before each record), which bounds the memory one record takes.
 type limitedReader struct {
 	r    io.Reader
+	max  int64
 	left int64
 }
 
-func (l *limitedReader) arm() { l.left = MaxRecordBytes }
+func (l *limitedReader) arm() { l.left = l.max }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {

@@ -29,25 +29,26 @@ const MaxLineBytes = 64 << 20
 
 // Reader reads JSON lines. It is not safe for concurrent use.
 type Reader struct {
-	name   string
-	closer io.Closer
-	br     *bufio.Reader
-	line   int64 // number of the last line read
-	buf    []byte
-	header *record.Header
-	keys   [][]byte // scratch: the raw keys of the current line
-	vals   []any    // scratch: the values of the current line
-	slab   []any
-	closed bool
-	done   bool
-	err    error
+	name    string
+	closer  io.Closer
+	maxLine int
+	br      *bufio.Reader
+	line    int64 // number of the last line read
+	buf     []byte
+	header  *record.Header
+	keys    [][]byte // scratch: the raw keys of the current line
+	vals    []any    // scratch: the values of the current line
+	slab    []any
+	closed  bool
+	done    bool
+	err     error
 }
 
 // NewReader returns a Reader over r; name is the origin recorded in every
 // row. If r is an io.Closer, Close closes it.
 func NewReader(r io.Reader, name string) *Reader {
 	closer, _ := r.(io.Closer)
-	return &Reader{name: name, closer: closer, br: bufio.NewReaderSize(r, 64<<10)}
+	return &Reader{name: name, closer: closer, br: bufio.NewReaderSize(r, 64<<10), maxLine: MaxLineBytes}
 }
 
 // Next returns the next object. See sources.Source for the error contract;
@@ -76,7 +77,7 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 		origin := record.Origin{File: r.name, Line: r.line}
 		if tooLong {
 			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
-				Message: fmt.Sprintf("line is longer than %d MiB", MaxLineBytes>>20)}
+				Message: fmt.Sprintf("line is longer than %d MiB", r.maxLine>>20)}
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -100,7 +101,7 @@ func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
 	r.buf = r.buf[:0]
 	for {
 		chunk, err := r.br.ReadSlice('\n')
-		if !tooLong && len(r.buf)+len(chunk) > MaxLineBytes {
+		if !tooLong && len(r.buf)+len(chunk) > r.maxLine {
 			tooLong = true
 			r.buf = r.buf[:0] // drop what was held: the line is reported, not kept
 		}

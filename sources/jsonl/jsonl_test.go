@@ -175,11 +175,12 @@ func TestLineOverLimitIsRowError(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString(`{"k":"`)
 	chunk := strings.Repeat("y", 1<<20)
-	for b.Len() <= jsonl.MaxLineBytes {
+	for b.Len() <= 3<<20 {
 		b.WriteString(chunk)
 	}
 	b.WriteString("\"}\n{\"k\":\"after\"}\n")
 	r := jsonl.NewReader(bytes.NewReader(b.Bytes()), "big.jsonl")
+	jsonl.SetMaxLineBytes(r, 2<<20)
 	rows, errs := sourcetest.ReadAll(t, r)
 	if len(errs) != 1 || errs[0].Origin.Line != 1 || !strings.Contains(errs[0].Message, "longer than") {
 		t.Fatalf("errs = %v", errs)
