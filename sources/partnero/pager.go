@@ -39,6 +39,9 @@ type pager[T any] struct {
 	fetch  fetchFunc[T]
 	limit  int
 	window int
+	// size, when set, is asked before each launch for the current window
+	// (the client learns the rate and latency as the export runs).
+	size func() int
 	// identity names a record for deduplication ("" disables it for that record).
 	identity func(T) string
 	// stop, when set, is asked after each page in order whether the listing
@@ -54,6 +57,9 @@ type pageResult[T any] struct {
 	err error
 }
 
+// maxWindow caps the pages in flight whatever the rate and latency say.
+const maxWindow = 32
+
 // dedupeWindowPages is how many recent pages' identities are remembered. A
 // record shows up twice only when records were inserted or removed before
 // it while the listing was read, which moves it by that many places: a few
@@ -66,7 +72,12 @@ const dedupeWindowPages = 16
 func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	window := max(p.window, 1)
+	window := func() int {
+		if p.size != nil {
+			return max(p.size(), 1)
+		}
+		return max(p.window, 1)
+	}
 
 	// pending holds one channel per page in flight, oldest first; each is
 	// buffered so a fetch never blocks after an early return.
@@ -85,7 +96,7 @@ func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 	// Remember identities of the last pages: a ring of per-page key lists
 	// and a set over all of them.
 	seen := make(map[string]int)
-	ring := make([][]string, dedupeWindowPages+window)
+	ring := make([][]string, dedupeWindowPages+maxWindow)
 	forget := func(slot int) {
 		for _, k := range ring[slot] {
 			if seen[k]--; seen[k] <= 0 {
@@ -96,7 +107,7 @@ func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 	}
 
 	for page := 1; ; page++ {
-		for len(pending) < window {
+		for len(pending) < min(window(), maxWindow) {
 			launch()
 		}
 		var r pageResult[T]

@@ -1,0 +1,373 @@
+// Package export runs an export: it reads entities from a Reader (the
+// paging source of sources/partnero, or any other) and writes a snapshot
+// folder of Parquet, CSV or JSON lines files, atomically, with a manifest;
+// or streams one table to standard output.
+//
+// Atomicity: every file is written under a hidden temp name in its final
+// folder, fsynced, and renamed only once every table is complete; the
+// manifest is renamed last and is the commit point. A failed or interrupted
+// export removes its temp files and leaves the previous snapshot as it was.
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/record"
+	"github.com/partnero-etl/partnero-etl/sinks"
+	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+)
+
+// Reader is what an export reads from: every record of an entity in order,
+// or (for transactions with since set) those past a high-water mark.
+// *sources/partnero.Source is one.
+type Reader interface {
+	Each(ctx context.Context, entity record.Entity, since *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error)
+}
+
+// Progress receives counts of rows written, from the export's one goroutine.
+type Progress interface {
+	Add(entity record.Entity, rows int64)
+}
+
+// Options configure a run.
+type Options struct {
+	// Entities to export, among partners, customers and transactions
+	// (transactions also write the rewards table). With Stdout, exactly one
+	// table, which may be rewards.
+	Entities []record.Entity
+	// Format is parquet, csv or jsonl.
+	Format string
+	// Dir is the snapshot folder; ignored when Stdout is set.
+	Dir string
+	// Stdout, when set, receives the one table as CSV or JSON lines and no
+	// file or manifest is written.
+	Stdout io.Writer
+	// Partition is "none" or "daily" (Hive layout <entity>/dt=YYYY-MM-DD/).
+	Partition string
+	Sink      sinks.Options
+	// MaxRowsPerFile rolls a table over into numbered part files; 0 means
+	// DefaultMaxRowsPerFile.
+	MaxRowsPerFile int64
+	// SinceLast exports only transactions past the previous manifest's
+	// high-water mark, into files added beside the previous ones.
+	SinceLast bool
+	// Program is GET /test's program object, recorded in the manifest.
+	Program json.RawMessage
+	// APIStats, when set, is read at the end for the manifest.
+	APIStats    func() APIStats
+	ToolVersion string
+	Progress    Progress
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Partitions are the accepted values of Options.Partition.
+var Partitions = []string{"none", "daily"}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (o *Options) validate() error {
+	if !slices.Contains(sinks.Formats, o.Format) {
+		return fmt.Errorf("unknown format %q: want parquet, csv or jsonl", o.Format)
+	}
+	if o.Partition == "" {
+		o.Partition = "none"
+	}
+	if !slices.Contains(Partitions, o.Partition) {
+		return fmt.Errorf("unknown partition %q: want none or daily", o.Partition)
+	}
+	if len(o.Entities) == 0 {
+		return errors.New("nothing to export")
+	}
+	if o.Stdout != nil {
+		if o.Format == "parquet" {
+			return errors.New("parquet cannot stream to standard output: use --out DIR, or csv or jsonl")
+		}
+		if len(o.Entities) != 1 {
+			return errors.New("standard output takes one table at a time")
+		}
+		if o.Partition != "none" || o.SinceLast {
+			return errors.New("--partition and --since-last need an output folder")
+		}
+		return nil
+	}
+	for _, e := range o.Entities {
+		if e == record.Rewards {
+			return errors.New("rewards are written with transactions: export transactions")
+		}
+	}
+	if o.Dir == "" {
+		return errors.New("no output folder")
+	}
+	return nil
+}
+
+// Run exports and returns the manifest it wrote (for Stdout, the one it
+// would have written).
+func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	started := opts.now()
+	m := &Manifest{
+		ManifestVersion: ManifestVersion,
+		Tool:            "partnero-etl",
+		ToolVersion:     opts.ToolVersion,
+		Program:         opts.Program,
+		StartedAt:       started,
+		Format:          opts.Format,
+		Partition:       opts.Partition,
+		Entities:        map[record.Entity]*EntitySummary{},
+	}
+	if opts.Format == "parquet" {
+		m.Compression, _ = sinks.ParseCompression(opts.Sink.Compression)
+	}
+	if opts.Stdout != nil {
+		return m, runStdout(ctx, opts, src, m)
+	}
+	return m, runFolder(ctx, opts, src, m)
+}
+
+func (o *Options) progress(e record.Entity, n int64) {
+	if o.Progress != nil {
+		o.Progress.Add(e, n)
+	}
+}
+
+func runStdout(ctx context.Context, opts Options, src Reader, m *Manifest) error {
+	table := opts.Entities[0]
+	read := table
+	if table == record.Rewards {
+		read = record.Transactions
+	}
+	sink, err := NewSink(opts.Format, opts.Stdout, table, opts.Sink)
+	if err != nil {
+		return err
+	}
+	sum := &EntitySummary{ExportedAt: m.StartedAt}
+	m.Entities[table] = sum
+	stats, err := src.Each(ctx, read, nil, func(rec record.Record) error {
+		recs := []record.Record{rec}
+		if table == record.Rewards {
+			if recs, err = sinks.RewardRecords(rec); err != nil {
+				return err
+			}
+		}
+		for _, r := range recs {
+			if err := sink.Write(ctx, r); err != nil {
+				return err
+			}
+			sum.Rows++
+			opts.progress(table, 1)
+		}
+		return nil
+	})
+	sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+	if cerr := sink.Close(); err == nil {
+		err = cerr
+	}
+	m.FinishedAt = opts.now()
+	if opts.APIStats != nil {
+		m.API = opts.APIStats()
+	}
+	return err
+}
+
+// hwmTracker follows the newest creation time seen and the keys at it.
+type hwmTracker struct{ mark *HighWaterMark }
+
+func (h *hwmTracker) see(rec record.Record) {
+	t := rec.Transaction
+	if t == nil || t.CreatedAt == nil {
+		return
+	}
+	at := t.CreatedAt.UTC()
+	switch {
+	case h.mark == nil || at.After(h.mark.CreatedAt):
+		h.mark = &HighWaterMark{CreatedAt: at, Keys: []string{t.Key}}
+	case at.Equal(h.mark.CreatedAt) && !slices.Contains(h.mark.Keys, t.Key):
+		h.mark.Keys = append(h.mark.Keys, t.Key)
+	}
+}
+
+func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err error) {
+	dir := opts.Dir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create output folder: %w", err)
+	}
+	if err := removeStaleTemps(dir); err != nil {
+		return err
+	}
+	prev, err := ReadManifest(dir)
+	if err != nil && opts.SinceLast {
+		return err
+	}
+	if err != nil {
+		prev = nil // a damaged manifest is replaced by this full export's
+	}
+
+	var since *sourcepartnero.Since
+	incremental := false
+	if opts.SinceLast && slices.Contains(opts.Entities, record.Transactions) {
+		if prev != nil && prev.Entities[record.Transactions] != nil && prev.Entities[record.Transactions].HighWaterMark != nil {
+			h := prev.Entities[record.Transactions].HighWaterMark
+			since = &sourcepartnero.Since{CreatedAt: h.CreatedAt, Keys: h.Keys}
+			incremental = true
+		}
+		// Without a previous mark this is the first export: a full one.
+	}
+	tag := ""
+	if incremental {
+		tag = m.StartedAt.Format("20060102T150405Z")
+	}
+	snap := newSnapshot(dir, opts.Format, opts.Sink, opts.Partition == "daily", opts.MaxRowsPerFile, tag)
+	committedFiles := false
+	defer func() {
+		if !committedFiles {
+			snap.abort()
+		}
+	}()
+
+	for _, e := range opts.Entities {
+		snap.declare(e)
+		if e == record.Transactions {
+			snap.declare(record.Rewards)
+		}
+	}
+	hwm := &hwmTracker{}
+	for _, e := range opts.Entities {
+		sum := &EntitySummary{ExportedAt: m.StartedAt}
+		m.Entities[e] = sum
+		var s *sourcepartnero.Since
+		if e == record.Transactions {
+			s = since
+			sum.Incremental = incremental
+		}
+		stats, err := src.Each(ctx, e, s, func(rec record.Record) error {
+			if err := snap.write(ctx, rec); err != nil {
+				return err
+			}
+			sum.Rows++
+			opts.progress(e, 1)
+			if e != record.Transactions {
+				return nil
+			}
+			hwm.see(rec)
+			rewards, err := sinks.RewardRecords(rec)
+			if err != nil {
+				return err
+			}
+			for _, r := range rewards {
+				if err := snap.write(ctx, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+		if err != nil {
+			return fmt.Errorf("export %s: %w", e, err)
+		}
+		if e == record.Transactions {
+			sum.HighWaterMark = hwm.mark
+			if sum.HighWaterMark == nil && since != nil {
+				// Nothing new: the mark stays where it was.
+				sum.HighWaterMark = prev.Entities[record.Transactions].HighWaterMark
+			}
+			rw := &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.declare(record.Rewards).rows, Incremental: incremental}
+			m.Entities[record.Rewards] = rw
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	files, err := snap.commit(ctx)
+	committedFiles = true // from here on, renamed files are the new snapshot
+	if err != nil {
+		return err
+	}
+	written := map[string]bool{}
+	for _, c := range files {
+		p := c.part
+		entry := FileEntry{
+			Path: c.path, Entity: p.entity, Format: opts.Format, Compression: m.Compression,
+			Rows: p.rows, Bytes: c.bytes, SHA256: c.sha, Incremental: incremental && (p.entity == record.Transactions || p.entity == record.Rewards),
+			Schema: Schema(p.entity, opts.Format), ExportedAt: m.StartedAt,
+		}
+		if opts.Partition == "daily" {
+			entry.Partition = "dt=" + p.dt
+		}
+		m.Files = append(m.Files, entry)
+		written[c.path] = true
+	}
+	replaced := map[record.Entity]bool{}
+	for e := range m.Entities {
+		replaced[e] = !(incremental && (e == record.Transactions || e == record.Rewards))
+	}
+	var stale []string
+	if prev != nil {
+		for e, sum := range prev.Entities {
+			if _, ok := m.Entities[e]; !ok {
+				m.Entities[e] = sum
+			}
+		}
+		for _, f := range prev.Files {
+			switch {
+			case written[f.Path]:
+			case replaced[f.Entity]:
+				stale = append(stale, f.Path)
+			default:
+				m.Files = append(m.Files, f) // carried over: still in the folder
+			}
+		}
+	}
+	slices.SortStableFunc(m.Files, func(a, b FileEntry) int {
+		if c := tableOrder(a.Entity) - tableOrder(b.Entity); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	m.FinishedAt = opts.now()
+	if opts.APIStats != nil {
+		m.API = opts.APIStats()
+	}
+	if err := writeManifest(dir, m); err != nil {
+		return err
+	}
+	// Files of the previous snapshot this one replaced without overwriting
+	// (a table that rolled over before and fits one file now, a day that no
+	// longer has rows) go only after the new manifest is in place.
+	for _, rel := range stale {
+		if !filepath.IsLocal(filepath.FromSlash(rel)) {
+			continue // never follow a manifest out of its folder
+		}
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove replaced file: %w", err)
+		}
+		removeEmptyDirs(filepath.Dir(path), filepath.Clean(dir))
+	}
+	return nil
+}
+
+func tableOrder(e record.Entity) int {
+	if i := slices.Index(sinks.Tables, e); i >= 0 {
+		return i
+	}
+	return len(sinks.Tables)
+}

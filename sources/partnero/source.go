@@ -1,0 +1,272 @@
+package partnero
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// Options configure a Source.
+type Options struct {
+	// Limit is the page size; 0 means MaxLimit (250).
+	Limit int
+	// Window is the number of pages in flight; 0 sizes it from the client's
+	// current rate and latency (rate x latency, plus headroom), between 2
+	// and 32.
+	Window int
+	// WithReferralLinks fetches each partner's referral links (one more
+	// request per partner) and fills Partner.Key with the first link's key;
+	// the JSON object gains "referral_keys".
+	WithReferralLinks bool
+}
+
+// Since is the high-water mark of an incremental export of transactions:
+// records created before CreatedAt, or at CreatedAt with one of Keys, were
+// exported already.
+type Since struct {
+	CreatedAt time.Time
+	Keys      []string
+}
+
+// Stats is what reading one entity took.
+type Stats struct {
+	Pages   int64
+	Shifted int64
+	// Skipped counts records an incremental listing read but left out as
+	// already exported (the overlap).
+	Skipped int64
+}
+
+// lister is what the source needs of the API: one page of each list
+// endpoint and a partner's referral links. *partnero.Client provides it
+// through clientLister; tests may fake it.
+type lister interface {
+	partners(ctx context.Context, page, limit int, sort string) (batch[partnero.Partner], error)
+	customers(ctx context.Context, page, limit int, sort string) (batch[partnero.Customer], error)
+	transactions(ctx context.Context, page, limit int, sort string) (batch[partnero.Transaction], error)
+	referralLinks(ctx context.Context, partnerID string) ([]partnero.ReferralLink, error)
+	// pace returns the current request budget (per second) and latency, to
+	// size the lookahead window.
+	pace() (perSecond float64, latency time.Duration)
+}
+
+// Source reads entities from a program's list endpoints.
+type Source struct {
+	api  lister
+	opts Options
+}
+
+func newSource(api lister, opts Options) *Source {
+	if opts.Limit <= 0 || opts.Limit > MaxLimit {
+		opts.Limit = MaxLimit
+	}
+	return &Source{api: api, opts: opts}
+}
+
+func (s *Source) window() int {
+	if s.opts.Window > 0 {
+		return s.opts.Window
+	}
+	rate, latency := s.api.pace()
+	if latency <= 0 {
+		latency = 200 * time.Millisecond
+	}
+	if rate <= 0 || math.IsInf(rate, 0) {
+		rate = 10
+	}
+	// Little's law: requests in flight = rate x latency. Half as much
+	// again absorbs latency jitter; beyond that only 429s grow.
+	w := int(math.Ceil(rate*latency.Seconds()*1.5)) + 1
+	return min(max(w, 2), maxWindow)
+}
+
+func origin(entity record.Entity, limit int, it interface{ pos() (int, int) }) record.Origin {
+	page, i := it.pos()
+	return record.Origin{File: "GET /" + string(entity), Line: int64((page-1)*limit + i + 1)}
+}
+
+func (it item[T]) pos() (int, int) { return it.Page, it.Index }
+
+// Each reads every record of an entity in listing order (oldest first) and
+// calls yield for each; since, for transactions only, makes it an
+// incremental read (newest first, stopping once past the mark). A page that
+// fails after the client's retries, or a yield error, ends it.
+func (s *Source) Each(ctx context.Context, entity record.Entity, since *Since, yield func(record.Record) error) (Stats, error) {
+	switch entity {
+	case record.Partners:
+		p := &pager[partnero.Partner]{limit: s.opts.Limit, size: s.window, identity: partnerIdentity}
+		p.fetch = func(ctx context.Context, page int) (batch[partnero.Partner], error) {
+			b, err := s.api.partners(ctx, page, s.opts.Limit, "asc")
+			if err != nil || !s.opts.WithReferralLinks {
+				return b, err
+			}
+			return b, s.addReferralLinks(ctx, &b)
+		}
+		err := p.all(ctx, func(it item[partnero.Partner]) error {
+			v := it.Value
+			return yield(record.Record{Entity: entity, Origin: origin(entity, s.opts.Limit, it), Partner: &v, Raw: it.Raw})
+		})
+		return Stats{Pages: p.pages, Shifted: p.shifted}, err
+	case record.Customers:
+		p := &pager[partnero.Customer]{limit: s.opts.Limit, size: s.window, identity: func(c partnero.Customer) string { return c.Key }}
+		p.fetch = func(ctx context.Context, page int) (batch[partnero.Customer], error) {
+			return s.api.customers(ctx, page, s.opts.Limit, "asc")
+		}
+		err := p.all(ctx, func(it item[partnero.Customer]) error {
+			v := it.Value
+			return yield(record.Record{Entity: entity, Origin: origin(entity, s.opts.Limit, it), Customer: &v, Raw: it.Raw})
+		})
+		return Stats{Pages: p.pages, Shifted: p.shifted}, err
+	case record.Transactions:
+		sort := "asc"
+		if since != nil {
+			sort = "desc"
+		}
+		p := &pager[partnero.Transaction]{limit: s.opts.Limit, size: s.window, identity: TransactionIdentity}
+		p.fetch = func(ctx context.Context, page int) (batch[partnero.Transaction], error) {
+			return s.api.transactions(ctx, page, s.opts.Limit, sort)
+		}
+		var skipped int64
+		if since != nil {
+			p.stop = func(items []partnero.Transaction) bool {
+				last := items[len(items)-1]
+				// Newest first: once a page ends before the mark, every later
+				// page is older still. The page itself is the overlap.
+				return last.CreatedAt != nil && last.CreatedAt.Before(since.CreatedAt)
+			}
+		}
+		err := p.all(ctx, func(it item[partnero.Transaction]) error {
+			v := it.Value
+			if since != nil && !since.newer(&v) {
+				skipped++
+				return nil
+			}
+			return yield(record.Record{Entity: entity, Origin: origin(entity, s.opts.Limit, it), Transaction: &v, Raw: it.Raw})
+		})
+		return Stats{Pages: p.pages, Shifted: p.shifted, Skipped: skipped}, err
+	}
+	return Stats{}, fmt.Errorf("cannot export %q: want partners, customers or transactions", entity)
+}
+
+// newer reports whether a transaction is past the mark. One without a
+// creation time is kept: better twice than never.
+func (s *Since) newer(t *partnero.Transaction) bool {
+	if t.CreatedAt == nil {
+		return true
+	}
+	at := t.CreatedAt.Time
+	switch {
+	case at.After(s.CreatedAt):
+		return true
+	case at.Equal(s.CreatedAt):
+		return !slices.Contains(s.Keys, t.Key)
+	}
+	return false
+}
+
+func partnerIdentity(p partnero.Partner) string {
+	if p.ID != "" {
+		return "id:" + string(p.ID)
+	}
+	if p.Email != "" {
+		return "email:" + p.Email
+	}
+	return ""
+}
+
+// TransactionIdentity names a transaction for deduplication. Keys are not
+// unique server-side (a second POST with the same key is a second
+// transaction), so the key alone would drop a real record: the creation
+// time, customer and amount go with it.
+func TransactionIdentity(t partnero.Transaction) string {
+	var at string
+	if t.CreatedAt != nil {
+		at = t.CreatedAt.UTC().Format(time.RFC3339Nano)
+	}
+	var amount string
+	if t.Amount != nil {
+		amount = t.Amount.String()
+	}
+	return strconv.Quote(t.Key) + "|" + at + "|" + strconv.Quote(t.Customer.Key) + "|" + amount
+}
+
+// addReferralLinks fetches the referral links of every partner of a page
+// concurrently (the client paces them), sets Key to the first link's key and
+// adds "referral_keys" to the raw objects.
+func (s *Source) addReferralLinks(ctx context.Context, b *batch[partnero.Partner]) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.window())
+	for i := range b.Items {
+		if ctx.Err() != nil {
+			break // errgroup.Go blocks at the limit even after cancellation
+		}
+		g.Go(func() error {
+			p := &b.Items[i]
+			if p.ID == "" {
+				return nil
+			}
+			links, err := s.api.referralLinks(ctx, string(p.ID))
+			if err != nil {
+				return fmt.Errorf("referral links of partner %s: %w", p.ID, err)
+			}
+			keys := make([]string, 0, len(links))
+			urls := make([]string, 0, len(links))
+			for _, l := range links {
+				if l.Key != "" {
+					keys = append(keys, l.Key)
+				}
+				if l.URL != "" {
+					urls = append(urls, l.URL)
+				}
+			}
+			if p.Key == "" && len(keys) > 0 {
+				p.Key = keys[0]
+			}
+			if len(p.ReferralLinks) == 0 {
+				p.ReferralLinks = urls
+			}
+			if i < len(b.Raw) {
+				b.Raw[i] = withField(b.Raw[i], "referral_keys", keys)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// withField adds a field at the end of a JSON object.
+func withField(raw json.RawMessage, name string, v any) json.RawMessage {
+	t := bytes.TrimSpace(raw)
+	if len(t) < 2 || t[len(t)-1] != '}' {
+		return raw
+	}
+	vb, err := json.Marshal(v)
+	if err != nil {
+		return raw
+	}
+	nb, _ := json.Marshal(name)
+	var out bytes.Buffer
+	body := bytes.TrimSpace(t[:len(t)-1])
+	out.Write(body)
+	if len(body) > 1 {
+		out.WriteByte(',')
+	}
+	out.Write(nb)
+	out.WriteByte(':')
+	out.Write(vb)
+	out.WriteByte('}')
+	return out.Bytes()
+}
