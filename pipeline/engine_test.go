@@ -1,0 +1,324 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// sliceSource yields rows from a slice; a row whose first value is "BAD" is
+// a decode error, "FATAL" a fatal one.
+type sliceSource struct {
+	rows [][]string
+	i    int
+	hdr  *record.Header
+}
+
+func newSliceSource(rows ...[]string) *sliceSource {
+	return &sliceSource{rows: rows, hdr: record.NewHeader([]string{"key", "customer", "amount"})}
+}
+
+func (s *sliceSource) Next(ctx context.Context) (record.Row, error) {
+	if err := ctx.Err(); err != nil {
+		return record.Row{}, err
+	}
+	if s.i >= len(s.rows) {
+		return record.Row{}, io.EOF
+	}
+	s.i++
+	row := record.Row{Origin: record.Origin{File: "in.csv", Line: int64(s.i + 1)}, Header: s.hdr, Text: s.rows[s.i-1]}
+	switch row.Text[0] {
+	case "BAD":
+		return row, &record.RowError{Origin: row.Origin, Code: record.CodeMalformedRow, Message: "bad row"}
+	case "FATAL":
+		return row, errors.New("disk on fire")
+	}
+	return row, nil
+}
+
+func mapTx(row record.Row) Mapped {
+	if row.Text[0] == "SKIP" {
+		return Mapped{Skipped: true, Reason: "filtered"}
+	}
+	if row.Text[2] == "" {
+		return Mapped{Err: &record.RowError{Origin: row.Origin, Field: "amount", Code: record.CodeMissingField, Message: "amount is empty"}}
+	}
+	d := api.MustDecimal(row.Text[2])
+	return Mapped{Record: record.Record{Entity: record.Transactions, Transaction: &api.Transaction{
+		Key: row.Text[0], Amount: &d, Customer: api.CustomerRef{Key: row.Text[1]},
+	}}}
+}
+
+// fakeSink records the order records of each customer arrive in and
+// rejects amounts of 666.
+type fakeSink struct {
+	mu      sync.Mutex
+	seen    map[string][]string
+	writes  int
+	block   chan struct{} // when set, Write waits for it (or ctx)
+	started chan struct{}
+	fatal   error
+}
+
+func (f *fakeSink) Partition(rec record.Record) string { return rec.Transaction.Customer.Key }
+
+func (f *fakeSink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
+	if f.started != nil {
+		select {
+		case f.started <- struct{}{}:
+		default:
+		}
+	}
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if f.fatal != nil {
+		return nil, f.fatal
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	out := make([]Result, len(recs))
+	for i, r := range recs {
+		tx := r.Transaction
+		if tx.Amount.String() == "666" {
+			out[i] = Result{Outcome: record.Rejected, Err: &record.RowError{Origin: r.Origin, Code: record.CodeAPIValidation, Message: "refused"}}
+			continue
+		}
+		f.seen[tx.Customer.Key] = append(f.seen[tx.Customer.Key], tx.Key)
+		out[i] = Result{Outcome: record.Created}
+	}
+	return out, nil
+}
+
+type rejectLog struct{ lines []string }
+
+func (r *rejectLog) Reject(row *record.Row, key string, e *record.RowError) error {
+	r.lines = append(r.lines, fmt.Sprintf("%d:%s", row.Origin.Line, e.Code))
+	return nil
+}
+
+func TestRunOutcomesAddUpAndOrderHolds(t *testing.T) {
+	var rows [][]string
+	for i := range 300 {
+		rows = append(rows, []string{fmt.Sprint("t", i), fmt.Sprint("c", i%7), "10"})
+	}
+	rows = append(rows, []string{"BAD", "", ""}, []string{"SKIP", "c1", "1"}, []string{"tx", "c1", ""}, []string{"ty", "c2", "666"}, []string{"t5", "c5", "10"})
+	sink := &fakeSink{seen: map[string][]string{}}
+	rej := &rejectLog{}
+	seen := map[string]bool{}
+	run := NewRun(Config{
+		Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink, Rejects: rej, Workers: 4, Window: 16, QueueSize: 8,
+		Dedupe: func(r record.Record) *record.RowError {
+			if seen[r.Key()] {
+				return &record.RowError{Origin: r.Origin, Code: record.CodeDuplicate, Message: "again"}
+			}
+			seen[r.Key()] = true
+			return nil
+		},
+	})
+	if err := run.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c := run.Counts()
+	if !c.Balanced() || c.Read != 305 || c.Created != 300 || c.Skipped != 1 || c.Rejected != 4 {
+		t.Fatalf("counts %+v", c)
+	}
+	for _, code := range []string{record.CodeMalformedRow, record.CodeMissingField, record.CodeAPIValidation, record.CodeDuplicate} {
+		if c.ByCode[code] != 1 {
+			t.Errorf("rejected %s = %d, want 1", code, c.ByCode[code])
+		}
+	}
+	if len(rej.lines) != 4 {
+		t.Errorf("reject file got %v", rej.lines)
+	}
+	for cust, keys := range sink.seen {
+		last := -1
+		for _, k := range keys {
+			var n int
+			fmt.Sscanf(k, "t%d", &n)
+			if n <= last {
+				t.Fatalf("customer %s: %v out of input order", cust, keys)
+			}
+			last = n
+		}
+	}
+}
+
+func TestRunJournalResumes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	rows := [][]string{{"t1", "c1", "10"}, {"t2", "c1", "20"}, {"t3", "c2", "30"}}
+	j, err := OpenJournal(path, "scope", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &fakeSink{seen: map[string][]string{}}
+	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows[:2]...), Map: mapTx, Sink: sink, Journal: j, Workers: 2})
+	if err := run.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Second run over all rows, one of them changed since: only the new and
+	// the changed row are written.
+	rows[1][2] = "21"
+	j, err = OpenJournal(path, "scope", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Len() != 2 {
+		t.Fatalf("journal holds %d rows, want 2", j.Len())
+	}
+	sink2 := &fakeSink{seen: map[string][]string{}}
+	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink2, Journal: j, Workers: 2})
+	if err := run.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c := run.Counts()
+	if c.Resumed != 1 || c.Created != 3 || !c.Balanced() {
+		t.Fatalf("counts %+v", c)
+	}
+	if fmt.Sprint(sink2.seen) != "map[c1:[t2] c2:[t3]]" {
+		t.Errorf("written %v", sink2.seen)
+	}
+	_ = j.Close()
+
+	// Another scope or --restart ignores the journal.
+	for _, tc := range []struct {
+		scope   string
+		restart bool
+	}{{"other", false}, {"scope", true}} {
+		j, err = OpenJournal(path, tc.scope, tc.restart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Len() != 0 {
+			t.Errorf("scope %s restart %v: journal holds %d", tc.scope, tc.restart, j.Len())
+		}
+		_ = j.Close()
+	}
+}
+
+func TestJournalTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j")
+	j, err := OpenJournal(path, "s", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := j.Record(fmt.Sprint("k", i), uint64(i), record.Created); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = j.Close()
+	// Tear the last line as a crash in the middle of a write would.
+	b := mustRead(t, path)
+	mustWrite(t, path, b[:len(b)-5])
+	j, err = OpenJournal(path, "s", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Len() != 2 {
+		t.Fatalf("journal holds %d, want 2", j.Len())
+	}
+	if err := j.Record("k9", 9, record.Updated); err != nil {
+		t.Fatal(err)
+	}
+	_ = j.Close()
+	j, err = OpenJournal(path, "s", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if o, ok := j.Lookup("k9", 9); !ok || o != record.Updated || j.Len() != 3 {
+		t.Fatalf("after repair: %v %v len %d", o, ok, j.Len())
+	}
+	if strings.Contains(string(mustRead(t, path)), "k9") {
+		t.Error("journal holds a key in clear")
+	}
+}
+
+func TestRunMaxRejectsAndFatal(t *testing.T) {
+	var rows [][]string
+	for i := range 50 {
+		rows = append(rows, []string{fmt.Sprint("t", i), "c", ""})
+	}
+	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: &fakeSink{seen: map[string][]string{}}, MaxRejects: 5})
+	err := run.Start(t.Context())
+	if !errors.Is(err, ErrTooManyRejects) {
+		t.Fatalf("err = %v", err)
+	}
+	if c := run.Counts(); c.Rejected != 6 || !c.Balanced() {
+		t.Fatalf("counts %+v", c)
+	}
+
+	sink := &fakeSink{seen: map[string][]string{}, fatal: &api.UnauthorizedError{Message: "no"}}
+	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}), Map: mapTx, Sink: sink, Workers: 2})
+	err = run.Start(t.Context())
+	var ue *api.UnauthorizedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v", err)
+	}
+	if c := run.Counts(); !c.Balanced() {
+		t.Fatalf("counts %+v", c)
+	}
+
+	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"FATAL", "", ""}), Map: mapTx, Sink: &fakeSink{seen: map[string][]string{}}})
+	if err := run.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRunInterruptFinishesInFlight(t *testing.T) {
+	var rows [][]string
+	for i := range 100 {
+		rows = append(rows, []string{fmt.Sprint("t", i), fmt.Sprint("c", i), "1"})
+	}
+	sink := &fakeSink{seen: map[string][]string{}, block: make(chan struct{}), started: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(t.Context())
+	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink, Workers: 1, Window: 1, QueueSize: 4})
+	done := make(chan error)
+	go func() { done <- run.Start(ctx) }()
+	<-sink.started
+	cancel()
+	close(sink.block) // the in-flight write finishes within the grace period
+	err := <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	c := run.Counts()
+	if !c.Balanced() || c.Created < 1 || c.Abandoned == 0 {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustWrite(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,226 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// Counts are the per-outcome tallies of a run. Every row read ends in exactly
+// one of Created, Updated, Unchanged, Skipped, Rejected or, when the run was
+// stopped, Abandoned (read but not finished: a resume picks it up again), so
+//
+//	Read == Created + Updated + Unchanged + Skipped + Rejected + Abandoned.
+//
+// Resumed counts the rows among the first four whose outcome came from the
+// journal of an earlier run instead of from the target.
+type Counts struct {
+	Read      int64            `json:"read"`
+	Created   int64            `json:"created"`
+	Updated   int64            `json:"updated"`
+	Unchanged int64            `json:"unchanged"`
+	Skipped   int64            `json:"skipped"`
+	Rejected  int64            `json:"rejected"`
+	Abandoned int64            `json:"abandoned"`
+	Resumed   int64            `json:"resumed"`
+	ByCode    map[string]int64 `json:"rejected_by_code"`
+}
+
+// Done is the number of rows that have an outcome.
+func (c Counts) Done() int64 {
+	return c.Created + c.Updated + c.Unchanged + c.Skipped + c.Rejected
+}
+
+// Balanced reports whether the outcomes add up to the rows read.
+func (c Counts) Balanced() bool {
+	var codes int64
+	for _, n := range c.ByCode {
+		codes += n
+	}
+	return c.Done()+c.Abandoned == c.Read && codes == c.Rejected
+}
+
+// tally is the concurrency-safe accumulator behind Counts: workers record
+// outcomes while the progress display reads snapshots.
+type tally struct {
+	read, created, updated, unchanged, skipped, rejected, abandoned, resumed atomic.Int64
+
+	mu     sync.Mutex
+	byCode map[string]int64
+}
+
+func (t *tally) add(o record.Outcome, code string, resumed bool) {
+	switch o {
+	case record.Created:
+		t.created.Add(1)
+	case record.Updated:
+		t.updated.Add(1)
+	case record.Unchanged:
+		t.unchanged.Add(1)
+	case record.Skipped:
+		t.skipped.Add(1)
+	case record.Rejected:
+		if code == "" {
+			code = record.CodeAPIError
+		}
+		t.mu.Lock()
+		if t.byCode == nil {
+			t.byCode = make(map[string]int64)
+		}
+		t.byCode[code]++
+		t.mu.Unlock()
+		t.rejected.Add(1)
+	}
+	if resumed {
+		t.resumed.Add(1)
+	}
+}
+
+func (t *tally) snapshot() Counts {
+	t.mu.Lock()
+	codes := maps.Clone(t.byCode)
+	t.mu.Unlock()
+	if codes == nil {
+		codes = map[string]int64{}
+	}
+	return Counts{
+		Read:      t.read.Load(),
+		Created:   t.created.Load(),
+		Updated:   t.updated.Load(),
+		Unchanged: t.unchanged.Load(),
+		Skipped:   t.skipped.Load(),
+		Rejected:  t.rejected.Load(),
+		Abandoned: t.abandoned.Load(),
+		Resumed:   t.resumed.Load(),
+		ByCode:    codes,
+	}
+}
+
+// RequestStats is what the API client says about the requests of a run. The
+// pipeline does not talk to the API itself; the command fills this in from
+// the client's statistics.
+type RequestStats struct {
+	Total         int64            `json:"total"`
+	ByKind        map[string]int64 `json:"by_kind"`
+	Retries       int64            `json:"retries"`
+	RateLimited   int64            `json:"rate_limited"`
+	ServerErrors  int64            `json:"server_errors"`
+	NetworkErrors int64            `json:"network_errors"`
+	// Budget is the request budget in requests per second at the end of the
+	// run, and BudgetLearned whether it came from the API's headers.
+	Budget        float64 `json:"budget_per_second"`
+	BudgetLearned bool    `json:"budget_learned_from_headers"`
+}
+
+// Report is the outcome of one run: what the human summary prints and what
+// --report writes as JSON.
+type Report struct {
+	Entity      record.Entity `json:"entity"`
+	Input       string        `json:"input"`
+	DryRun      bool          `json:"dry_run"`
+	Interrupted bool          `json:"interrupted"`
+	// Error is the fatal error that ended the run early, if any.
+	Error string `json:"error,omitempty"`
+
+	Counts Counts `json:"counts"`
+
+	Started       time.Time     `json:"started"`
+	Duration      time.Duration `json:"-"`
+	Seconds       float64       `json:"duration_seconds"`
+	RowsPerSecond float64       `json:"rows_per_second"`
+	Workers       int           `json:"workers"`
+
+	Requests       RequestStats `json:"requests"`
+	RequestsPerRow float64      `json:"requests_per_row"`
+	// Strategy says how the sink learned what the target holds (a full
+	// listing or per-key lookups), for the curious and for tuning.
+	Strategy string `json:"strategy,omitempty"`
+
+	RejectsFile string `json:"rejects_file,omitempty"`
+	JournalFile string `json:"journal_file,omitempty"`
+}
+
+// Finish fills the derived figures from Counts, Duration and Requests.
+func (r *Report) Finish() {
+	r.Seconds = r.Duration.Seconds()
+	if r.Seconds > 0 {
+		r.RowsPerSecond = float64(r.Counts.Done()) / r.Seconds
+	}
+	if n := r.Counts.Read; n > 0 {
+		r.RequestsPerRow = float64(r.Requests.Total) / float64(n)
+	}
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteSummary writes the human summary of a run.
+func (r *Report) WriteSummary(w io.Writer) error {
+	c := r.Counts
+	verb := "Imported"
+	switch {
+	case r.DryRun:
+		verb = "Dry run of"
+	case r.Interrupted:
+		verb = "Interrupted import of"
+	case r.Error != "":
+		verb = "Failed import of"
+	}
+	would := ""
+	if r.DryRun {
+		would = "would be "
+	}
+	ew := &errWriter{w: w}
+	ew.printf("%s %s from %s: %d rows read in %s (%.1f rows/s)\n", verb, r.Entity, r.Input, c.Read, r.Duration.Round(time.Millisecond), r.RowsPerSecond)
+	ew.printf("  %s%-10s %d\n", would, "created", c.Created)
+	ew.printf("  %s%-10s %d\n", would, "updated", c.Updated)
+	ew.printf("  %s%-10s %d\n", would, "unchanged", c.Unchanged)
+	if c.Skipped > 0 {
+		ew.printf("  %-10s %d\n", "skipped", c.Skipped)
+	}
+	ew.printf("  %s%-10s %d\n", would, "rejected", c.Rejected)
+	for _, code := range slices.Sorted(maps.Keys(c.ByCode)) {
+		ew.printf("    %-24s %d\n", code, c.ByCode[code])
+	}
+	if c.Abandoned > 0 {
+		ew.printf("  %-10s %d (not finished; run the same command again to resume)\n", "abandoned", c.Abandoned)
+	}
+	if c.Resumed > 0 {
+		ew.printf("  (%d rows were done by an earlier run, according to the journal)\n", c.Resumed)
+	}
+	q := r.Requests
+	ew.printf("  requests: %d (%.3f per row), retries %d, 429s %d, budget %.1f/s", q.Total, r.RequestsPerRow, q.Retries, q.RateLimited, q.Budget)
+	if q.BudgetLearned {
+		ew.printf(" (from the API's headers)")
+	}
+	ew.printf("\n")
+	if r.RejectsFile != "" && c.Rejected > 0 {
+		ew.printf("  rejected rows written to %s\n", r.RejectsFile)
+	}
+	if r.Error != "" {
+		ew.printf("  error: %s\n", r.Error)
+	}
+	return ew.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
+}

@@ -1,0 +1,207 @@
+package partnero
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// findCustomer returns the target's entry for a customer key, nil when it
+// does not exist.
+func (s *Sink) findCustomer(ctx context.Context, key string) (*customerEntry, error) {
+	if s.customers != nil {
+		return s.customers.find(key), nil
+	}
+	got, err := s.t.GetCustomer(ctx, key)
+	if err != nil || got == nil {
+		return nil, err
+	}
+	return entryOfCustomer(got), nil
+}
+
+func entryOfCustomer(c *api.Customer) *customerEntry {
+	e := &customerEntry{f: customerHashes(c)}
+	if c.Partner != nil {
+		e.partner = string(c.Partner.ID)
+	}
+	return e
+}
+
+func customerDiff(in *api.Customer, have fieldHashes) *api.CustomerUpdate {
+	var u api.CustomerUpdate
+	changed := false
+	if e := strings.ToLower(strings.TrimSpace(in.Email)); e != "" && hashString(e) != have.email {
+		u.Email, changed = &in.Email, true
+	}
+	if in.Name != "" && hashString(in.Name) != have.name {
+		u.Name, changed = &in.Name, true
+	}
+	if in.Surname != "" && hashString(in.Surname) != have.surname {
+		u.Surname, changed = &in.Surname, true
+	}
+	if in.Tags != nil && have.tagsKnown && hashTags(in.Tags) != have.tags {
+		tags := []string(in.Tags)
+		u.Tags, changed = &tags, true
+	}
+	if !changed {
+		return nil
+	}
+	return &u
+}
+
+// partnerID resolves a partner reference to the partner's id ("" when no
+// such partner exists), once per distinct reference.
+func (s *Sink) partnerID(ctx context.Context, ref *api.PartnerRef) (string, error) {
+	if ref.ID != "" {
+		return string(ref.ID), nil
+	}
+	cacheKey := "email:" + strings.ToLower(ref.Email)
+	if ref.Email == "" {
+		cacheKey = "key:" + ref.Key
+	}
+	if v, ok := s.partnerIDs.Load(cacheKey); ok {
+		return v.(string), nil
+	}
+	got, err := s.t.FindPartner(ctx, api.PartnerRef{Email: ref.Email, Key: ref.Key})
+	if err != nil {
+		return "", err
+	}
+	id := ""
+	if got != nil {
+		id = string(got.ID)
+	}
+	s.partnerIDs.Store(cacheKey, id)
+	return id, nil
+}
+
+func describeRef(ref *api.PartnerRef) string {
+	switch {
+	case ref.ID != "":
+		return "id " + string(ref.ID)
+	case ref.Email != "":
+		return "email " + ref.Email
+	}
+	return "key " + ref.Key
+}
+
+func (s *Sink) writeCustomer(ctx context.Context, rec record.Record) (Result, error) {
+	c := rec.Customer
+	have, err := s.findCustomer(ctx, c.Key)
+	if fatal(err) {
+		return Result{}, err
+	}
+	if err != nil {
+		return apiReject(rec, err), nil
+	}
+	if have == nil {
+		return s.createCustomer(ctx, rec)
+	}
+	return s.updateCustomer(ctx, rec, have)
+}
+
+func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, error) {
+	c := rec.Customer
+	if c.Partner == nil || (c.Partner.ID == "" && c.Partner.Email == "" && c.Partner.Key == "") {
+		return reject(rec, record.CodeMissingField, "partner", "a new customer needs its partner (partner.id, partner.key or partner.email)"), nil
+	}
+	if s.opt.DryRun {
+		// Only a read can tell whether the partner exists.
+		id, err := s.partnerID(ctx, c.Partner)
+		if fatal(err) {
+			return Result{}, err
+		}
+		if err == nil && id == "" {
+			return reject(rec, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
+		}
+		if s.customers != nil {
+			s.customers.add(c)
+		}
+		return Result{Outcome: record.Created}, nil
+	}
+	created, err := s.t.CreateCustomer(ctx, c)
+	if fatal(err) {
+		return Result{}, err
+	}
+	if err == nil {
+		if s.customers != nil {
+			if created == nil || created.Key == "" {
+				created = c
+			}
+			s.customers.add(created)
+		}
+		return Result{Outcome: record.Created}, nil
+	}
+	if isUnknownPartner(err) {
+		return reject(rec, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
+	}
+	if api.IsValidation(err) && !isDuplicate(err) {
+		return apiReject(rec, err), nil
+	}
+	// Taken key or ambiguous failure: the customer may be ours from a lost
+	// answer. Look before deciding.
+	got, gerr := s.t.GetCustomer(ctx, c.Key)
+	if fatal(gerr) {
+		return Result{}, gerr
+	}
+	if gerr != nil || got == nil {
+		return apiReject(rec, err), nil
+	}
+	if s.customers != nil {
+		s.customers.add(got)
+	}
+	have := entryOfCustomer(got)
+	if res, conflict, err := s.checkCustomerPartner(ctx, rec, have); conflict || err != nil {
+		return res, err
+	}
+	if customerDiff(c, have.f) == nil {
+		return Result{Outcome: record.Created}, nil
+	}
+	return s.updateCustomer(ctx, rec, have)
+}
+
+// checkCustomerPartner rejects a customer that exists under another partner
+// than the input says: the API cannot move a customer.
+func (s *Sink) checkCustomerPartner(ctx context.Context, rec record.Record, have *customerEntry) (Result, bool, error) {
+	ref := rec.Customer.Partner
+	if ref == nil || (ref.ID == "" && ref.Email == "" && ref.Key == "") || have.partner == "" {
+		return Result{}, false, nil
+	}
+	id, err := s.partnerID(ctx, ref)
+	if fatal(err) {
+		return Result{}, true, err
+	}
+	if err != nil {
+		return apiReject(rec, err), true, nil
+	}
+	if id == "" {
+		return reject(rec, record.CodePartnerConflict, "partner", fmt.Sprintf("customer %s exists under partner %s; partner %s does not exist", rec.Customer.Key, have.partner, describeRef(ref))), true, nil
+	}
+	if id != have.partner {
+		return reject(rec, record.CodePartnerConflict, "partner", fmt.Sprintf("customer %s exists under partner %s, not %s (the API cannot move a customer)", rec.Customer.Key, have.partner, describeRef(ref))), true, nil
+	}
+	return Result{}, false, nil
+}
+
+func (s *Sink) updateCustomer(ctx context.Context, rec record.Record, have *customerEntry) (Result, error) {
+	if res, conflict, err := s.checkCustomerPartner(ctx, rec, have); conflict || err != nil {
+		return res, err
+	}
+	u := customerDiff(rec.Customer, have.f)
+	if u == nil {
+		return Result{Outcome: record.Unchanged}, nil
+	}
+	if s.opt.DryRun {
+		return Result{Outcome: record.Updated}, nil
+	}
+	_, err := s.t.UpdateCustomer(ctx, rec.Customer.Key, u)
+	if fatal(err) {
+		return Result{}, err
+	}
+	if err != nil {
+		return apiReject(rec, err), nil
+	}
+	return Result{Outcome: record.Updated}, nil
+}

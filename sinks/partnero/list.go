@@ -1,0 +1,115 @@
+package partnero
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+)
+
+type pageFunc[T any] func(ctx context.Context, page, limit int) ([]T, bool, error)
+
+// listAll pages through a listing, at most budget pages, handing every item
+// to each in listing order. The first page is fetched alone (an empty target
+// costs one request); after it, conc pages are fetched at once so that a long
+// listing runs at the rate limit rather than at one round trip per page, at
+// the price of up to conc-1 requests past the end. It reports whether the
+// listing was complete.
+func listAll[T any](ctx context.Context, fetch pageFunc[T], limit int, budget int64, conc int, each func(*T)) (bool, error) {
+	items, more, err := fetch(ctx, 1, limit)
+	if err != nil {
+		return false, err
+	}
+	for i := range items {
+		each(&items[i])
+	}
+	page := 2
+	for more {
+		if int64(page-1) >= budget {
+			return false, nil
+		}
+		n := min(int64(conc), budget-int64(page-1))
+		pages := make([][]T, n)
+		mores := make([]bool, n)
+		g, gctx := errgroup.WithContext(ctx)
+		for i := range n {
+			p := page + int(i)
+			g.Go(func() error {
+				var err error
+				pages[i], mores[i], err = fetch(gctx, p, limit)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return false, err
+		}
+		for i := range n {
+			for j := range pages[i] {
+				each(&pages[i][j])
+			}
+			page++
+			more = mores[i]
+			if !more {
+				break
+			}
+		}
+	}
+	return true, nil
+}
+
+// listPartners indexes every target partner, or returns nil when the listing
+// would cost more than budget pages.
+func (s *Sink) listPartners(ctx context.Context, budget int64) (*partnerIndex, error) {
+	ix := newPartnerIndex()
+	complete, err := listAll(ctx, s.t.ListPartners, s.opt.PageSize, budget, s.opt.ListConcurrency, func(p *api.Partner) {
+		s.listed.Add(1)
+		ix.add(p, false)
+	})
+	if err != nil || !complete {
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (s *Sink) listCustomers(ctx context.Context, budget int64) (*customerIndex, error) {
+	ix := newCustomerIndex()
+	complete, err := listAll(ctx, s.t.ListCustomers, s.opt.PageSize, budget, s.opt.ListConcurrency, func(c *api.Customer) {
+		s.listed.Add(1)
+		ix.add(c)
+	})
+	if err != nil || !complete {
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (s *Sink) listTransactions(ctx context.Context, budget int64) (*txIndex, error) {
+	ix := newTxIndex()
+	complete, err := listAll(ctx, s.t.ListTransactions, s.opt.PageSize, budget, s.opt.ListConcurrency, func(t *api.Transaction) {
+		s.listed.Add(1)
+		ix.add(t)
+	})
+	if err != nil || !complete {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// customerTransactions lists all of one customer's transactions. found is
+// false when the customer does not exist.
+func (s *Sink) customerTransactions(ctx context.Context, key string) (txs []api.Transaction, found bool, err error) {
+	fetch := func(ctx context.Context, page, limit int) ([]api.Transaction, bool, error) {
+		return s.t.CustomerTransactions(ctx, key, page, limit)
+	}
+	_, err = listAll(ctx, fetch, s.opt.PageSize, 1<<40, 1, func(t *api.Transaction) {
+		txs = append(txs, *t)
+	})
+	if api.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return txs, true, nil
+}

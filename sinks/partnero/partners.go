@@ -1,0 +1,148 @@
+package partnero
+
+import (
+	"context"
+	"strings"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// findPartner returns the target's entry for the record's partner, nil when
+// it does not exist: from the index when the target was listed, else by a
+// lookup (the id when the record has one, else the email).
+func (s *Sink) findPartner(ctx context.Context, p *api.Partner) (*partnerEntry, error) {
+	if s.partners != nil {
+		return s.partners.find(p), nil
+	}
+	ref := api.PartnerRef{ID: p.ID}
+	if p.ID == "" {
+		ref.Email = p.Email
+	}
+	got, err := s.t.FindPartner(ctx, ref)
+	if err != nil || got == nil {
+		return nil, err
+	}
+	return &partnerEntry{id: string(got.ID), f: partnerHashes(got, true)}, nil
+}
+
+// partnerDiff is the update that makes the target partner match the input:
+// only fields the input sets and the target has otherwise. Fields the
+// target's answer did not carry (tags, the referral key in a listing) cannot
+// be compared and are left alone; the password never can be.
+func partnerDiff(in *api.Partner, have fieldHashes) *api.PartnerUpdate {
+	var u api.PartnerUpdate
+	changed := false
+	if e := strings.ToLower(strings.TrimSpace(in.Email)); e != "" && hashString(e) != have.email {
+		u.Email, changed = &in.Email, true
+	}
+	if in.Name != "" && hashString(in.Name) != have.name {
+		u.Name, changed = &in.Name, true
+	}
+	if in.Surname != "" && hashString(in.Surname) != have.surname {
+		u.Surname, changed = &in.Surname, true
+	}
+	if in.Tags != nil && have.tagsKnown && hashTags(in.Tags) != have.tags {
+		tags := []string(in.Tags)
+		u.Tags, changed = &tags, true
+	}
+	if in.Key != "" && have.keyKnown && hashString(in.Key) != have.key {
+		u.Key, changed = &in.Key, true
+	}
+	if !changed {
+		return nil
+	}
+	return &u
+}
+
+func (s *Sink) writePartner(ctx context.Context, rec record.Record) (Result, error) {
+	p := rec.Partner
+	have, err := s.findPartner(ctx, p)
+	if fatal(err) {
+		return Result{}, err
+	}
+	if err != nil {
+		return apiReject(rec, err), nil
+	}
+	if have == nil {
+		return s.createPartner(ctx, rec)
+	}
+	return s.updatePartner(ctx, rec, have)
+}
+
+func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, error) {
+	if s.opt.DryRun {
+		if s.partners != nil {
+			s.partners.add(rec.Partner, true) // a later duplicate is then unchanged
+		}
+		return Result{Outcome: record.Created}, nil
+	}
+	created, err := s.t.CreatePartner(ctx, rec.Partner)
+	if fatal(err) {
+		return Result{}, err
+	}
+	if err == nil {
+		if s.partners != nil {
+			merged := *rec.Partner
+			if created != nil && created.ID != "" {
+				merged.ID = created.ID
+			}
+			s.partners.add(&merged, true)
+		}
+		return Result{Outcome: record.Created}, nil
+	}
+	// A refused create may be our own earlier create whose answer was lost
+	// (the identity is taken), and an ambiguous failure may have landed:
+	// look again before deciding.
+	if api.IsValidation(err) && !isDuplicate(err) {
+		return apiReject(rec, err), nil
+	}
+	got, ferr := s.t.FindPartner(ctx, partnerRefOf(rec.Partner))
+	if fatal(ferr) {
+		return Result{}, ferr
+	}
+	if ferr != nil || got == nil {
+		return apiReject(rec, err), nil
+	}
+	have := &partnerEntry{id: string(got.ID), f: partnerHashes(got, true)}
+	if s.partners != nil {
+		s.partners.add(got, true)
+	}
+	if partnerDiff(rec.Partner, have.f) == nil {
+		return Result{Outcome: record.Created}, nil
+	}
+	return s.updatePartner(ctx, rec, have)
+}
+
+func partnerRefOf(p *api.Partner) api.PartnerRef {
+	if p.ID != "" {
+		return api.PartnerRef{ID: p.ID}
+	}
+	return api.PartnerRef{Email: p.Email}
+}
+
+func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partnerEntry) (Result, error) {
+	u := partnerDiff(rec.Partner, have.f)
+	if u == nil {
+		return Result{Outcome: record.Unchanged}, nil
+	}
+	if s.opt.DryRun {
+		return Result{Outcome: record.Updated}, nil
+	}
+	updated, err := s.t.UpdatePartner(ctx, have.id, u)
+	if fatal(err) {
+		return Result{}, err
+	}
+	if err != nil {
+		return apiReject(rec, err), nil
+	}
+	if s.partners != nil {
+		merged := *rec.Partner
+		merged.ID = api.ID(have.id)
+		if updated != nil && updated.Tags != nil {
+			merged.Tags = updated.Tags
+		}
+		s.partners.add(&merged, have.f.tagsKnown || rec.Partner.Tags != nil)
+	}
+	return Result{Outcome: record.Updated}, nil
+}

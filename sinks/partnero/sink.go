@@ -1,0 +1,266 @@
+package partnero
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// Result is the outcome of writing one record.
+type Result struct {
+	Outcome record.Outcome
+	Err     *record.RowError
+}
+
+// Options configure a Sink.
+type Options struct {
+	Entity record.Entity
+	// DryRun makes only read requests: outcomes say what would happen.
+	DryRun bool
+	// NoBatch writes transactions one request each.
+	NoBatch bool
+	// ReplaceTransactions deletes a transaction whose key exists with other
+	// values and creates the input's instead (outcome updated), rather than
+	// rejecting the row as transaction_conflict.
+	ReplaceTransactions bool
+	// PageSize is the listing page size; 0 means 250, the API's maximum.
+	PageSize int
+	// ListConcurrency is how many listing pages are fetched at once after
+	// the first; 0 means 4.
+	ListConcurrency int
+}
+
+// Sink upserts records into a Partnero program. Write is safe for
+// concurrent use with distinct partition keys.
+type Sink struct {
+	t   Target
+	opt Options
+
+	// The indexes are non-nil when a full listing of the target was taken:
+	// then absence from the index means absence from the target.
+	partners  *partnerIndex
+	customers *customerIndex
+	txs       *txIndex
+	strategy  string
+
+	// partnerIDs caches the id of a partner named by email or key, for
+	// partner_conflict checks ("" when the partner does not exist).
+	partnerIDs sync.Map
+
+	listed atomic.Int64 // records seen by listings
+}
+
+// New returns a sink writing opt.Entity records through t.
+func New(t Target, opt Options) *Sink {
+	if opt.PageSize <= 0 || opt.PageSize > 250 {
+		opt.PageSize = 250
+	}
+	if opt.ListConcurrency <= 0 {
+		opt.ListConcurrency = 4
+	}
+	return &Sink{t: t, opt: opt, strategy: "lookups"}
+}
+
+// Strategy describes how the sink learns what the target holds.
+func (s *Sink) Strategy() string { return s.strategy }
+
+// Prepare decides how to learn what exists, given an estimate of the input's
+// rows (negative when unknown), and takes the listings it chose. A listing
+// costs one request per 250 target records, a lookup one request per input
+// row (per customer for transactions); not knowing the target's size, the
+// sink lists until the listing has cost what the lookups would and falls
+// back to lookups past that point, which bounds the waste to a factor two.
+func (s *Sink) Prepare(ctx context.Context, estimatedRows int64) error {
+	budget := estimatedRows // pages a listing may cost
+	if estimatedRows < 0 {
+		budget = 400 // 100,000 records
+	}
+	switch s.opt.Entity {
+	case record.Partners:
+		ix, err := s.listPartners(ctx, max(budget, 1))
+		if err != nil {
+			return err
+		}
+		if ix != nil {
+			s.partners = ix
+			s.strategy = fmt.Sprintf("listing (%d partners in target)", ix.len())
+		}
+	case record.Customers:
+		ix, err := s.listCustomers(ctx, max(budget, 1))
+		if err != nil {
+			return err
+		}
+		if ix != nil {
+			s.customers = ix
+			s.strategy = fmt.Sprintf("listing (%d customers in target)", ix.len())
+		}
+	case record.Transactions:
+		// The alternative to listing is one listing request per customer;
+		// assume a few transactions per customer.
+		b := max(budget/4, 1)
+		if estimatedRows < 0 {
+			b = budget
+		}
+		txs, err := s.listTransactions(ctx, b)
+		if err != nil {
+			return err
+		}
+		if txs == nil {
+			s.strategy = "per-customer listings"
+			return nil
+		}
+		cs, err := s.listCustomers(ctx, b)
+		if err != nil {
+			return err
+		}
+		if cs == nil {
+			s.strategy = "per-customer listings"
+			return nil
+		}
+		s.txs, s.customers = txs, cs
+		s.strategy = fmt.Sprintf("listing (%d transaction keys, %d customers in target)", txs.len(), cs.len())
+	default:
+		return fmt.Errorf("cannot import %s", s.opt.Entity)
+	}
+	return nil
+}
+
+// Partition orders records: a customer's transactions are written in input
+// order by one worker; a partner referred by another follows its referrer.
+func (s *Sink) Partition(rec record.Record) string {
+	switch {
+	case rec.Transaction != nil:
+		return rec.Transaction.Customer.Key
+	case rec.Partner != nil:
+		if r := rec.Partner.ReferringPartner; r != nil {
+			switch {
+			case r.ID != "":
+				return "id:" + string(r.ID)
+			case r.Email != "":
+				return "email:" + strings.ToLower(r.Email)
+			case r.Key != "":
+				return "key:" + r.Key
+			}
+		}
+		return rec.Key()
+	}
+	return rec.Key()
+}
+
+// Write writes records that share a partition key, in order. The error is
+// fatal (a refused key, a cancelled context): records without an outcome
+// were not finished.
+func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
+	out := make([]Result, len(recs))
+	if len(recs) == 0 {
+		return out, nil
+	}
+	if recs[0].Transaction != nil {
+		err := s.writeTransactions(ctx, recs, out)
+		return out, err
+	}
+	for i, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		var err error
+		switch {
+		case rec.Partner != nil:
+			out[i], err = s.writePartner(ctx, rec)
+		case rec.Customer != nil:
+			out[i], err = s.writeCustomer(ctx, rec)
+		default:
+			out[i] = reject(rec, record.CodeInvalidValue, "", fmt.Sprintf("not a %s record", s.opt.Entity))
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// fatal reports whether err must end the run rather than one row: a refused
+// key or permission, or cancellation.
+func fatal(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var fe *api.ForbiddenError
+	return api.IsUnauthorized(err) || errors.As(err, &fe)
+}
+
+func reject(rec record.Record, code, field, msg string) Result {
+	return Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
+}
+
+// apiReject turns a refusal of the API into a rejected row, naming the field
+// the API complained about when it said.
+func apiReject(rec record.Record, err error) Result {
+	var ve *api.ValidationError
+	if errors.As(err, &ve) {
+		code := record.CodeAPIValidation
+		msg := ve.Message
+		if isUnknownPartner(err) {
+			code = record.CodeUnknownPartner
+		}
+		field := ""
+		for f, msgs := range ve.Fields {
+			field = f
+			if len(msgs) > 0 && msg == "" {
+				msg = msgs[0]
+			}
+			break
+		}
+		if msg == "" {
+			msg = err.Error()
+		}
+		return reject(rec, code, field, "the API refused the row: "+msg)
+	}
+	return reject(rec, record.CodeAPIError, "", "the API failed: "+err.Error())
+}
+
+// isUnknownPartner recognises "Invalid partner key" and validation errors
+// on the partner field.
+func isUnknownPartner(err error) bool {
+	var ve *api.ValidationError
+	if !errors.As(err, &ve) {
+		return false
+	}
+	if m := strings.ToLower(ve.Message); strings.Contains(m, "invalid partner") || strings.Contains(m, "partner not found") {
+		return true
+	}
+	for f := range ve.Fields {
+		if f == "partner" || strings.HasPrefix(f, "partner.") || strings.HasPrefix(f, "customer.partner") {
+			return true
+		}
+	}
+	return false
+}
+
+// isDuplicate recognises a create refused because the identity exists.
+func isDuplicate(err error) bool {
+	var ve *api.ValidationError
+	if !errors.As(err, &ve) {
+		return false
+	}
+	texts := []string{ve.Message}
+	for _, msgs := range ve.Fields {
+		texts = append(texts, msgs...)
+	}
+	for _, t := range texts {
+		t = strings.ToLower(t)
+		if strings.Contains(t, "duplicate") || strings.Contains(t, "already") || strings.Contains(t, "taken") || strings.Contains(t, "exists") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,294 @@
+package partnero
+
+import (
+	"fmt"
+	"testing"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+func dec(s string) *api.Decimal { d := api.MustDecimal(s); return &d }
+
+func partnerRec(line int, p api.Partner) record.Record {
+	return record.Record{Entity: record.Partners, Origin: record.Origin{File: "p.csv", Line: int64(line)}, Partner: &p}
+}
+
+func customerRec(line int, c api.Customer) record.Record {
+	return record.Record{Entity: record.Customers, Origin: record.Origin{File: "c.csv", Line: int64(line)}, Customer: &c}
+}
+
+func txRec(line int, key, customer, amount string, partner *api.PartnerRef) record.Record {
+	return record.Record{Entity: record.Transactions, Origin: record.Origin{File: "t.csv", Line: int64(line)}, Transaction: &api.Transaction{
+		Key: key, Amount: dec(amount), AmountUnits: "USD", Action: "sale",
+		Customer: api.CustomerRef{Key: customer, Partner: partner},
+	}}
+}
+
+func outcomes(t *testing.T, res []Result) []string {
+	t.Helper()
+	var out []string
+	for _, r := range res {
+		s := r.Outcome.String()
+		if r.Outcome == record.Rejected {
+			s += ":" + r.Err.Code
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func equal(a, b []string) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+func writeAll(t *testing.T, s *Sink, recs ...record.Record) []string {
+	t.Helper()
+	res, err := s.Write(t.Context(), recs)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	return outcomes(t, res)
+}
+
+func TestPartnersUpsert(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Name: "Ann"}}
+	s := New(f, Options{Entity: record.Partners})
+	if err := s.Prepare(t.Context(), 3); err != nil {
+		t.Fatal(err)
+	}
+	got := writeAll(t, s, partnerRec(2, api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann"}))
+	got = append(got, writeAll(t, s, partnerRec(3, api.Partner{Email: "a@x.io", Name: "Annie"}))...)
+	got = append(got, writeAll(t, s, partnerRec(4, api.Partner{ID: "p2", Email: "b@x.io", Name: "Bob"}))...)
+	want := []string{"unchanged", "updated", "created"}
+	if !equal(got, want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	if f.partners[0].Name != "Annie" || len(f.partners) != 2 {
+		t.Fatalf("target %+v", f.partners)
+	}
+	if f.calls["GET /partners:search"] != 0 {
+		t.Errorf("lookups with a full index: %v", f.calls)
+	}
+}
+
+func TestPartnerLostAnswerIsNotDuplicated(t *testing.T) {
+	f := newFake()
+	f.loseNext = 1
+	s := New(f, Options{Entity: record.Partners})
+	if err := s.Prepare(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	got := writeAll(t, s, partnerRec(2, api.Partner{Email: "a@x.io", Name: "Ann"}))
+	if !equal(got, []string{"created"}) || len(f.partners) != 1 {
+		t.Fatalf("outcomes %v, partners %d", got, len(f.partners))
+	}
+}
+
+func TestCustomersUpsert(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Key: "ann"}, {ID: "p2", Email: "b@x.io", Key: "bob"}}
+	f.customers = []api.Customer{{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}}}
+	tests := []struct {
+		name string
+		in   api.Customer
+		want string
+	}{
+		{"identical", api.Customer{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{Key: "ann"}}, "unchanged"},
+		{"changed name", api.Customer{Key: "c1", Name: "Cee", Partner: &api.PartnerRef{ID: "p1"}}, "updated"},
+		{"other partner", api.Customer{Key: "c1", Partner: &api.PartnerRef{Email: "b@x.io"}}, "rejected:partner_conflict"},
+		{"new", api.Customer{Key: "c2", Partner: &api.PartnerRef{Key: "bob"}}, "created"},
+		{"unknown partner", api.Customer{Key: "c3", Partner: &api.PartnerRef{Key: "nobody"}}, "rejected:unknown_partner"},
+		{"no partner", api.Customer{Key: "c4"}, "rejected:missing_field"},
+	}
+	for _, lists := range []int64{100, 0} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/budget%d", tt.name, lists), func(t *testing.T) {
+				s := New(f, Options{Entity: record.Customers})
+				if lists > 0 {
+					if err := s.Prepare(t.Context(), lists); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := writeAll(t, s, customerRec(2, tt.in))
+				if got[0] != tt.want && !(tt.name == "new" && got[0] == "unchanged") && !(tt.name == "changed name" && got[0] == "unchanged") {
+					t.Errorf("got %v, want %s", got, tt.want)
+				}
+			})
+		}
+	}
+	if n := len(f.customers); n != 2 {
+		t.Errorf("target has %d customers, want 2", n)
+	}
+}
+
+func TestTransactionsFreshAndRerun(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Key: "ann"}}
+	f.customers = []api.Customer{{Key: "c1", Partner: &api.PartnerRef{ID: "p1"}}}
+	ann := &api.PartnerRef{Key: "ann"}
+	groups := [][]record.Record{
+		{txRec(2, "t1", "c1", "10", nil), txRec(3, "t2", "c1", "20", nil), txRec(4, "t3", "c1", "30", nil)},
+		{txRec(5, "t4", "c2", "10", ann), txRec(6, "t5", "c2", "11", nil)},
+		{txRec(7, "t6", "c3", "10", nil)},
+	}
+	want := [][]string{{"created", "created", "created"}, {"created", "created"}, {"rejected:unknown_customer"}}
+	for _, mode := range []struct {
+		name string
+		est  int64
+	}{{"listing", 1000}, {"per-customer", -2}} {
+		t.Run(mode.name, func(t *testing.T) {
+			f.txs = nil
+			f.customers = f.customers[:1]
+			f.calls = map[string]int{}
+			s := New(f, Options{Entity: record.Transactions})
+			if mode.est > -2 {
+				if err := s.Prepare(t.Context(), mode.est); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, g := range groups {
+				if got := writeAll(t, s, g...); !equal(got, want[i]) {
+					t.Errorf("group %d: %v, want %v", i, got, want[i])
+				}
+			}
+			if len(f.txs) != 5 {
+				t.Fatalf("target holds %d transactions, want 5", len(f.txs))
+			}
+			if n := f.calls["POST /transactions[]"]; n != 2 || f.calls["POST /transactions"] != 0 {
+				t.Errorf("writes %v, want 2 batches", f.calls)
+			}
+
+			// A re-run writes nothing.
+			s = New(f, Options{Entity: record.Transactions})
+			if err := s.Prepare(t.Context(), 1000); err != nil {
+				t.Fatal(err)
+			}
+			before := f.writes()
+			for i, g := range groups[:2] {
+				got := writeAll(t, s, g...)
+				for j := range got {
+					if got[j] != "unchanged" {
+						t.Errorf("re-run group %d: %v", i, got)
+					}
+				}
+			}
+			if f.writes() != before {
+				t.Errorf("re-run wrote: %v", f.calls)
+			}
+		})
+	}
+}
+
+func TestTransactionConflictAndReplace(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+	f.customers = []api.Customer{{Key: "c1", Partner: &api.PartnerRef{ID: "p1"}}}
+	f.txs = []api.Transaction{{Key: "t1", Amount: dec("10"), AmountUnits: "USD", Action: "sale", Customer: api.CustomerRef{Key: "c1"}}}
+
+	s := New(f, Options{Entity: record.Transactions})
+	if got := writeAll(t, s, txRec(2, "t1", "c1", "12", nil)); !equal(got, []string{"rejected:transaction_conflict"}) {
+		t.Fatalf("got %v", got)
+	}
+	s = New(f, Options{Entity: record.Transactions, ReplaceTransactions: true})
+	if got := writeAll(t, s, txRec(2, "t1", "c1", "12", nil)); !equal(got, []string{"updated"}) {
+		t.Fatalf("got %v", got)
+	}
+	if len(f.txs) != 1 || f.txs[0].Amount.String() != "12" {
+		t.Fatalf("target %+v", f.txs)
+	}
+}
+
+func TestRefusedBatchFallsBackToSingles(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+	f.badAmount = "666"
+	s := New(f, Options{Entity: record.Transactions})
+	ann := &api.PartnerRef{Key: "ann"}
+	got := writeAll(t, s, txRec(2, "t1", "c9", "10", ann), txRec(3, "t2", "c9", "666", ann), txRec(4, "t3", "c9", "30", ann))
+	if want := []string{"created", "rejected:api_validation", "created"}; !equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if len(f.txs) != 2 || len(f.customers) != 1 {
+		t.Fatalf("target: %d transactions, %d customers", len(f.txs), len(f.customers))
+	}
+}
+
+func TestAmbiguousAnswersAreVerified(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		prepare func(f *fakeTarget)
+	}{
+		{"lost batch", func(f *fakeTarget) { f.loseNext = 1 }},
+		{"garbled batch", func(f *fakeTarget) { f.garbleBatch = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+			tc.prepare(f)
+			s := New(f, Options{Entity: record.Transactions})
+			if err := s.Prepare(t.Context(), 100); err != nil {
+				t.Fatal(err)
+			}
+			ann := &api.PartnerRef{Key: "ann"}
+			got := writeAll(t, s, txRec(2, "t1", "c1", "10", ann), txRec(3, "t2", "c1", "20", ann))
+			if want := []string{"created", "created"}; !equal(got, want) {
+				t.Fatalf("got %v", got)
+			}
+			if len(f.txs) != 2 {
+				t.Fatalf("target holds %d transactions, want 2 (no duplicate)", len(f.txs))
+			}
+		})
+	}
+}
+
+func TestNoBatchAndDryRun(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+	ann := &api.PartnerRef{Key: "ann"}
+	recs := []record.Record{txRec(2, "t1", "c1", "10", ann), txRec(3, "t2", "c1", "20", nil)}
+
+	dry := New(f, Options{Entity: record.Transactions, DryRun: true})
+	if err := dry.Prepare(t.Context(), 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := writeAll(t, dry, recs...); !equal(got, []string{"created", "created"}) {
+		t.Fatalf("dry run: %v", got)
+	}
+	if f.writes() != 0 {
+		t.Fatalf("dry run wrote: %v", f.calls)
+	}
+
+	s := New(f, Options{Entity: record.Transactions, NoBatch: true})
+	if got := writeAll(t, s, recs...); !equal(got, []string{"created", "created"}) {
+		t.Fatalf("no batch: %v", got)
+	}
+	if f.calls["POST /transactions"] != 2 || f.calls["POST /transactions[]"] != 0 {
+		t.Fatalf("calls %v", f.calls)
+	}
+}
+
+func TestListingBudget(t *testing.T) {
+	f := newFake()
+	for i := range 1000 {
+		f.customers = append(f.customers, api.Customer{Key: fmt.Sprint("c", i)})
+	}
+	s := New(f, Options{Entity: record.Customers, PageSize: 10})
+	if err := s.Prepare(t.Context(), 20); err != nil {
+		t.Fatal(err)
+	}
+	if s.customers != nil {
+		t.Errorf("a 100-page listing for 20 rows was kept")
+	}
+	if n := f.calls["GET /customers"]; n > 20+4 {
+		t.Errorf("listing spent %d pages past a budget of 20", n)
+	}
+	s = New(f, Options{Entity: record.Customers, PageSize: 10})
+	if err := s.Prepare(t.Context(), 500); err != nil {
+		t.Fatal(err)
+	}
+	if s.customers == nil || s.customers.len() != 1000 {
+		t.Errorf("full listing not taken")
+	}
+}

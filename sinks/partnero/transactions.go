@@ -1,0 +1,321 @@
+package partnero
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// txGroup is the work on one customer's transactions in one Write.
+type txGroup struct {
+	key      string
+	recs     []record.Record
+	out      []Result
+	replace  map[int]bool // rows whose key exists with other values, to be replaced
+	customer api.CustomerRef
+	// createCustomer is set while the customer does not exist and the next
+	// create must make it (options.create_customer).
+	createCustomer bool
+}
+
+func (g *txGroup) created(i int) {
+	if g.replace[i] {
+		g.out[i] = Result{Outcome: record.Updated}
+	} else {
+		g.out[i] = Result{Outcome: record.Created}
+	}
+}
+
+// writeTransactions writes the transactions of one customer, in input order.
+// It learns which of them exist (from the index, or one listing of the
+// customer's transactions), then creates the missing ones in one request,
+// creating the customer in the same request when it is missing and the input
+// names its partner.
+func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out []Result) error {
+	g := &txGroup{key: recs[0].Transaction.Customer.Key, recs: recs, out: out, replace: map[int]bool{}}
+
+	existing, customerExists, err := s.existingTransactions(ctx, g.key)
+	if fatal(err) {
+		return err
+	}
+	if err != nil {
+		for i, rec := range recs {
+			out[i] = apiReject(rec, err)
+		}
+		return nil
+	}
+
+	var creates []int
+	for i, rec := range recs {
+		tx := rec.Transaction
+		if tx.Customer.Key != g.key {
+			out[i] = reject(rec, record.CodeInvalidValue, "customer.key", "transaction grouped under another customer")
+			continue
+		}
+		have := existing(tx.Key)
+		switch {
+		case len(have) == 0:
+			creates = append(creates, i)
+		case anySame(have, tx):
+			out[i] = Result{Outcome: record.Unchanged}
+		case s.opt.ReplaceTransactions:
+			g.replace[i] = true
+			creates = append(creates, i)
+		default:
+			out[i] = reject(rec, record.CodeTransactionConflict, "", fmt.Sprintf("transaction %s exists with other values (amount, currency, action, customer or time); pass --replace-transactions to replace it", tx.Key))
+		}
+	}
+	if len(creates) == 0 {
+		return nil
+	}
+
+	g.customer = api.CustomerRef{Key: g.key}
+	if !customerExists {
+		withPartner := -1
+		for _, i := range creates {
+			if p := recs[i].Transaction.Customer.Partner; p != nil && (p.ID != "" || p.Key != "" || p.Email != "") {
+				withPartner = i
+				break
+			}
+		}
+		if withPartner < 0 {
+			for _, i := range creates {
+				out[i] = reject(recs[i], record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist and the row does not name its partner to create it", g.key))
+			}
+			return nil
+		}
+		g.customer = recs[withPartner].Transaction.Customer
+		g.createCustomer = true
+	}
+
+	if s.opt.DryRun {
+		for _, i := range creates {
+			g.created(i)
+		}
+		s.noteCreated(g, creates)
+		return nil
+	}
+
+	if creates, err = s.deleteReplaced(ctx, g, creates); err != nil {
+		return err
+	}
+	if len(creates) == 0 {
+		return nil
+	}
+	if !s.opt.NoBatch && len(creates) > 1 {
+		return s.createBatch(ctx, g, creates)
+	}
+	return s.createSingles(ctx, g, creates)
+}
+
+// existingTransactions returns a lookup of the customer's existing
+// transactions by key, and whether the customer exists.
+func (s *Sink) existingTransactions(ctx context.Context, customerKey string) (func(string) []txEntry, bool, error) {
+	if s.txs != nil {
+		return s.txs.find, s.customers.find(customerKey) != nil, nil
+	}
+	list, found, err := s.customerTransactions(ctx, customerKey)
+	if err != nil {
+		return nil, false, err
+	}
+	byKey := make(map[string][]txEntry, len(list))
+	for i := range list {
+		byKey[list[i].Key] = append(byKey[list[i].Key], txEntryOf(&list[i]))
+	}
+	return func(k string) []txEntry { return byKey[k] }, found, nil
+}
+
+func anySame(have []txEntry, tx *api.Transaction) bool {
+	for _, e := range have {
+		if e.same(tx) {
+			return true
+		}
+	}
+	return false
+}
+
+// deleteReplaced deletes the target's transactions that --replace-transactions
+// replaces, and returns the rows still to create.
+func (s *Sink) deleteReplaced(ctx context.Context, g *txGroup, creates []int) ([]int, error) {
+	keep := creates[:0:0]
+	for _, i := range creates {
+		if !g.replace[i] {
+			keep = append(keep, i)
+			continue
+		}
+		key := g.recs[i].Transaction.Key
+		err := s.t.DeleteTransaction(ctx, key)
+		if fatal(err) {
+			return nil, err
+		}
+		if err != nil && !api.IsNotFound(err) {
+			g.out[i] = apiReject(g.recs[i], err)
+			continue
+		}
+		if s.txs != nil {
+			s.txs.remove(key)
+		}
+		keep = append(keep, i)
+	}
+	return keep, nil
+}
+
+// txFor is the transaction as sent: the customer as the group names it.
+func (g *txGroup) txFor(i int, withCustomer bool) api.Transaction {
+	tx := *g.recs[i].Transaction
+	if withCustomer {
+		tx.Customer = g.customer
+	} else {
+		tx.Customer = api.CustomerRef{Key: g.key}
+	}
+	return tx
+}
+
+func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error {
+	txs := make([]api.Transaction, len(creates))
+	for n, i := range creates {
+		txs[n] = g.txFor(i, false)
+	}
+	created, understood, err := s.t.CreateTransactions(ctx, g.customer, txs, g.createCustomer)
+	if fatal(err) {
+		return err
+	}
+	switch {
+	case err == nil && understood && len(created) == len(creates):
+		for _, i := range creates {
+			g.created(i)
+		}
+		s.noteCreated(g, creates)
+		return nil
+	case err != nil && isUnknownPartner(err):
+		for _, i := range creates {
+			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+		}
+		return nil
+	case err != nil && api.IsValidation(err):
+		// Refused as a whole (all or nothing): write one by one to find
+		// the bad rows and land the good ones.
+		return s.createSingles(ctx, g, creates)
+	}
+	// A 2xx we could not read, or a failure that may have landed: the
+	// customer's listing says what exists.
+	rest, verr := s.verify(ctx, g, creates)
+	if verr != nil {
+		return verr
+	}
+	return s.createSingles(ctx, g, rest)
+}
+
+// verify lists the customer's transactions after an ambiguous answer, marks
+// the rows that landed as created and returns the others.
+func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error) {
+	list, found, err := s.customerTransactions(ctx, g.key)
+	if fatal(err) {
+		return nil, err
+	}
+	if err != nil {
+		for _, i := range idxs {
+			g.out[i] = apiReject(g.recs[i], err)
+		}
+		return nil, nil
+	}
+	if !found {
+		return idxs, nil
+	}
+	// The customer exists now, whatever happened.
+	if g.createCustomer {
+		g.createCustomer = false
+		s.noteCustomer(g)
+	}
+	byKey := make(map[string][]txEntry, len(list))
+	for i := range list {
+		byKey[list[i].Key] = append(byKey[list[i].Key], txEntryOf(&list[i]))
+	}
+	var rest, landed []int
+	for _, i := range idxs {
+		tx := g.recs[i].Transaction
+		if anySame(byKey[tx.Key], tx) {
+			g.created(i)
+			landed = append(landed, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	s.noteCreated(g, landed)
+	return rest, nil
+}
+
+func (s *Sink) createSingles(ctx context.Context, g *txGroup, idxs []int) error {
+	for _, i := range idxs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		withCustomer := g.createCustomer
+		tx := g.txFor(i, withCustomer)
+		_, err := s.t.CreateTransaction(ctx, &tx, withCustomer)
+		if fatal(err) {
+			return err
+		}
+		switch {
+		case err == nil:
+			g.created(i)
+			if g.createCustomer {
+				g.createCustomer = false
+				s.noteCustomer(g)
+			}
+			s.noteCreated(g, []int{i})
+		case isUnknownPartner(err):
+			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+		case isUnknownCustomer(err):
+			g.out[i] = reject(g.recs[i], record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist", g.key))
+		case api.IsValidation(err):
+			g.out[i] = apiReject(g.recs[i], err)
+		default:
+			rest, verr := s.verify(ctx, g, []int{i})
+			if verr != nil {
+				return verr
+			}
+			if len(rest) > 0 {
+				g.out[i] = apiReject(g.recs[i], err)
+			}
+		}
+	}
+	return nil
+}
+
+func isUnknownCustomer(err error) bool {
+	if api.IsNotFound(err) {
+		return true
+	}
+	if !api.IsValidation(err) {
+		return false
+	}
+	return strings.Contains(strings.ToLower(err.Error()), "customer not found")
+}
+
+// noteCustomer records in the index that the group's customer now exists.
+func (s *Sink) noteCustomer(g *txGroup) {
+	if s.customers == nil {
+		return
+	}
+	c := api.Customer{Key: g.key, Email: g.customer.Email, Name: g.customer.Name, Surname: g.customer.Surname, Tags: g.customer.Tags}
+	s.customers.add(&c)
+}
+
+// noteCreated records created transactions (and their customer) in the
+// indexes, so later rows of the same run see them.
+func (s *Sink) noteCreated(g *txGroup, idxs []int) {
+	if len(idxs) > 0 {
+		g.createCustomer = false
+		s.noteCustomer(g)
+	}
+	if s.txs == nil {
+		return
+	}
+	for _, i := range idxs {
+		s.txs.add(g.recs[i].Transaction)
+	}
+}
