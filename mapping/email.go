@@ -1,0 +1,105 @@
+package mapping
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// checkEmail validates a trimmed, lower-cased address and returns why it is
+// not one ("" when it is). It accepts what mail systems deliver to in
+// practice: a dot-atom local part and a dotted domain of letter/digit/hyphen
+// labels, UTF-8 allowed. Display names ("Sam <sam@x.com>"), quoted local
+// parts, IP-literal domains and spaces are refused: Partnero stores the bare
+// address and a migration must not import something no one can log in with.
+func checkEmail(s string) string {
+	switch {
+	case s == "":
+		return "empty email address"
+	case len(s) > 254:
+		return "email address longer than 254 characters"
+	case !utf8.ValidString(s):
+		return "email address is not valid UTF-8"
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return "\"" + s + "\" is not an email address: no @"
+	}
+	local, domain := s[:at], s[at+1:]
+	for i := 0; i < len(s); i++ {
+		if notInAddress[s[i]] {
+			return "\"" + s + "\" is not a bare email address (display name, spaces, quotes or control characters)"
+		}
+	}
+	switch {
+	case local == "":
+		return "\"" + s + "\" has nothing before the @"
+	case len(local) > 64:
+		return "\"" + s + "\" has a local part longer than 64 characters"
+	case strings.IndexByte(local, '@') >= 0:
+		return "\"" + s + "\" has more than one @"
+	case local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, ".."):
+		return "\"" + s + "\" has a misplaced dot before the @"
+	}
+	for i := 0; i < len(local); i++ {
+		if !localChar[local[i]] {
+			return "\"" + s + "\" has a character not allowed before the @"
+		}
+	}
+	if msg := checkDomain(domain); msg != "" {
+		return "\"" + s + "\" " + msg
+	}
+	return ""
+}
+
+func checkDomain(d string) string {
+	if d == "" {
+		return "has no domain"
+	}
+	if len(d) > 253 {
+		return "has a domain longer than 253 characters"
+	}
+	labels := 0
+	last := ""
+	for label := range strings.SplitSeq(d, ".") {
+		labels++
+		if label == "" || len(label) > 63 {
+			return "has an empty or over-long domain label"
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return "has a domain label starting or ending with a hyphen"
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !(c >= 0x80 || isAlnum(c) || c == '-') {
+				return "has a character not allowed in a domain"
+			}
+		}
+		last = label
+	}
+	if labels < 2 {
+		return "has a domain without a dot"
+	}
+	if allDigits(last) {
+		return "has a numeric top-level domain"
+	}
+	return ""
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// Byte tables: one pass per address instead of a set lookup per byte.
+var notInAddress, localChar = func() (bad, local [256]bool) {
+	for _, c := range []byte("<> \t\"(),:;[]\\") {
+		bad[c] = true
+	}
+	for c := range 0x20 {
+		bad[c] = true
+	}
+	bad[0x7f] = true
+	for c := range 256 {
+		b := byte(c)
+		local[c] = b >= 0x80 || isAlnum(b) || strings.IndexByte("!#$%&'*+/=?^_`{|}~.-", b) >= 0
+	}
+	return bad, local
+}()

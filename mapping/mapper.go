@@ -1,0 +1,513 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// Result is what one input row maps to: a validated record, a row a rule
+// chose to skip (Skipped, with a Reason), or a rejected row (Err). Record
+// always carries the entity, origin and input row, so that skipped and
+// rejected rows can be reported and written to a reject file.
+type Result struct {
+	Record  record.Record
+	Skipped bool
+	Reason  string
+	Err     *record.RowError
+}
+
+// Mapper maps the rows of one entity. It is compiled once from a spec and is
+// safe for concurrent use.
+type Mapper struct {
+	entity   record.Entity
+	specName string
+	defs     []fieldDef
+	fields   []*cfield // in evaluation order
+	filters  []*cfilter
+	slots    [][]string // candidate columns, by slot
+	readCols []string   // every column or path a rule reads or ignores
+	required []requirement
+
+	// resolved caches the column positions for the last header seen: every
+	// row of a CSV file shares one *record.Header.
+	resolved atomic.Pointer[resolved]
+}
+
+type cfield struct {
+	rule *fieldRule
+	def  *fieldDef
+	bit  uint64
+	slot int // -1: no column (constant or default only)
+}
+
+type cfilter struct {
+	rule *filterRule
+	slot int
+}
+
+// requirement: at least one of the fields (bits) must be set.
+type requirement struct {
+	bits   uint64
+	field  string // named in the error
+	column string
+	msg    string
+}
+
+type resolved struct {
+	header *record.Header
+	refs   [][]colRef // by slot: the candidates present in the header, in order
+}
+
+// colRef locates a candidate in a header: a column position and, for a
+// dotted path into a structured column, the rest of the path.
+type colRef struct {
+	idx  int
+	sub  string
+	name string
+}
+
+// NewMapper compiles the rules of one entity of spec; a nil spec maps the
+// canonical columns (see mapping/README.md).
+func NewMapper(entity record.Entity, spec *Spec) (*Mapper, error) {
+	defs := fieldsOf(entity)
+	if defs == nil {
+		return nil, fmt.Errorf("mapping: cannot map %s: want partners, customers or transactions", entity)
+	}
+	var sec *section
+	name := "canonical columns"
+	if spec == nil {
+		sec = canonicalSection(entity)
+	} else {
+		name = spec.name
+		sec = spec.sections[entity]
+		if sec == nil {
+			return nil, &SpecError{File: spec.name, Field: string(entity), Message: fmt.Sprintf("the mapping file has no %s section (it maps %v)", entity, spec.Entities())}
+		}
+	}
+	m := &Mapper{entity: entity, specName: name, defs: defs}
+	slotOf := func(cols []string) int {
+		if len(cols) == 0 {
+			return -1
+		}
+		m.slots = append(m.slots, cols)
+		m.readCols = append(m.readCols, cols...)
+		return len(m.slots) - 1
+	}
+	for _, f := range sec.filters {
+		m.filters = append(m.filters, &cfilter{rule: f, slot: slotOf(f.columns)})
+	}
+	m.readCols = append(m.readCols, sec.ignore...)
+	byDef := make([]*cfield, len(defs))
+	for _, r := range sec.fields {
+		byDef[r.def] = &cfield{rule: r, def: &defs[r.def], bit: 1 << r.def, slot: slotOf(r.columns)}
+	}
+	// Fields whose value map can skip or reject the row go first: a voided
+	// commission is skipped even when its amount is also unreadable.
+	for _, f := range byDef {
+		if f != nil && f.decisive() {
+			m.fields = append(m.fields, f)
+		}
+	}
+	for _, f := range byDef {
+		if f != nil && !f.decisive() {
+			m.fields = append(m.fields, f)
+		}
+	}
+	m.required = requirements(entity, defs, byDef)
+	if m.entity == record.Transactions {
+		for _, f := range byDef {
+			if f != nil && f.def.kind == kMoney && f.rule.minor && byDef[fieldIndex(defs, "currency")] == nil {
+				return nil, &SpecError{File: name, Line: f.rule.moneyLine, Field: f.rule.path + ".money", Message: "minor units need a currency: map the currency field (a column, or value: USD)"}
+			}
+		}
+	}
+	return m, nil
+}
+
+func (f *cfield) decisive() bool {
+	if f.rule.vmapOther != nil && f.rule.vmapOther.kind != targetValue && f.rule.vmapOther.kind != targetKeep {
+		return true
+	}
+	for _, t := range f.rule.vmap {
+		if t.kind == targetSkip || t.kind == targetReject {
+			return true
+		}
+	}
+	return false
+}
+
+func requirements(e record.Entity, defs []fieldDef, byDef []*cfield) []requirement {
+	bits := func(names ...string) uint64 {
+		var b uint64
+		for _, n := range names {
+			b |= 1 << fieldIndex(defs, n)
+		}
+		return b
+	}
+	col := func(name string) string {
+		if f := byDef[fieldIndex(defs, name)]; f != nil && len(f.rule.columns) > 0 {
+			return f.rule.columns[0]
+		}
+		return ""
+	}
+	switch e {
+	case record.Partners:
+		return []requirement{{bits: bits("email"), field: "email", column: col("email"), msg: "a partner needs an email address"}}
+	case record.Customers:
+		return []requirement{
+			{bits: bits("key"), field: "key", column: col("key"), msg: "a customer needs a key"},
+			{bits: bits("partner.id", "partner.key", "partner.email", "partner.source_id"), field: "partner",
+				msg: "a customer needs its partner: partner.id, partner.key, partner.email or partner.source_id"},
+		}
+	case record.Transactions:
+		return []requirement{
+			{bits: bits("customer.key", "customer.email"), field: "customer",
+				msg: "a transaction needs its customer: customer.key or customer.email"},
+			{bits: bits("amount", "reward"), field: "amount", column: col("amount"),
+				msg: "a transaction needs an amount or a reward"},
+		}
+	}
+	return nil
+}
+
+// canonicalSection maps every field from the column of the same name.
+func canonicalSection(e record.Entity) *section {
+	defs := fieldsOf(e)
+	sec := &section{entity: e}
+	for i, d := range defs {
+		r := &fieldRule{field: d.name, def: i, path: string(e) + "." + d.name, columns: []string{d.name}}
+		if d.alias != "" {
+			r.columns = append(r.columns, d.alias)
+		}
+		switch d.kind {
+		case kTime:
+			r.layouts, r.loc = []string{"auto"}, time.UTC
+		case kList:
+			r.split = ",;"
+		}
+		sec.fields = append(sec.fields, r)
+	}
+	return sec
+}
+
+// resolve returns the column positions for h, computing them once per header.
+func (m *Mapper) resolve(h *record.Header) *resolved {
+	if r := m.resolved.Load(); r != nil && r.header == h {
+		return r
+	}
+	r := &resolved{header: h, refs: make([][]colRef, len(m.slots))}
+	for i, cands := range m.slots {
+		for _, c := range cands {
+			if ref, ok := locate(h, c); ok {
+				r.refs[i] = append(r.refs[i], ref)
+			}
+		}
+	}
+	m.resolved.Store(r)
+	return r
+}
+
+// locate finds a column or dotted path in a header: the exact column name
+// wins; otherwise the longest column-name prefix followed by a nested path.
+func locate(h *record.Header, path string) (colRef, bool) {
+	if i := h.Index(path); i >= 0 {
+		return colRef{idx: i, name: path}, true
+	}
+	for dot := strings.LastIndexByte(path, '.'); dot > 0; dot = strings.LastIndexByte(path[:dot], '.') {
+		if i := h.Index(path[:dot]); i >= 0 {
+			return colRef{idx: i, sub: path[dot+1:], name: path}, true
+		}
+	}
+	return colRef{}, false
+}
+
+// fetch returns the first candidate's value that is not empty. raw is set
+// for structured values that are not plain text (lists, times); object is
+// true when the value is an object where a single value was expected.
+func fetch(row *record.Row, refs []colRef) (s string, raw any, col string, object bool) {
+	for i := range refs {
+		ref := &refs[i]
+		if col == "" {
+			col = ref.name
+		}
+		if row.Text != nil {
+			if ref.idx < len(row.Text) && ref.sub == "" {
+				if t := row.Text[ref.idx]; t != "" {
+					return t, nil, ref.name, false
+				}
+			}
+			continue
+		}
+		if ref.idx >= len(row.Values) {
+			continue
+		}
+		v := row.Values[ref.idx]
+		if ref.sub != "" {
+			var ok bool
+			if v, ok = descend(v, ref.sub); !ok {
+				continue
+			}
+		}
+		switch x := v.(type) {
+		case nil:
+			continue
+		case string:
+			if x != "" {
+				return x, nil, ref.name, false
+			}
+			continue
+		case []any:
+			if len(x) > 0 {
+				return "", x, ref.name, false
+			}
+			continue
+		case map[string]any:
+			return "", nil, ref.name, true
+		}
+		if t, ok := scalarText(v); ok && t != "" {
+			return t, v, ref.name, false
+		}
+	}
+	return "", nil, col, false
+}
+
+// descend follows a dotted path into maps and lists (as record.Row.Lookup).
+func descend(v any, path string) (any, bool) {
+	for path != "" {
+		step, rest := path, ""
+		if dot := strings.IndexByte(path, '.'); dot >= 0 {
+			step, rest = path[:dot], path[dot+1:]
+		}
+		switch c := v.(type) {
+		case map[string]any:
+			next, ok := c[step]
+			if !ok {
+				if whole, ok := c[path]; ok {
+					return whole, true
+				}
+				return nil, false
+			}
+			v = next
+		case []any:
+			n, err := strconv.Atoi(step)
+			if err != nil || n < 0 || n >= len(c) {
+				return nil, false
+			}
+			v = c[n]
+		default:
+			return nil, false
+		}
+		path = rest
+	}
+	return v, true
+}
+
+// Map maps one row. It never panics on input; every problem is a Result.
+func (m *Mapper) Map(row record.Row) Result {
+	res := m.resolve(row.Header)
+	blk := newBlock(m.entity, row)
+	rec := record.Record{Entity: m.entity, Origin: row.Origin, Row: &blk.row}
+
+	for _, f := range m.filters {
+		if r, stop := m.filter(res, blk, f); stop {
+			r.Record = rec
+			return r
+		}
+	}
+
+	b := &blk.b
+	for _, f := range m.fields {
+		if f.slot >= 0 && len(res.refs[f.slot]) == 0 && !f.rule.hasDflt {
+			continue // none of its columns is in this input
+		}
+		skip, reason, rerr := m.field(res, &blk.row, b, f)
+		if skip {
+			return Result{Record: rec, Skipped: true, Reason: reason}
+		}
+		if rerr != nil {
+			return Result{Record: rec, Err: rerr}
+		}
+	}
+	for i := range m.required {
+		q := &m.required[i]
+		if b.set&q.bits == 0 {
+			return Result{Record: rec, Err: &record.RowError{Origin: row.Origin, Column: q.column, Field: q.field, Code: record.CodeMissingField, Message: q.msg}}
+		}
+	}
+	switch m.entity {
+	case record.Partners:
+		rec.Partner = b.p
+	case record.Customers:
+		rec.Customer = b.c
+	case record.Transactions:
+		if b.t.Key == "" {
+			b.t.Key = DerivedKey(b.t)
+		}
+		rec.Transaction = b.t
+	}
+	rec.SourceID, rec.ParentSourceID = b.sourceID, b.parentSourceID
+	return Result{Record: rec}
+}
+
+func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
+	s, _, col, _ := fetch(&blk.row, res.refs[f.slot])
+	s = strings.TrimSpace(s)
+	if col == "" {
+		col = f.rule.columns[0]
+	}
+	in := false
+	for _, v := range f.rule.values {
+		if strings.EqualFold(v, s) {
+			in = true
+			break
+		}
+	}
+	if in == f.rule.keepIf {
+		return Result{}, false
+	}
+	reason := f.rule.reason
+	if reason == "" {
+		verb := "is not one of"
+		if !f.rule.keepIf {
+			verb = "is one of"
+		}
+		reason = fmt.Sprintf("%s %q %s %s (filter at %s:%d)", col, s, verb, strings.Join(f.rule.values, ", "), m.specName, f.rule.line)
+	}
+	if f.rule.reject {
+		return Result{Err: &record.RowError{Origin: blk.row.Origin, Column: col, Code: record.CodeRejectedByRule, Message: reason}}, true
+	}
+	return Result{Skipped: true, Reason: reason}, true
+}
+
+// field evaluates one field rule into the builder.
+func (m *Mapper) field(res *resolved, row *record.Row, b *builder, f *cfield) (skip bool, reason string, rerr *record.RowError) {
+	r := f.rule
+	var (
+		s, col string
+		raw    any
+	)
+	switch {
+	case r.hasConst:
+		s = r.constant
+	case f.slot >= 0:
+		var object bool
+		s, raw, col, object = fetch(row, res.refs[f.slot])
+		if col == "" {
+			col = r.columns[0]
+		}
+		if object {
+			return false, "", m.rowErr(row, col, f, record.CodeInvalidValue, "holds an object where a single value is expected: name a path into it, e.g. "+col+".id")
+		}
+	}
+	if raw != nil {
+		if _, isList := raw.([]any); isList && f.def.kind != kList {
+			return false, "", m.rowErr(row, col, f, record.CodeInvalidValue, "holds a list where a single value is expected: name an item, e.g. "+col+".0")
+		}
+		if len(r.transforms) > 0 || r.vmap != nil {
+			raw = nil // transforms and maps work on the text
+		}
+	}
+	if raw == nil {
+		s = strings.TrimSpace(s)
+		for i := range r.transforms {
+			var msg string
+			if s, msg = applyTransform(&r.transforms[i], s); msg != "" {
+				return false, "", m.rowErr(row, col, f, record.CodeInvalidValue, msg)
+			}
+		}
+	}
+	mapped := false
+	if s == "" && raw == nil {
+		if _, ok := r.vmap[""]; !ok {
+			if !r.hasDflt || r.dflt == "" {
+				return false, "", nil
+			}
+			s, mapped = r.dflt, true
+		}
+	}
+	if r.vmap != nil && !mapped {
+		t, ok := r.vmap[s]
+		if !ok {
+			if r.vmapOther == nil {
+				return false, "", m.rowErr(row, col, f, record.CodeInvalidValue, fmt.Sprintf("unexpected value %q: the mapping (%s:%d) lists %s", s, m.specName, r.line, mapKeys(r)))
+			}
+			t = *r.vmapOther
+		}
+		switch t.kind {
+		case targetSkip:
+			reason := t.value
+			if reason == "" {
+				reason = fmt.Sprintf("%s %q is skipped (%s:%d)", col, s, m.specName, t.line)
+			}
+			return true, reason, nil
+		case targetReject:
+			return false, "", m.rowErr(row, col, f, record.CodeRejectedByRule, fmt.Sprintf("%s %q: %s", col, s, t.value))
+		case targetValue:
+			s = t.value
+			if s == "" {
+				return false, "", nil
+			}
+		}
+	}
+	currency := ""
+	if b.t != nil {
+		currency = b.t.AmountUnits
+	}
+	code, msg := parseTyped(&b.val, f.def, r, s, raw, currency)
+	if msg != "" {
+		return false, "", m.rowErr(row, col, f, code, msg)
+	}
+	f.def.set(b, &b.val)
+	b.set |= f.bit
+	return false, "", nil
+}
+
+func mapKeys(r *fieldRule) string {
+	keys := make([]string, 0, len(r.vmap))
+	for k := range r.vmap {
+		keys = append(keys, strconv.Quote(k))
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ", ")
+}
+
+func (m *Mapper) rowErr(row *record.Row, col string, f *cfield, code, msg string) *record.RowError {
+	return &record.RowError{Origin: row.Origin, Column: col, Field: f.def.name, Code: code, Message: msg}
+}
+
+// UnknownColumns lists the columns no rule reads, in input order, so that a
+// caller can report them once. Columns starting with "_" (a reject file's
+// _line, _key, _error_code, _error_message) are never reported. A column
+// counts as read when a rule names it, a path inside it ("customer" when a
+// rule reads "customer.email"), or a path above it ("customer.email" as a
+// flattened column when a rule reads "customer").
+func (m *Mapper) UnknownColumns(columns []string) []string {
+	var out []string
+	for _, c := range columns {
+		if strings.HasPrefix(c, "_") || m.reads(c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (m *Mapper) reads(c string) bool {
+	for _, p := range m.readCols {
+		if p == c || (len(p) > len(c) && p[len(c)] == '.' && strings.HasPrefix(p, c)) ||
+			(len(c) > len(p) && c[len(p)] == '.' && strings.HasPrefix(c, p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Entity is the entity the mapper produces.
+func (m *Mapper) Entity() record.Entity { return m.entity }
+
