@@ -510,4 +510,3 @@ func (m *Mapper) reads(c string) bool {
 
 // Entity is the entity the mapper produces.
 func (m *Mapper) Entity() record.Entity { return m.entity }
-
