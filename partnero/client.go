@@ -1,0 +1,493 @@
+package partnero
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultBaseURL is the Partnero API's base URL.
+const DefaultBaseURL = "https://api.partnero.com/v1/"
+
+const (
+	defaultMaxAttempts = 8
+	// maxBody bounds an answer read into memory: a page of 250 records is
+	// well under a megabyte.
+	maxBody = 32 << 20
+	// maxRetryAfter is the longest Retry-After the client waits for. A
+	// server asking for more is not going to be better in a few seconds;
+	// the request fails with a *RateLimitError instead.
+	maxRetryAfter = 10 * time.Minute
+	// latencyWeight is the weight of a new observation in the smoothed latency.
+	latencyWeight = 0.2
+)
+
+// Client talks to one Partnero program with one API key. It is safe for
+// concurrent use; all its requests share one pacer.
+type Client struct {
+	Partners     *PartnersService
+	Customers    *CustomersService
+	Transactions *TransactionsService
+
+	base        *url.URL // always ends in "/"
+	baseText    string   // base.String(), for building request URLs
+	key         string
+	httpClient  *http.Client
+	userAgent   string
+	maxAttempts int
+	logger      *slog.Logger
+	pacer       *pacer
+
+	requests, retries, rateLimited, serverErrors, networkErrors atomic.Int64
+	latency                                                     atomic.Int64 // smoothed, nanoseconds
+
+	routesMu sync.Mutex
+	routes   map[string]int64
+}
+
+// Option configures a Client.
+type Option func(*config) error
+
+type config struct {
+	baseURL     string
+	key         string
+	httpClient  *http.Client
+	userAgent   string
+	rate        Rate
+	maxAttempts int
+	logger      *slog.Logger
+}
+
+// WithBaseURL sets the API's base URL (default DefaultBaseURL). A missing
+// trailing slash is added: "http://127.0.0.1:8765/v1" means ".../v1/".
+func WithBaseURL(u string) Option {
+	return func(c *config) error { c.baseURL = u; return nil }
+}
+
+// WithAPIKey sets the key sent as "Authorization: Bearer".
+func WithAPIKey(key string) Option {
+	return func(c *config) error { c.key = key; return nil }
+}
+
+// WithHTTPClient sets the HTTP client (default: one with a 60 s timeout per
+// attempt and enough idle connections for a worker pool).
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *config) error {
+		if h == nil {
+			return errors.New("nil HTTP client")
+		}
+		c.httpClient = h
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error { c.userAgent = ua; return nil }
+}
+
+// WithRate sets the request budget (default Rate{Auto: true}).
+func WithRate(r Rate) Option {
+	return func(c *config) error {
+		if r.PerSecond < 0 {
+			return fmt.Errorf("negative rate %v", r.PerSecond)
+		}
+		c.rate = r
+		return nil
+	}
+}
+
+// WithMaxAttempts caps how many times one call is sent (default 8; 1 means
+// no retries).
+func WithMaxAttempts(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("max attempts %d: want at least 1", n)
+		}
+		c.maxAttempts = n
+		return nil
+	}
+}
+
+// WithLogger sets where the client logs requests (Debug) and retries (Warn).
+// The default discards everything.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error { c.logger = l; return nil }
+}
+
+// NewClient returns a client configured by opts.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, userAgent: "partnero-etl"}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("partnero client: %w", err)
+		}
+	}
+	if strings.ContainsAny(cfg.key, "\r\n") {
+		return nil, errors.New("partnero client: API key contains a line break")
+	}
+	base, err := url.Parse(strings.TrimSpace(cfg.baseURL))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		// url.Parse's error repeats the URL, which may hold credentials.
+		return nil, errors.New("partnero client: base URL must be an absolute http or https URL")
+	}
+	if base.RawQuery != "" || base.Fragment != "" {
+		return nil, errors.New("partnero client: base URL must not have a query or fragment")
+	}
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+		if base.RawPath != "" {
+			base.RawPath += "/"
+		}
+	}
+	if cfg.httpClient == nil {
+		cfg.httpClient = defaultHTTPClient()
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		base:        base,
+		baseText:    base.String(),
+		key:         cfg.key,
+		httpClient:  cfg.httpClient,
+		userAgent:   cfg.userAgent,
+		maxAttempts: cfg.maxAttempts,
+		logger:      cfg.logger,
+		pacer:       newPacer(cfg.rate),
+		routes:      make(map[string]int64),
+	}
+	c.Partners = &PartnersService{c: c}
+	c.Customers = &CustomersService{c: c}
+	c.Transactions = &TransactionsService{c: c}
+	return c, nil
+}
+
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	// The default keeps 2 idle connections per host: a pool of workers
+	// against one API host would open and close connections all day.
+	t.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+}
+
+// String describes the client without its key (so %v and %+v are safe).
+func (c *Client) String() string {
+	key := "none"
+	if c.key != "" {
+		key = "[redacted]"
+	}
+	return fmt.Sprintf("partnero.Client{base: %s, key: %s, rate: %s}", c.base.Redacted(), key, c.pacer.mode)
+}
+
+// GoString is String, so %#v is safe too.
+func (c *Client) GoString() string { return c.String() }
+
+// BaseURL returns the base URL requests are sent to (credentials redacted).
+func (c *Client) BaseURL() string { return c.base.Redacted() }
+
+// Stats is a snapshot of what a client has done.
+type Stats struct {
+	// Requests counts every HTTP request sent, retries included; ByRoute
+	// splits them by route ("GET /partners", "PUT /customers/{key}").
+	Requests int64
+	ByRoute  map[string]int64
+	// Retries counts requests sent again after a failure.
+	Retries       int64
+	RateLimited   int64 // 429 answers
+	ServerErrors  int64 // 5xx answers
+	NetworkErrors int64 // requests without an answer
+	// Limit is the current budget in requests per second (0 = none).
+	Limit float64
+	// LearnedFromHeaders says the budget came from X-RateLimit-Limit.
+	LearnedFromHeaders bool
+}
+
+// Stats returns a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	s := Stats{
+		Requests:      c.requests.Load(),
+		Retries:       c.retries.Load(),
+		RateLimited:   c.rateLimited.Load(),
+		ServerErrors:  c.serverErrors.Load(),
+		NetworkErrors: c.networkErrors.Load(),
+	}
+	s.Limit, s.LearnedFromHeaders = c.pacer.currentLimit()
+	c.routesMu.Lock()
+	s.ByRoute = make(map[string]int64, len(c.routes))
+	for k, v := range c.routes {
+		s.ByRoute[k] = v
+	}
+	c.routesMu.Unlock()
+	return s
+}
+
+// Limit returns the current request budget in requests per second (0 when
+// there is none).
+func (c *Client) Limit() float64 {
+	l, _ := c.pacer.currentLimit()
+	return l
+}
+
+// Latency returns the smoothed latency of the API's answers (0 before the
+// first). Worker pools size themselves from Limit() x Latency().
+func (c *Client) Latency() time.Duration { return time.Duration(c.latency.Load()) }
+
+func (c *Client) observeLatency(d time.Duration) {
+	for {
+		old := c.latency.Load()
+		next := int64(d)
+		if old != 0 {
+			next = int64(float64(old)*(1-latencyWeight) + float64(d)*latencyWeight)
+		}
+		if c.latency.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// scrub removes the key from text that came from elsewhere (a body echoing
+// the request, an error of the transport).
+func (c *Client) scrub(s string) string {
+	if c.key == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.key, "[redacted]")
+}
+
+// request is one API call before it is sent.
+type request struct {
+	method string
+	route  string     // "GET /partners/{id}", for Stats
+	path   string     // relative to the base, escaped: "partners/p%201"
+	query  url.Values // may be nil
+	body   any        // JSON-encoded when not nil
+}
+
+// do sends r, retrying what may succeed later, and returns the success
+// answer and its envelope or a typed error. Every call goes through here.
+//
+// Retries cover network errors, 429 and 5xx, for every verb: POSTs are not
+// idempotent, so a retried create may have been committed already (the
+// answer got lost). The client still retries them because the import engine
+// reconciles what exists before it writes and after such failures; a caller
+// that cannot reconcile should use WithMaxAttempts(1).
+func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return answer{}, nil, fmt.Errorf("encode %s %s: %w", r.method, "/"+r.path, err)
+		}
+	}
+	target := c.baseText + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	shown := "/" + r.path // what errors and logs name: no host, no query
+	var last error
+	for attempt := 1; ; attempt++ {
+		if err := c.pacer.wait(ctx); err != nil {
+			return answer{}, nil, c.stopped(r, shown, err, last)
+		}
+		a, env, err := c.attempt(ctx, r, target, shown, body)
+		if err == nil {
+			return a, env, nil
+		}
+		if ctx.Err() != nil {
+			return answer{}, nil, c.stopped(r, shown, ctx.Err(), err)
+		}
+		last = err
+		var rl *RateLimitError
+		isRL := errors.As(err, &rl)
+		if !IsRetryable(err) || attempt >= c.maxAttempts || (isRL && rl.RetryAfter > maxRetryAfter) {
+			return a, nil, err
+		}
+		c.retries.Add(1)
+		// A 429 closed the pacer's gate for everyone; other failures wait
+		// on their own, exponentially.
+		var pause time.Duration
+		if !isRL {
+			pause = backoff(attempt)
+		}
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "partnero: retrying",
+			slog.String("method", r.method), slog.String("path", shown),
+			slog.Int("attempt", attempt), slog.String("error", err.Error()), slog.Duration("pause", pause))
+		if pause > 0 {
+			if err := sleep(ctx, pause); err != nil {
+				return answer{}, nil, c.stopped(r, shown, err, last)
+			}
+		}
+	}
+}
+
+// stopped is the error of a call that cancellation interrupted; it wraps the
+// context's error (errors.Is works) and names the last failure, if any.
+func (c *Client) stopped(r request, shown string, ctxErr, last error) error {
+	if last != nil {
+		return fmt.Errorf("%s %s: %w (last failure: %v)", r.method, shown, ctxErr, last)
+	}
+	return fmt.Errorf("%s %s: %w", r.method, shown, ctxErr)
+}
+
+// attempt sends r once and reads its answer.
+func (c *Client) attempt(ctx context.Context, r request, target, shown string, body []byte) (answer, *envelope, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, rd)
+	if err != nil {
+		return answer{}, nil, fmt.Errorf("build %s %s: %w", r.method, shown, errors.New(c.scrub(err.Error())))
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if c.userAgent != "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+
+	c.requests.Add(1)
+	c.routesMu.Lock()
+	c.routes[r.route]++
+	c.routesMu.Unlock()
+
+	start := time.Now()
+	resp, err := c.httpClient.Do(req)
+	var data []byte
+	if err == nil {
+		data, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		resp.Body.Close()
+		if err == nil && len(data) > maxBody {
+			err = fmt.Errorf("answer larger than %d bytes", maxBody)
+		}
+	}
+	elapsed := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return answer{}, nil, ctx.Err()
+		}
+		c.networkErrors.Add(1)
+		c.pacer.observe(start, 0, nil, 0)
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request failed",
+			slog.String("method", r.method), slog.String("path", shown), slog.Duration("elapsed", elapsed))
+		return answer{}, nil, &NetworkError{Method: r.method, Path: shown, Err: c.transportError(err)}
+	}
+	c.observeLatency(elapsed)
+	a := answer{method: r.method, path: shown, status: resp.StatusCode, header: resp.Header, body: data, now: time.Now(), scrub: c.scrub}
+	env, err := checkResponse(a)
+	var ra time.Duration
+	var rl *RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		c.rateLimited.Add(1)
+		ra = min(rl.RetryAfter, maxRetryAfter)
+	case resp.StatusCode >= 500:
+		c.serverErrors.Add(1)
+	}
+	c.pacer.observe(start, resp.StatusCode, resp.Header, ra)
+	c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request",
+		slog.String("method", r.method), slog.String("path", shown),
+		slog.Int("status", resp.StatusCode), slog.Duration("elapsed", elapsed))
+	return a, env, err
+}
+
+// transportError strips the URL from a transport error (it repeats the
+// query, and the base URL may hold credentials) and scrubs the rest.
+func (c *Client) transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := c.scrub(err.Error())
+	if c.base.User != nil {
+		if pw, ok := c.base.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "[redacted]")
+		}
+	}
+	return &transportError{msg: msg, timeout: isTimeout(err)}
+}
+
+// transportError is a transport failure reduced to its scrubbed text.
+type transportError struct {
+	msg     string
+	timeout bool
+}
+
+func (e *transportError) Error() string { return e.msg }
+
+// Timeout reports whether the transport timed out (net.Error style).
+func (e *transportError) Timeout() bool { return e.timeout }
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// get sends a GET and decodes the answer's data into v.
+func (c *Client) get(ctx context.Context, route, path string, q url.Values, v any) error {
+	return c.call(ctx, request{method: http.MethodGet, route: route, path: path, query: q}, v)
+}
+
+// call sends r and decodes the answer's data into v (nil: the answer is only
+// checked, as for the action endpoints that answer {"status": 1}).
+func (c *Client) call(ctx context.Context, r request, v any) error {
+	a, env, err := c.do(ctx, r)
+	if err != nil {
+		return err
+	}
+	if v == nil {
+		return nil
+	}
+	return decodeInto(a, env, v)
+}
+
+// Test checks the key with GET /test and returns the program it belongs to.
+func (c *Client) Test(ctx context.Context) (*Program, error) {
+	var data json.RawMessage
+	if err := c.get(ctx, "GET /test", "test", nil, &data); err != nil {
+		return nil, err
+	}
+	// The program is data.program; be liberal and accept it as data itself.
+	var wrapped struct {
+		Program json.RawMessage `json:"program"`
+	}
+	raw := data
+	if json.Unmarshal(data, &wrapped) == nil && len(wrapped.Program) > 0 && string(wrapped.Program) != "null" {
+		raw = wrapped.Program
+	}
+	var v struct {
+		PubID ID     `json:"pub_id"` // a string, but a number would do
+		Name  string `json:"name"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, &DecodeError{StatusCode: http.StatusOK, Method: http.MethodGet, Path: "/test", Err: err}
+	}
+	return &Program{PubID: string(v.PubID), Name: v.Name, Raw: raw}, nil
+}
+
+// segment escapes one id or key for a URL path. An empty id, "." or ".."
+// would address another resource, so they are refused.
+func segment(kind, id string) (string, error) {
+	switch id {
+	case "":
+		return "", fmt.Errorf("empty %s", kind)
+	case ".", "..":
+		return "", fmt.Errorf("invalid %s %q", kind, id)
+	}
+	return url.PathEscape(id), nil
+}

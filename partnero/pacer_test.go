@@ -1,0 +1,385 @@
+package partnero
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// The tests here run inside synctest bubbles: time is fake, so minutes of
+// pacing take milliseconds, and the server is a handler behind a
+// RoundTripper (a real socket would not be durably blocking).
+
+// handlerTransport serves requests with a handler in the caller's goroutine.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	if rec.Code == statusDrop {
+		return nil, errors.New("connection reset by peer")
+	}
+	return rec.Result(), nil
+}
+
+// statusDrop makes handlerTransport fail the request as a network error.
+const statusDrop = 999
+
+// bubbleClient returns a client whose requests are served by h.
+func bubbleClient(t *testing.T, h http.HandlerFunc, opts ...Option) *Client {
+	t.Helper()
+	all := append([]Option{
+		WithBaseURL("http://api.test/v1/"), WithAPIKey(testKey),
+		WithHTTPClient(&http.Client{Transport: handlerTransport{h}}),
+	}, opts...)
+	c, err := NewClient(all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+const okPage = `{"data":[],"links":{"next":null},"meta":{"current_page":1,"per_page":15},"status":1}`
+
+// arrivals records when requests reached the server.
+type arrivals struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (a *arrivals) add(t time.Time) {
+	a.mu.Lock()
+	a.times = append(a.times, t)
+	a.mu.Unlock()
+}
+
+func (a *arrivals) between(from, to time.Time) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, t := range a.times {
+		if !t.Before(from) && t.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
+// runWorkers runs n workers calling List until ctx ends; it returns the
+// number of successful calls.
+func runWorkers(ctx context.Context, c *Client, n int) int64 {
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := c.Partners.List(ctx, ListOptions{}); err == nil {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ok.Load()
+}
+
+func TestFixedBudgetHonoured(t *testing.T) {
+	for _, perSecond := range []float64{2, 20, 100} {
+		t.Run(strconv.FormatFloat(perSecond, 'f', -1, 64), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var seen arrivals
+				c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+					seen.add(time.Now())
+					time.Sleep(30 * time.Millisecond)
+					reply(w, 200, okPage)
+				}, WithRate(Rate{PerSecond: perSecond}))
+				start := time.Now()
+				const run = 20 * time.Second
+				ctx, cancel := context.WithTimeout(t.Context(), run)
+				defer cancel()
+				runWorkers(ctx, c, 16)
+				got := float64(seen.between(start, start.Add(run))) / run.Seconds()
+				if got < perSecond*0.97 || got > perSecond*1.03+1/run.Seconds() {
+					t.Errorf("sustained %.2f req/s for a budget of %v", got, perSecond)
+				}
+				// No one-second window may exceed the budget (burst is 1).
+				for s := start; s.Before(start.Add(run - time.Second)); s = s.Add(100 * time.Millisecond) {
+					if n := seen.between(s, s.Add(time.Second)); float64(n) > perSecond+1 {
+						t.Fatalf("%d requests in the second from %v", n, s.Sub(start))
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestRetryAfterStopsAllWorkers(t *testing.T) {
+	// minPause: no request may start sooner after the 429 came back;
+	// maxPause: requests flow again after it.
+	tests := []struct {
+		name               string
+		retryAfter         func(now time.Time) string
+		minPause, maxPause time.Duration
+	}{
+		{"seconds", func(time.Time) string { return "3" }, 3 * time.Second, 3 * time.Second},
+		// An HTTP date has whole seconds: 4 s from a moment 1.0x s into the
+		// run is the start of second 5.
+		{"HTTP date", func(now time.Time) string { return now.Add(4 * time.Second).UTC().Format(http.TimeFormat) }, 3900 * time.Millisecond, 4 * time.Second},
+		{"none: jittered backoff", func(time.Time) string { return "" }, 500 * time.Millisecond, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const latency = 10 * time.Millisecond
+				var seen arrivals
+				var limitedAt atomic.Int64 // UnixNano of the 429's arrival
+				var once sync.Once
+				start := time.Now()
+				c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+					now := time.Now()
+					seen.add(now)
+					limited := false
+					if now.Sub(start) >= time.Second {
+						once.Do(func() {
+							limited = true
+							limitedAt.Store(now.UnixNano())
+						})
+					}
+					time.Sleep(latency)
+					if limited {
+						if ra := tt.retryAfter(now); ra != "" {
+							w.Header().Set("Retry-After", ra)
+						}
+						reply(w, 429, `{"message":"Too Many Attempts."}`)
+						return
+					}
+					reply(w, 200, okPage)
+				}, WithRate(Rate{PerSecond: 50}))
+				ctx, cancel := context.WithTimeout(t.Context(), 8*time.Second)
+				defer cancel()
+				runWorkers(ctx, c, 8)
+
+				at := time.Unix(0, limitedAt.Load())
+				answered := at.Add(latency)
+				// Requests that left before the 429 came back are fine;
+				// none may start after it until the pause is over.
+				if n := seen.between(answered.Add(time.Millisecond), answered.Add(tt.minPause)); n != 0 {
+					t.Errorf("%d requests during the pause after a 429", n)
+				}
+				if n := seen.between(answered.Add(tt.maxPause), answered.Add(tt.maxPause+time.Second)); n < 45 {
+					t.Errorf("only %d requests in the second after the pause", n)
+				}
+				if s := c.Stats(); s.RateLimited != 1 || s.Retries != 1 {
+					t.Errorf("stats = %+v", s)
+				}
+			})
+		})
+	}
+}
+
+// limitedServer is a server with a token-bucket limit and no rate-limit
+// headers: the client can only learn the budget from its 429s.
+func limitedServer(perSecond float64, burst int, retryAfter string, served *atomic.Int64, limited *atomic.Int64) http.HandlerFunc {
+	lim := rate.NewLimiter(rate.Limit(perSecond), burst)
+	return func(w http.ResponseWriter, r *http.Request) {
+		ok := lim.Allow()
+		time.Sleep(20 * time.Millisecond)
+		if !ok {
+			limited.Add(1)
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			reply(w, 429, `{"message":"Too Many Attempts."}`)
+			return
+		}
+		served.Add(1)
+		reply(w, 200, okPage)
+	}
+}
+
+func TestAIMDConvergesUnderServerLimit(t *testing.T) {
+	for _, retryAfter := range []string{"", "1"} {
+		t.Run("Retry-After="+retryAfter, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const serverLimit = 20.0
+				var served, limited atomic.Int64
+				c := bubbleClient(t, limitedServer(serverLimit, 5, retryAfter, &served, &limited), WithRate(Rate{Auto: true}))
+				// Warm up, then measure the steady state.
+				warm, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+				runWorkers(warm, c, 20)
+				cancel()
+				served.Store(0)
+				limited.Store(0)
+				const run = 120 * time.Second
+				ctx, cancel := context.WithTimeout(t.Context(), run)
+				defer cancel()
+				runWorkers(ctx, c, 20)
+				got := float64(served.Load()) / run.Seconds()
+				share429 := float64(limited.Load()) / float64(served.Load()+limited.Load())
+				t.Logf("sustained %.1f req/s under a server limit of %v; %.1f%% 429s; client budget now %.1f", got, serverLimit, 100*share429, c.Limit())
+				if got < 0.7*serverLimit || got > serverLimit*1.01+5/run.Seconds() {
+					t.Errorf("sustained %.1f req/s under a server limit of %v", got, serverLimit)
+				}
+				if share429 > 0.05 {
+					t.Errorf("%.1f%% of requests drew a 429", 100*share429)
+				}
+				if s := c.Stats(); s.LearnedFromHeaders || s.Limit <= 0 || s.Limit > 2*serverLimit {
+					t.Errorf("stats = %+v", s)
+				}
+			})
+		})
+	}
+}
+
+func TestAutoLearnsFromHeaders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var served atomic.Int64
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			served.Add(1)
+			w.Header().Set("X-RateLimit-Limit", "1200") // per minute: 20/s
+			w.Header().Set("X-RateLimit-Remaining", "1000")
+			time.Sleep(20 * time.Millisecond)
+			reply(w, 200, okPage)
+		}, WithRate(Rate{Auto: true}))
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		runWorkers(ctx, c, 10)
+		s := c.Stats()
+		if !s.LearnedFromHeaders || s.Limit != 20*headerShare {
+			t.Errorf("stats = %+v", s)
+		}
+		if got := float64(served.Load()) / 30; got < 19 || got > 20 {
+			t.Errorf("sustained %.2f req/s for a learned budget of 20/s", got)
+		}
+	})
+}
+
+func TestCancellationInterruptsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			reply(w, 200, okPage)
+		}, WithRate(Rate{PerSecond: 0.1}))
+		if _, err := c.Partners.List(t.Context(), ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The next token is 10 s away; a 1 s deadline must end the wait at 1 s
+		// with the context's own error.
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err := c.Partners.List(ctx, ListOptions{})
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
+			t.Errorf("err = %v after %v", err, time.Since(start))
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		// A gate closed by Retry-After: 60 is interrupted by cancel.
+		calls := 0
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			w.Header().Set("Retry-After", "60")
+			reply(w, 429, `{}`)
+		}, WithRate(Rate{}))
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(2*time.Second, cancel)
+		start := time.Now()
+		_, err := c.Partners.List(ctx, ListOptions{})
+		if !errors.Is(err, context.Canceled) || time.Since(start) != 2*time.Second || calls != 1 {
+			t.Errorf("err = %v after %v and %d calls", err, time.Since(start), calls)
+		}
+	})
+}
+
+func TestRetriesBackOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var seen arrivals
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			seen.add(time.Now())
+			switch len(seen.times) {
+			case 1:
+				w.WriteHeader(statusDrop)
+			case 2:
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(503)
+				io.WriteString(w, "<h1>Service Unavailable</h1>")
+			case 3:
+				reply(w, 429, `{"message":"Too Many Attempts."}`)
+			default:
+				reply(w, 200, `{"data":{"id":"p1"}}`)
+			}
+		}, WithRate(Rate{}))
+		if _, err := c.Partners.Get(t.Context(), "p1"); err != nil {
+			t.Fatal(err)
+		}
+		ts := seen.times
+		gaps := []time.Duration{ts[1].Sub(ts[0]), ts[2].Sub(ts[1]), ts[3].Sub(ts[2])}
+		// Jittered within [d/2, d]: 250 ms, 500 ms, then the 429 gate's 1 s.
+		bounds := [][2]time.Duration{{125 * time.Millisecond, 250 * time.Millisecond}, {250 * time.Millisecond, 500 * time.Millisecond}, {500 * time.Millisecond, time.Second}}
+		for i, g := range gaps {
+			if g < bounds[i][0] || g > bounds[i][1] {
+				t.Errorf("pause %d = %v, want within %v", i, g, bounds[i])
+			}
+		}
+		if s := c.Stats(); s.Requests != 4 || s.Retries != 3 || s.NetworkErrors != 1 || s.ServerErrors != 1 || s.RateLimited != 1 {
+			t.Errorf("stats = %+v", s)
+		}
+	})
+}
+
+func TestAttemptsCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			w.WriteHeader(502)
+		}, WithRate(Rate{}))
+		_, err := c.Partners.Get(t.Context(), "p1")
+		var se *ServerError
+		if !errors.As(err, &se) || calls != defaultMaxAttempts {
+			t.Errorf("err = %v after %d calls", err, calls)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		// A Retry-After beyond what the client waits for fails at once.
+		calls := 0
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			w.Header().Set("Retry-After", "86400")
+			reply(w, 429, `{}`)
+		}, WithRate(Rate{}))
+		_, err := c.Partners.Get(t.Context(), "p1")
+		var re *RateLimitError
+		if !errors.As(err, &re) || re.RetryAfter != 24*time.Hour || calls != 1 {
+			t.Errorf("err = %v after %d calls", err, calls)
+		}
+	})
+}
+
+func TestNoRetryOn4xx(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 405, 409, 422} {
+		synctest.Test(t, func(t *testing.T) {
+			calls := 0
+			c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				reply(w, status, `{"message":"no"}`)
+			}, WithRate(Rate{}))
+			_, err := c.Partners.Get(t.Context(), "p1")
+			if StatusCode(err) != status || IsRetryable(err) || calls != 1 {
+				t.Errorf("%d: err = %v after %d calls", status, err, calls)
+			}
+		})
+	}
+}
