@@ -113,6 +113,9 @@ type RequestStats struct {
 	RateLimited   int64            `json:"rate_limited"`
 	ServerErrors  int64            `json:"server_errors"`
 	NetworkErrors int64            `json:"network_errors"`
+	// AmbiguousWrites counts creates whose answer was lost or a 5xx, which
+	// were verified by listing instead of being sent again blindly.
+	AmbiguousWrites int64 `json:"ambiguous_writes_verified"`
 	// Budget is the request budget in requests per second at the end of the
 	// run, and BudgetLearned whether it came from the API's headers.
 	Budget        float64 `json:"budget_per_second"`

@@ -248,42 +248,61 @@ func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error
 	return rest, nil
 }
 
+// singleAttempts bounds how often one transaction is sent again after an
+// ambiguous failure that a listing showed did not land.
+const singleAttempts = 3
+
 func (s *Sink) createSingles(ctx context.Context, g *txGroup, idxs []int) error {
 	for _, i := range idxs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if err := s.createOne(ctx, g, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createOne creates one transaction. After an ambiguous failure it lists the
+// customer's transactions to see whether the create landed, and sends it
+// again only when it did not.
+func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
+	var err error
+	for attempt := 1; ; attempt++ {
 		withCustomer := g.createCustomer
 		tx := g.txFor(i, withCustomer)
-		_, err := s.t.CreateTransaction(ctx, &tx, withCustomer)
+		_, err = s.t.CreateTransaction(ctx, &tx, withCustomer)
 		if fatal(err) {
 			return err
 		}
 		switch {
 		case err == nil:
 			g.created(i)
-			if g.createCustomer {
-				g.createCustomer = false
-				s.noteCustomer(g)
-			}
 			s.noteCreated(g, []int{i})
+			return nil
 		case isUnknownPartner(err):
 			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+			return nil
 		case isUnknownCustomer(err):
 			g.out[i] = reject(g.recs[i], record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist", g.key))
+			return nil
 		case api.IsValidation(err):
 			g.out[i] = apiReject(g.recs[i], err)
-		default:
-			rest, verr := s.verify(ctx, g, []int{i})
-			if verr != nil {
-				return verr
-			}
-			if len(rest) > 0 {
-				g.out[i] = apiReject(g.recs[i], err)
-			}
+			return nil
+		}
+		rest, verr := s.verify(ctx, g, []int{i})
+		if verr != nil {
+			return verr
+		}
+		if len(rest) == 0 || g.out[i].Outcome != 0 {
+			return nil // it landed, or the listing failed and rejected it
+		}
+		if attempt >= singleAttempts {
+			g.out[i] = apiReject(g.recs[i], err)
+			return nil
 		}
 	}
-	return nil
 }
 
 func isUnknownCustomer(err error) bool {

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/partnero-etl/partnero-etl/mapping"
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/record"
+	sinkpartnero "github.com/partnero-etl/partnero-etl/sinks/partnero"
+	"github.com/partnero-etl/partnero-etl/sources"
+)
+
+func init() { commandRegistry = append(commandRegistry, newImportCmd) }
+
+// importOptions are the arguments and flags of `partnero-etl import`.
+type importOptions struct {
+	Entity      string
+	Input       string
+	Format      string
+	Mapping     string
+	Rejects     string
+	Journal     string
+	Report      string
+	DryRun      bool
+	Workers     int
+	MaxRejects  int64
+	Replace     bool
+	NoBatch     bool
+	Restart     bool
+	MaxAttempts int
+
+	g  *globalOptions
+	io *ioStreams
+	// httpClient, when set, replaces the default transport (tests).
+	httpClient *http.Client
+}
+
+func newImportCmd(g *globalOptions) *cobra.Command {
+	opts := &importOptions{g: g, io: g.io}
+	cmd := &cobra.Command{
+		Use:   "import partners|customers|transactions FILE",
+		Short: "Import partners, customers or transactions into a Partnero program",
+		Long: `Make a Partnero program hold the rows of a CSV, JSON lines or Parquet file
+("-" reads standard input; ".gz" is decompressed). Rows are mapped by the
+canonical column names, or by --mapping FILE.
+
+Each row ends in exactly one outcome: created, updated (changed fields only),
+unchanged (identical: nothing is written), skipped (by the mapping) or
+rejected (with a code and a message, written to the reject file). Import
+partners first, then customers, then transactions.
+
+The run paces itself to the API's rate limit and spends as few requests as
+it can: it lists what the target holds at 250 records a request when that is
+cheaper than looking rows up one by one, writes all of one customer's
+transactions in one request, and never writes a record that is already there.
+
+It is resumable: a journal beside the input records every row the API
+confirmed. After a crash or Ctrl-C, run the same command again: rows in the
+journal are skipped and the rest are reconciled against what the program
+holds, so nothing is written twice. The journal is deleted when a run
+finishes; --restart ignores an existing one.
+
+Exit status: 0 all rows landed, 3 some rows were rejected (see the reject
+file), 4 the API refused the key, 1 another failure, 130 interrupted.`,
+		Example: `  partnero-etl import partners partners.csv
+  partnero-etl import customers customers.jsonl --mapping rewardful.yaml --report run.json
+  partnero-etl import transactions sales.csv.gz --dry-run
+  partnero-etl import transactions sales.parquet --max-rejects 100 --workers 8`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageError("import needs an entity (partners, customers or transactions) and a FILE")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Entity, opts.Input = args[0], args[1]
+			return runImport(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Format, "format", "", "input format: csv, jsonl or parquet (default: from the file extension)")
+	f.StringVar(&opts.Mapping, "mapping", "", "mapping file (YAML) from the input's columns to Partnero fields")
+	f.StringVar(&opts.Rejects, "rejects", "", "reject file (default: beside the input, NAME.rejects.csv or .jsonl)")
+	f.StringVar(&opts.Journal, "journal", "", "journal file for resuming (default: beside the input, .NAME.ENTITY.journal)")
+	f.StringVar(&opts.Report, "report", "", "write the run report as JSON to this file")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "make only read requests; report what would be created, updated, unchanged or rejected")
+	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers (default: what the rate limit and the API's latency need)")
+	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop once more than N rows were rejected (0: no limit)")
+	f.BoolVar(&opts.Replace, "replace-transactions", false, "replace a transaction whose key exists with other values (delete, then create) instead of rejecting it")
+	f.BoolVar(&opts.NoBatch, "no-batch", false, "write transactions one request each instead of one request per customer")
+	f.BoolVar(&opts.Restart, "restart", false, "ignore the journal of an earlier run and start over (the target is still reconciled)")
+	f.IntVar(&opts.MaxAttempts, "max-attempts", 0, "attempts per request before a row fails (default: the client's)")
+	return cmd
+}
+
+// Worker pool bounds: the pool is sized from rate x latency, which is the
+// concurrency that keeps the budget busy; more only queue at the limiter.
+const (
+	minWorkers     = 2
+	maxWorkers     = 64
+	unlimitedPool  = 16 // no rate limit known
+	workerHeadroom = 2.0
+)
+
+// autoWorkers sizes the worker pool: requests in flight = rate x latency,
+// doubled for the time workers spend between requests, plus two.
+func autoWorkers(limit float64, latency time.Duration) int {
+	if limit <= 0 {
+		return unlimitedPool
+	}
+	if latency <= 0 {
+		latency = 100 * time.Millisecond
+	}
+	n := int(math.Ceil(limit*latency.Seconds()*workerHeadroom)) + 2
+	return min(max(n, minWorkers), maxWorkers)
+}
+
+func runImport(ctx context.Context, opts *importOptions) error {
+	entity, err := record.ParseEntity(opts.Entity)
+	if err != nil || entity == record.Rewards {
+		return usageError("import: unknown entity %q: want partners, customers or transactions", opts.Entity)
+	}
+	if opts.Workers < 0 || opts.MaxRejects < 0 || opts.MaxAttempts < 0 {
+		return usageError("--workers, --max-rejects and --max-attempts must not be negative")
+	}
+	format, err := sources.FormatOf(opts.Input, sources.Options{Format: opts.Format})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	key, err := opts.g.apiKey()
+	if err != nil {
+		return err
+	}
+	rate, err := api.ParseRate(opts.g.Rate)
+	if err != nil {
+		return usageError("--rate: %v", err)
+	}
+	var spec *mapping.Spec
+	if opts.Mapping != "" {
+		if spec, err = mapping.Load(opts.Mapping); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
+	mapper, err := mapping.NewMapper(entity, spec)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	log := opts.g.logger()
+
+	hc := opts.httpClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 2 * time.Minute}
+	}
+	hcCopy := *hc
+	guard := sinkpartnero.GuardTransport(hcCopy.Transport)
+	hcCopy.Transport = guard
+	clientOpts := []api.Option{
+		api.WithBaseURL(opts.g.BaseURL), api.WithAPIKey(key), api.WithRate(rate),
+		api.WithHTTPClient(&hcCopy), api.WithLogger(log), api.WithUserAgent("partnero-etl/" + toolVersion()),
+	}
+	if opts.MaxAttempts > 0 {
+		clientOpts = append(clientOpts, api.WithMaxAttempts(opts.MaxAttempts))
+	}
+	client, err := api.NewClient(clientOpts...)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	program, err := client.Test(ctx)
+	if err != nil {
+		return fmt.Errorf("check the API key: %w", err)
+	}
+
+	src, err := sources.Open(opts.Input, sources.Options{Format: format, Stdin: opts.io.In})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	var columns []string
+	if c, ok := src.(sources.Columner); ok {
+		columns = c.Columns()
+		if unknown := mapper.UnknownColumns(columns); len(unknown) > 0 {
+			log.Warn("columns no mapping rule reads", "columns", strings.Join(unknown, ", "))
+		}
+	}
+	delim := rune(0)
+	if d, ok := src.(sources.Delimited); ok {
+		delim = d.Delimiter()
+	}
+
+	rejectFormat := pipeline.RejectFormatFor(format)
+	rejectPath := opts.Rejects
+	if rejectPath == "" {
+		rejectPath = pipeline.RejectPath(opts.Input, rejectFormat)
+	}
+	rejects, err := pipeline.NewRejectWriter(pipeline.RejectOptions{Path: rejectPath, Format: rejectFormat, Delimiter: delim, Columns: columns})
+	if err != nil {
+		return err
+	}
+
+	var journal *pipeline.Journal
+	if !opts.DryRun {
+		path := opts.Journal
+		if path == "" {
+			path = pipeline.DefaultJournalPath(opts.Input, entity)
+		}
+		journal, err = pipeline.OpenJournal(path, pipeline.JournalScope(entity, client.BaseURL(), program.PubID), opts.Restart)
+		if err != nil {
+			return err
+		}
+		if n := journal.Len(); n > 0 {
+			log.Info("resuming: the journal holds rows an earlier run finished", "rows", n, "journal", path)
+		}
+	}
+
+	estimate := estimateRows(opts.Input, format)
+	sink := sinkpartnero.New(sinkpartnero.NewClientTarget(client), sinkpartnero.Options{
+		Entity: entity, DryRun: opts.DryRun, NoBatch: opts.NoBatch, ReplaceTransactions: opts.Replace,
+	})
+	started := time.Now()
+	remaining := estimate
+	if journal != nil && estimate > 0 {
+		remaining = max(estimate-int64(journal.Len()), 1)
+	}
+	if err := sink.Prepare(ctx, remaining); err != nil {
+		if journal != nil {
+			_ = journal.Close()
+		}
+		return fmt.Errorf("learn what the program holds: %w", err)
+	}
+
+	workers := opts.Workers
+	if workers == 0 {
+		workers = autoWorkers(client.Limit(), client.Latency())
+	}
+	log.Debug("import", "entity", entity, "workers", workers, "strategy", sink.Strategy(), "estimated_rows", estimate)
+
+	dups := mapping.NewDuplicates(entity)
+	run := pipeline.NewRun(pipeline.Config{
+		Entity: entity,
+		Source: src,
+		Map: func(row record.Row) pipeline.Mapped {
+			r := mapper.Map(row)
+			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
+		},
+		Dedupe:     dups.Check,
+		Sink:       sinkAdapter{sink},
+		Journal:    journal,
+		Rejects:    rejects,
+		Workers:    workers,
+		MaxRejects: opts.MaxRejects,
+	})
+
+	stopProgress := startProgress(ctx, opts.io, progressOptions{Label: "importing " + string(entity), Quiet: opts.g.Quiet}, func() progressSnapshot {
+		c := run.Counts()
+		st := client.Stats()
+		return progressSnapshot{
+			Done:   c.Done(),
+			Total:  estimate,
+			Detail: fmt.Sprintf("%d requests, budget %.0f/s, %d retries, %d 429s, %d rejected", st.Requests, st.Limit, st.Retries, st.RateLimited, c.Rejected),
+		}
+	})
+	runErr := run.Start(ctx)
+	stopProgress()
+
+	rejErr := rejects.Close()
+	completed := runErr == nil
+	var jerr error
+	if journal != nil {
+		if completed {
+			jerr = journal.Remove()
+		} else {
+			jerr = journal.Close()
+		}
+	}
+
+	st := client.Stats()
+	rep := &pipeline.Report{
+		Entity:      entity,
+		Input:       opts.Input,
+		DryRun:      opts.DryRun,
+		Interrupted: ctx.Err() != nil,
+		Counts:      run.Counts(),
+		Started:     started.UTC(),
+		Duration:    time.Since(started),
+		Workers:     workers,
+		Strategy:    sink.Strategy(),
+		Requests: pipeline.RequestStats{
+			Total: st.Requests, ByKind: st.ByRoute, Retries: st.Retries, RateLimited: st.RateLimited,
+			ServerErrors: st.ServerErrors, NetworkErrors: st.NetworkErrors, Budget: st.Limit, BudgetLearned: st.LearnedFromHeaders,
+			AmbiguousWrites: guard.Ambiguous(),
+		},
+	}
+	if rep.Counts.Rejected > 0 {
+		rep.RejectsFile = rejects.Path()
+	}
+	if journal != nil && !completed {
+		rep.JournalFile = journal.Path()
+	}
+	if runErr != nil && ctx.Err() == nil {
+		rep.Error = runErr.Error()
+	}
+	rep.Finish()
+	if err := rep.WriteSummary(opts.io.Out); err != nil {
+		return err
+	}
+	if opts.Report != "" {
+		if err := writeReportFile(opts.Report, rep); err != nil {
+			return err
+		}
+	}
+	if err := errors.Join(rejErr, jerr); err != nil {
+		return err
+	}
+	switch {
+	case ctx.Err() != nil:
+		return withCode(exitInterrupted, nil)
+	case errors.Is(runErr, pipeline.ErrTooManyRejects):
+		return withCode(exitRejects, runErr)
+	case runErr != nil:
+		return runErr
+	case rep.Counts.Rejected > 0:
+		return withCode(exitRejects, nil)
+	}
+	return nil
+}
+
+// sinkAdapter lets the sink package keep its own Result type (sinks do not
+// import the pipeline).
+type sinkAdapter struct{ s *sinkpartnero.Sink }
+
+func (a sinkAdapter) Partition(rec record.Record) string { return a.s.Partition(rec) }
+
+func (a sinkAdapter) Write(ctx context.Context, recs []record.Record) ([]pipeline.Result, error) {
+	res, err := a.s.Write(ctx, recs)
+	out := make([]pipeline.Result, len(res))
+	for i, r := range res {
+		out[i] = pipeline.Result{Outcome: r.Outcome, Err: r.Err}
+	}
+	return out, err
+}
+
+func writeReportFile(path string, rep *pipeline.Report) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	werr := rep.WriteJSON(f)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("write report %s: %w", path, werr)
+	}
+	return nil
+}
+
+// estimateRows counts the data rows of a plain CSV or JSON lines file (a
+// fast scan for newlines), for the progress bar's total and the sink's
+// choice between listing and lookups. It returns -1 when it cannot tell
+// cheaply (standard input, gzip, Parquet).
+func estimateRows(path, format string) int64 {
+	if path == "-" || strings.HasSuffix(strings.ToLower(path), ".gz") || format == sources.FormatParquet {
+		return -1
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	var lines int64
+	buf := make([]byte, 1<<20)
+	last := byte('\n')
+	for {
+		n, err := br.Read(buf)
+		if n > 0 {
+			lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+			last = buf[n-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return -1
+		}
+	}
+	if last != '\n' {
+		lines++
+	}
+	if format == sources.FormatCSV {
+		lines-- // the header
+	}
+	return max(lines, 0)
+}

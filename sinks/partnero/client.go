@@ -1,0 +1,211 @@
+package partnero
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+)
+
+// ClientTarget adapts the API client to Target.
+type ClientTarget struct {
+	c *api.Client
+}
+
+// NewClientTarget returns a Target that calls the API through c. The client
+// should be built over a transport wrapped by GuardTransport (see there).
+func NewClientTarget(c *api.Client) *ClientTarget { return &ClientTarget{c: c} }
+
+func listOpts(page, limit int) api.ListOptions {
+	return api.ListOptions{Page: page, Limit: limit, Sort: "asc"}
+}
+
+// ListPartners implements Target.
+func (t *ClientTarget) ListPartners(ctx context.Context, page, limit int) ([]api.Partner, bool, error) {
+	p, err := t.c.Partners.List(ctx, listOpts(page, limit))
+	if err != nil {
+		return nil, false, err
+	}
+	return p.Items, p.HasNext, nil
+}
+
+// FindPartner implements Target: GET /partners/{id} for an id, else
+// /partners:search by email or key, keeping only an exact match.
+func (t *ClientTarget) FindPartner(ctx context.Context, ref api.PartnerRef) (*api.Partner, error) {
+	if ref.ID != "" {
+		p, err := t.c.Partners.Get(ctx, string(ref.ID))
+		if api.IsNotFound(err) {
+			return nil, nil
+		}
+		return p, err
+	}
+	q := api.PartnerQuery{Email: ref.Email}
+	if ref.Email == "" {
+		q = api.PartnerQuery{Key: ref.Key}
+	}
+	page, err := t.c.Partners.Search(ctx, q, api.ListOptions{Limit: 15})
+	if api.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range page.Items {
+		p := &page.Items[i]
+		switch {
+		case ref.Email != "" && strings.EqualFold(p.Email, ref.Email):
+			return p, nil
+		case ref.Email == "" && (referralKey(p) == ref.Key || (referralKey(p) == "" && len(page.Items) == 1)):
+			return p, nil
+		}
+	}
+	return nil, nil
+}
+
+// CreatePartner implements Target.
+func (t *ClientTarget) CreatePartner(ctx context.Context, p *api.Partner) (*api.Partner, error) {
+	return t.c.Partners.Create(ctx, p)
+}
+
+// UpdatePartner implements Target.
+func (t *ClientTarget) UpdatePartner(ctx context.Context, id string, u *api.PartnerUpdate) (*api.Partner, error) {
+	return t.c.Partners.Update(ctx, id, u)
+}
+
+// ListCustomers implements Target.
+func (t *ClientTarget) ListCustomers(ctx context.Context, page, limit int) ([]api.Customer, bool, error) {
+	p, err := t.c.Customers.List(ctx, listOpts(page, limit))
+	if err != nil {
+		return nil, false, err
+	}
+	return p.Items, p.HasNext, nil
+}
+
+// GetCustomer implements Target.
+func (t *ClientTarget) GetCustomer(ctx context.Context, key string) (*api.Customer, error) {
+	c, err := t.c.Customers.Get(ctx, key)
+	if api.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// CreateCustomer implements Target.
+func (t *ClientTarget) CreateCustomer(ctx context.Context, c *api.Customer) (*api.Customer, error) {
+	return t.c.Customers.Create(ctx, c)
+}
+
+// UpdateCustomer implements Target.
+func (t *ClientTarget) UpdateCustomer(ctx context.Context, key string, u *api.CustomerUpdate) (*api.Customer, error) {
+	return t.c.Customers.Update(ctx, key, u)
+}
+
+// ListTransactions implements Target.
+func (t *ClientTarget) ListTransactions(ctx context.Context, page, limit int) ([]api.Transaction, bool, error) {
+	p, err := t.c.Transactions.List(ctx, listOpts(page, limit))
+	if err != nil {
+		return nil, false, err
+	}
+	return p.Items, p.HasNext, nil
+}
+
+// CustomerTransactions implements Target.
+func (t *ClientTarget) CustomerTransactions(ctx context.Context, key string, page, limit int) ([]api.Transaction, bool, error) {
+	p, err := t.c.Customers.Transactions(ctx, key, listOpts(page, limit))
+	if err != nil {
+		return nil, false, err
+	}
+	return p.Items, p.HasNext, nil
+}
+
+// CreateTransaction implements Target.
+func (t *ClientTarget) CreateTransaction(ctx context.Context, tx *api.Transaction, createCustomer bool) (*api.Transaction, error) {
+	return t.c.Transactions.Create(ctx, tx, &api.CreateOptions{CreateCustomer: createCustomer})
+}
+
+// CreateTransactions implements Target.
+func (t *ClientTarget) CreateTransactions(ctx context.Context, customer api.CustomerRef, txs []api.Transaction, createCustomer bool) ([]api.Transaction, bool, error) {
+	res, err := t.c.Transactions.CreateBatch(ctx, customer, txs, &api.CreateOptions{CreateCustomer: createCustomer})
+	if err != nil {
+		return nil, false, err
+	}
+	return res.Created, res.Understood, nil
+}
+
+// DeleteTransaction implements Target.
+func (t *ClientTarget) DeleteTransaction(ctx context.Context, key string) error {
+	return t.c.Transactions.Delete(ctx, key)
+}
+
+// AmbiguousStatus is the status GuardTransport answers in place of a lost or
+// failed transaction create; the client does not retry it and the sink
+// verifies by listing.
+const AmbiguousStatus = http.StatusConflict
+
+// Guard is an http.RoundTripper that keeps the client from retrying a
+// transaction create blindly. The client retries network errors and 5xx on
+// every verb, which is safe for partners and customers (a second create of
+// the same identity is refused, and the sink then looks it up) but not for
+// transactions: the server records a second transaction with the same key
+// and pays its commission twice. When a POST /transactions fails without a
+// clear answer (the connection dropped, possibly after the server committed;
+// or a 5xx, which a proxy may send after the application committed), the
+// guard answers AmbiguousStatus instead, which the client passes on without
+// retrying; the sink then lists the customer's transactions and creates only
+// what is missing.
+type Guard struct {
+	next      http.RoundTripper
+	ambiguous atomic.Int64
+}
+
+// GuardTransport wraps next (nil: http.DefaultTransport).
+func GuardTransport(next http.RoundTripper) *Guard {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &Guard{next: next}
+}
+
+// Ambiguous counts the transaction creates the guard turned into
+// verifications.
+func (g *Guard) Ambiguous() int64 { return g.ambiguous.Load() }
+
+// RoundTrip implements http.RoundTripper.
+func (g *Guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := g.next.RoundTrip(req)
+	if req.Method != http.MethodPost || !strings.HasSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/transactions") {
+		return resp, err
+	}
+	if err != nil {
+		if req.Context().Err() != nil {
+			return resp, err
+		}
+		return g.answer(req), nil
+	}
+	if resp.StatusCode >= 500 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		_ = resp.Body.Close()
+		return g.answer(req), nil
+	}
+	return resp, nil
+}
+
+func (g *Guard) answer(req *http.Request) *http.Response {
+	g.ambiguous.Add(1)
+	body := []byte(`{"message":"the answer to this transaction create was lost; not retried, to be verified by listing","status":0}`)
+	return &http.Response{
+		Status:        "409 Conflict",
+		StatusCode:    AmbiguousStatus,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": []string{"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+}
