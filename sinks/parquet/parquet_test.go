@@ -3,10 +3,8 @@ package parquet
 import (
 	"bytes"
 	"io"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	pq "github.com/parquet-go/parquet-go"
 
@@ -16,90 +14,13 @@ import (
 	"github.com/partnero-etl/partnero-etl/sinks/sinktest"
 )
 
-func s(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func b(p *bool) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.FormatBool(*p)
-}
-
-func tm(p *time.Time) string {
-	if p == nil {
-		return ""
-	}
-	return p.UTC().Format(partnero.TimeLayout)
-}
-
-func d(p *[16]byte) string {
-	if p == nil {
-		return ""
-	}
-	return DecodeDecimal(*p).String()
-}
-
-func l(v []string) string { return strings.Join(v, sinks.ListSeparator) }
-
-func readRows[T any](t *testing.T, data []byte, cells func(T) []string) [][]string {
-	t.Helper()
-	f, err := pq.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	r := pq.NewGenericReader[T](f)
-	defer r.Close()
-	var out [][]string
-	buf := make([]T, 7)
-	for {
-		n, err := r.Read(buf)
-		for _, row := range buf[:n] {
-			out = append(out, cells(row))
-		}
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func readParquet(t *testing.T, data []byte, entity record.Entity) [][]string {
 	t.Helper()
-	switch entity {
-	case record.Partners:
-		return readRows(t, data, func(r partnerRow) []string {
-			rc := ""
-			if r.ReferralsCount != nil {
-				rc = strconv.FormatInt(*r.ReferralsCount, 10)
-			}
-			return []string{s(r.ID), s(r.Email), s(r.Name), s(r.Surname), s(r.Key), s(r.Status), b(r.Approved), b(r.TOS), rc,
-				s(r.ReferralLink), l(r.ReferralLinks), l(r.Tags), s(r.CustomFields), tm(r.CreatedAt), tm(r.UpdatedAt)}
-		})
-	case record.Customers:
-		return readRows(t, data, func(r customerRow) []string {
-			return []string{s(r.Key), s(r.Email), s(r.Name), s(r.Surname), s(r.Partner), s(r.Status), b(r.Deleted), l(r.Tags),
-				tm(r.CreatedAt), tm(r.UpdatedAt), tm(r.DeletedAt)}
-		})
-	case record.Transactions:
-		return readRows(t, data, func(r transactionRow) []string {
-			return []string{s(r.Key), s(r.Action), d(r.Amount), s(r.AmountUnits), s(r.Partner), s(r.Customer), s(r.ProductID),
-				l(r.ProductType), b(r.Rewarded), b(r.Rewardable), b(r.Credit), b(r.IsCurrency), tm(r.CreatedAt), tm(r.DeletedAt)}
-		})
-	case record.Rewards:
-		return readRows(t, data, func(r rewardRow) []string {
-			return []string{s(r.TransactionKey), s(r.Key), s(r.Action), s(r.Status), d(r.Amount), s(r.AmountUnits), s(r.Partner),
-				s(r.Customer), s(r.ProductTypeData), tm(r.CreatedAt), tm(r.DeletedAt)}
-		})
+	rows, err := Cells(bytes.NewReader(data), int64(len(data)), entity)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no table %s", entity)
-	return nil
+	return rows
 }
 
 func TestConformance(t *testing.T) {
@@ -207,5 +128,13 @@ func TestAmountTooPreciseFailsTheRow(t *testing.T) {
 	err = w.Write(t.Context(), record.Record{Entity: record.Transactions, Transaction: &partnero.Transaction{Key: "k", Amount: &amt}})
 	if err == nil || !strings.Contains(err.Error(), "fractional digits") {
 		t.Errorf("error = %v, want a precision error", err)
+	}
+}
+
+func TestCellsRefusesNonParquet(t *testing.T) {
+	for _, data := range [][]byte{nil, []byte("key,email\nk,e@x.test\n"), []byte("PAR1 but not really PAR1")} {
+		if _, err := Cells(bytes.NewReader(data), int64(len(data)), record.Customers); err == nil {
+			t.Errorf("Cells(%q) did not fail", data)
+		}
 	}
 }
