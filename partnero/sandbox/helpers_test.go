@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -154,4 +155,85 @@ func (e *env) seedPartner(id, key, email string) {
 func (e *env) seedCustomer(key, partnerKey string) {
 	e.t.Helper()
 	e.must(201, e.do("POST", "/v1/customers", map[string]any{"key": key, "partner": map[string]any{"key": partnerKey}}))
+}
+
+// step is one request of a scenario and what its answer must hold.
+type step struct {
+	name   string
+	method string
+	path   string
+	body   any
+	status int
+	// want maps a dotted path of the answer to its rendered value; "<absent>"
+	// means the field must not be there, and a path starting with "#" is the
+	// length of the list at that path.
+	want map[string]string
+}
+
+// runSteps runs a scenario in order; each step is a subtest.
+func runSteps(t *testing.T, e *env, steps []step) {
+	t.Helper()
+	defer func() { e.t = t }()
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			e.t = t
+			r := e.do(s.method, s.path, s.body)
+			if r.status != s.status {
+				t.Fatalf("%s %s: status %d, want %d: %s", s.method, s.path, r.status, s.status, r.raw)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q, want exactly application/json", ct)
+			}
+			for path, want := range s.want {
+				var got string
+				switch {
+				case strings.HasPrefix(path, "#"):
+					got = strconv.Itoa(len(r.list(path[1:])))
+				case want == "<absent>":
+					if present(r.body, path) {
+						got = "present: " + r.field(path)
+					} else {
+						got = want
+					}
+				case want == "<non-nil>":
+					if got = r.field(path); got != "<nil>" {
+						got = want
+					}
+				default:
+					got = r.field(path)
+				}
+				if got != want {
+					t.Errorf("%s %s: %s = %q, want %q\n%s", s.method, s.path, path, got, want, r.raw)
+				}
+			}
+		})
+	}
+}
+
+// present reports whether a dotted path names a field of the decoded answer.
+func present(v any, path string) bool {
+	segs := strings.Split(path, ".")
+	for i, seg := range segs {
+		m, ok := v.(map[string]any)
+		if !ok {
+			if l, isList := v.([]any); isList {
+				n, err := strconv.Atoi(seg)
+				if err != nil || n >= len(l) {
+					return false
+				}
+				v = l[n]
+				continue
+			}
+			return false
+		}
+		x, ok := m[seg]
+		if !ok {
+			return false
+		}
+		if i == len(segs)-1 {
+			return true
+		}
+		v = x
+	}
+	return true
 }
