@@ -305,3 +305,91 @@ func TestNewMapperErrors(t *testing.T) {
 		t.Errorf("minor without currency: %v", err)
 	}
 }
+
+// fuzzSpecs are mapping files exercising every option, for FuzzMapper.
+var fuzzSpecs = []string{
+	`transactions:
+  filter:
+    - {column: u, not_in: [points]}
+  fields:
+    key: id
+    customer.email: {column: [e, c.email], transform: [lower, {strip_suffix: " (moved)"}]}
+    customer.key: c.id
+    amount: {column: a, money: minor}
+    reward: {column: r, money: decimal}
+    currency: {column: cur, default: USD}
+    created_at: {column: t, time: {layout: ["2006-01-02 15:04:05", epoch_ms], zone: Asia/Tokyo}}
+    action: {column: s, map: {a: sale, d: skip, x: "reject: no", "*": keep}}
+    product_type: {column: pt, split: "/"}
+    rewarded: p
+`,
+	`partners:
+  fields:
+    email: e
+    key: {column: [k, links.0.url], transform: [{referral_code: [via, ref]}]}
+    tags: t
+    referring_partner.source_id: parent.id
+    source_id: id
+`,
+	`customers:
+  fields:
+    key: [id, c.id]
+    email: e
+    partner.email: p
+    partner.source_id: a.id
+`,
+}
+
+// FuzzMapper: no spec and no row make Map panic; every row error carries
+// the row's origin, a code and a field or column.
+func FuzzMapper(f *testing.F) {
+	f.Add(0, "x@y.io", "4900", "2025-01-01 10:00:00", "a", "https://x.io/?via=k", "USD")
+	f.Add(1, "X@Y.IO (moved)", "12.5", "1714495453000", "d", "ref=k", "jpy")
+	f.Add(2, "", "", "", "", "", "")
+	f.Add(3, "\xff@\x00", "-0", "9999999999999999999", "*", "?", "KWD")
+	f.Fuzz(func(t *testing.T, which int, e, a, tm, s, k, cur string) {
+		var specs []*Spec
+		for _, y := range fuzzSpecs {
+			specs = append(specs, mustParse(t, y))
+		}
+		entities := []record.Entity{record.Transactions, record.Partners, record.Customers}
+		idx := which
+		if idx < 0 {
+			idx = -idx
+		}
+		idx %= len(entities) + 1
+		var m *Mapper
+		var err error
+		if idx == len(entities) {
+			m, err = NewMapper(entities[which&1], nil)
+		} else {
+			m, err = NewMapper(entities[idx], specs[idx])
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := []record.Row{
+			csvRow("e|a|t|s|k|cur|id|u|r|pt|p", strings.Join([]string{e, a, tm, s, k, cur, k, s, a, s, e}, "|")),
+			jsonRow("e", e, "a", a, "t", tm, "s", s, "cur", cur, "c", map[string]any{"email": e, "id": k}, "links", []any{map[string]any{"url": k}},
+				"parent", map[string]any{"id": []any{k}}, "id", k, "pt", []any{s, a}, "p", e, "key", k, "email", e, "amount", a, "customer", map[string]any{"key": k}),
+		}
+		for _, row := range rows {
+			res := m.Map(row)
+			if res.Err != nil {
+				if res.Err.Origin != row.Origin || res.Err.Code == "" || (res.Err.Field == "" && res.Err.Column == "") || res.Err.Message == "" {
+					t.Fatalf("row error without position: %#v", res.Err)
+				}
+				continue
+			}
+			if res.Skipped && res.Reason == "" {
+				t.Fatal("skipped without a reason")
+			}
+			if res.Record.Row == nil || res.Record.Origin != row.Origin {
+				t.Fatal("record without its row")
+			}
+			if tx := res.Record.Transaction; tx != nil && (tx.Key == "" || len(tx.Key) > 64) {
+				t.Fatalf("transaction key %q", tx.Key)
+			}
+		}
+	})
+}

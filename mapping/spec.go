@@ -602,9 +602,9 @@ func (p *parser) valueMap(r *fieldRule, n *yaml.Node, path string) error {
 		t := mapTarget{kind: targetValue, value: s, line: v.Line, source: k.Value}
 		switch {
 		case s == "skip":
-			t.kind = targetSkip
+			t.kind, t.value = targetSkip, ""
 		case s == "keep":
-			t.kind = targetKeep
+			t.kind, t.value = targetKeep, ""
 		case strings.HasPrefix(s, "skip:"):
 			t.kind, t.value = targetSkip, strings.TrimSpace(s[len("skip:"):])
 		case strings.HasPrefix(s, "reject:"):

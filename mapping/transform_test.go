@@ -1,0 +1,330 @@
+package mapping
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+func TestReferralCode(t *testing.T) {
+	tests := []struct {
+		in, want string
+		params   []string
+		bad      bool
+	}{
+		{in: "sam", want: "sam"},
+		{in: "https://example.com/?via=sam", want: "sam"},
+		{in: "https://example.com/pricing?utm_source=x&ref=jo-9", want: "jo-9"},
+		{in: "example.com?fpr=abc#top", want: "abc"},
+		{in: "https://shop.io/#aff=z1", want: "z1"},
+		{in: "https://a.io/?a_aid=4f2c&a_bid=11", want: "4f2c"},
+		{in: "https://a.io/?via=first&ref=second", want: "first"},
+		{in: "https://a.io/?ref=second&via=first", want: "first"}, // params order wins, not the URL's
+		{in: "ref=sam", want: "sam"},
+		{in: "https://a.io/?via=j%C3%B6rg", want: "jörg"},
+		{in: "https://a.io/?code=sam", params: []string{"code"}, want: "sam"},
+		{in: "https://a.io/?utm=x", bad: true},
+		{in: "https://a.io/ref/sam", bad: true},
+		{in: "https://a.io/?via=%zz", bad: true},
+		{in: "", want: ""},
+	}
+	for _, tt := range tests {
+		params := tt.params
+		if params == nil {
+			params = defaultReferralParams
+		}
+		got, msg := referralCode(tt.in, params)
+		if tt.bad != (msg != "") || got != tt.want {
+			t.Errorf("referralCode(%q) = %q, %q; want %q, bad %v", tt.in, got, msg, tt.want, tt.bad)
+		}
+	}
+}
+
+// TestTransforms runs each transform through a mapping file.
+func TestTransforms(t *testing.T) {
+	tests := []struct {
+		name, rule, in, want string
+		code                 string
+	}{
+		{"trim", `{column: v, transform: [trim]}`, "  Ann  ", "Ann", ""},
+		{"lower", `{column: v, transform: lower}`, "ANN", "ann", ""},
+		{"upper", `{column: v, transform: [upper]}`, "ann", "ANN", ""},
+		{"strip_suffix", `{column: v, transform: [{strip_suffix: " (moved)"}]}`, "Ann (moved)", "Ann", ""},
+		{"strip_suffix absent", `{column: v, transform: [{strip_suffix: " (moved)"}]}`, "Ann", "Ann", ""},
+		{"strip_prefix", `{column: v, transform: [{strip_prefix: "Mr. "}]}`, "Mr. Ann", "Ann", ""},
+		{"order matters", `{column: v, transform: [upper, {strip_suffix: " X"}]}`, "ann x", "ANN", ""},
+		{"default when empty", `{column: v, default: Anonymous}`, "  ", "Anonymous", ""},
+		{"constant", `{value: Fixed}`, "ignored", "Fixed", ""},
+		{"map", `{column: v, map: {a: Alpha, b: Beta}}`, "b", "Beta", ""},
+		{"map other", `{column: v, map: {a: Alpha, "*": Other}}`, "zzz", "Other", ""},
+		{"map keep", `{column: v, map: {a: Alpha, "*": keep}}`, "zzz", "zzz", ""},
+		{"map to empty", `{column: v, map: {a: ""}}`, "a", "", ""},
+		{"map empty key", `{column: v, map: {"": None, a: Alpha}}`, "", "None", ""},
+		{"map after transform", `{column: v, transform: lower, map: {a: Alpha}}`, "A", "Alpha", ""},
+		{"map unmatched", `{column: v, map: {a: Alpha}}`, "b", "", record.CodeInvalidValue},
+		{"map reject", `{column: v, map: {a: "reject: not wanted"}}`, "a", "", record.CodeRejectedByRule},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := mustParse(t, "partners:\n  fields:\n    email: e\n    name: "+tt.rule+"\n")
+			res := mustMapper(t, record.Partners, spec).Map(csvRow("e|v", "a@b.io|"+tt.in))
+			if tt.code != "" {
+				if res.Err == nil || res.Err.Code != tt.code || res.Err.Field != "name" {
+					t.Fatalf("got %+v, want %s", res.Err, tt.code)
+				}
+				return
+			}
+			if res.Err != nil || res.Skipped {
+				t.Fatalf("unexpected %+v", res)
+			}
+			if got := res.Record.Partner.Name; got != tt.want {
+				t.Errorf("name = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReferralCodeField(t *testing.T) {
+	spec := mustParse(t, `
+partners:
+  fields:
+    email: email
+    key: {column: [token, link], transform: [referral_code]}
+`)
+	m := mustMapper(t, record.Partners, spec)
+	res := m.Map(csvRow("email|link", "a@b.io|https://x.io/?via=ann-1"))
+	if res.Err != nil || res.Record.Partner.Key != "ann-1" {
+		t.Fatalf("%+v", res)
+	}
+	res = m.Map(csvRow("email|link", "a@b.io|https://x.io/about"))
+	if res.Err == nil || res.Err.Code != record.CodeInvalidValue || res.Err.Column != "link" || res.Err.Field != "key" {
+		t.Fatalf("%+v", res.Err)
+	}
+	long := strings.Repeat("k", 65)
+	res = m.Map(csvRow("email|token", "a@b.io|"+long))
+	if res.Err == nil || res.Err.Code != record.CodeTooLong {
+		t.Fatalf("over-long code must be reported, not cut: %+v", res)
+	}
+}
+
+func TestSkipAndFilters(t *testing.T) {
+	spec := mustParse(t, `
+transactions:
+  filter:
+    - column: unit
+      in: [cash]
+    - column: is_self_referral
+      not_in: ["true"]
+      action: reject
+      reason: self-referrals earn no commission
+  fields:
+    key: id
+    customer.email: email
+    amount: amount
+    action:
+      column: status
+      map:
+        approved: sale
+        pending: sale
+        denied: skip
+        voided: "skip: voided commission"
+        refunded: "reject: refunds are not sales"
+`)
+	m := mustMapper(t, record.Transactions, spec)
+	rows := csvRows("id|email|amount|status|unit|is_self_referral",
+		"1|a@b.io|10|approved|cash|false",
+		"2|a@b.io|10|denied|cash|false",
+		"3|a@b.io|10|voided|Cash|false",
+		"4|a@b.io|10|refunded|cash|false",
+		"5|a@b.io|10|approved|points|false",
+		"6|a@b.io|10|approved|cash|TRUE",
+		"7|a@b.io|bad|denied|cash|false", // skip wins over a bad amount
+		"8|a@b.io|10|approved||false",    // missing unit: not cash
+		"9|a@b.io|10|odd|cash|false",
+	)
+	type want struct {
+		skipped bool
+		code    string
+		reason  string
+	}
+	wants := []want{
+		{},
+		{skipped: true, reason: `status "denied" is skipped (test.yaml:`},
+		{skipped: true, reason: "voided commission"},
+		{code: record.CodeRejectedByRule, reason: "refunds are not sales"},
+		{skipped: true, reason: `unit "points" is not one of cash (filter at test.yaml:4)`},
+		{code: record.CodeRejectedByRule, reason: "self-referrals earn no commission"},
+		{skipped: true},
+		{skipped: true, reason: `unit "" is not one of cash`},
+		{code: record.CodeInvalidValue, reason: `unexpected value "odd"`},
+	}
+	for i, r := range rows {
+		res := m.Map(r)
+		w := wants[i]
+		switch {
+		case res.Skipped != w.skipped:
+			t.Errorf("row %d: skipped = %v (%q), want %v; err %v", i+1, res.Skipped, res.Reason, w.skipped, res.Err)
+		case w.skipped && !strings.Contains(res.Reason, w.reason):
+			t.Errorf("row %d: reason %q, want %q", i+1, res.Reason, w.reason)
+		case w.code == "" && res.Err != nil:
+			t.Errorf("row %d: unexpected %v", i+1, res.Err)
+		case w.code != "" && (res.Err == nil || res.Err.Code != w.code || !strings.Contains(res.Err.Message, w.reason)):
+			t.Errorf("row %d: err %v, want %s %q", i+1, res.Err, w.code, w.reason)
+		}
+		if res.Record.Row == nil || res.Record.Origin.Line != int64(i+2) {
+			t.Errorf("row %d: record lacks its row or origin", i+1)
+		}
+	}
+}
+
+func TestMoney(t *testing.T) {
+	tests := []struct {
+		money, amount, currency, want, code string
+	}{
+		{"decimal", "49.99", "USD", "49.99", ""},
+		{"decimal", "1200", "JPY", "1200", ""},
+		{"minor", "4999", "USD", "49.99", ""},
+		{"minor", "4900", "usd", "49", ""},
+		{"minor", "5", "EUR", "0.05", ""},
+		{"minor", "-250", "EUR", "-2.5", ""},
+		{"minor", "1200", "JPY", "1200", ""},
+		{"minor", "1200", "KRW", "1200", ""},
+		{"minor", "12345", "KWD", "12.345", ""},
+		{"minor", "12345", "BHD", "12.345", ""},
+		{"minor", "10000", "CLF", "1", ""},
+		{"minor", "4900.0", "USD", "49", ""}, // float-typed cents from a JSON dump
+		{"minor", "49.99", "USD", "", record.CodeInvalidAmount},
+		{"minor", "4900", "", "", record.CodeInvalidAmount},
+		{"minor", "4900", "ABC", "", record.CodeInvalidCurrency},
+		{"{units: minor, exponents: {MGA: 0}}", "1000", "MGA", "1000", ""},
+		{"{units: minor, exponents: {MGA: 0}}", "1000", "USD", "10", ""},
+		{"decimal", "12,50", "EUR", "", record.CodeInvalidAmount},
+	}
+	for _, tt := range tests {
+		spec := mustParse(t, "transactions:\n  fields:\n    customer.key: c\n    currency: cur\n    amount: {column: a, money: "+tt.money+"}\n    reward: {column: r, money: "+tt.money+"}\n")
+		m := mustMapper(t, record.Transactions, spec)
+		res := m.Map(csvRow("c|cur|a|r", "c1|"+tt.currency+"|"+tt.amount+"|"+tt.amount))
+		if tt.code != "" {
+			if res.Err == nil || res.Err.Code != tt.code {
+				t.Errorf("%s %s %s: err %v, want %s", tt.money, tt.amount, tt.currency, res.Err, tt.code)
+			}
+			continue
+		}
+		if res.Err != nil {
+			t.Errorf("%s %s %s: %v", tt.money, tt.amount, tt.currency, res.Err)
+			continue
+		}
+		tx := res.Record.Transaction
+		if tx.Amount.String() != tt.want || tx.Reward.String() != tt.want {
+			t.Errorf("%s %s %s: amount %s reward %s, want %s", tt.money, tt.amount, tt.currency, tx.Amount, tx.Reward, tt.want)
+		}
+	}
+}
+
+func TestTimes(t *testing.T) {
+	utc := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		rule, in string
+		want     time.Time
+		bad      bool
+	}{
+		{"{}", "2025-04-30T16:44:13.123Z", utc("2025-04-30T16:44:13.123Z"), false},
+		{"{}", "2025-04-30T18:44:13+02:00", utc("2025-04-30T16:44:13Z"), false},
+		{"{}", "2025-04-30 16:44:13", utc("2025-04-30T16:44:13Z"), false},
+		{"{}", "2025-04-30", utc("2025-04-30T00:00:00Z"), false},
+		{"{}", "1746031453", utc("2025-04-30T16:44:13Z"), false},
+		{"{zone: Europe/Berlin}", "2025-04-30 16:44:13", utc("2025-04-30T14:44:13Z"), false},
+		{"{zone: Europe/Berlin}", "2025-01-30 16:44:13", utc("2025-01-30T15:44:13Z"), false},
+		{"{zone: Europe/Berlin}", "2025-04-30T16:44:13Z", utc("2025-04-30T16:44:13Z"), false}, // the value's own zone wins
+		{"rfc3339", "2025-04-30T16:44:13Z", utc("2025-04-30T16:44:13Z"), false},
+		{"rfc3339", "2025-04-30 16:44:13", time.Time{}, true},
+		{"epoch_s", "1746031453", utc("2025-04-30T16:44:13Z"), false},
+		{"epoch_ms", "1746031453123", utc("2025-04-30T16:44:13.123Z"), false},
+		{"epoch_s", "1746031453123", time.Time{}, true}, // year 57000
+		{"epoch_ms", "2025-04-30", time.Time{}, true},
+		{`{layout: "02/01/2006 15:04", zone: America/New_York}`, "30/04/2025 12:44", utc("2025-04-30T16:44:00Z"), false},
+		{`["02/01/2006", "2006-01-02"]`, "2025-04-30", utc("2025-04-30T00:00:00Z"), false},
+		{`"2006-01-02 15:04:05"`, "1999-12-31 23:59:59", utc("1999-12-31T23:59:59Z"), false},
+		{"{}", "1969-12-31", time.Time{}, true},
+		{"{}", "yesterday", time.Time{}, true},
+	}
+	for _, tt := range tests {
+		spec := mustParse(t, "transactions:\n  fields:\n    customer.key: c\n    amount: a\n    created_at: {column: at, time: "+tt.rule+"}\n")
+		res := mustMapper(t, record.Transactions, spec).Map(csvRow("c|a|at", "c1|1|"+tt.in))
+		if tt.bad {
+			if res.Err == nil || res.Err.Code != record.CodeInvalidTime || res.Err.Field != "created_at" || res.Err.Column != "at" {
+				t.Errorf("%s %q: err %v, want invalid_time", tt.rule, tt.in, res.Err)
+			}
+			continue
+		}
+		if res.Err != nil {
+			t.Errorf("%s %q: %v", tt.rule, tt.in, res.Err)
+			continue
+		}
+		got := res.Record.Transaction.CreatedAt
+		if !got.Equal(tt.want) || got.Location() != time.UTC {
+			t.Errorf("%s %q = %v, want %v in UTC", tt.rule, tt.in, got.Time, tt.want)
+		}
+	}
+}
+
+func TestSplitAndBool(t *testing.T) {
+	spec := mustParse(t, `
+transactions:
+  fields:
+    customer.key: c
+    amount: a
+    product_type: {column: pt, split: "|/"}
+    rewardable: {column: ok, map: {paid: "false", unpaid: "true"}}
+`)
+	m := mustMapper(t, record.Transactions, spec)
+	h := record.NewHeader([]string{"c", "a", "pt", "ok"})
+	res := m.Map(record.Row{Origin: record.Origin{File: "x", Line: 2}, Header: h, Text: []string{"c1", "1", "a/b| c", "paid"}})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	tx := res.Record.Transaction
+	if strings.Join(tx.ProductType, "+") != "a+b+c" || *tx.Rewardable {
+		t.Errorf("product_type %q rewardable %v", tx.ProductType, *tx.Rewardable)
+	}
+	for in, want := range map[string]bool{"yes": true, "Y": true, "1": true, "TRUE": true, "no": false, "0": false, "false": false} {
+		got, ok := parseBool(in)
+		if !ok || got != want {
+			t.Errorf("parseBool(%q) = %v, %v", in, got, ok)
+		}
+	}
+}
+
+func TestCurrencyTable(t *testing.T) {
+	for code, want := range map[string]int{"USD": 2, "EUR": 2, "JPY": 0, "KWD": 3, "BHD": 3, "CLF": 4, "KRW": 0, "VND": 0, "ISK": 0, "UYW": 4} {
+		if got, ok := CurrencyExponent(code); !ok || got != want {
+			t.Errorf("CurrencyExponent(%s) = %d, %v; want %d", code, got, ok, want)
+		}
+	}
+	if len(currencyExponents) < 150 {
+		t.Errorf("only %d currencies", len(currencyExponents))
+	}
+	for code := range currencyExponents {
+		if len(code) != 3 || strings.ToUpper(code) != code {
+			t.Errorf("bad code %q", code)
+		}
+	}
+	for _, in := range []string{"usd", "Usd", "USD"} {
+		if got, ok := normalizeCurrency(in); !ok || got != "USD" {
+			t.Errorf("normalizeCurrency(%q) = %q, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "US", "USDT", "XXX", "XAU", "$"} {
+		if _, ok := normalizeCurrency(in); ok {
+			t.Errorf("normalizeCurrency(%q) accepted", in)
+		}
+	}
+}
