@@ -3,6 +3,7 @@ package partnero
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -100,6 +101,15 @@ type answer struct {
 	scrub        func(string) string // removes secrets from text taken from the body
 }
 
+// text is the body as one line of scrubbed, clipped text, for messages.
+func (a answer) text() string {
+	s := textOf(a.body)
+	if a.scrub != nil {
+		s = a.scrub(s)
+	}
+	return clip(s)
+}
+
 // maxMessage bounds how much of a body an error keeps.
 const maxMessage = 300
 
@@ -138,12 +148,12 @@ func checkResponse(a answer) (*envelope, error) {
 	case a.status >= 500:
 		se := &ServerError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
 		if !env.parsed {
-			se.Body = clip(scrub(textOf(a.body)))
+			se.Body = a.text()
 		}
 		return nil, se
 	default:
 		if msg == "" && !env.parsed {
-			msg = clip(scrub(textOf(a.body)))
+			msg = a.text()
 		}
 		return nil, &APIError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
 	}
@@ -182,14 +192,25 @@ func decodeInto(a answer, env *envelope, v any) error {
 	raw := env.Data
 	if len(raw) == 0 || string(raw) == "null" {
 		if !env.parsed {
-			return &DecodeError{StatusCode: a.status, Method: a.method, Path: a.path, Err: fmt.Errorf("answer is not JSON: %q", clip(textOf(a.body)))}
+			return a.decodeError(fmt.Errorf("answer is not JSON: %q", a.text()))
 		}
 		raw = bytes.TrimSpace(env.body)
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return &DecodeError{StatusCode: a.status, Method: a.method, Path: a.path, Err: err}
+		return a.decodeError(err)
 	}
 	return nil
+}
+
+// decodeError wraps a decoding failure; its text is scrubbed because
+// decoders quote the values they refuse.
+func (a answer) decodeError(err error) error {
+	if a.scrub != nil {
+		if msg := a.scrub(err.Error()); msg != err.Error() {
+			err = errors.New(msg)
+		}
+	}
+	return &DecodeError{StatusCode: a.status, Method: a.method, Path: a.path, Err: err}
 }
 
 // pageLinks and pageMeta are the parts of Laravel's paginators the client
@@ -208,11 +229,9 @@ type pageMeta struct {
 // decodePage decodes a list answer. page and limit are what was asked, used
 // when the answer does not say.
 func decodePage[T any](a answer, env *envelope, page, limit int) (*Page[T], error) {
-	derr := func(err error) error {
-		return &DecodeError{StatusCode: a.status, Method: a.method, Path: a.path, Err: err}
-	}
+	derr := a.decodeError
 	if !env.parsed {
-		return nil, derr(fmt.Errorf("answer is not JSON: %q", clip(textOf(a.body))))
+		return nil, derr(fmt.Errorf("answer is not JSON: %q", a.text()))
 	}
 	var items []json.RawMessage
 	if len(env.Data) > 0 && string(env.Data) != "null" {

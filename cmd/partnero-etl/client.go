@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
+)
+
+// newClient builds the API client every command that talks to Partnero
+// uses, from the global settings: the key (--api-key, --api-key-file or
+// PARTNERO_API_KEY), --base-url, --rate and the logger. A bad setting is a
+// usage error. ctx is the command's; the client itself keeps none.
+func (g *globalOptions) newClient(ctx context.Context) (*partnero.Client, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	key, err := g.apiKey()
+	if err != nil {
+		return nil, err
+	}
+	rate, err := partnero.ParseRate(g.Rate)
+	if err != nil {
+		return nil, usageError("--rate: %v", err)
+	}
+	c, err := partnero.NewClient(
+		partnero.WithBaseURL(g.BaseURL),
+		partnero.WithAPIKey(key),
+		partnero.WithRate(rate),
+		partnero.WithLogger(g.logger()),
+		partnero.WithUserAgent("partnero-etl/"+toolVersion()),
+	)
+	if err != nil {
+		return nil, usageError("--base-url: %v", err)
+	}
+	return c, nil
+}

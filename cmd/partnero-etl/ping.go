@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { commandRegistry = append(commandRegistry, newPingCmd) }
+
+// pingOptions are the inputs of runPing.
+type pingOptions struct {
+	g *globalOptions
+}
+
+func newPingCmd(g *globalOptions) *cobra.Command {
+	opts := &pingOptions{g: g}
+	return &cobra.Command{
+		Use:   "ping",
+		Short: "Check the API key and print the program it belongs to",
+		Long: `ping calls GET /test with the configured key and prints the program the key
+belongs to and the API it talked to. It exits with 4 when the API refuses the
+key, so scripts can check a key before a long import.`,
+		Example: `  PARTNERO_API_KEY=... partnero-etl ping
+  partnero-etl ping --api-key-file key.txt --base-url http://127.0.0.1:8765/v1/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPing(cmd.Context(), opts)
+		},
+	}
+}
+
+// runPing checks the key. A 401 comes back as the client's
+// *partnero.UnauthorizedError, which exitCodeOf maps to exit code 4.
+func runPing(ctx context.Context, opts *pingOptions) error {
+	c, err := opts.g.newClient(ctx)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	p, err := c.Test(ctx)
+	if err != nil {
+		if isAuthError(err) {
+			return fmt.Errorf("the API at %s refused the key: %w", c.BaseURL(), err)
+		}
+		return fmt.Errorf("ping %s: %w", c.BaseURL(), err)
+	}
+	name := p.Name
+	if name == "" {
+		name = "(no name)"
+	}
+	_, err = fmt.Fprintf(opts.g.io.Out, "program:  %s\npub_id:   %s\nbase_url: %s\nanswered: in %s\n",
+		name, p.PubID, c.BaseURL(), time.Since(start).Round(time.Millisecond))
+	return err
+}
