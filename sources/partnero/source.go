@@ -204,10 +204,10 @@ func TransactionIdentity(t partnero.Transaction) string {
 // concurrently (the client paces them), sets Key to the first link's key and
 // adds "referral_keys" to the raw objects.
 func (s *Source) addReferralLinks(ctx context.Context, b *batch[partnero.Partner]) error {
-	g, ctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.window())
 	for i := range b.Items {
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break // errgroup.Go blocks at the limit even after cancellation
 		}
 		g.Go(func() error {
@@ -215,7 +215,7 @@ func (s *Source) addReferralLinks(ctx context.Context, b *batch[partnero.Partner
 			if p.ID == "" {
 				return nil
 			}
-			links, err := s.api.referralLinks(ctx, string(p.ID))
+			links, err := s.api.referralLinks(gctx, string(p.ID))
 			if err != nil {
 				return fmt.Errorf("referral links of partner %s: %w", p.ID, err)
 			}

@@ -1,0 +1,51 @@
+package partnero
+
+import (
+	"context"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
+)
+
+// New returns a source reading through c.
+func New(c *partnero.Client, opts Options) *Source {
+	return newSource(clientLister{c}, opts)
+}
+
+// clientLister is the lister of a real client.
+type clientLister struct{ c *partnero.Client }
+
+func toBatch[T any](p *partnero.Page[T], err error) (batch[T], error) {
+	if err != nil {
+		return batch[T]{}, err
+	}
+	return batch[T]{Items: p.Items, Raw: p.Raw, HasNext: p.HasNext}, nil
+}
+
+func (l clientLister) partners(ctx context.Context, page, limit int, sort string) (batch[partnero.Partner], error) {
+	return toBatch(l.c.Partners.List(ctx, partnero.ListOptions{Page: page, Limit: limit, Sort: sort}))
+}
+
+func (l clientLister) customers(ctx context.Context, page, limit int, sort string) (batch[partnero.Customer], error) {
+	return toBatch(l.c.Customers.List(ctx, partnero.ListOptions{Page: page, Limit: limit, Sort: sort}))
+}
+
+func (l clientLister) transactions(ctx context.Context, page, limit int, sort string) (batch[partnero.Transaction], error) {
+	return toBatch(l.c.Transactions.List(ctx, partnero.ListOptions{Page: page, Limit: limit, Sort: sort}))
+}
+
+func (l clientLister) referralLinks(ctx context.Context, partnerID string) ([]partnero.ReferralLink, error) {
+	var out []partnero.ReferralLink
+	for page := 1; ; page++ {
+		p, err := l.c.Partners.ReferralLinks(ctx, partnerID, partnero.ListOptions{Page: page, Limit: MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if !p.HasNext || len(p.Items) < MaxLimit {
+			return out, nil
+		}
+	}
+}
+
+func (l clientLister) pace() (float64, time.Duration) { return l.c.Limit(), l.c.Latency() }
