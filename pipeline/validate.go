@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/partnero-etl/partnero-etl/record"
 )
@@ -20,6 +22,11 @@ type ValidateConfig struct {
 	Dedupe func(record.Record) *record.RowError
 	// Rejects, when set, receives every rejected row.
 	Rejects RejectRecorder
+	// MapWorkers is how many goroutines call Map; 0 means GOMAXPROCS, 1
+	// calls it from one goroutine (for a Map that is not safe for
+	// concurrent use). Dedupe and Rejects are always called in input order
+	// from one goroutine.
+	MapWorkers int
 }
 
 // ValidateCounts is what a validation found. Read == Valid + Skipped +
@@ -73,59 +80,81 @@ func compareStrings(a, b string) int {
 // whose every line has new keys must not grow memory without end.
 const maxSeenColumns = 10_000
 
-// validateBatch is how many rows the reading goroutine hands over at once:
-// large enough to make the hand-over cheap, small enough for bounded memory.
+// validateBatch is how many rows travel together between the stages: large
+// enough to make a hand-over cheap, small enough for bounded memory.
 const validateBatch = 256
 
 type readItem struct {
-	row record.Row
-	err error
+	row    record.Row
+	err    error
+	mapped Mapped
+}
+
+type batch struct {
+	items []readItem
+	fatal bool          // the last item holds a fatal error
+	done  chan struct{} // closed when every row is mapped
 }
 
 // Validate reads the whole source, maps, deduplicates and counts every row,
-// and passes rejected rows to cfg.Rejects. Reading runs in its own goroutine,
-// one batch ahead of mapping, so decoding and validating use two cores; at
-// most a few batches are in flight. It returns the counts so far together
-// with a fatal error of the source, the reject writer or ctx.
+// and passes rejected rows to cfg.Rejects. It returns the counts so far
+// together with a fatal error of the source, the reject writer or ctx.
+//
+// Three stages overlap: one goroutine reads batches of rows, MapWorkers
+// goroutines map them (cfg.Map must then be safe for concurrent use, as
+// mapping.Mapper is), and the calling goroutine takes the batches in input
+// order to deduplicate, count and record rejects, so the outcome is the same
+// as a sequential run. At most a few batches are in flight.
 func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 	if cfg.Source == nil || cfg.Map == nil {
 		return ValidateCounts{}, errors.New("validate: no source or no mapping")
+	}
+	workers := cfg.MapWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	batches := make(chan []readItem, 2)
-	free := make(chan []readItem, 4)
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		defer close(batches)
+	ordered := make(chan *batch, 2*workers+2)
+	work := make(chan *batch, 2*workers+2)
+	free := make(chan *batch, 2*workers+4)
+	var wg sync.WaitGroup
+
+	wg.Go(func() {
+		defer close(work)
+		defer close(ordered)
 		for {
-			var batch []readItem
+			var b *batch
 			select {
-			case batch = <-free:
-				batch = batch[:0]
+			case b = <-free:
+				b.items, b.fatal, b.done = b.items[:0], false, make(chan struct{})
 			default:
-				batch = make([]readItem, 0, validateBatch)
+				b = &batch{items: make([]readItem, 0, validateBatch), done: make(chan struct{})}
 			}
 			end := false
-			for len(batch) < validateBatch {
+			for len(b.items) < validateBatch {
 				row, err := cfg.Source.Next(ctx)
 				if errors.Is(err, io.EOF) {
 					end = true
 					break
 				}
-				batch = append(batch, readItem{row, err})
+				b.items = append(b.items, readItem{row: row, err: err})
 				var re *record.RowError
 				if err != nil && !errors.As(err, &re) {
-					end = true // fatal: the consumer reports it
+					b.fatal, end = true, true
 					break
 				}
 			}
-			if len(batch) > 0 {
+			if len(b.items) > 0 {
 				select {
-				case batches <- batch:
+				case ordered <- b:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case work <- b:
 				case <-ctx.Done():
 					return
 				}
@@ -134,7 +163,20 @@ func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 				return
 			}
 		}
-	}()
+	})
+	for range workers {
+		wg.Go(func() {
+			for b := range work {
+				for i := range b.items {
+					it := &b.items[i]
+					if it.err == nil && ctx.Err() == nil {
+						it.mapped = cfg.Map(it.row)
+					}
+				}
+				close(b.done)
+			}
+		})
+	}
 
 	c := ValidateCounts{ByCode: map[string]int64{}, SkipReasons: map[string]int64{}}
 	seen := map[string]bool{}
@@ -152,9 +194,14 @@ func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 	}
 
 loop:
-	for batch := range batches {
-		for i := range batch {
-			it := &batch[i]
+	for b := range ordered {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			break loop
+		}
+		for i := range b.items {
+			it := &b.items[i]
 			var re *record.RowError
 			if it.err != nil && !errors.As(it.err, &re) {
 				fatal = it.err
@@ -170,12 +217,10 @@ loop:
 					}
 				}
 			}
-			if re != nil {
-				reject(&it.row, "", re)
-				continue
-			}
-			m := cfg.Map(it.row)
+			m := &it.mapped
 			switch {
+			case re != nil:
+				reject(&it.row, "", re)
 			case m.Err != nil:
 				reject(&it.row, m.Record.Key(), m.Err)
 			case m.Skipped:
@@ -185,29 +230,29 @@ loop:
 				if cfg.Dedupe != nil {
 					if derr := cfg.Dedupe(m.Record); derr != nil {
 						reject(&it.row, m.Record.Key(), derr)
-						continue
+						break
 					}
 				}
 				c.Valid++
 			}
-			it.row = record.Row{} // do not pin the row while the batch waits for reuse
+			*it = readItem{} // do not pin the row while the batch waits for reuse
 		}
 		if fatal != nil {
 			break
 		}
 		select {
-		case free <- batch:
+		case free <- b:
 		default:
 		}
 	}
 	cancel()
-	// Drain so the reader is not blocked, then wait for it: the source is
+	// Drain so no stage stays blocked, then wait for them: the source is
 	// not touched after Validate returns.
-	for range batches {
+	for range ordered {
 	}
-	<-readDone
+	wg.Wait()
 	if err := parent.Err(); err != nil {
-		// Stopped from outside: whatever the reader made of it, say so.
+		// Stopped from outside: whatever the stages made of it, say so.
 		return c, err
 	}
 	return c, fatal

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
@@ -82,12 +83,18 @@ func (r *recorder) Reject(row *record.Row, key string, rerr *record.RowError) er
 }
 
 func TestValidateCounts(t *testing.T) {
+	for _, workers := range []int{1, 2, 4} {
+		t.Run(strconv.Itoa(workers)+" map workers", func(t *testing.T) { testValidateCounts(t, workers) })
+	}
+}
+
+func testValidateCounts(t *testing.T, workers int) {
 	keys := []string{"a", "b", "!bad", "skip1", "bad1", "a", "c"}
 	for range 1000 { // cross batch boundaries
 		keys = append(keys, "x"+strconv.Itoa(len(keys)))
 	}
 	rec := &recorder{}
-	c, err := Validate(t.Context(), ValidateConfig{Source: newListSource(keys...), Map: mapKey, Dedupe: dedupe(), Rejects: rec})
+	c, err := Validate(t.Context(), ValidateConfig{Source: newListSource(keys...), Map: mapKey, Dedupe: dedupe(), Rejects: rec, MapWorkers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +150,9 @@ func TestValidateFatalErrors(t *testing.T) {
 		for i := range keys {
 			keys[i] = "k" + strconv.Itoa(i)
 		}
-		n := 0
+		var n atomic.Int64
 		_, err := Validate(ctx, ValidateConfig{Source: newListSource(keys...), Map: func(r record.Row) Mapped {
-			if n++; n == 300 {
+			if n.Add(1) == 300 {
 				cancel()
 			}
 			return mapKey(r)
