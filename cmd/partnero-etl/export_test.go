@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+)
+
+const exportKey = "sk_export_test_1"
+
+// exportSandbox starts a sandbox holding a few records and returns its base URL.
+func exportSandbox(t *testing.T) string {
+	t.Helper()
+	srv, err := sandbox.New(sandbox.Config{Keys: []string{exportKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	post := func(path, body string) {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/v1/"+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+exportKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %s", path, resp.Status)
+		}
+	}
+	post("partners", `{"id":"p1","email":"zoe@example.com","name":"Zoë","key":"zoe"}`)
+	post("customers", `{"key":"c1","email":"=1+1@example.com","partner":{"id":"p1"}}`)
+	post("transactions", `{"key":"t1","amount":99.99,"customer":{"key":"c1"}}`)
+	return ts.URL + "/v1/"
+}
+
+func TestExportCommand(t *testing.T) {
+	base := exportSandbox(t)
+	dir := t.TempDir()
+	global := []string{"--api-key", exportKey, "--base-url", base, "--rate", "none"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+		wantErr  string
+		files    []string
+	}{
+		{"all as parquet", []string{"export", "--out", filepath.Join(dir, "pq")}, exitOK,
+			[]string{"exported to", "transactions", "rewards", "manifest.json"}, "",
+			[]string{"pq/partners.parquet", "pq/customers.parquet", "pq/transactions.parquet", "pq/rewards.parquet", "pq/manifest.json"}},
+		{"csv safe", []string{"export", "customers", "--format", "csv", "--csv-safe", "--out", filepath.Join(dir, "csv")}, exitOK,
+			[]string{"customers"}, "", []string{"csv/customers.csv"}},
+		{"stdout jsonl", []string{"export", "transactions", "--format", "jsonl", "--out", "-"}, exitOK,
+			[]string{`"key":"t1"`, `"amount":99.99`}, "exported to standard output", nil},
+		{"stdout rewards csv", []string{"export", "rewards", "--format", "csv", "--out", "-"}, exitOK,
+			[]string{"transaction_key,key", "t1,", "29.997"}, "", nil},
+		{"daily partitions", []string{"export", "transactions", "--partition", "daily", "--compression", "snappy", "--out", filepath.Join(dir, "hive")}, exitOK,
+			nil, "", nil},
+		{"parquet to stdout", []string{"export", "partners", "--out", "-"}, exitUsage, nil, "Parquet needs a file", nil},
+		{"two tables to stdout", []string{"export", "partners", "customers", "--format", "csv", "--out", "-"}, exitUsage, nil, "one table", nil},
+		{"unknown entity", []string{"export", "leads"}, exitUsage, nil, "unknown entity", nil},
+		{"bad format", []string{"export", "--format", "xlsx"}, exitUsage, nil, "--format", nil},
+		{"bad compression", []string{"export", "--compression", "lz4"}, exitUsage, nil, "--compression", nil},
+		{"bad partition", []string{"export", "--partition", "hourly"}, exitUsage, nil, "--partition", nil},
+		{"since-last without transactions", []string{"export", "partners", "--since-last"}, exitUsage, nil, "--since-last", nil},
+		{"refused key", []string{"--api-key", "sk_wrong", "export", "--out", filepath.Join(dir, "x")}, exitAuth, nil, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			streams, out, errOut := testStreams()
+			args := append(append([]string{}, global...), tt.args...)
+			code := run(context.Background(), streams, args)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out, errOut)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errOut)
+			}
+			for _, f := range tt.files {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+
+	b, err := os.ReadFile(filepath.Join(dir, "pq", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Program struct {
+			PubID string `json:"pub_id"`
+		} `json:"program"`
+		API struct {
+			Requests int64 `json:"requests"`
+		} `json:"api"`
+		Files []struct {
+			Path, SHA256 string
+			Rows         int64
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Program.PubID == "" || m.API.Requests < 4 || len(m.Files) != 4 {
+		t.Errorf("manifest: %s", b)
+	}
+	csvData, _ := os.ReadFile(filepath.Join(dir, "csv", "customers.csv"))
+	if !strings.Contains(string(csvData), "'=1+1@example.com") {
+		t.Errorf("--csv-safe did not neutralise the formula cell:\n%s", csvData)
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "hive", "transactions", "dt=*", "part-00000.parquet"))
+	if len(matches) != 1 {
+		t.Errorf("daily partition files: %v", matches)
+	}
+}
+
+func TestExportHelpNamesTheExtraRequests(t *testing.T) {
+	streams, out, _ := testStreams()
+	if code := run(context.Background(), streams, []string{"export", "--help"}); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--with-referral-links", "one extra request per partner", "--since-last", "--csv-safe"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
