@@ -244,27 +244,84 @@ func TestAIMDConvergesUnderServerLimit(t *testing.T) {
 	}
 }
 
+// fixedWindowServer is Laravel's throttle: limit hits per fixed window that
+// opens at the first request, X-RateLimit-* headers on every answer, and a
+// 429 with Retry-After until the window ends.
+func fixedWindowServer(limit int, window time.Duration, served, limited *atomic.Int64) http.HandlerFunc {
+	var mu sync.Mutex
+	var start time.Time
+	hits := 0
+	return func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		mu.Lock()
+		if start.IsZero() || !now.Before(start.Add(window)) {
+			start, hits = now, 0
+		}
+		ok := hits < limit
+		if ok {
+			hits++
+		}
+		remaining, reset := limit-hits, start.Add(window)
+		mu.Unlock()
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+		time.Sleep(20 * time.Millisecond)
+		if !ok {
+			limited.Add(1)
+			w.Header().Set("Retry-After", strconv.Itoa(int(reset.Sub(now).Seconds()+0.999)))
+			reply(w, 429, `{"message":"Too Many Attempts."}`)
+			return
+		}
+		served.Add(1)
+		reply(w, 200, okPage)
+	}
+}
+
 func TestAutoLearnsFromHeaders(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var served atomic.Int64
-		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
-			served.Add(1)
-			w.Header().Set("X-RateLimit-Limit", "1200") // per minute: 20/s
-			w.Header().Set("X-RateLimit-Remaining", "1000")
-			time.Sleep(20 * time.Millisecond)
-			reply(w, 200, okPage)
-		}, WithRate(Rate{Auto: true}))
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		defer cancel()
-		runWorkers(ctx, c, 10)
-		s := c.Stats()
-		if !s.LearnedFromHeaders || s.Limit != 20*headerShare {
-			t.Errorf("stats = %+v", s)
-		}
-		if got := float64(served.Load()) / 30; got < 19 || got > 20 {
-			t.Errorf("sustained %.2f req/s for a learned budget of 20/s", got)
-		}
-	})
+	tests := []struct {
+		name   string
+		limit  int
+		window time.Duration
+		warmup time.Duration // how long learning may take
+	}{
+		// Laravel's default: a per-minute window, known from the start.
+		{"per minute", 1200, time.Minute, 0},
+		// A per-second window looks like a per-minute one at first; the
+		// Remaining header proves it shorter within about a minute.
+		{"per second", 20, time.Second, 90 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var served, limited atomic.Int64
+				c := bubbleClient(t, fixedWindowServer(tt.limit, tt.window, &served, &limited), WithRate(Rate{Auto: true}))
+				if tt.warmup > 0 {
+					ctx, cancel := context.WithTimeout(t.Context(), tt.warmup)
+					runWorkers(ctx, c, 10)
+					cancel()
+				}
+				served.Store(0)
+				limited.Store(0)
+				const run = 3 * time.Minute
+				ctx, cancel := context.WithTimeout(t.Context(), run)
+				defer cancel()
+				runWorkers(ctx, c, 10)
+				s := c.Stats()
+				budget := float64(tt.limit) / tt.window.Seconds()
+				got := float64(served.Load()) / run.Seconds()
+				t.Logf("sustained %.2f req/s for a server budget of %v/s; %d 429s; client budget %.2f", got, budget, limited.Load(), s.Limit)
+				if !s.LearnedFromHeaders || s.Limit < 0.95*budget || s.Limit > budget {
+					t.Errorf("stats = %+v", s)
+				}
+				if got < 0.95*budget || got > budget {
+					t.Errorf("sustained %.2f req/s for a server budget of %v/s", got, budget)
+				}
+				if limited.Load() > 0 {
+					t.Errorf("%d 429s", limited.Load())
+				}
+			})
+		})
+	}
 }
 
 func TestCancellationInterruptsWait(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // pagesServer serves n items as pages in the shape the test asks for.
@@ -169,5 +170,34 @@ func TestPageDecodeTolerance(t *testing.T) {
 				t.Errorf("page = %+v", p)
 			}
 		})
+	}
+}
+
+func TestRetryAfterHeader(t *testing.T) {
+	now := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	tests := []struct {
+		retryAfter, reset string
+		want              time.Duration
+	}{
+		{"3", "", 3 * time.Second},
+		{"1.5", "", 1500 * time.Millisecond},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), "", 90 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), "", 0},
+		{"", strconv.FormatInt(now.Unix()+42, 10), 42 * time.Second},
+		{"soon", "", 0},
+		{"-5", "", 0},
+		{"", "", 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.retryAfter != "" {
+			h.Set("Retry-After", tt.retryAfter)
+		}
+		if tt.reset != "" {
+			h.Set("X-RateLimit-Reset", tt.reset)
+		}
+		if got := retryAfter(h, now); got != tt.want {
+			t.Errorf("Retry-After %q, Reset %q: %v, want %v", tt.retryAfter, tt.reset, got, tt.want)
+		}
 	}
 }

@@ -74,7 +74,8 @@ const (
 	maxAutoRate   = 1000.0 // a ceiling for additive increase
 	// headerWindow is the window X-RateLimit-Limit counts over when the API
 	// does not say: Laravel's throttle counts per minute ("600 per minute").
-	headerWindow = time.Minute
+	headerWindow    = time.Minute
+	maxHeaderWindow = time.Hour
 	// headerShare is the share of a header-learned budget the client uses: a
 	// token bucket with burst 1 can fit one request more than rate*window in
 	// a window, and other tools may share the key.
@@ -107,6 +108,14 @@ type pacer struct {
 	fromHeaders bool          // the budget came from X-RateLimit-Limit
 	strikes     int           // 429 events in a row, for the gate's backoff
 	lastEvent   time.Time     // the last 429 that counted: earlier requests do not count again
+	// Header state (auto mode with X-RateLimit-Limit): the limit counts
+	// requests per window, whose length no header gives. It starts as
+	// Laravel's minute and shrinks when Remaining proves it shorter.
+	hdrLimit   float64
+	window     time.Duration
+	evalStart  time.Time
+	evalHits   int
+	evalMinRem float64
 	// AIMD state (auto mode without headers).
 	peak        float64 // the budget at the last 429: recover fast up to near it
 	windowStart time.Time
@@ -220,7 +229,7 @@ func (p *pacer) observe(sentAt time.Time, status int, h http.Header, retryAfter 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.mode.Auto && h != nil {
-		p.learnLocked(h)
+		p.learnLocked(h, now)
 	}
 	if status == http.StatusTooManyRequests {
 		// Requests already in flight when the last 429 came back were sent
@@ -240,6 +249,13 @@ func (p *pacer) observe(sentAt time.Time, status int, h http.Header, retryAfter 
 		if until := now.Add(d); until.After(p.notBefore) {
 			p.notBefore = until
 			p.signalLocked()
+		}
+		if event && p.mode.Auto && p.fromHeaders {
+			// The window is longer than assumed (or someone else spends
+			// the key's budget): lengthen it; Remaining shortens it again
+			// if this was a fluke.
+			p.window = min(maxHeaderWindow, p.window*5/4)
+			p.setHeaderBudgetLocked()
 		}
 		if event && p.mode.Auto && !p.fromHeaders {
 			// Multiplicative decrease, once per congestion event.
@@ -281,22 +297,77 @@ func (p *pacer) observe(sentAt time.Time, status int, h http.Header, retryAfter 
 	p.windowStart, p.windowOK = now, 0
 }
 
-// learnLocked sets the budget from X-RateLimit-Limit (requests per window).
-func (p *pacer) learnLocked(h http.Header) {
-	v := strings.TrimSpace(h.Get("X-RateLimit-Limit"))
-	if v == "" {
+// learnLocked sets the budget from X-RateLimit-Limit (requests per window)
+// and X-RateLimit-Remaining.
+//
+// The window is assumed to be a minute (Laravel's throttle), but servers
+// count per second too. Remaining tells: over one assumed window of sending
+// at the budget, Remaining must drop to about Limit - budget x window. If it
+// stays high, the server refills faster than assumed: the hits seen in one
+// window (Limit - lowest Remaining) divided by the rate sent is the real
+// window, and the budget grows to match. A 429 lengthens the window by a
+// quarter (the server counts over longer than assumed, or another client
+// spends the same key). The check needs the budget to have
+// been the bottleneck (callers waited), else low traffic would look the same.
+func (p *pacer) learnLocked(h http.Header, now time.Time) {
+	n, ok := headerFloat(h, "X-RateLimit-Limit")
+	if !ok || n <= 0 {
 		return
 	}
-	n, err := strconv.ParseFloat(v, 64)
-	if err != nil || n <= 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+	if !p.fromHeaders || n != p.hdrLimit {
+		p.fromHeaders, p.hdrLimit = true, n
+		if p.window == 0 {
+			p.window = headerWindow
+		}
+		p.resetEvalLocked(now)
+		p.setHeaderBudgetLocked()
 		return
 	}
-	budget := max(minAutoRate, n/headerWindow.Seconds()*headerShare)
-	p.fromHeaders = true
+	rem, ok := headerFloat(h, "X-RateLimit-Remaining")
+	if !ok {
+		return
+	}
+	p.evalHits++
+	p.evalMinRem = min(p.evalMinRem, rem)
+	elapsed := now.Sub(p.evalStart)
+	if elapsed < p.window || elapsed < time.Second {
+		return
+	}
+	if saturated := p.waited.Swap(0) >= int64(p.evalHits/2); saturated {
+		perWindow := max(1, n-p.evalMinRem)
+		sent := float64(p.evalHits) / elapsed.Seconds()
+		actual := time.Duration(perWindow / sent * float64(time.Second))
+		if actual < p.window*95/100 {
+			p.window = max(time.Second, actual)
+			p.setHeaderBudgetLocked()
+		}
+	}
+	p.resetEvalLocked(now)
+}
+
+func (p *pacer) resetEvalLocked(now time.Time) {
+	p.evalStart, p.evalHits, p.evalMinRem = now, 0, math.Inf(1)
+	p.waited.Store(0)
+}
+
+func (p *pacer) setHeaderBudgetLocked() {
+	budget := max(minAutoRate, p.hdrLimit/p.window.Seconds()*headerShare)
 	// Avoid waking every waiter for a change that does not matter.
 	if math.Abs(budget-p.limit) > 0.005*p.limit {
 		p.setLimitLocked(budget)
 	}
+}
+
+func headerFloat(h http.Header, name string) (float64, bool) {
+	v := strings.TrimSpace(h.Get(name))
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+		return 0, false
+	}
+	return n, true
 }
 
 // backoff is the pause before retry number attempt (1-based) of a request
