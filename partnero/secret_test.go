@@ -22,25 +22,45 @@ func TestKeyNeverLeaks(t *testing.T) {
 		var logs bytes.Buffer
 		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		answers := []func(w http.ResponseWriter, key string) error{
-			func(w http.ResponseWriter, key string) error { reply(w, 401, `{"message":"Unknown key `+key+`"}`); return nil },
-			func(w http.ResponseWriter, key string) error { reply(w, 403, `{"message":"key `+key+` may not"}`); return nil },
-			func(w http.ResponseWriter, key string) error { reply(w, 404, `{"message":"`+key+` not found"}`); return nil },
+			func(w http.ResponseWriter, key string) error {
+				reply(w, 401, `{"message":"Unknown key `+key+`"}`)
+				return nil
+			},
+			func(w http.ResponseWriter, key string) error {
+				reply(w, 403, `{"message":"key `+key+` may not"}`)
+				return nil
+			},
+			func(w http.ResponseWriter, key string) error {
+				reply(w, 404, `{"message":"`+key+` not found"}`)
+				return nil
+			},
 			func(w http.ResponseWriter, key string) error {
 				reply(w, 422, `{"message":"bad `+key+`","errors":{"email":["`+key+`"]}}`)
 				return nil
 			},
-			func(w http.ResponseWriter, key string) error { reply(w, 429, `{"message":"slow down `+key+`"}`); return nil },
+			func(w http.ResponseWriter, key string) error {
+				reply(w, 429, `{"message":"slow down `+key+`"}`)
+				return nil
+			},
 			func(w http.ResponseWriter, key string) error {
 				w.WriteHeader(502)
 				io.WriteString(w, "<html><pre>Authorization: Bearer "+key+"</pre></html>")
 				return nil
 			},
 			func(w http.ResponseWriter, key string) error { reply(w, 409, `<b>`+key+`</b>`); return nil },
-			func(w http.ResponseWriter, key string) error { reply(w, 200, `{"status":0,"message":"`+key+`"}`); return nil },
+			func(w http.ResponseWriter, key string) error {
+				reply(w, 200, `{"status":0,"message":"`+key+`"}`)
+				return nil
+			},
 			func(w http.ResponseWriter, key string) error { reply(w, 200, `not json `+key); return nil },
-			func(w http.ResponseWriter, key string) error { reply(w, 200, `{"data":{"amount":"`+key+`"}}`); return nil },
+			func(w http.ResponseWriter, key string) error {
+				reply(w, 200, `{"data":{"amount":"`+key+`"}}`)
+				return nil
+			},
 			// A transport that quotes the request's headers in its error.
-			func(w http.ResponseWriter, key string) error { return errors.New("proxy refused Authorization: Bearer " + key) },
+			func(w http.ResponseWriter, key string) error {
+				return errors.New("proxy refused Authorization: Bearer " + key)
+			},
 		}
 		for i, answer := range answers {
 			c, err := NewClient(
