@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -147,6 +148,7 @@ type response struct {
 	status int
 	body   any    // JSON-encoded; nil for no body
 	html   string // an HTML body instead (proxy and framework error pages)
+	plain  bool   // encode as Go does, not as PHP (the sandbox's own endpoints)
 	header http.Header
 }
 
@@ -384,7 +386,13 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp response) {
 		}
 		return
 	}
-	b, err := phpJSON(resp.body)
+	var b []byte
+	var err error
+	if resp.plain {
+		b, err = json.Marshal(resp.body)
+	} else {
+		b, err = phpJSON(resp.body)
+	}
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -421,7 +429,7 @@ func pathURL(r *http.Request) string {
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, path string) {
 	switch {
 	case path == "stats" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		writeResponse(w, r, response{status: http.StatusOK, body: s.Stats()})
+		writeResponse(w, r, response{status: http.StatusOK, body: s.Stats(), plain: true})
 	case path == "reset" && r.Method == http.MethodPost:
 		s.Reset()
 		writeResponse(w, r, done())
