@@ -287,8 +287,8 @@ func TestAutoLearnsFromHeaders(t *testing.T) {
 		// Laravel's default: a per-minute window, known from the start.
 		{"per minute", 1200, time.Minute, 0},
 		// A per-second window looks like a per-minute one at first; the
-		// Remaining header proves it shorter within about a minute.
-		{"per second", 20, time.Second, 90 * time.Second},
+		// Remaining header proves it shorter within seconds.
+		{"per second", 20, time.Second, 20 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -309,6 +309,8 @@ func (p *pacer) observe(sentAt time.Time, status int, h http.Header, retryAfter 
 // quarter (the server counts over longer than assumed, or another client
 // spends the same key). The check needs the budget to have
 // been the bottleneck (callers waited), else low traffic would look the same.
+// It concludes early when the requests seen outnumber what one window could
+// have counted.
 func (p *pacer) learnLocked(h http.Header, now time.Time) {
 	n, ok := headerFloat(h, "X-RateLimit-Limit")
 	if !ok || n <= 0 {
@@ -330,7 +332,11 @@ func (p *pacer) learnLocked(h http.Header, now time.Time) {
 	p.evalHits++
 	p.evalMinRem = min(p.evalMinRem, rem)
 	elapsed := now.Sub(p.evalStart)
-	if elapsed < p.window || elapsed < time.Second {
+	// Without a reset, Remaining drops by one per request: Limit - lowest
+	// Remaining >= requests seen. Twice as many requests as that prove the
+	// window has already turned over, before a whole assumed window passed.
+	turnedOver := p.evalHits >= 4 && float64(p.evalHits) >= 2*max(1, n-p.evalMinRem)
+	if elapsed < time.Second || (elapsed < p.window && !turnedOver) {
 		return
 	}
 	if saturated := p.waited.Swap(0) >= int64(p.evalHits/2); saturated {
