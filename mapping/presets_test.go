@@ -1,0 +1,49 @@
+package mapping
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+func TestPresetsParse(t *testing.T) {
+	infos := Presets()
+	if len(infos) == 0 {
+		t.Fatal("no presets")
+	}
+	for _, p := range infos {
+		if p.Description == "" {
+			t.Errorf("%s: no description", p.Name)
+		}
+		if len(p.Entities) != 3 {
+			t.Errorf("%s maps %v, want partners, customers and transactions", p.Name, p.Entities)
+		}
+		for _, e := range p.Entities {
+			spec, err := Preset(p.Name, e)
+			if err != nil {
+				t.Fatalf("%s %s: %v", p.Name, e, err)
+			}
+			if _, err := NewMapper(e, spec); err != nil {
+				t.Errorf("%s %s: %v", p.Name, e, err)
+			}
+		}
+		y, err := PresetYAML(p.Name)
+		if err != nil || !strings.Contains(string(y), "partners:") {
+			t.Errorf("PresetYAML(%s): %v", p.Name, err)
+		}
+		// What presets show prints must be a mapping file the user can load.
+		if _, err := Parse("copy.yaml", y); err != nil {
+			t.Errorf("%s as a user's file: %v", p.Name, err)
+		}
+	}
+	if _, err := Preset("nosuch", record.Partners); err == nil || !strings.Contains(err.Error(), "rewardful") {
+		t.Errorf("unknown preset: %v", err)
+	}
+	if _, err := PresetYAML("../presets/rewardful"); err == nil {
+		t.Error("a path is not a preset name")
+	}
+	if _, err := Preset("rewardful", record.Rewards); err == nil {
+		t.Error("rewards: want an error")
+	}
+}
