@@ -48,7 +48,7 @@ type Options struct {
 // DefaultRowGroupRows is the Parquet row group size when Options leaves it 0:
 // large enough for good compression, small enough that a writer holds a few
 // tens of megabytes at most.
-const DefaultRowGroupRows = 50_000
+const DefaultRowGroupRows = 25_000
 
 // Compressions lists the accepted values of Options.Compression.
 var Compressions = []string{"zstd", "snappy", "none"}

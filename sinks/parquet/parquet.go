@@ -85,7 +85,7 @@ func Codec(name string) (compress.Codec, error) {
 	case "none":
 		return &pq.Uncompressed, nil
 	}
-	return &pq.Zstd, nil
+	return new(zstdCodec), nil
 }
 
 // New returns a writer of the given table on w.

@@ -1,0 +1,188 @@
+package export
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/record"
+	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+)
+
+// writeSandboxData writes a sandbox data file (its documented on-disk form)
+// holding one partner, 100 customers and n transactions, streamed so the
+// seeding itself stays small.
+func writeSandboxData(tb testing.TB, path, key string, n int) {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ts := func(i int) string { return t0.Add(time.Duration(i) * time.Minute).Format(time.RFC3339Nano) }
+	fmt.Fprintf(w, `{"version":1,"programs":[{"key":%q,"pub_id":"bench","name":"Bench","website":"https://bench.example.com/","next_seq":%d,"next_link":2,`, key, n+1000)
+	fmt.Fprintf(w, `"partners":[{"seq":1,"id":"p1","email":"p1@example.com","key":"p1","status":"active","link_id":1,"created_at":%q,"updated_at":%q}],"customers":[`, ts(0), ts(0))
+	for c := range 100 {
+		if c > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"seq":%d,"key":"c%d","partner":"p1","email":"c%d@example.com","status":"active","created_at":%q,"updated_at":%q}`, c+2, c, c, ts(c), ts(c))
+	}
+	w.WriteString(`],"transactions":[`)
+	for i := range n {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		cents := 100 + i%100000
+		fmt.Fprintf(w, `{"seq":%d,"key":"tx-%07d","customer":"c%d","partner":"p1","action":"sale","amount":"%d.%02d","amount_units":"USD","rewarded":false,"rewardable":true,"reward":{"key":"rw-%07d","amount":"%d.%03d","status":"ok"},"created_at":%q}`,
+			i+200, i, i%100, cents/100, cents%100, i, cents*3/1000, (cents*3)%1000, ts(i))
+	}
+	w.WriteString("]}]}\n")
+	if err := w.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkExportSandbox100k exports 100,000 transactions from a sandbox
+// that allows 20 requests/s (per one-second window) with 100 ms latency, by
+// running the real binary as a child process, and reports the wall time
+// against the floor of pages / rate, the requests the sandbox served and the
+// child's peak RSS.
+func BenchmarkExportSandbox100k(b *testing.B) {
+	const (
+		n       = 100_000
+		rate    = 20.0
+		latency = 100 * time.Millisecond
+		key     = "bench-key"
+	)
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "partnero-etl")
+	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../../cmd/partnero-etl")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "sandbox.json")
+	writeSandboxData(b, data, key, n)
+	srv, err := sandbox.New(sandbox.Config{Keys: []string{key}, RateLimit: rate, RateWindow: time.Second, Latency: latency, DataFile: data})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for _, clientRate := range []string{"20/s", "auto"} {
+		b.Run("rate="+strings.ReplaceAll(clientRate, "/", "per"), func(b *testing.B) {
+			for b.Loop() {
+				before := srv.Stats()
+				out := filepath.Join(b.TempDir(), "out")
+				cmd := exec.Command(bin, "--api-key", key, "--base-url", ts.URL+"/v1/", "--rate", clientRate, "-q",
+					"export", "transactions", "--out", out)
+				start := time.Now()
+				if msg, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("export: %v\n%s", err, msg)
+				}
+				wall := time.Since(start)
+				after := srv.Stats()
+				m, err := ReadManifest(out)
+				if err != nil || m == nil || m.Entities[record.Transactions].Rows != n {
+					b.Fatalf("manifest %+v, %v", m, err)
+				}
+				pages := float64((n + sourcepartnero.MaxLimit - 1) / sourcepartnero.MaxLimit)
+				floor := pages / rate
+				rusage := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				b.ReportMetric(wall.Seconds(), "wall-s")
+				b.ReportMetric(floor, "floor-s")
+				b.ReportMetric(wall.Seconds()/floor, "wall/floor")
+				b.ReportMetric(float64(after.Total-before.Total), "requests")
+				b.ReportMetric(float64(after.RateLimited-before.RateLimited), "429s")
+				b.ReportMetric(float64(rusage.Maxrss)/1024, "peak-RSS-MB")
+			}
+		})
+	}
+}
+
+// genReader yields n synthetic transactions with one reward each, built on
+// the fly: a local source with nothing held in memory.
+type genReader struct{ n int }
+
+func (g genReader) Each(ctx context.Context, e record.Entity, _ *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error) {
+	if e != record.Transactions {
+		return sourcepartnero.Stats{}, nil
+	}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range g.n {
+		cents := 100 + i%100000
+		amount, _ := partnero.ParseDecimal(strconv.Itoa(cents/100) + "." + strconv.Itoa(cents%100))
+		reward, _ := partnero.ParseDecimal(strconv.Itoa(cents*3/1000) + "." + strconv.Itoa((cents*3)%1000))
+		at := &partnero.Time{Time: t0.Add(time.Duration(i) * time.Second)}
+		key := "tx-" + strconv.Itoa(i)
+		rec := record.Record{Entity: e, Transaction: &partnero.Transaction{
+			Key: key, Action: "sale", Amount: &amount, AmountUnits: "USD", Partner: "p1",
+			Customer: partnero.CustomerRef{Key: "c" + strconv.Itoa(i%1000)}, CreatedAt: at,
+			Rewards: []partnero.Reward{{Key: "rw-" + key, Status: "ok", Amount: &reward, AmountUnits: "USD", Partner: "p1", CreatedAt: at}},
+		}}
+		if err := yield(rec); err != nil {
+			return sourcepartnero.Stats{}, err
+		}
+	}
+	return sourcepartnero.Stats{}, nil
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) in MB.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkWriteParquet1M writes 1,000,000 transactions (and their 1,000,000
+// rewards) from a local source to Parquet through the export: rows/s and
+// the process's peak RSS (reset before the run where Linux allows).
+// BENCH_ROWS overrides the row count, to show memory does not grow with it.
+func BenchmarkWriteParquet1M(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_ROWS")); err == nil {
+		n = v
+	}
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM; best effort
+	for b.Loop() {
+		dir := b.TempDir()
+		start := time.Now()
+		m, err := Run(b.Context(), Options{Dir: dir, Format: "parquet", Entities: []record.Entity{record.Transactions}}, genReader{n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		if m.Entities[record.Transactions].Rows != int64(n) {
+			b.Fatalf("%d rows", m.Entities[record.Transactions].Rows)
+		}
+		var bytes int64
+		for _, f := range m.Files {
+			bytes += f.Bytes
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "tx-rows/s")
+		b.ReportMetric(float64(bytes)/(1<<20), "file-MB")
+	}
+	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+}
