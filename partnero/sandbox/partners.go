@@ -205,6 +205,10 @@ func updateFields(f form, fields []string) form {
 	if f.isObject("update") {
 		return f.sub("update")
 	}
+	if f.has("update") {
+		f.e.add("update", "The update field must be an array.")
+		return f.sub("update")
+	}
 	u := f.sub("update")
 	if anyPresent(u, fields...) {
 		return u

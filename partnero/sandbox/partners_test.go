@@ -58,6 +58,7 @@ func TestPartners(t *testing.T) {
 		{"top-level fallback", "PUT", "/v1/partners/p1", obj{"surname": "Top"}, 200, map[string]string{"data.surname": "Top", "data.name": "Alicia"}},
 		{"identity by email in body", "PUT", "/v1/partners", obj{"email": "alice@example.com", "update": obj{"name": "Al"}}, 200, map[string]string{"data.id": "p1", "data.name": "Al"}},
 		{"identity by key, fallback fields", "PUT", "/v1/partners", obj{"key": "alice", "name": "Ally"}, 200, map[string]string{"data.id": "p1", "data.name": "Ally", "data.referral_link": e.srv.programs[testKey].Website + "?aff=alice"}},
+		{"update not an object", "PUT", "/v1/partners/p1", obj{"update": []string{"name"}}, 422, map[string]string{"errors.update.0": "The update field must be an array."}},
 		{"identity missing", "PUT", "/v1/partners", obj{"update": obj{"name": "X"}}, 422, map[string]string{"errors.id.0": "The id field is required when none of key / email are present."}},
 		{"identity unknown", "PUT", "/v1/partners", obj{"id": "nope", "update": obj{"name": "X"}}, 404, map[string]string{"message": "Partner not found"}},
 		{"update taken email", "PUT", "/v1/partners/p1", obj{"update": obj{"email": "BOB@example.com"}}, 422, map[string]string{"message": "The update.email has already been taken."}},
