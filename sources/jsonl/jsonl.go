@@ -254,33 +254,86 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-// decodeValue decodes one valid JSON value: scalars directly (strings
-// without escapes without the reflection of encoding/json), objects and
-// arrays with a decoder that keeps numbers exact.
+// decodeValue decodes one JSON value that json.Valid accepted: objects to
+// map[string]any, arrays to []any, numbers to json.Number (exact), strings
+// without escapes without the reflection of encoding/json.
 func decodeValue(b []byte) (any, error) {
-	switch b[0] {
+	v, _, err := parseValue(b, 0)
+	return v, err
+}
+
+// parseValue decodes the value starting at b[i] and returns the index after
+// it. encoding/json's validator caps nesting at 10000 levels, which bounds
+// the recursion.
+func parseValue(b []byte, i int) (any, int, error) {
+	switch b[i] {
 	case '"':
-		inner := b[1 : len(b)-1]
-		if bytes.IndexByte(inner, '\\') < 0 {
-			return string(inner), nil
+		end := skipString(b, i)
+		s, err := unquote(b[i:end])
+		return s, end, err
+	case '{':
+		m := make(map[string]any)
+		i = skipSpace(b, i+1)
+		if b[i] == '}' {
+			return m, i + 1, nil
 		}
-		var s string
-		err := json.Unmarshal(b, &s)
-		return s, err
+		for {
+			kEnd := skipString(b, i)
+			k, err := unquote(b[i:kEnd])
+			if err != nil {
+				return nil, 0, err
+			}
+			i = skipSpace(b, kEnd)
+			i = skipSpace(b, i+1) // past ':'
+			v, end, err := parseValue(b, i)
+			if err != nil {
+				return nil, 0, err
+			}
+			m[k] = v
+			i = skipSpace(b, end)
+			if b[i] == '}' {
+				return m, i + 1, nil
+			}
+			i = skipSpace(b, i+1) // past ','
+		}
+	case '[':
+		var list []any
+		i = skipSpace(b, i+1)
+		if b[i] == ']' {
+			return []any{}, i + 1, nil
+		}
+		for {
+			v, end, err := parseValue(b, i)
+			if err != nil {
+				return nil, 0, err
+			}
+			list = append(list, v)
+			i = skipSpace(b, end)
+			if b[i] == ']' {
+				return list, i + 1, nil
+			}
+			i = skipSpace(b, i+1) // past ','
+		}
 	case 't':
-		return true, nil
+		return true, i + 4, nil
 	case 'f':
-		return false, nil
+		return false, i + 5, nil
 	case 'n':
-		return nil, nil
-	case '{', '[':
-		d := json.NewDecoder(bytes.NewReader(b))
-		d.UseNumber()
-		var v any
-		err := d.Decode(&v)
-		return v, err
+		return nil, i + 4, nil
 	}
-	return json.Number(string(b)), nil
+	end := skipValue(b, i)
+	return json.Number(string(b[i:end])), end, nil
+}
+
+// unquote decodes a JSON string literal, quotes included.
+func unquote(q []byte) (string, error) {
+	inner := q[1 : len(q)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(q, &s)
+	return s, err
 }
 
 // The scanners below run on a line json.Valid accepted, so they only need

@@ -229,13 +229,20 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("%d values, %d names", len(row.Values), len(row.Header.Names))
 				}
 				// What the reader accepted, encoding/json accepts as an object
-				// with the same keys.
+				// with the same keys and the same values.
 				var m map[string]any
-				if err := json.Unmarshal(row.Raw, &m); err != nil {
+				d := json.NewDecoder(bytes.NewReader(row.Raw))
+				d.UseNumber()
+				if err := d.Decode(&m); err != nil {
 					t.Fatalf("accepted a line encoding/json rejects: %v", err)
 				}
 				if len(m) != len(row.Header.Names) {
 					t.Fatalf("keys %q, encoding/json found %d", row.Header.Names, len(m))
+				}
+				for i, name := range row.Header.Names {
+					if !reflect.DeepEqual(m[name], row.Values[i]) {
+						t.Fatalf("key %q: decoded %#v, encoding/json %#v", name, row.Values[i], m[name])
+					}
 				}
 			}
 		}

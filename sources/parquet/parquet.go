@@ -56,6 +56,7 @@ type Reader struct {
 	fields  []fieldDecoder
 	columns [][]pq.Value
 	leaves  []string
+	slab    []any
 	closed  bool
 	done    bool
 	err     error
@@ -168,7 +169,7 @@ func (r *Reader) next() (row record.Row, err error) {
 		}
 		return true
 	})
-	values := make([]any, len(r.fields))
+	values := r.take(len(r.fields))
 	for i, f := range r.fields {
 		v, err := f.decode(levels{}, r.columns[f.first:f.end])
 		if err != nil {
@@ -177,6 +178,19 @@ func (r *Reader) next() (row record.Row, err error) {
 		values[i] = v
 	}
 	return record.Row{Origin: record.Origin{File: r.name, Line: r.rowNum}, Header: r.header, Values: values}, nil
+}
+
+// take returns a fresh []any of length n cut from a larger allocation.
+func (r *Reader) take(n int) []any {
+	if n > len(r.slab) {
+		if n > 64 {
+			return make([]any, n)
+		}
+		r.slab = make([]any, 64*max(n, 4))
+	}
+	s := r.slab[:n:n]
+	r.slab = r.slab[n:]
+	return s
 }
 
 // fill reads the next batch of rows, moving to the next row group when the
@@ -469,16 +483,13 @@ func leafConverter(t pq.Type) (func(pq.Value) (any, error), error) {
 	case *format.DecimalType:
 		scale := int(l.Scale)
 		return func(v pq.Value) (any, error) {
-			var unscaled *big.Int
 			switch kind {
 			case pq.Int32:
-				unscaled = big.NewInt(int64(v.Int32()))
+				return json.Number(scaledInt(int64(v.Int32()), scale)), nil
 			case pq.Int64:
-				unscaled = big.NewInt(v.Int64())
-			default:
-				unscaled = twosComplement(v.ByteArray())
+				return json.Number(scaledInt(v.Int64(), scale)), nil
 			}
-			return json.Number(scaled(unscaled, scale)), nil
+			return json.Number(scaled(twosComplement(v.ByteArray()), scale)), nil
 		}, nil
 	case *format.UUIDType:
 		return func(v pq.Value) (any, error) { return formatUUID(v.ByteArray()), nil }, nil
@@ -543,6 +554,34 @@ func twosComplement(b []byte) *big.Int {
 		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(len(b))*8))
 	}
 	return n
+}
+
+// scaledInt is scaled for the common INT32/INT64 decimals, without big.Int.
+func scaledInt(n int64, scale int) string {
+	if scale <= 0 {
+		return scaled(big.NewInt(n), scale)
+	}
+	var buf [48]byte
+	u := uint64(n)
+	if n < 0 {
+		u = ^u + 1 // also right for math.MinInt64
+	}
+	digits := strconv.AppendUint(buf[:0], u, 10)
+	var out [64]byte
+	o := out[:0]
+	if n < 0 {
+		o = append(o, '-')
+	}
+	if len(digits) <= scale {
+		o = append(o, '0', '.')
+		for range scale - len(digits) {
+			o = append(o, '0')
+		}
+		return string(append(o, digits...))
+	}
+	o = append(o, digits[:len(digits)-scale]...)
+	o = append(o, '.')
+	return string(append(o, digits[len(digits)-scale:]...))
 }
 
 // scaled writes unscaled × 10^-scale as exact decimal text.
