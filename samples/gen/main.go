@@ -52,6 +52,7 @@ type platform struct {
 
 var platforms = []platform{
 	{"rewardful", 1, rewardful},
+	{"firstpromoter", 2, firstpromoter},
 }
 
 // gen writes one platform's files and collects its report.

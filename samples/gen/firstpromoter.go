@@ -1,0 +1,239 @@
+package main
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// firstpromoter writes promoters.jsonl (API objects), referrals.csv (Title
+// Case export) and commissions.csv (snake_case export).
+func firstpromoter(g *gen) {
+	epoch := time.Date(2024, 2, 1, 8, 0, 0, 0, time.UTC)
+	iso := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+	type promoter struct {
+		id    int
+		email string
+		ok    bool
+	}
+	var proms []promoter
+	var refCodes []string
+	var objs []map[string]any
+	mapped := counts{}
+	for i := range 30 {
+		first, last, email := g.person(i)
+		id := 5001 + i
+		ref := strings.ToLower(first) + strconv.Itoa(i)
+		status := "active"
+		if i%6 == 5 {
+			status = "pending"
+		}
+		var parent any
+		outcome := "valid"
+		switch i {
+		case 0: // checked value by value
+			first, last, email, ref = "Ethan", "Cole", "ethan.cole@brightpath.co", "ethan"
+		case 3:
+			parent = json.Number("5001") // a sub-affiliate of line 1
+		case 8, 19:
+			status, outcome = "denied", "skipped"
+		case 12:
+			email, outcome = "ines.moreau12@@proton.me", "rejected invalid_email"
+		case 16:
+			ref, outcome = refCodes[4], "rejected duplicate" // the code of line 5
+		case 23:
+			ref, outcome = "john doe", "rejected invalid_value" // a code with a space would break links
+		}
+		mapped[outcome]++
+		proms = append(proms, promoter{id: id, email: email, ok: outcome == "valid"})
+		objs = append(objs, map[string]any{
+			"id": id, "email": email, "cust_id": nil, "default_ref_id": ref, "status": status,
+			"created_at": iso(epoch.Add(time.Duration(i) * 41 * time.Hour)), "parent_promoter_id": parent,
+			"profile": map[string]any{"first_name": first, "last_name": last, "website": "https://" + strings.ToLower(last) + ".blog",
+				"company_name": nil, "country": g.pick([]string{"US", "DE", "FR", "JP", "GB", "PL"}), "paypal_email": email},
+			"balance": map[string]any{"cash": g.rng.IntN(50000)}, "earnings_balance": nil,
+		})
+		refCodes = append(refCodes, ref)
+	}
+	g.writeJSONL("promoters.jsonl", objs)
+	g.reportf("promoters.jsonl: read=30 %v", mapped)
+
+	// Referrals: 260 rows, Title Case.
+	type referral struct {
+		uid, email string
+		ok         bool
+	}
+	var refs []referral
+	var good []promoter
+	for _, p := range proms {
+		if p.ok {
+			good = append(good, p)
+		}
+	}
+	var rows [][]string
+	mapped = counts{}
+	for i := range 260 {
+		first, last, email := g.person(2000 + i)
+		p := good[g.rng.IntN(len(good))]
+		uid := "cus_" + g.alnum(14)
+		id := strconv.Itoa(900000 + i*3)
+		state := g.pick([]string{"active", "active", "active", "signup", "cancelled"})
+		created := epoch.Add(time.Duration(i) * 9 * time.Hour)
+		since := iso(created.Add(48 * time.Hour))
+		if state == "signup" {
+			since = ""
+		}
+		promID, promEmail := strconv.Itoa(p.id), p.email
+		r := referral{uid: uid, email: email, ok: true}
+		fileEmail := email
+		switch {
+		case i == 0: // checked value by value
+			first, last, email, uid, id = "Sofia", "Rossi", "sofia.rossi@example.it", "cus_FP0000000001", "900000"
+			promID, promEmail = "5001", "ethan.cole@brightpath.co"
+			r.uid, r.email = uid, email
+			fileEmail = "Sofia.Rossi@example.it (moved)"
+		case i == 30 || i == 31 || i == 32 || i == 33: // no uid: keyed by FirstPromoter's id, commissions join by email
+			uid = ""
+			r.uid = ""
+		case i == 50:
+			fileEmail, r.ok = "maria@", false
+			mapped["rejected invalid_email"]++
+		case i == 60:
+			promID, promEmail, r.ok = "", "", false
+			mapped["rejected missing_field"]++
+		case i == 70:
+			uid, r.ok = refs[10].uid, false
+			mapped["rejected duplicate"]++
+		case i == 80:
+			uid, r.ok = "cus_"+strings.Repeat("0", 66), false
+			mapped["rejected too_long"]++
+		case i%43 == 7: // moved to another promoter: FirstPromoter appends " (moved)"
+			fileEmail = email + " (moved)"
+		}
+		if r.ok {
+			mapped["valid"]++
+		}
+		refs = append(refs, r)
+		rows = append(rows, []string{id, fileEmail, uid, first, last, state, iso(created), since, promID, promEmail})
+	}
+	g.writeCSV("referrals.csv", ',', []string{"ID", "Email", "UID", "First Name", "Last Name", "State", "Created At", "Customer Since", "Promoter ID", "Promoter Email"}, rows)
+	g.reportf("referrals.csv: read=260 %v", mapped)
+
+	// Commissions: 1000 rows, snake_case.
+	var pool []referral
+	for _, r := range refs {
+		if r.ok {
+			pool = append(pool, r)
+		}
+	}
+	type money struct {
+		cur   string
+		sales []int
+	}
+	monies := []money{{"USD", []int{1900, 4900, 9900}}, {"USD", []int{4900, 14900}}, {"EUR", []int{2900, 4999}}, {"JPY", []int{5000, 9800}}, {"", []int{2900, 4900}}}
+	rows = nil
+	mapped = counts{}
+	migrated := counts{}
+	skips := counts{}
+	var events []string
+	for i := range 1000 {
+		r := pool[g.rng.IntN(len(pool))]
+		if i == 500 || i == 501 {
+			r = refs[50] // the referral rejected for its email: parent_rejected in a migration
+		}
+		m := monies[g.rng.IntN(len(monies))]
+		sale := m.sales[g.rng.IntN(len(m.sales))]
+		reward := sale * 30 / 100
+		status := g.pick([]string{"approved", "approved", "approved", "approved", "approved", "approved", "approved", "pending", "pending", "denied"})
+		unit := "cash"
+		if g.rng.IntN(40) == 0 {
+			unit = g.pick([]string{"credits", "points", "free_months"})
+		}
+		paid := "false"
+		if status == "approved" && g.rng.IntN(3) > 0 {
+			paid = "true"
+		}
+		self := "false"
+		ctype := "sale"
+		event := "evt_" + g.alnum(20)
+		at := epoch.Add(time.Duration(i)*6*time.Hour + time.Duration(g.rng.IntN(3600))*time.Second)
+		created := iso(at)
+		if i%5 == 0 {
+			created = at.In(time.FixedZone("", -5*3600)).Format("2006-01-02T15:04:05-07:00")
+		}
+		outcome := ""
+		switch {
+		case i == 0: // checked value by value: yen in whole units
+			event, status, unit, m.cur, sale, reward, paid, created, r = "evt_fixed_jpy", "approved", "cash", "JPY", 5000, 1500, "true", "2024-03-05T09:30:00.000Z", refs[0]
+		case i == 1:
+			event, status, unit, m.cur, sale, reward, paid, created = "evt_fixed_eur", "pending", "cash", "EUR", 4999, 1500, "false", "2024-03-05T10:30:00+01:00"
+		case i == 2 || i%97 == 50: // custom commissions (bonuses): no event id, a derived key
+			event, ctype, sale, status, unit, self = "", "custom", 0, "approved", "cash", "false"
+			reward = 5000
+			if i == 2 {
+				m.cur, created, r = "USD", "2024-03-06T12:00:00.000Z", refs[0]
+			}
+		case i == 3: // no currency: the preset's default (USD)
+			event, status, unit, m.cur, sale, reward = "evt_fixed_nocur", "approved", "cash", "", 4900, 1470
+		case i%125 == 9:
+			self, status, unit = "true", "approved", "cash"
+			outcome = "skipped"
+		case i == 100:
+			sale, status, unit = 0, "approved", "cash"
+			outcome = "rejected invalid_amount"
+		case i == 200:
+			m.cur, status, unit = "EURO", "approved", "cash"
+			outcome = "rejected invalid_currency"
+		case i == 300:
+			created, status, unit = "2024-13-45T25:00:00Z", "approved", "cash"
+			outcome = "rejected invalid_time"
+		case i == 400:
+			event, status, unit = events[20], "approved", "cash"
+			outcome = "rejected duplicate"
+		case i == 600:
+			r, status, unit = referral{}, "approved", "cash"
+			outcome = "rejected missing_field"
+		}
+		saleText := strconv.Itoa(sale)
+		if i == 100 {
+			saleText = "12.99"
+		}
+		switch {
+		case outcome == "skipped":
+			skips["self-referral"]++
+		case outcome != "":
+		case unit != "cash":
+			outcome = "skipped"
+			skips["not cash"]++
+		case status == "denied":
+			outcome = "skipped"
+			skips["denied"]++
+		default:
+			outcome = "valid"
+		}
+		mapped[outcome]++
+		if outcome == "valid" {
+			if event != "" {
+				events = append(events, event)
+			}
+			if r.ok {
+				migrated["created"]++
+			} else {
+				migrated["parent_rejected"]++
+			}
+		}
+		email := r.email
+		if i%50 == 25 && email != "" {
+			email += " (moved)"
+		}
+		rows = append(rows, []string{strconv.Itoa(300000 + i), event, status, ctype, unit, saleText, strconv.Itoa(reward), m.cur,
+			paid, self, created, email, r.uid, strconv.Itoa(1 + g.rng.IntN(2))})
+	}
+	g.writeCSV("commissions.csv", ',', []string{"id", "event_id", "status", "commission_type", "unit", "sale_amount", "amount",
+		"original_sale_currency", "is_paid", "is_self_referral", "created_at", "referral_email", "referral_uid", "tier"}, rows)
+	g.reportf("commissions.csv: read=1000 %v", mapped)
+	g.reportf("commissions.csv skipped: %v", skips)
+	g.reportf("commissions.csv migration of the valid rows: %v", migrated)
+}
