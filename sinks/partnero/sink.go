@@ -49,6 +49,15 @@ type Sink struct {
 	txs       *txIndex
 	strategy  string
 
+	// txCustomers is the customer index of a transactions import, listed
+	// lazily (custOnce) within custBudget pages; nil past the budget, when
+	// customers are looked up one by one.
+	custOnce    sync.Once
+	custReady   atomic.Bool
+	custBudget  int64
+	txCustomers *customerIndex
+	custErr     error
+
 	// partnerIDs caches the id of a partner named by email or key, for
 	// partner_conflict checks ("" when the partner does not exist).
 	partnerIDs sync.Map
@@ -115,16 +124,11 @@ func (s *Sink) Prepare(ctx context.Context, estimatedRows int64) error {
 			s.strategy = "per-customer listings"
 			return nil
 		}
-		cs, err := s.listCustomers(ctx, b)
-		if err != nil {
-			return err
-		}
-		if cs == nil {
-			s.strategy = "per-customer listings"
-			return nil
-		}
-		s.txs, s.customers = txs, cs
-		s.strategy = fmt.Sprintf("listing (%d transaction keys, %d customers in target)", txs.len(), cs.len())
+		// Which customers exist matters only when something is to be
+		// created: the customers are listed at the first such group (a
+		// re-run never needs them).
+		s.txs, s.custBudget = txs, b
+		s.strategy = fmt.Sprintf("listing (%d transaction keys in target)", txs.len())
 	default:
 		return fmt.Errorf("cannot import %s", s.opt.Entity)
 	}

@@ -37,7 +37,7 @@ func (g *txGroup) created(i int) {
 func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out []Result) error {
 	g := &txGroup{key: recs[0].Transaction.Customer.Key, recs: recs, out: out, replace: map[int]bool{}}
 
-	existing, customerExists, err := s.existingTransactions(ctx, g.key)
+	existing, listed, err := s.existingTransactions(ctx, g.key)
 	if fatal(err) {
 		return err
 	}
@@ -72,6 +72,20 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 		return nil
 	}
 
+	customerExists := listed
+	if s.txs != nil {
+		// The index of transactions says nothing about customers.
+		customerExists, err = s.customerExists(ctx, g.key)
+		if fatal(err) {
+			return err
+		}
+		if err != nil {
+			for _, i := range creates {
+				out[i] = apiReject(recs[i], err)
+			}
+			return nil
+		}
+	}
 	g.customer = api.CustomerRef{Key: g.key}
 	if !customerExists {
 		withPartner := -1
@@ -112,10 +126,11 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 }
 
 // existingTransactions returns a lookup of the customer's existing
-// transactions by key, and whether the customer exists.
+// transactions by key, and whether the customer is known to exist (from its
+// listing; with a full index of transactions, true: ask customerExists).
 func (s *Sink) existingTransactions(ctx context.Context, customerKey string) (func(string) []txEntry, bool, error) {
 	if s.txs != nil {
-		return s.txs.find, s.customers.find(customerKey) != nil, nil
+		return s.txs.find, true, nil
 	}
 	list, found, err := s.customerTransactions(ctx, customerKey)
 	if err != nil {
@@ -317,11 +332,29 @@ func isUnknownCustomer(err error) bool {
 
 // noteCustomer records in the index that the group's customer now exists.
 func (s *Sink) noteCustomer(g *txGroup) {
-	if s.customers == nil {
+	if !s.custReady.Load() || s.txCustomers == nil {
 		return
 	}
 	c := api.Customer{Key: g.key, Email: g.customer.Email, Name: g.customer.Name, Surname: g.customer.Surname, Tags: g.customer.Tags}
-	s.customers.add(&c)
+	s.txCustomers.add(&c)
+}
+
+// customerExists says whether a transaction's customer exists: from a
+// listing of the customers, taken once at the first need when it costs no
+// more than custBudget pages, else by one lookup.
+func (s *Sink) customerExists(ctx context.Context, key string) (bool, error) {
+	s.custOnce.Do(func() {
+		s.txCustomers, s.custErr = s.listCustomers(ctx, s.custBudget)
+		s.custReady.Store(true)
+	})
+	if s.custErr != nil {
+		return false, s.custErr
+	}
+	if s.txCustomers != nil {
+		return s.txCustomers.find(key) != nil, nil
+	}
+	c, err := s.t.GetCustomer(ctx, key)
+	return c != nil, err
 }
 
 // noteCreated records created transactions (and their customer) in the
