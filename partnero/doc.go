@@ -6,5 +6,16 @@
 //
 // It is liberal in what it accepts: the API's contract leaves many details
 // unsettled (see the project's API notes), and the client must survive every
-// plausible variant.
+// plausible variant: any 2xx, a missing "status", unknown fields, amounts as
+// numbers or strings, HTML error pages, no rate-limit headers at all.
+//
+// Pacing lives in the Client, so make one Client per API key and share it
+// between goroutines: two clients with the same key would each spend the
+// whole budget. With Rate{Auto: true} the budget is learned from the
+// X-RateLimit-Limit and X-RateLimit-Remaining headers when the API sends
+// them, and found by additive increase / multiplicative decrease on 429s
+// when it does not. Network errors, 429 and 5xx are retried (POSTs too: see
+// Client.do); other 4xx never are.
+//
+// The API key never appears in errors, logs or the Client's String.
 package partnero
