@@ -28,6 +28,12 @@ func (s *CustomersService) All(ctx context.Context, opts ListOptions) iter.Seq2[
 	return all[Customer](ctx, s.c, "GET /customers", "customers", opts)
 }
 
+// Pages iterates every page of customers, each with the items' raw JSON (for
+// exports that keep fields the types do not know).
+func (s *CustomersService) Pages(ctx context.Context, opts ListOptions) iter.Seq2[*Page[Customer], error] {
+	return pages[Customer](ctx, s.c, "GET /customers", "customers", opts)
+}
+
 // Get returns one customer by key.
 func (s *CustomersService) Get(ctx context.Context, key string) (*Customer, error) {
 	seg, err := segment("customer key", key)

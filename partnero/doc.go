@@ -14,8 +14,8 @@
 // whole budget. With Rate{Auto: true} the budget is learned from the
 // X-RateLimit-Limit and X-RateLimit-Remaining headers when the API sends
 // them, and found by additive increase / multiplicative decrease on 429s
-// when it does not. Network errors, 429 and 5xx are retried (POSTs too: see
-// Client.do); other 4xx never are.
+// when it does not. Network errors, 429 and 5xx are retried, POSTs too (a create whose answer
+// was lost may have happened: callers reconcile); other 4xx never are.
 //
 // The API key never appears in errors, logs or the Client's String.
 package partnero

@@ -80,30 +80,52 @@ func list[T any](ctx context.Context, c *Client, route, path string, opts ListOp
 	return decodePage[T](a, env, page, limit)
 }
 
-// all iterates every item of every page from opts.Page (default 1), 250 per
-// page unless opts.Limit says otherwise. It builds each next page's query
-// itself (page+1 with the same limit, sort and filters) rather than following
+// pages iterates every page from opts.Page (default 1), 250 items per page
+// unless opts.Limit says otherwise. It builds each next page's query itself
+// (page+1 with the same limit, sort and filters) rather than following
 // links.next, which carries only page=. It stops after a page whose
-// links.next is null, a short page, or an empty one; on an error it yields
-// the error once and stops.
-func all[T any](ctx context.Context, c *Client, route, path string, opts ListOptions) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
+// links.next is null, a short page, or an empty one (an empty page is not
+// yielded); on an error it yields the error once and stops.
+func pages[T any](ctx context.Context, c *Client, route, path string, opts ListOptions) iter.Seq2[*Page[T], error] {
+	return func(yield func(*Page[T], error) bool) {
 		if opts.Limit == 0 {
 			opts.Limit = MaxPageSize
 		}
 		if opts.Page <= 0 {
 			opts.Page = 1
 		}
-		var zero T
 		for {
 			p, err := list[T](ctx, c, route, path, opts, nil)
 			if err != nil {
-				yield(zero, err)
+				yield(nil, err)
 				return
 			}
 			if p.Page != opts.Page {
 				// A server ignoring page= would make this loop forever.
-				yield(zero, fmt.Errorf("list %s: asked for page %d, got page %d", route, opts.Page, p.Page))
+				yield(nil, fmt.Errorf("list %s: asked for page %d, got page %d", route, opts.Page, p.Page))
+				return
+			}
+			if len(p.Items) == 0 {
+				return
+			}
+			if !yield(p, nil) {
+				return
+			}
+			if !p.HasNext || len(p.Items) < p.PerPage {
+				return
+			}
+			opts.Page++
+		}
+	}
+}
+
+// all iterates every item of pages.
+func all[T any](ctx context.Context, c *Client, route, path string, opts ListOptions) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		for p, err := range pages[T](ctx, c, route, path, opts) {
+			if err != nil {
+				yield(zero, err)
 				return
 			}
 			for _, it := range p.Items {
@@ -111,10 +133,6 @@ func all[T any](ctx context.Context, c *Client, route, path string, opts ListOpt
 					return
 				}
 			}
-			if !p.HasNext || len(p.Items) == 0 || len(p.Items) < p.PerPage {
-				return
-			}
-			opts.Page++
 		}
 	}
 }

@@ -201,3 +201,20 @@ func TestRetryAfterHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestPagesKeepRaw(t *testing.T) {
+	c, queries := pagesServer(t, 5, laravel)
+	var sizes []int
+	for p, err := range c.Partners.Pages(t.Context(), ListOptions{Limit: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Raw) != len(p.Items) {
+			t.Fatalf("page %d: %d raw for %d items", p.Page, len(p.Raw), len(p.Items))
+		}
+		sizes = append(sizes, len(p.Items))
+	}
+	if fmt.Sprint(sizes) != "[2 2 1]" || len(*queries) != 3 {
+		t.Errorf("pages %v after %d requests", sizes, len(*queries))
+	}
+}

@@ -27,6 +27,12 @@ func (s *PartnersService) All(ctx context.Context, opts ListOptions) iter.Seq2[P
 	return all[Partner](ctx, s.c, "GET /partners", "partners", opts)
 }
 
+// Pages iterates every page of partners, each with the items' raw JSON (for
+// exports that keep fields the types do not know).
+func (s *PartnersService) Pages(ctx context.Context, opts ListOptions) iter.Seq2[*Page[Partner], error] {
+	return pages[Partner](ctx, s.c, "GET /partners", "partners", opts)
+}
+
 // Get returns one partner by id.
 func (s *PartnersService) Get(ctx context.Context, id string) (*Partner, error) {
 	seg, err := segment("partner id", id)

@@ -44,6 +44,12 @@ func (s *TransactionsService) All(ctx context.Context, opts ListOptions) iter.Se
 	return all[Transaction](ctx, s.c, "GET /transactions", "transactions", opts)
 }
 
+// Pages iterates every page of transactions, each with the items' raw JSON (for
+// exports that keep fields the types do not know).
+func (s *TransactionsService) Pages(ctx context.Context, opts ListOptions) iter.Seq2[*Page[Transaction], error] {
+	return pages[Transaction](ctx, s.c, "GET /transactions", "transactions", opts)
+}
+
 // Get returns one transaction with its rewards.
 func (s *TransactionsService) Get(ctx context.Context, key string) (*Transaction, error) {
 	seg, err := segment("transaction key", key)
