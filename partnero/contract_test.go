@@ -165,9 +165,10 @@ func TestContractCustomersAndTransactions(t *testing.T) {
 		mustDo(t, f(ctx, "c1"))
 	}
 
+	when := time.Date(2024, 3, 1, 12, 30, 0, 0, time.UTC)
 	tx := must(c.Transactions.Create(ctx, &partnero.Transaction{Key: "t1", Amount: new(partnero.MustDecimal("100")), AmountUnits: "usd", Action: "sale",
-		Customer: partnero.CustomerRef{Key: "c1"}}, nil))(t)
-	if tx.Key != "t1" || tx.Amount.String() != "100" || tx.AmountUnits != "USD" {
+		Customer: partnero.CustomerRef{Key: "c1"}, CreatedAt: &partnero.Time{Time: when}}, nil))(t)
+	if tx.Key != "t1" || tx.Amount.String() != "100" || tx.AmountUnits != "USD" || tx.CreatedAt == nil || !tx.CreatedAt.Equal(when) {
 		t.Errorf("transaction %+v", tx)
 	}
 	// A transaction creating its customer on the way.
