@@ -119,7 +119,8 @@ func WithMaxAttempts(n int) Option {
 	}
 }
 
-// WithLogger sets where the client logs requests (Debug) and retries (Warn).
+// WithLogger sets where the client logs requests (Debug) and retries (Info
+// after a 429, Warn after a 5xx or a network error).
 // The default discards everything.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
@@ -316,11 +317,15 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		c.retries.Add(1)
 		// A 429 closed the pacer's gate for everyone; other failures wait
 		// on their own, exponentially.
+		// 429s are pacing at work, logged quietly; 5xx and network errors
+		// are worth a warning.
 		var pause time.Duration
+		level := slog.LevelInfo
 		if !isRL {
 			pause = backoff(attempt)
+			level = slog.LevelWarn
 		}
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "partnero: retrying",
+		c.logger.LogAttrs(ctx, level, "partnero: retrying",
 			slog.String("method", r.method), slog.String("path", shown),
 			slog.Int("attempt", attempt), slog.String("error", err.Error()), slog.Duration("pause", pause))
 		if pause > 0 {
