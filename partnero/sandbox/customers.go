@@ -56,12 +56,15 @@ func searchCustomers(c *call) response {
 	if !f.e.empty() {
 		return f.e.response()
 	}
+	// Narrow by the indexes; keep still applies every filter given.
 	items := c.p.customers.sorted()
 	if key, _ := f.str("key", maxString, false); key != "" {
 		items = nil
 		if x := c.p.customerByKey[key]; x != nil {
 			items = []*customerRec{x}
 		}
+	} else if email, _ := f.str("email", maxString, false); email != "" {
+		items = c.p.customerByMail[strings.ToLower(email)]
 	}
 	return paginate(c, pp, items, keep, customerView)
 }
@@ -157,7 +160,7 @@ func updateCustomer(c *call) response {
 	}
 	changed := hasEmail || hasName || hasSurname || hasTags
 	if hasEmail {
-		x.Email = email
+		c.p.setCustomerEmail(x, email)
 	}
 	if hasName {
 		x.Name = name

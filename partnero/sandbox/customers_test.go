@@ -42,6 +42,8 @@ func TestCustomers(t *testing.T) {
 		{"body identity", "PUT", "/v1/customers", obj{"key": "c1b", "update": obj{"surname": "S"}}, 200, map[string]string{"data.surname": "S", "data.key": "c1b"}},
 		{"body identity fallback", "PUT", "/v1/customers", obj{"key": "c1b", "name": "Flat"}, 200, map[string]string{"data.name": "Flat", "data.key": "c1b"}},
 		{"top-level fallback", "PUT", "/v1/customers/c1b", obj{"email": "x@example.com"}, 200, map[string]string{"data.email": "x@example.com"}},
+		{"search by the new email", "GET", "/v1/customers:search?email=X@example.com", nil, 200, map[string]string{"#data": "1", "data.0.key": "c1b"}},
+		{"old email no longer found", "GET", "/v1/customers:search?email=c1@example.com", nil, 200, map[string]string{"#data": "0"}},
 		{"partner cannot change", "PUT", "/v1/customers/c1b", obj{"update": obj{"partner": obj{"key": "bob"}}}, 422, map[string]string{"message": "The partner of a customer cannot be changed."}},
 		{"same partner is harmless", "PUT", "/v1/customers/c1b", obj{"update": obj{"partner": obj{"key": "alice"}, "tags": []string{}}}, 200, map[string]string{"data.partner": "p1", "#data.tags": "0"}},
 		{"rename onto taken key", "PUT", "/v1/customers/c1b", obj{"update": obj{"key": "c2"}}, 422, map[string]string{"message": "Duplicate key"}},

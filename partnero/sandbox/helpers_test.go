@@ -154,7 +154,7 @@ func (e *env) seedPartner(id, key, email string) {
 
 func (e *env) seedCustomer(key, partnerKey string) {
 	e.t.Helper()
-	e.must(201, e.do("POST", "/v1/customers", map[string]any{"key": key, "partner": map[string]any{"key": partnerKey}}))
+	e.must(201, e.do("POST", "/v1/customers", map[string]any{"key": key, "email": key + "@example.com", "partner": map[string]any{"key": partnerKey}}))
 }
 
 // step is one request of a scenario and what its answer must hold.

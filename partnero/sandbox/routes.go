@@ -20,8 +20,6 @@ type route struct {
 	h      func(*call) response
 }
 
-var routes = buildRoutes()
-
 func buildRoutes() []*route {
 	def := []struct {
 		method, pattern string
@@ -77,7 +75,7 @@ func buildRoutes() []*route {
 
 // match finds the route of a request path (relative to /v1/, still escaped).
 // An unknown path is Laravel's 404, a known path with another verb its 405.
-func match(method, path string) (*route, []string, *response) {
+func (s *Server) match(method, path string) (*route, []string, *response) {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
@@ -92,7 +90,7 @@ func match(method, path string) (*route, []string, *response) {
 		segs[i] = u
 	}
 	var allowed []string
-	for _, rt := range routes {
+	for _, rt := range s.routes {
 		params, ok := matchSegs(rt.segs, segs)
 		if !ok {
 			continue

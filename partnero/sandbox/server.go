@@ -75,6 +75,7 @@ type Server struct {
 	commission string // exact decimal text of the commission rate
 	programs   map[string]*program
 	all        []*program // configured keys first, then programs only the data file knows
+	routes     []*route
 
 	rngMu sync.Mutex
 	rng   *rand.Rand // faults and latency
@@ -114,6 +115,7 @@ func New(cfg Config) (*Server, error) {
 		commission: strconv.FormatFloat(cfg.Commission, 'f', -1, 64),
 		programs:   map[string]*program{},
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed)),
+		routes:     buildRoutes(),
 	}
 	for i, key := range cfg.Keys {
 		if key == "" || strings.ContainsAny(key, " \t\r\n") {
@@ -157,10 +159,8 @@ type messageBody struct {
 	Status  *int   `json:"status,omitempty"`
 }
 
-var zero = 0
-
 // message is the API's error body {"message": .., "status": 0}.
-func message(msg string) messageBody { return messageBody{Message: msg, Status: &zero} }
+func message(msg string) messageBody { return messageBody{Message: msg, Status: ptr(0)} }
 
 func errorResponse(status int, msg string) response {
 	return response{status: status, body: message(msg)}
@@ -211,7 +211,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
-	rt, params, resp := match(r.Method, path)
+	rt, params, resp := s.match(r.Method, path)
 	routeName := "UNMATCHED"
 	if rt != nil {
 		routeName = rt.name

@@ -29,8 +29,9 @@ type program struct {
 	partnerByKey  map[string]*partnerRec
 	partnerByMail map[string]*partnerRec // lower-cased email
 
-	customers     ordered[*customerRec]
-	customerByKey map[string]*customerRec
+	customers      ordered[*customerRec]
+	customerByKey  map[string]*customerRec
+	customerByMail map[string][]*customerRec // lower-cased email; not unique, oldest first
 
 	transactions ordered[*transactionRec]
 	txByKey      map[string][]*transactionRec // insertion order; keys may repeat
@@ -156,6 +157,7 @@ func (p *program) reset() {
 	p.partnerByMail = map[string]*partnerRec{}
 	p.customers = ordered[*customerRec]{}
 	p.customerByKey = map[string]*customerRec{}
+	p.customerByMail = map[string][]*customerRec{}
 	p.transactions = ordered[*transactionRec]{}
 	p.txByKey = map[string][]*transactionRec{}
 }
@@ -198,11 +200,43 @@ func (p *program) removePartner(r *partnerRec) {
 func (p *program) addCustomer(c *customerRec) {
 	p.customers.add(c)
 	p.customerByKey[c.Key] = c
+	p.indexCustomerMail(c)
+}
+
+func (p *program) indexCustomerMail(c *customerRec) {
+	if c.Email == "" {
+		return
+	}
+	m := strings.ToLower(c.Email)
+	list := append(p.customerByMail[m], c)
+	slices.SortFunc(list, compareRec[*customerRec])
+	p.customerByMail[m] = list
+}
+
+func (p *program) unindexCustomerMail(c *customerRec) {
+	if c.Email == "" {
+		return
+	}
+	m := strings.ToLower(c.Email)
+	list := slices.DeleteFunc(p.customerByMail[m], func(x *customerRec) bool { return x == c })
+	if len(list) == 0 {
+		delete(p.customerByMail, m)
+	} else {
+		p.customerByMail[m] = list
+	}
+}
+
+// setCustomerEmail changes a customer's email, keeping the index in step.
+func (p *program) setCustomerEmail(c *customerRec, email string) {
+	p.unindexCustomerMail(c)
+	c.Email = email
+	p.indexCustomerMail(c)
 }
 
 func (p *program) removeCustomer(c *customerRec) {
 	p.customers.remove(func(x *customerRec) bool { return x == c })
 	delete(p.customerByKey, c.Key)
+	p.unindexCustomerMail(c)
 	if len(c.txs) > 0 {
 		gone := make(map[*transactionRec]bool, len(c.txs))
 		for _, t := range c.txs {
@@ -262,12 +296,8 @@ func (p *program) findCustomer(key, email string) *customerRec {
 	if key != "" {
 		return p.customerByKey[key]
 	}
-	if email != "" {
-		for _, c := range p.customers.sorted() {
-			if strings.EqualFold(c.Email, email) {
-				return c
-			}
-		}
+	if list := p.customerByMail[strings.ToLower(email)]; email != "" && len(list) > 0 {
+		return list[0]
 	}
 	return nil
 }

@@ -34,6 +34,8 @@ func TestTransactions(t *testing.T) {
 		{"not rewardable", "POST", "/v1/transactions", obj{"key": "t7", "amount": 10, "rewardable": false, "customer": obj{"key": "c2"}}, 201, map[string]string{"#data.rewards": "0"}},
 		{"rewarded not boolean", "POST", "/v1/transactions", obj{"amount": 10, "rewarded": "yes", "customer": obj{"key": "c2"}}, 422, map[string]string{"errors.rewarded.0": "The rewarded field must be true or false."}},
 		{"key too long", "POST", "/v1/transactions", obj{"key": "k2345678901234567890123456789012345678901234567890123456789012345", "amount": 1, "customer": obj{"key": "c1"}}, 422, map[string]string{"errors.key.0": "The key field must not be greater than 64 characters."}},
+		{"customer by email", "POST", "/v1/transactions", obj{"key": "te", "amount": 1, "customer": obj{"email": "C2@example.com"}}, 201, map[string]string{"data.customer": "c2", "data.partner": "p2"}},
+		{"delete it", "DELETE", "/v1/transactions/te", nil, 200, nil},
 		{"unknown customer email", "POST", "/v1/transactions", obj{"amount": 1, "customer": obj{"email": "nobody@example.com"}}, 422, map[string]string{"message": "The selected customer.email is invalid."}},
 		{"unknown customer", "POST", "/v1/transactions", obj{"amount": 1, "customer": obj{"key": "nope"}}, 422, map[string]string{"message": "The selected customer.key is invalid."}},
 		{"missing customer", "POST", "/v1/transactions", obj{"amount": 1}, 422, map[string]string{"message": "The customer.key field is required when customer.email is not present."}},
