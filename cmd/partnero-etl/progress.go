@@ -127,6 +127,9 @@ func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() 
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowDescriptionAtLineEnd(),
 		progressbar.OptionSpinnerType(14),
+		// Without a total the bar would start its own goroutine to turn
+		// the spinner; it must be fed from this one goroutine only.
+		progressbar.OptionSetSpinnerChangeInterval(0),
 	)
 	update := func() {
 		s := snap()

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+)
+
+func TestAutoWorkers(t *testing.T) {
+	tests := []struct {
+		limit   float64
+		latency time.Duration
+		want    int
+	}{
+		{0, 0, unlimitedPool},
+		{50, 50 * time.Millisecond, 7},
+		{10, 0, 4},
+		{1, 10 * time.Millisecond, minWorkers + 1},
+		{1000, time.Second, maxWorkers},
+	}
+	for _, tt := range tests {
+		if got := autoWorkers(tt.limit, tt.latency); got != tt.want {
+			t.Errorf("autoWorkers(%v, %v) = %d, want %d", tt.limit, tt.latency, got, tt.want)
+		}
+	}
+}
+
+func TestEstimateRows(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, format string
+		want                  int64
+	}{
+		{"a.csv", "h\n1\n2\n", "csv", 2},
+		{"b.csv", "h\n1\n2", "csv", 2},
+		{"c.jsonl", "{}\n{}\n{}\n", "jsonl", 3},
+		{"d.csv", "", "csv", 0},
+		{"e.csv.gz", "x", "csv", -1},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.name)
+		if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := estimateRows(path, tt.format); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if got := estimateRows("-", "csv"); got != -1 {
+		t.Errorf("stdin: %d", got)
+	}
+}
+
+func newTestSandbox(t *testing.T) string {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/v1/"
+}
+
+func TestImportCommand(t *testing.T) {
+	base := newTestSandbox(t)
+	dir := t.TempDir()
+	partners := filepath.Join(dir, "partners.csv")
+	if err := os.WriteFile(partners, []byte("id,email,name\np1,a@x.io,Ann\np2,b@x.io,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("id,email,name\np3,nope,Bad\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--base-url", base, "--rate", "1000/s", "--quiet"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"no args", []string{"import"}, exitUsage, "", "needs an entity"},
+		{"bad entity", []string{"import", "rewards", partners, "--api-key", "good-key"}, exitUsage, "", "unknown entity"},
+		{"bad rate", []string{"import", "partners", partners, "--api-key", "good-key", "--rate", "fast"}, exitUsage, "", "--rate"},
+		{"bad key", []string{"import", "partners", partners, "--api-key", "wrong"}, exitAuth, "", "unauthorized"},
+		{"fresh", []string{"import", "partners", partners, "--api-key", "good-key"}, exitOK, "created    2", ""},
+		{"again", []string{"import", "partners", partners, "--api-key", "good-key"}, exitOK, "unchanged  2", ""},
+		{"rejects", []string{"import", "partners", bad, "--api-key", "good-key"}, exitRejects, "invalid_email", ""},
+		{"dry run", []string{"import", "partners", partners, "--api-key", "good-key", "--dry-run"}, exitOK, "would be unchanged  2", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			io, out, errOut := testStreams()
+			args := append(append([]string{}, tt.args...), common...)
+			if tt.name == "bad rate" {
+				args = tt.args
+				args = append(args, "--base-url", base)
+			}
+			code := run(context.Background(), io, args)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out, errOut)
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("stdout %q, want %q", out, tt.wantOut)
+			}
+			if !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Errorf("stderr %q, want %q", errOut, tt.wantErr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.rejects.csv")); err != nil {
+		t.Errorf("reject file: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".*.journal")); len(m) != 0 {
+		t.Errorf("journals left after finished runs: %v", m)
+	}
+}
