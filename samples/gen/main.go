@@ -53,6 +53,7 @@ type platform struct {
 var platforms = []platform{
 	{"rewardful", 1, rewardful},
 	{"firstpromoter", 2, firstpromoter},
+	{"tapfiliate", 3, tapfiliate},
 }
 
 // gen writes one platform's files and collects its report.

@@ -1,0 +1,86 @@
+package mapping
+
+import (
+	"testing"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+func TestSampleTapfiliate(t *testing.T) {
+	affs := mapSample(t, "tapfiliate", record.Partners, readSample(t, "tapfiliate", "affiliates.jsonl", 0))
+	checkCounts(t, "affiliates.jsonl", affs.counts, map[string]int{
+		"valid": 27, record.CodeMissingField: 1, record.CodeDuplicate: 1, record.CodeTooLong: 1,
+	})
+	if len(affs.unknown) != 0 {
+		t.Errorf("affiliates.jsonl: unknown columns %q", affs.unknown)
+	}
+	p := affs.records["email:aurelie@bernard-conseil.fr"]
+	if p.Partner == nil || p.Partner.Key != "aurelie" || p.Partner.Name != "Aurélie" || p.Partner.Surname != "Bernard" || p.SourceID != "aurelie-b" {
+		t.Errorf("affiliate line 1: %+v %+v", p, p.Partner)
+	}
+	subs, linked := 0, false
+	for _, r := range affs.records {
+		if r.ParentSourceID == "aurelie-b" {
+			subs++
+		}
+		if r.Partner.Key == "zoe6x" {
+			linked = true
+		}
+	}
+	if subs != 1 || !linked {
+		t.Errorf("sub-affiliates of aurelie-b: %d (want 1); code out of the link: %v", subs, linked)
+	}
+	wantErr(t, affs, 10, record.CodeMissingField, "email")
+	wantErr(t, affs, 15, record.CodeDuplicate, "email")
+	wantErr(t, affs, 22, record.CodeTooLong, "key")
+
+	custs := mapSample(t, "tapfiliate", record.Customers, readSample(t, "tapfiliate", "customers.csv", ','))
+	checkCounts(t, "customers.csv", custs.counts, map[string]int{
+		"valid": 247, record.CodeMissingField: 1, record.CodeDuplicate: 1, record.CodeInvalidEmail: 1,
+	})
+	if len(custs.unknown) != 0 {
+		t.Errorf("customers.csv: unknown columns %q", custs.unknown)
+	}
+	c := custs.records["user_fixed_1"]
+	if c.Customer == nil || c.Customer.Email != "kai.muller@example.de" || c.ParentSourceID != "aurelie-b" ||
+		c.Customer.Partner.Email != "aurelie@bernard-conseil.fr" || len(c.Customer.Tags) != 1 || c.Customer.Tags[0] != "paid" {
+		t.Errorf("customer line 2: %+v %+v", c, c.Customer)
+	}
+	wantErr(t, custs, 42, record.CodeMissingField, "partner")
+	wantErr(t, custs, 82, record.CodeDuplicate, "key")
+	wantErr(t, custs, 122, record.CodeInvalidEmail, "email")
+
+	conv := mapSample(t, "tapfiliate", record.Transactions, readSample(t, "tapfiliate", "conversions.csv", ','))
+	checkCounts(t, "conversions.csv", conv.counts, map[string]int{
+		"valid": 839, "skipped": 156, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
+		record.CodeMissingField: 1, record.CodeInvalidCurrency: 1,
+	})
+	if len(conv.unknown) != 0 {
+		t.Errorf("conversions.csv: unknown columns %q", conv.unknown)
+	}
+	tests := []struct{ key, amount, reward, currency, created string }{
+		{"ord-fixed-1", "49.99", "9.99", "EUR", "2024-03-05T09:30:00Z"},
+		{"ord-fixed-2", "1200", "240", "JPY", "2024-03-05T08:00:00Z"},
+	}
+	for _, tt := range tests {
+		tx := conv.records[tt.key].Transaction
+		if tx == nil {
+			t.Errorf("%s missing", tt.key)
+			continue
+		}
+		want, _ := time.Parse(time.RFC3339, tt.created)
+		if tx.Amount.String() != tt.amount || tx.Reward.String() != tt.reward || tx.AmountUnits != tt.currency || !tx.CreatedAt.Equal(want) || tx.Action != "sale" {
+			t.Errorf("%s: %s %s %s at %v %s", tt.key, tx.Amount, tx.Reward, tx.AmountUnits, tx.CreatedAt, tx.Action)
+		}
+	}
+	if r := conv.records["ord-fixed-1"]; r.Transaction != nil && (r.Transaction.Customer.Key != "user_fixed_1" ||
+		r.Transaction.Customer.Partner == nil || r.Transaction.Customer.Partner.Email != "aurelie@bernard-conseil.fr") {
+		t.Errorf("ord-fixed-1 joins: %+v", r.Transaction.Customer)
+	}
+	wantErr(t, conv, 102, record.CodeInvalidAmount, "amount")
+	wantErr(t, conv, 202, record.CodeInvalidTime, "created_at")
+	wantErr(t, conv, 302, record.CodeDuplicate, "key")
+	wantErr(t, conv, 402, record.CodeMissingField, "customer")
+	wantErr(t, conv, 502, record.CodeInvalidCurrency, "currency")
+}
