@@ -137,40 +137,55 @@ func (r *Reader) decode(line []byte, origin record.Origin) (record.Row, *record.
 	if !utf8.Valid(line) {
 		return record.Row{}, bad("invalid UTF-8 at byte %d: the file must be UTF-8", invalidUTF8At(line)+1)
 	}
-	if !json.Valid(line) {
-		var v any
-		err := json.Unmarshal(line, &v)
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return record.Row{}, bad("invalid JSON at byte %d: %v", se.Offset, se)
-		}
-		return record.Row{}, bad("invalid JSON: %v", err)
-	}
+	p := parser{b: line}
 	if line[0] != '{' {
-		return record.Row{}, bad("line is a JSON %s, not an object", jsonKind(line[0]))
+		// Not an object: say what it is, if it is JSON at all.
+		if _, err := p.value(); err != nil {
+			return record.Row{}, bad("%v", err)
+		}
+		if p.space(); p.i < len(line) {
+			return record.Row{}, bad("%v", p.unexpected("after the JSON value"))
+		}
+		return record.Row{}, bad("line is a JSON %s, not an object", kindAt(line[0]))
 	}
 
+	// The top level by hand, so that keys keep their order; values
+	// through the parser.
 	r.keys, r.vals = r.keys[:0], r.vals[:0]
-	i := skipSpace(line, 1)
-	if line[i] != '}' {
+	p.i, p.depth = 1, 1
+	p.space()
+	if p.peek() == '}' {
+		p.i++
+	} else {
 		for {
-			kEnd := skipString(line, i)
-			key := line[i:kEnd]
-			i = skipSpace(line, kEnd)
-			i = skipSpace(line, i+1) // past ':'
-			vEnd := skipValue(line, i)
-			v, err := decodeValue(line[i:vEnd])
+			p.space()
+			key, err := p.rawString()
 			if err != nil {
-				return record.Row{}, bad("key %s: %v", key, err)
+				return record.Row{}, bad("%v", err)
+			}
+			p.space()
+			if p.peek() != ':' {
+				return record.Row{}, bad("%v", p.unexpected("after an object key, want ':'"))
+			}
+			p.i++
+			v, err := p.value()
+			if err != nil {
+				return record.Row{}, bad("%v", err)
 			}
 			r.keys = append(r.keys, key)
 			r.vals = append(r.vals, v)
-			i = skipSpace(line, vEnd)
-			if line[i] == '}' {
+			p.space()
+			if c := p.peek(); c == '}' {
+				p.i++
 				break
+			} else if c != ',' {
+				return record.Row{}, bad("%v", p.unexpected("after an object value, want ',' or '}'"))
 			}
-			i = skipSpace(line, i+1) // past ','
+			p.i++
 		}
+	}
+	if p.space(); p.i < len(line) {
+		return record.Row{}, bad("%v", p.unexpected("after the object"))
 	}
 
 	header, vals, err := r.headerFor(r.keys, r.vals)
@@ -252,159 +267,6 @@ func (r *Reader) Close() error {
 		return r.closer.Close()
 	}
 	return nil
-}
-
-// decodeValue decodes one JSON value that json.Valid accepted: objects to
-// map[string]any, arrays to []any, numbers to json.Number (exact), strings
-// without escapes without the reflection of encoding/json.
-func decodeValue(b []byte) (any, error) {
-	v, _, err := parseValue(b, 0)
-	return v, err
-}
-
-// parseValue decodes the value starting at b[i] and returns the index after
-// it. encoding/json's validator caps nesting at 10000 levels, which bounds
-// the recursion.
-func parseValue(b []byte, i int) (any, int, error) {
-	switch b[i] {
-	case '"':
-		end := skipString(b, i)
-		s, err := unquote(b[i:end])
-		return s, end, err
-	case '{':
-		m := make(map[string]any)
-		i = skipSpace(b, i+1)
-		if b[i] == '}' {
-			return m, i + 1, nil
-		}
-		for {
-			kEnd := skipString(b, i)
-			k, err := unquote(b[i:kEnd])
-			if err != nil {
-				return nil, 0, err
-			}
-			i = skipSpace(b, kEnd)
-			i = skipSpace(b, i+1) // past ':'
-			v, end, err := parseValue(b, i)
-			if err != nil {
-				return nil, 0, err
-			}
-			m[k] = v
-			i = skipSpace(b, end)
-			if b[i] == '}' {
-				return m, i + 1, nil
-			}
-			i = skipSpace(b, i+1) // past ','
-		}
-	case '[':
-		var list []any
-		i = skipSpace(b, i+1)
-		if b[i] == ']' {
-			return []any{}, i + 1, nil
-		}
-		for {
-			v, end, err := parseValue(b, i)
-			if err != nil {
-				return nil, 0, err
-			}
-			list = append(list, v)
-			i = skipSpace(b, end)
-			if b[i] == ']' {
-				return list, i + 1, nil
-			}
-			i = skipSpace(b, i+1) // past ','
-		}
-	case 't':
-		return true, i + 4, nil
-	case 'f':
-		return false, i + 5, nil
-	case 'n':
-		return nil, i + 4, nil
-	}
-	end := skipValue(b, i)
-	return json.Number(string(b[i:end])), end, nil
-}
-
-// unquote decodes a JSON string literal, quotes included.
-func unquote(q []byte) (string, error) {
-	inner := q[1 : len(q)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), nil
-	}
-	var s string
-	err := json.Unmarshal(q, &s)
-	return s, err
-}
-
-// The scanners below run on a line json.Valid accepted, so they only need
-// to find boundaries, not to check syntax.
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] == '"'.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return len(b)
-	}
-	for i < len(b) {
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\r', '\n':
-			return i
-		}
-		i++
-	}
-	return i
-}
-
-func jsonKind(c byte) string {
-	switch c {
-	case '[':
-		return "array"
-	case '"':
-		return "string"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	}
-	return "number"
 }
 
 func invalidUTF8At(b []byte) int {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sources/jsonl"
@@ -146,12 +147,44 @@ func TestBadLines(t *testing.T) {
 		"b.jsonl:4 line is a JSON array, not an object",
 		"b.jsonl:5 line is a JSON string, not an object",
 		"b.jsonl:6 invalid UTF-8 at byte 11: the file must be UTF-8",
-		"b.jsonl:7 invalid JSON at byte 7: invalid character '}' looking for beginning of value",
+		"b.jsonl:7 invalid JSON at byte 7: unexpected '}' looking for a value",
 		"b.jsonl:8 ok",
 		"b.jsonl:9 ok",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestSyntaxErrors(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{`{"a":1} x`, `byte 9: unexpected 'x' after the object`},
+		{`{"a":01}`, `byte 7: unexpected '1' after an object value`},
+		{`{"a":-}`, `byte 7: invalid number`},
+		{`{"a":1.}`, `byte 8: invalid number: no digits after '.'`},
+		{`{"a":1e}`, `byte 8: invalid number: no digits in the exponent`},
+		{`{"a":"\x"}`, `byte 8: invalid escape`},
+		{`{"a":"\u12G4"}`, `byte 11: invalid \u escape`},
+		{"{\"a\":\"tab\there\"}", `byte 10: control character`},
+		{`{"a":"open`, `unterminated string`},
+		{`{"a" 1}`, `byte 6: unexpected '1' after an object key, want ':'`},
+		{`{,}`, `byte 2: unexpected ',' looking for a string`},
+		{`{"a":1,}`, `byte 8: unexpected '}' looking for a string`},
+		{`{"a":[1,]}`, `byte 9: unexpected ']' looking for a value`},
+		{`{"a":[1 2]}`, `byte 9: unexpected '2' after an array element`},
+		{`{"a":tru}`, `byte 6: invalid literal, want true`},
+		{`{"a":{"b":1}`, `unexpected end of line after an object value`},
+		{`[1] [2]`, `byte 5: unexpected '[' after the JSON value`},
+		{`nope`, `byte 1: invalid literal, want null`},
+		{`{"a":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`, `nested too deeply`},
+	}
+	for _, tt := range tests {
+		r := jsonl.NewReader(strings.NewReader(tt.line), "s.jsonl")
+		_, err := r.Next(t.Context())
+		var re *record.RowError
+		if !errors.As(err, &re) || !strings.Contains(re.Message, tt.want) {
+			t.Errorf("%.40s: err = %v, want a row error containing %q", tt.line, err, tt.want)
+		}
 	}
 }
 
@@ -218,6 +251,11 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("row error without a position: %+v after line %d", re, prev)
 				}
 				prev = re.Origin.Line
+				// What the reader rejected, encoding/json rejects too (or it
+				// is not an object, or not UTF-8).
+				if raw := bytes.TrimSpace(row.Raw); len(raw) > 0 && raw[0] == '{' && utf8.Valid(raw) && json.Valid(raw) {
+					t.Fatalf("rejected a line encoding/json accepts: %s (%v)", raw, re)
+				}
 			case err != nil:
 				t.Fatalf("fatal error on in-memory input: %v", err)
 			default:
