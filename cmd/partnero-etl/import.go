@@ -263,13 +263,22 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		MaxRejects: opts.MaxRejects,
 	})
 
+	lastAt, lastRequests := time.Now(), client.Stats().Requests
 	stopProgress := startProgress(ctx, opts.io, progressOptions{Label: "importing " + string(entity), Quiet: opts.g.Quiet}, func() progressSnapshot {
+		// Called from the display goroutine only: lastAt and lastRequests
+		// are its own.
 		c := run.Counts()
 		st := client.Stats()
+		now := time.Now()
+		reqRate := 0.0
+		if secs := now.Sub(lastAt).Seconds(); secs > 0 {
+			reqRate = float64(st.Requests-lastRequests) / secs
+		}
+		lastAt, lastRequests = now, st.Requests
 		return progressSnapshot{
 			Done:   c.Done(),
 			Total:  estimate,
-			Detail: fmt.Sprintf("%d requests, budget %.0f/s, %d retries, %d 429s, %d rejected", st.Requests, st.Limit, st.Retries, st.RateLimited, c.Rejected),
+			Detail: fmt.Sprintf("%.1f req/s of %.1f/s budget, %d retries, %d 429s, %d rejected", reqRate, st.Limit, st.Retries, st.RateLimited, c.Rejected),
 		}
 	})
 	runErr := run.Start(ctx)
