@@ -141,3 +141,15 @@ func TestRunSandboxServesAndSaves(t *testing.T) {
 		t.Fatalf("partner after restart: %d %s", code, body)
 	}
 }
+
+func TestSandboxHelp(t *testing.T) {
+	io, out, errOut := testStreams()
+	if code := run(context.Background(), io, []string{"sandbox", "--help"}); code != exitOK {
+		t.Fatalf("exit code %d: %s", code, errOut)
+	}
+	for _, flag := range []string{"--addr", "--key", "--rate-limit", "--latency", "--jitter", "--fault-rate", "--burst-429", "--drop-after-commit", "--strict-transaction-keys", "--commission", "--data", "--seed", "--allow-remote"} {
+		if !strings.Contains(out.String(), flag) {
+			t.Errorf("help does not mention %s", flag)
+		}
+	}
+}
