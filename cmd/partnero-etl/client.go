@@ -11,6 +11,12 @@ import (
 // PARTNERO_API_KEY), --base-url, --rate and the logger. A bad setting is a
 // usage error. ctx is the command's; the client itself keeps none.
 func (g *globalOptions) newClient(ctx context.Context) (*partnero.Client, error) {
+	return g.newClientWith(ctx)
+}
+
+// newClientWith is newClient with extra options, applied last (a command
+// that checks rather than works, like ping, retries less).
+func (g *globalOptions) newClientWith(ctx context.Context, extra ...partnero.Option) (*partnero.Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -22,13 +28,14 @@ func (g *globalOptions) newClient(ctx context.Context) (*partnero.Client, error)
 	if err != nil {
 		return nil, usageError("--rate: %v", err)
 	}
-	c, err := partnero.NewClient(
+	opts := append([]partnero.Option{
 		partnero.WithBaseURL(g.BaseURL),
 		partnero.WithAPIKey(key),
 		partnero.WithRate(rate),
 		partnero.WithLogger(g.logger()),
-		partnero.WithUserAgent("partnero-etl/"+toolVersion()),
-	)
+		partnero.WithUserAgent("partnero-etl/" + toolVersion()),
+	}, extra...)
+	c, err := partnero.NewClient(opts...)
 	if err != nil {
 		return nil, usageError("--base-url: %v", err)
 	}

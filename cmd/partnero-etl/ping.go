@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/spf13/cobra"
 )
 
@@ -35,7 +36,9 @@ key, so scripts can check a key before a long import.`,
 // runPing checks the key. A 401 comes back as the client's
 // *partnero.UnauthorizedError, which exitCodeOf maps to exit code 4.
 func runPing(ctx context.Context, opts *pingOptions) error {
-	c, err := opts.g.newClient(ctx)
+	// A check should answer in seconds: three attempts ride out a blip
+	// without making an unreachable API look like a hang.
+	c, err := opts.g.newClientWith(ctx, partnero.WithMaxAttempts(3))
 	if err != nil {
 		return err
 	}
