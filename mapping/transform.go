@@ -272,10 +272,11 @@ func parseList(v *value, d *fieldDef, r *fieldRule, s string, raw any) (code, ms
 	return "", ""
 }
 
-// Times outside these years are mistakes (epoch milliseconds read as
-// seconds land in year 55000), not affiliate history.
+// Times outside these years are mistakes, not affiliate history: epoch
+// milliseconds read as seconds land in year 55000, seconds read as
+// milliseconds in January 1970.
 const (
-	minYear = 1970
+	minYear = 1990
 	maxYear = 2200
 )
 

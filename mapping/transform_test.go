@@ -250,6 +250,7 @@ func TestTimes(t *testing.T) {
 		{"epoch_ms", "1746031453123", utc("2025-04-30T16:44:13.123Z"), false},
 		{"epoch_s", "1746031453123", time.Time{}, true}, // year 57000
 		{"epoch_ms", "2025-04-30", time.Time{}, true},
+		{"epoch_ms", "1746031453", time.Time{}, true}, // seconds read as milliseconds: January 1970
 		{`{layout: "02/01/2006 15:04", zone: America/New_York}`, "30/04/2025 12:44", utc("2025-04-30T16:44:00Z"), false},
 		{`["02/01/2006", "2006-01-02"]`, "2025-04-30", utc("2025-04-30T00:00:00Z"), false},
 		{`"2006-01-02 15:04:05"`, "1999-12-31 23:59:59", utc("1999-12-31T23:59:59Z"), false},

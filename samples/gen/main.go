@@ -54,6 +54,7 @@ var platforms = []platform{
 	{"rewardful", 1, rewardful},
 	{"firstpromoter", 2, firstpromoter},
 	{"tapfiliate", 3, tapfiliate},
+	{"partnerstack", 4, partnerstack},
 }
 
 // gen writes one platform's files and collects its report.
