@@ -68,7 +68,7 @@ func partnerstack(g *gen) {
 			"partnership_key": p.key, "provider_key": "cus_" + g.alnum(14),
 			"created_at": json.Number(strconv.FormatInt(ms(epoch.Add(time.Duration(i)*13*time.Hour)), 10)),
 			"updated_at": json.Number(strconv.FormatInt(ms(epoch.Add(time.Duration(i)*13*time.Hour+time.Hour)), 10)),
-			"meta": map[string]any{}, "test": false,
+			"meta":       map[string]any{}, "test": false,
 		}
 		outcome := "valid"
 		switch i {
