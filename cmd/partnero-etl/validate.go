@@ -157,6 +157,9 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	out := opts.IO.Out
 	if columns != nil {
 		printUnknown(out, mapper.UnknownColumns(columns))
+		if hint := delimiterHint(src, columns); hint != "" {
+			fmt.Fprintln(out, hint)
+		}
 	}
 
 	dups := mapping.NewDuplicates(entity)
@@ -220,6 +223,26 @@ func printValidateCounts(w io.Writer, c pipeline.ValidateCounts, elapsed time.Du
 	for _, code := range c.Codes() {
 		fmt.Fprintf(w, "  %-22s %10d\n", code, c.ByCode[code])
 	}
+}
+
+// delimiterHint spots the usual sign of a wrong delimiter: a CSV header
+// read as one column whose name holds another candidate delimiter.
+func delimiterHint(src sources.Source, columns []string) string {
+	d, ok := src.(sources.Delimited)
+	if !ok || len(columns) != 1 {
+		return ""
+	}
+	for _, c := range []string{",", ";", "\t", "|"} {
+		if r := []rune(c)[0]; r != d.Delimiter() && strings.Contains(columns[0], c) {
+			name, flag := c, "'"+c+"'"
+			if c == "\t" {
+				name, flag = "tab", "tab"
+			}
+			return fmt.Sprintf("hint: the header is one column containing %q: is the delimiter %s? (try --delimiter %s)",
+				columns[0], name, flag)
+		}
+	}
+	return ""
 }
 
 // sameFile reports whether two paths name the same existing file.

@@ -62,7 +62,7 @@ func TestValidate(t *testing.T) {
 		{"unknown columns reported", []string{extraCols}, nil, exitOK, []string{"unknown columns (no mapping rule reads them): mood"}, "", ""},
 		{"duplicates", []string{dupKeys}, nil, exitRejects, []string{"duplicate"}, "", rejectsOf(dupKeys, ".csv")},
 		{"detected semicolons", []string{semicolon}, nil, exitOK, []string{"valid              1"}, "", ""},
-		{"forced wrong delimiter", []string{semicolon, "--delimiter", ","}, nil, exitRejects, []string{"unknown columns (no mapping rule reads them): key;amount", "missing_field"}, "", ""},
+		{"forced wrong delimiter", []string{semicolon, "--delimiter", ","}, nil, exitRejects, []string{"unknown columns (no mapping rule reads them): key;amount", "missing_field", "hint: the header is one column", "--delimiter ';'"}, "", ""},
 		{"ragged row rejected", []string{ragged}, nil, exitRejects, []string{"malformed_row"}, "", rejectsOf(ragged, ".csv")},
 		{"explicit rejects path", []string{badCSV, "--rejects", filepath.Join(t.TempDir(), "r.csv")}, nil, exitRejects, []string{"r.csv"}, "", ""},
 		{"header only", []string{headerOnly}, nil, exitOK, []string{"the input has no rows"}, "", ""},
