@@ -186,7 +186,14 @@ func (p *pacer) wait(ctx context.Context) error {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
-			return nil
+			// select picks at random when changed is ready too: a gate
+			// closed at this very moment still holds this request back.
+			p.mu.Lock()
+			closed := time.Now().Before(p.notBefore)
+			p.mu.Unlock()
+			if !closed {
+				return nil
+			}
 		case <-changed:
 			t.Stop()
 			r.Cancel()
