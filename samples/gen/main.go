@@ -55,6 +55,7 @@ var platforms = []platform{
 	{"firstpromoter", 2, firstpromoter},
 	{"tapfiliate", 3, tapfiliate},
 	{"partnerstack", 4, partnerstack},
+	{"tolt", 5, tolt},
 }
 
 // gen writes one platform's files and collects its report.
