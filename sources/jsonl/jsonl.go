@@ -98,6 +98,9 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 // readLine returns the next line without its newline. The slice is valid
 // until the next call. A line over MaxLineBytes is consumed and reported.
 func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil // one long line must not pin its buffer for the rest of the file
+	}
 	r.buf = r.buf[:0]
 	for {
 		chunk, err := r.br.ReadSlice('\n')
