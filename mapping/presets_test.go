@@ -16,7 +16,8 @@ func TestPresetsParse(t *testing.T) {
 		if p.Description == "" {
 			t.Errorf("%s: no description", p.Name)
 		}
-		if len(p.Entities) != 3 {
+		// Post Affiliate Pro keeps no customers: its transactions name them.
+		if want := 3; len(p.Entities) != want && !(p.Name == "postaffiliatepro" && len(p.Entities) == 2) {
 			t.Errorf("%s maps %v, want partners, customers and transactions", p.Name, p.Entities)
 		}
 		for _, e := range p.Entities {
@@ -45,5 +46,15 @@ func TestPresetsParse(t *testing.T) {
 	}
 	if _, err := Preset("rewardful", record.Rewards); err == nil {
 		t.Error("rewards: want an error")
+	}
+	if _, err := Preset("postaffiliatepro", record.Customers); err == nil || !strings.Contains(err.Error(), "does not map customers") {
+		t.Errorf("postaffiliatepro customers: %v", err)
+	}
+	var names []string
+	for _, p := range infos {
+		names = append(names, p.Name)
+	}
+	if got := strings.Join(names, " "); got != "firstpromoter partnerstack postaffiliatepro rewardful tapfiliate tolt" {
+		t.Errorf("presets = %s", got)
 	}
 }

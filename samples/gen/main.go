@@ -56,6 +56,7 @@ var platforms = []platform{
 	{"tapfiliate", 3, tapfiliate},
 	{"partnerstack", 4, partnerstack},
 	{"tolt", 5, tolt},
+	{"postaffiliatepro", 6, postaffiliatepro},
 }
 
 // gen writes one platform's files and collects its report.

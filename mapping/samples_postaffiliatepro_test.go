@@ -1,0 +1,62 @@
+package mapping
+
+import (
+	"testing"
+	"time"
+
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+func TestSamplePostAffiliatePro(t *testing.T) {
+	affs := mapSample(t, "postaffiliatepro", record.Partners, readSample(t, "postaffiliatepro", "affiliates.csv", ';'))
+	checkCounts(t, "affiliates.csv", affs.counts, map[string]int{
+		"valid": 29, "skipped": 2, record.CodeMissingField: 1, record.CodeDuplicate: 1, record.CodeTooLong: 1, record.CodeInvalidEmail: 1,
+	})
+	if len(affs.unknown) != 0 {
+		t.Errorf("affiliates.csv: unknown columns %q", affs.unknown)
+	}
+	p := affs.records["email:peter.horvath@example.sk"]
+	if p.Partner == nil || p.Partner.Key != "testaff" || p.SourceID != "11111111" || p.Partner.Name != "Peter" || p.Partner.Surname != "Horváth" {
+		t.Errorf("affiliate line 2: %+v %+v", p, p.Partner)
+	}
+	subs := 0
+	for _, r := range affs.records {
+		if r.ParentSourceID != "" {
+			subs++
+		}
+	}
+	if subs == 0 {
+		t.Error("no sub-affiliate carries its parent")
+	}
+	wantErr(t, affs, 13, record.CodeMissingField, "email")
+	wantErr(t, affs, 17, record.CodeDuplicate, "email")
+	wantErr(t, affs, 24, record.CodeTooLong, "key")
+	wantErr(t, affs, 32, record.CodeInvalidEmail, "email")
+
+	com := mapSample(t, "postaffiliatepro", record.Transactions, readSample(t, "postaffiliatepro", "commissions.csv", ','))
+	checkCounts(t, "commissions.csv", com.counts, map[string]int{
+		"valid": 807, "skipped": 188, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
+		record.CodeMissingField: 1, record.CodeInvalidCurrency: 1,
+	})
+	if len(com.unknown) != 0 {
+		t.Errorf("commissions.csv: unknown columns %q", com.unknown)
+	}
+	r := com.records["ORD-FIXED-1"]
+	tx := r.Transaction
+	if tx == nil || tx.Amount.String() != "149" || tx.Reward.String() != "29.8" || tx.AmountUnits != "EUR" || !*tx.Rewarded ||
+		!tx.CreatedAt.Equal(time.Date(2024, 6, 5, 14, 30, 0, 0, time.UTC)) || tx.Customer.Email != "marek.novak@example.cz" ||
+		tx.Customer.Key != "C000001" || r.ParentSourceID != "11111111" || tx.Action != "sale" {
+		t.Errorf("ORD-FIXED-1: %+v %+v", r, tx)
+	}
+	// Line 3: a manual commission: no order id (the transaction id is the
+	// key), no currency (the preset's USD).
+	tx = com.records["fixed002"].Transaction
+	if tx == nil || tx.Amount.String() != "0" || tx.Reward.String() != "10" || tx.AmountUnits != "USD" || *tx.Rewarded {
+		t.Errorf("fixed002: %+v", tx)
+	}
+	wantErr(t, com, 102, record.CodeInvalidAmount, "amount")
+	wantErr(t, com, 202, record.CodeInvalidTime, "created_at")
+	wantErr(t, com, 302, record.CodeDuplicate, "key")
+	wantErr(t, com, 402, record.CodeMissingField, "customer")
+	wantErr(t, com, 502, record.CodeInvalidCurrency, "currency")
+}
