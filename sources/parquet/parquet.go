@@ -542,9 +542,36 @@ func leafConverter(t pq.Type) (func(pq.Value) (any, error), error) {
 	case pq.ByteArray, pq.FixedLenByteArray:
 		// Strings, enums, JSON, BSON and plain binary all come out as text;
 		// string() copies, so the row does not pin the page buffer.
-		return func(v pq.Value) (any, error) { return string(v.ByteArray()), nil }, nil
+		cache := new(stringCache)
+		return func(v pq.Value) (any, error) { return cache.get(v.ByteArray()), nil }, nil
 	}
 	return nil, fmt.Errorf("unsupported physical type %v", kind)
+}
+
+// stringCache remembers the last few short values of one column, already
+// boxed in an interface: a low-cardinality column (currencies, statuses,
+// types) then costs no allocation per row. Strings are immutable, so rows
+// may share them.
+type stringCache struct {
+	vals  [4]string
+	boxed [4]any
+	next  int
+}
+
+func (c *stringCache) get(b []byte) any {
+	if len(b) > 32 {
+		return string(b)
+	}
+	for i := range c.vals {
+		if c.boxed[i] != nil && c.vals[i] == string(b) {
+			return c.boxed[i]
+		}
+	}
+	s := string(b)
+	i := c.next
+	c.vals[i], c.boxed[i] = s, s
+	c.next = (i + 1) % len(c.vals)
+	return c.boxed[i]
 }
 
 // twosComplement reads a big-endian two's complement integer.

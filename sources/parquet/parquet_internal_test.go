@@ -52,3 +52,19 @@ func TestTwosComplement(t *testing.T) {
 		}
 	}
 }
+
+func TestStringCache(t *testing.T) {
+	c := new(stringCache)
+	long := string(make([]byte, 40))
+	seq := []string{"USD", "EUR", "USD", "", "", "GBP", "JPY", "CHF", "USD", long, long, "EUR", "a", "b", "c", "d", "e", "USD"}
+	for i, s := range seq {
+		b := []byte(s)
+		got := c.get(b)
+		if len(b) > 0 {
+			b[0] = '!'
+		}
+		if got != s {
+			t.Fatalf("value %d: get(%q) = %q", i, s, got)
+		}
+	}
+}
