@@ -47,6 +47,8 @@ type Client struct {
 	maxAttempts int
 	logger      *slog.Logger
 	pacer       *pacer
+	// retryTxCreates: retry transaction creates after ambiguous failures.
+	retryTxCreates bool
 
 	requests, retries, rateLimited, serverErrors, networkErrors atomic.Int64
 	latency                                                     atomic.Int64 // smoothed, nanoseconds
@@ -66,6 +68,8 @@ type config struct {
 	rate        Rate
 	maxAttempts int
 	logger      *slog.Logger
+	// noTxCreateRetries is the negation, so the zero config retries.
+	noTxCreateRetries bool
 }
 
 // WithBaseURL sets the API's base URL (default DefaultBaseURL). A missing
@@ -126,6 +130,19 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error { c.logger = l; return nil }
 }
 
+// WithTransactionCreateRetries(false) stops the client from sending a
+// transaction create (Transactions.Create and CreateBatch) again after a
+// network error or a 5xx: the server may have committed it before the answer
+// was lost, and a second create records a second transaction and pays its
+// commission twice (the API does not refuse a repeated key). The call then
+// returns that error at once (IsAmbiguous reports true) and the caller
+// verifies by listing the customer's transactions. 429s are still retried:
+// a throttled request was not carried out. The default is to retry, like
+// every other call.
+func WithTransactionCreateRetries(retry bool) Option {
+	return func(c *config) error { c.noTxCreateRetries = !retry; return nil }
+}
+
 // NewClient returns a client configured by opts.
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, userAgent: "partnero-etl"}
@@ -167,6 +184,8 @@ func NewClient(opts ...Option) (*Client, error) {
 		logger:      cfg.logger,
 		pacer:       newPacer(cfg.rate),
 		routes:      make(map[string]int64),
+
+		retryTxCreates: !cfg.noTxCreateRetries,
 	}
 	c.Partners = &PartnersService{c: c}
 	c.Customers = &CustomersService{c: c}
@@ -273,6 +292,8 @@ type request struct {
 	path   string     // relative to the base, escaped: "partners/p%201"
 	query  url.Values // may be nil
 	body   any        // JSON-encoded when not nil
+	// ambiguousFinal: a network error or 5xx ends the call (no retry).
+	ambiguousFinal bool
 }
 
 // do sends r, retrying what may succeed later, and returns the success
@@ -311,7 +332,7 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		last = err
 		var rl *RateLimitError
 		isRL := errors.As(err, &rl)
-		if !IsRetryable(err) || attempt >= c.maxAttempts || (isRL && rl.RetryAfter > maxRetryAfter) {
+		if !IsRetryable(err) || attempt >= c.maxAttempts || (isRL && rl.RetryAfter > maxRetryAfter) || (r.ambiguousFinal && !isRL) {
 			return a, nil, err
 		}
 		c.retries.Add(1)

@@ -242,3 +242,18 @@ func IsRetryable(err error) bool {
 	// worth retrying; the caller's own deadline is not.
 	return errors.As(err, &re) || errors.As(err, &se) || errors.As(err, &ne)
 }
+
+// IsAmbiguous reports whether the request may or may not have been carried
+// out: it was sent, and the answer was lost (a network error) or came from a
+// failing server or proxy (a 5xx). For a create, the caller verifies whether
+// the record exists before creating it again.
+func IsAmbiguous(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var (
+		se *ServerError
+		ne *NetworkError
+	)
+	return errors.As(err, &se) || errors.As(err, &ne)
+}

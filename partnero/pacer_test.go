@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -439,4 +440,66 @@ func TestNoRetryOn4xx(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestTransactionCreateRetriesOff(t *testing.T) {
+	tests := []struct {
+		name      string
+		first     int // the status of the first answer
+		wantCalls int
+		wantErr   bool
+	}{
+		{"dropped", statusDrop, 1, true},
+		{"502", 502, 1, true},
+		{"429 is retried", 429, 2, false},
+		{"422 is final anyway", 422, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				calls := 0
+				c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+					calls++
+					if calls == 1 {
+						w.WriteHeader(tt.first)
+						return
+					}
+					if strings.Contains(bodyText(r), `"transactions"`) {
+						reply(w, 201, `{"data":[{"key":"t1"}],"status":1}`)
+						return
+					}
+					reply(w, 201, `{"data":{"key":"t1"},"status":1}`)
+				}, WithRate(Rate{}), WithTransactionCreateRetries(false))
+				_, err := c.Transactions.Create(t.Context(), &Transaction{Key: "t1", Customer: CustomerRef{Key: "c1"}}, nil)
+				if (err != nil) != tt.wantErr || calls != tt.wantCalls {
+					t.Fatalf("err = %v after %d calls", err, calls)
+				}
+				if tt.wantErr && IsAmbiguous(err) != (tt.first >= 500) {
+					t.Errorf("IsAmbiguous(%v) = %v", err, IsAmbiguous(err))
+				}
+				// The batch create follows the same rule; other calls retry.
+				calls = 0
+				_, err = c.Transactions.CreateBatch(t.Context(), CustomerRef{Key: "c1"}, []Transaction{{Key: "t1"}}, nil)
+				if (err != nil) != tt.wantErr || calls != tt.wantCalls {
+					t.Errorf("batch: err = %v after %d calls", err, calls)
+				}
+				calls = 0
+				if _, err := c.Transactions.Get(t.Context(), "t1"); (tt.first >= 500 || tt.first == 429) && (err != nil || calls != 2) {
+					t.Errorf("get: err = %v after %d calls", err, calls)
+				}
+			})
+		})
+	}
+}
+
+// bodyText reads a client-side request's body ("" when there is none).
+func bodyText(r *http.Request) string {
+	if r.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

@@ -74,7 +74,8 @@ func (s *TransactionsService) Create(ctx context.Context, tx *Transaction, opts 
 		Options *CreateOptions `json:"options,omitempty"`
 	}{tx, nonEmpty(opts)}
 	var out Transaction
-	if err := s.c.call(ctx, request{method: http.MethodPost, route: "POST /transactions", path: "transactions", body: body}, &out); err != nil {
+	r := request{method: http.MethodPost, route: "POST /transactions", path: "transactions", body: body, ambiguousFinal: !s.c.retryTxCreates}
+	if err := s.c.call(ctx, r, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -106,7 +107,7 @@ func (s *TransactionsService) CreateBatch(ctx context.Context, customer Customer
 		Transactions []map[string]json.RawMessage `json:"transactions"`
 		Options      *CreateOptions               `json:"options,omitempty"`
 	}{customer, items, nonEmpty(opts)}
-	_, env, err := s.c.do(ctx, request{method: http.MethodPost, route: "POST /transactions (batch)", path: "transactions", body: body})
+	_, env, err := s.c.do(ctx, request{method: http.MethodPost, route: "POST /transactions (batch)", path: "transactions", body: body, ambiguousFinal: !s.c.retryTxCreates})
 	if err != nil {
 		return nil, err
 	}
