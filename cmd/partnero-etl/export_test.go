@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
@@ -139,6 +140,55 @@ func TestExportHelpNamesTheExtraRequests(t *testing.T) {
 	for _, want := range []string{"--with-referral-links", "one extra request per partner", "--since-last", "--csv-safe"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
+		}
+	}
+}
+
+// TestExportInterrupted: a signal during the export (the context cancelled)
+// exits 130 and leaves the previous snapshot exactly as it was.
+func TestExportInterrupted(t *testing.T) {
+	srv, err := sandbox.New(sandbox.Config{Keys: []string{exportKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var armed atomic.Bool
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if armed.Load() && strings.HasSuffix(r.URL.Path, "/customers") {
+			cancel() // as SIGINT would, half way through
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	dir := t.TempDir()
+	args := []string{"--api-key", exportKey, "--base-url", ts.URL + "/v1/", "--rate", "none", "export", "--format", "csv", "--out", dir}
+	streams, _, errOut := testStreams()
+	if code := run(context.Background(), streams, args); code != exitOK {
+		t.Fatalf("first export: exit %d: %s", code, errOut)
+	}
+	before := map[string]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		before[e.Name()] = string(b)
+	}
+	armed.Store(true)
+	streams, _, errOut = testStreams()
+	if code := run(ctx, streams, args); code != exitInterrupted {
+		t.Fatalf("interrupted export: exit %d, want %d: %s", code, exitInterrupted, errOut)
+	}
+	if !strings.Contains(errOut.String(), "previous snapshot is unchanged") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != len(before) {
+		t.Errorf("%d entries after, %d before", len(entries), len(before))
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if before[e.Name()] != string(b) {
+			t.Errorf("%s changed", e.Name())
 		}
 	}
 }
