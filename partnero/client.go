@@ -193,6 +193,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// NewHTTPClient returns a new HTTP client of the kind NewClient uses when
+// given none: a 60 s timeout per attempt, and a transport that keeps enough
+// idle connections for a worker pool. Callers that wrap the transport start
+// from it rather than from http.DefaultTransport.
+func NewHTTPClient() *http.Client { return defaultHTTPClient() }
+
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	// The default keeps 2 idle connections per host: a pool of workers

@@ -476,3 +476,11 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+func TestNewHTTPClient(t *testing.T) {
+	h := NewHTTPClient()
+	tr, ok := h.Transport.(*http.Transport)
+	if !ok || tr.MaxIdleConnsPerHost < 16 || h.Timeout == 0 || h == NewHTTPClient() {
+		t.Errorf("client %+v", h)
+	}
+}
