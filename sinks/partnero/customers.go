@@ -65,6 +65,21 @@ func (s *Sink) partnerID(ctx context.Context, ref *api.PartnerRef) (string, erro
 	if v, ok := s.partnerIDs.Load(cacheKey); ok {
 		return v.(string), nil
 	}
+	if ref.Email != "" && s.partnerBudget > 0 {
+		s.partnerOnce.Do(func() {
+			s.partnerList, s.partnerErr = s.listPartners(ctx, s.partnerBudget)
+		})
+		if s.partnerErr != nil {
+			return "", s.partnerErr
+		}
+		if s.partnerList != nil {
+			id := ""
+			if e := s.partnerList.find(&api.Partner{Email: ref.Email}); e != nil {
+				id = e.id
+			}
+			return id, nil
+		}
+	}
 	got, err := s.t.FindPartner(ctx, api.PartnerRef{Email: ref.Email, Key: ref.Key})
 	if err != nil {
 		return "", err

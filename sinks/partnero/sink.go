@@ -58,6 +58,14 @@ type Sink struct {
 	txCustomers *customerIndex
 	custErr     error
 
+	// partnerList is the partner index a customers import lists lazily
+	// (partnerOnce) to resolve partners named by email, within
+	// partnerBudget pages; nil past the budget.
+	partnerOnce   sync.Once
+	partnerBudget int64
+	partnerList   *partnerIndex
+	partnerErr    error
+
 	// partnerIDs caches the id of a partner named by email or key, for
 	// partner_conflict checks ("" when the partner does not exist).
 	partnerIDs sync.Map
@@ -109,6 +117,9 @@ func (s *Sink) Prepare(ctx context.Context, estimatedRows int64) error {
 			s.customers = ix
 			s.strategy = fmt.Sprintf("listing (%d customers in target)", ix.len())
 		}
+		// Partners named by email are resolved from a listing of the
+		// partners when one is needed and cheap enough.
+		s.partnerBudget = max(budget/4, 1)
 	case record.Transactions:
 		// The alternative to listing is one listing request per customer;
 		// assume a few transactions per customer.
