@@ -51,7 +51,7 @@ const (
 	maxOther = 255
 )
 
-// value is one field's parsed value, handed to a field's setter.
+// value is one field's parsed value, handed to the setter.
 type value struct {
 	s    string
 	list []string
@@ -60,8 +60,8 @@ type value struct {
 	b    bool
 }
 
-// builder holds the record under construction. It lives in the same
-// allocation as the record and the values the record points to (see the
+// builder fills in the record under construction. It lives on the caller's
+// stack; the record and the values it points to live in one allocation (the
 // *Block types): a mapped row costs one allocation, plus the strings a
 // transform had to build.
 type builder struct {
@@ -78,14 +78,10 @@ type builder struct {
 	sourceID, parentSourceID string
 	// set has bit i set when field i of the entity's table got a value.
 	set uint64
-	// val is the scratch value handed to setters (an indirect call would
-	// move a local to the heap).
-	val value
 }
 
 type block struct {
 	row  record.Row
-	b    builder
 	pref partnero.PartnerRef
 }
 
@@ -107,38 +103,73 @@ type transactionBlock struct {
 	bools          [2]bool
 }
 
-// newBlock allocates the row copy, builder and record of one entity at once.
-func newBlock(e record.Entity, row record.Row) *block {
+// newBlock allocates the row copy and the record of one entity at once and
+// points b at them.
+func newBlock(e record.Entity, row record.Row, b *builder) *block {
 	var blk *block
 	switch e {
 	case record.Partners:
 		pb := &partnerBlock{}
 		blk = &pb.block
-		blk.b.p = &pb.p
+		b.p = &pb.p
 	case record.Customers:
 		cb := &customerBlock{}
 		blk = &cb.block
-		blk.b.c = &cb.c
+		b.c = &cb.c
 	default:
 		tb := &transactionBlock{}
 		blk = &tb.block
-		b := &blk.b
 		b.t, b.amount, b.reward, b.created = &tb.t, &tb.amount, &tb.reward, &tb.created
 		b.rewarded, b.rewardable = &tb.bools[0], &tb.bools[1]
 	}
 	blk.row = row
-	blk.b.pref = &blk.pref
+	b.pref = &blk.pref
 	return blk
 }
 
-// fieldDef describes one Partnero field an input can feed.
-type fieldDef struct {
-	name  string
-	kind  kind
-	max   int // characters, for texts, keys and list items
-	set   func(b *builder, v *value)
-	alias string // another accepted name (amount_units for currency)
-}
+// fieldID names a settable field. A switch on it, rather than a function
+// value per field, keeps the builder and the parsed value on the stack.
+type fieldID int
+
+const (
+	fPartnerID fieldID = iota
+	fPartnerEmail
+	fPartnerName
+	fPartnerSurname
+	fPartnerKey
+	fPartnerPassword
+	fPartnerTags
+	fReferringID
+	fReferringKey
+	fReferringEmail
+	fParentSourceID
+	fSourceID
+	fCustomerKey
+	fCustomerEmail
+	fCustomerName
+	fCustomerSurname
+	fCustomerTags
+	fCustomerPartnerID
+	fCustomerPartnerKey
+	fCustomerPartnerEmail
+	fTxKey
+	fTxCurrency
+	fTxAmount
+	fTxReward
+	fTxAction
+	fTxProductID
+	fTxProductType
+	fTxRewarded
+	fTxRewardable
+	fTxCreatedAt
+	fTxCustomerKey
+	fTxCustomerEmail
+	fTxCustomerName
+	fTxCustomerSurname
+	fTxPartnerID
+	fTxPartnerKey
+	fTxPartnerEmail
+)
 
 func partnerRef(b *builder, ref **partnero.PartnerRef) *partnero.PartnerRef {
 	if *ref == nil {
@@ -147,88 +178,149 @@ func partnerRef(b *builder, ref **partnero.PartnerRef) *partnero.PartnerRef {
 	return *ref
 }
 
-var partnerFields = []fieldDef{
-	{name: "id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.p.ID = partnero.ID(v.s) }},
-	{name: "email", kind: kEmail, max: maxOther, set: func(b *builder, v *value) { b.p.Email = v.s }},
-	{name: "name", kind: kText, max: maxName, set: func(b *builder, v *value) { b.p.Name = v.s }},
-	{name: "surname", kind: kText, max: maxName, set: func(b *builder, v *value) { b.p.Surname = v.s }},
-	{name: "key", kind: kKey, max: maxKey, set: func(b *builder, v *value) { b.p.Key = v.s }},
-	{name: "password", kind: kText, max: maxOther, set: func(b *builder, v *value) { b.p.Password = v.s }},
-	{name: "tags", kind: kList, max: maxOther, set: func(b *builder, v *value) { b.p.Tags = v.list }},
-	{name: "referring_partner.id", kind: kKey, max: maxOther, set: func(b *builder, v *value) {
+// setField stores a parsed value into the record.
+func (b *builder) setField(id fieldID, v *value) {
+	switch id {
+	case fPartnerID:
+		b.p.ID = partnero.ID(v.s)
+	case fPartnerEmail:
+		b.p.Email = v.s
+	case fPartnerName:
+		b.p.Name = v.s
+	case fPartnerSurname:
+		b.p.Surname = v.s
+	case fPartnerKey:
+		b.p.Key = v.s
+	case fPartnerPassword:
+		b.p.Password = v.s
+	case fPartnerTags:
+		b.p.Tags = v.list
+	case fReferringID:
 		partnerRef(b, &b.p.ReferringPartner).ID = partnero.ID(v.s)
-	}},
-	{name: "referring_partner.key", kind: kKey, max: maxKey, set: func(b *builder, v *value) {
+	case fReferringKey:
 		partnerRef(b, &b.p.ReferringPartner).Key = v.s
-	}},
-	{name: "referring_partner.email", kind: kEmail, max: maxOther, set: func(b *builder, v *value) {
+	case fReferringEmail:
 		partnerRef(b, &b.p.ReferringPartner).Email = v.s
-	}},
-	{name: "referring_partner.source_id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.parentSourceID = v.s }},
-	{name: "source_id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.sourceID = v.s }},
+	case fParentSourceID:
+		b.parentSourceID = v.s
+	case fSourceID:
+		b.sourceID = v.s
+	case fCustomerKey:
+		b.c.Key = v.s
+	case fCustomerEmail:
+		b.c.Email = v.s
+	case fCustomerName:
+		b.c.Name = v.s
+	case fCustomerSurname:
+		b.c.Surname = v.s
+	case fCustomerTags:
+		b.c.Tags = v.list
+	case fCustomerPartnerID:
+		partnerRef(b, &b.c.Partner).ID = partnero.ID(v.s)
+	case fCustomerPartnerKey:
+		partnerRef(b, &b.c.Partner).Key = v.s
+	case fCustomerPartnerEmail:
+		partnerRef(b, &b.c.Partner).Email = v.s
+	case fTxKey:
+		b.t.Key = v.s
+	case fTxCurrency:
+		b.t.AmountUnits = v.s
+	case fTxAmount:
+		*b.amount = v.d
+		b.t.Amount = b.amount
+	case fTxReward:
+		*b.reward = v.d
+		b.t.Reward = b.reward
+	case fTxAction:
+		b.t.Action = v.s
+	case fTxProductID:
+		b.t.ProductID = v.s
+	case fTxProductType:
+		b.t.ProductType = v.list
+	case fTxRewarded:
+		*b.rewarded = v.b
+		b.t.Rewarded = b.rewarded
+	case fTxRewardable:
+		*b.rewardable = v.b
+		b.t.Rewardable = b.rewardable
+	case fTxCreatedAt:
+		*b.created = partnero.Time{Time: v.t}
+		b.t.CreatedAt = b.created
+	case fTxCustomerKey:
+		b.t.Customer.Key = v.s
+	case fTxCustomerEmail:
+		b.t.Customer.Email = v.s
+	case fTxCustomerName:
+		b.t.Customer.Name = v.s
+	case fTxCustomerSurname:
+		b.t.Customer.Surname = v.s
+	case fTxPartnerID:
+		partnerRef(b, &b.t.Customer.Partner).ID = partnero.ID(v.s)
+	case fTxPartnerKey:
+		partnerRef(b, &b.t.Customer.Partner).Key = v.s
+	case fTxPartnerEmail:
+		partnerRef(b, &b.t.Customer.Partner).Email = v.s
+	}
+}
+
+// fieldDef describes one Partnero field an input can feed.
+type fieldDef struct {
+	name  string
+	kind  kind
+	max   int // characters, for texts, keys and list items
+	id    fieldID
+	alias string // another accepted name (amount_units for currency)
+}
+
+var partnerFields = []fieldDef{
+	{name: "id", kind: kKey, max: maxOther, id: fPartnerID},
+	{name: "email", kind: kEmail, max: maxOther, id: fPartnerEmail},
+	{name: "name", kind: kText, max: maxName, id: fPartnerName},
+	{name: "surname", kind: kText, max: maxName, id: fPartnerSurname},
+	{name: "key", kind: kKey, max: maxKey, id: fPartnerKey},
+	{name: "password", kind: kText, max: maxOther, id: fPartnerPassword},
+	{name: "tags", kind: kList, max: maxOther, id: fPartnerTags},
+	{name: "referring_partner.id", kind: kKey, max: maxOther, id: fReferringID},
+	{name: "referring_partner.key", kind: kKey, max: maxKey, id: fReferringKey},
+	{name: "referring_partner.email", kind: kEmail, max: maxOther, id: fReferringEmail},
+	{name: "referring_partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
+	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},
 }
 
 var customerFields = []fieldDef{
-	{name: "key", kind: kKey, max: maxKey, set: func(b *builder, v *value) { b.c.Key = v.s }},
-	{name: "email", kind: kEmail, max: maxOther, set: func(b *builder, v *value) { b.c.Email = v.s }},
-	{name: "name", kind: kText, max: maxName, set: func(b *builder, v *value) { b.c.Name = v.s }},
-	{name: "surname", kind: kText, max: maxName, set: func(b *builder, v *value) { b.c.Surname = v.s }},
-	{name: "tags", kind: kList, max: maxOther, set: func(b *builder, v *value) { b.c.Tags = v.list }},
-	{name: "partner.id", kind: kKey, max: maxOther, set: func(b *builder, v *value) {
-		partnerRef(b, &b.c.Partner).ID = partnero.ID(v.s)
-	}},
-	{name: "partner.key", kind: kKey, max: maxKey, set: func(b *builder, v *value) {
-		partnerRef(b, &b.c.Partner).Key = v.s
-	}},
-	{name: "partner.email", kind: kEmail, max: maxOther, set: func(b *builder, v *value) {
-		partnerRef(b, &b.c.Partner).Email = v.s
-	}},
-	{name: "partner.source_id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.parentSourceID = v.s }},
-	{name: "source_id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.sourceID = v.s }},
+	{name: "key", kind: kKey, max: maxKey, id: fCustomerKey},
+	{name: "email", kind: kEmail, max: maxOther, id: fCustomerEmail},
+	{name: "name", kind: kText, max: maxName, id: fCustomerName},
+	{name: "surname", kind: kText, max: maxName, id: fCustomerSurname},
+	{name: "tags", kind: kList, max: maxOther, id: fCustomerTags},
+	{name: "partner.id", kind: kKey, max: maxOther, id: fCustomerPartnerID},
+	{name: "partner.key", kind: kKey, max: maxKey, id: fCustomerPartnerKey},
+	{name: "partner.email", kind: kEmail, max: maxOther, id: fCustomerPartnerEmail},
+	{name: "partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
+	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},
 }
 
 var transactionFields = []fieldDef{
-	{name: "key", kind: kKey, max: maxKey, set: func(b *builder, v *value) { b.t.Key = v.s }},
+	{name: "key", kind: kKey, max: maxKey, id: fTxKey},
 	// currency comes before the money fields: minor units need its exponent.
-	{name: "currency", alias: "amount_units", kind: kCurrency, set: func(b *builder, v *value) { b.t.AmountUnits = v.s }},
-	{name: "amount", kind: kMoney, set: func(b *builder, v *value) {
-		*b.amount = v.d
-		b.t.Amount = b.amount
-	}},
-	{name: "reward", kind: kMoney, set: func(b *builder, v *value) {
-		*b.reward = v.d
-		b.t.Reward = b.reward
-	}},
-	{name: "action", kind: kText, max: maxOther, set: func(b *builder, v *value) { b.t.Action = v.s }},
-	{name: "product_id", kind: kText, max: maxOther, set: func(b *builder, v *value) { b.t.ProductID = v.s }},
-	{name: "product_type", kind: kList, max: maxOther, set: func(b *builder, v *value) { b.t.ProductType = v.list }},
-	{name: "rewarded", kind: kBool, set: func(b *builder, v *value) {
-		*b.rewarded = v.b
-		b.t.Rewarded = b.rewarded
-	}},
-	{name: "rewardable", kind: kBool, set: func(b *builder, v *value) {
-		*b.rewardable = v.b
-		b.t.Rewardable = b.rewardable
-	}},
-	{name: "created_at", kind: kTime, set: func(b *builder, v *value) {
-		*b.created = partnero.Time{Time: v.t}
-		b.t.CreatedAt = b.created
-	}},
-	{name: "customer.key", kind: kKey, max: maxKey, set: func(b *builder, v *value) { b.t.Customer.Key = v.s }},
-	{name: "customer.email", kind: kEmail, max: maxOther, set: func(b *builder, v *value) { b.t.Customer.Email = v.s }},
-	{name: "customer.name", kind: kText, max: maxName, set: func(b *builder, v *value) { b.t.Customer.Name = v.s }},
-	{name: "customer.surname", kind: kText, max: maxName, set: func(b *builder, v *value) { b.t.Customer.Surname = v.s }},
-	{name: "customer.partner.id", kind: kKey, max: maxOther, set: func(b *builder, v *value) {
-		partnerRef(b, &b.t.Customer.Partner).ID = partnero.ID(v.s)
-	}},
-	{name: "customer.partner.key", kind: kKey, max: maxKey, set: func(b *builder, v *value) {
-		partnerRef(b, &b.t.Customer.Partner).Key = v.s
-	}},
-	{name: "customer.partner.email", kind: kEmail, max: maxOther, set: func(b *builder, v *value) {
-		partnerRef(b, &b.t.Customer.Partner).Email = v.s
-	}},
-	{name: "customer.partner.source_id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.parentSourceID = v.s }},
-	{name: "source_id", kind: kKey, max: maxOther, set: func(b *builder, v *value) { b.sourceID = v.s }},
+	{name: "currency", alias: "amount_units", kind: kCurrency, id: fTxCurrency},
+	{name: "amount", kind: kMoney, id: fTxAmount},
+	{name: "reward", kind: kMoney, id: fTxReward},
+	{name: "action", kind: kText, max: maxOther, id: fTxAction},
+	{name: "product_id", kind: kText, max: maxOther, id: fTxProductID},
+	{name: "product_type", kind: kList, max: maxOther, id: fTxProductType},
+	{name: "rewarded", kind: kBool, id: fTxRewarded},
+	{name: "rewardable", kind: kBool, id: fTxRewardable},
+	{name: "created_at", kind: kTime, id: fTxCreatedAt},
+	{name: "customer.key", kind: kKey, max: maxKey, id: fTxCustomerKey},
+	{name: "customer.email", kind: kEmail, max: maxOther, id: fTxCustomerEmail},
+	{name: "customer.name", kind: kText, max: maxName, id: fTxCustomerName},
+	{name: "customer.surname", kind: kText, max: maxName, id: fTxCustomerSurname},
+	{name: "customer.partner.id", kind: kKey, max: maxOther, id: fTxPartnerID},
+	{name: "customer.partner.key", kind: kKey, max: maxKey, id: fTxPartnerKey},
+	{name: "customer.partner.email", kind: kEmail, max: maxOther, id: fTxPartnerEmail},
+	{name: "customer.partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
+	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},
 }
 
 // fieldsOf returns the field table of an entity, nil for one mapping does not

@@ -311,7 +311,8 @@ func descend(v any, path string) (any, bool) {
 // Map maps one row. It never panics on input; every problem is a Result.
 func (m *Mapper) Map(row record.Row) Result {
 	res := m.resolve(row.Header)
-	blk := newBlock(m.entity, row)
+	var b builder
+	blk := newBlock(m.entity, row, &b)
 	rec := record.Record{Entity: m.entity, Origin: row.Origin, Row: &blk.row}
 
 	for _, f := range m.filters {
@@ -321,12 +322,11 @@ func (m *Mapper) Map(row record.Row) Result {
 		}
 	}
 
-	b := &blk.b
 	for _, f := range m.fields {
 		if f.slot >= 0 && len(res.refs[f.slot]) == 0 && !f.rule.hasDflt {
 			continue // none of its columns is in this input
 		}
-		skip, reason, rerr := m.field(res, &blk.row, b, f)
+		skip, reason, rerr := m.field(res, &blk.row, &b, f)
 		if skip {
 			return Result{Record: rec, Skipped: true, Reason: reason}
 		}
@@ -459,11 +459,12 @@ func (m *Mapper) field(res *resolved, row *record.Row, b *builder, f *cfield) (s
 	if b.t != nil {
 		currency = b.t.AmountUnits
 	}
-	code, msg := parseTyped(&b.val, f.def, r, s, raw, currency)
+	var v value
+	code, msg := parseTyped(&v, f.def, r, s, raw, currency)
 	if msg != "" {
 		return false, "", m.rowErr(row, col, f, code, msg)
 	}
-	f.def.set(b, &b.val)
+	b.setField(f.def.id, &v)
 	b.set |= f.bit
 	return false, "", nil
 }

@@ -347,11 +347,11 @@ func FuzzMapper(f *testing.F) {
 	f.Add(1, "X@Y.IO (moved)", "12.5", "1714495453000", "d", "ref=k", "jpy")
 	f.Add(2, "", "", "", "", "", "")
 	f.Add(3, "\xff@\x00", "-0", "9999999999999999999", "*", "?", "KWD")
+	var specs []*Spec
+	for _, y := range fuzzSpecs {
+		specs = append(specs, mustParse(f, y))
+	}
 	f.Fuzz(func(t *testing.T, which int, e, a, tm, s, k, cur string) {
-		var specs []*Spec
-		for _, y := range fuzzSpecs {
-			specs = append(specs, mustParse(t, y))
-		}
 		entities := []record.Entity{record.Transactions, record.Partners, record.Customers}
 		idx := which
 		if idx < 0 {
