@@ -44,6 +44,9 @@ type cfield struct {
 	def  *fieldDef
 	bit  uint64
 	slot int // -1: no column (constant or default only)
+	// usesEmpty: an empty or missing value still gives the field a value
+	// (a default, or a map entry for "").
+	usesEmpty bool
 }
 
 type cfilter struct {
@@ -105,7 +108,8 @@ func NewMapper(entity record.Entity, spec *Spec) (*Mapper, error) {
 	m.readCols = append(m.readCols, sec.ignore...)
 	byDef := make([]*cfield, len(defs))
 	for _, r := range sec.fields {
-		byDef[r.def] = &cfield{rule: r, def: &defs[r.def], bit: 1 << r.def, slot: slotOf(r.columns)}
+		_, mapsEmpty := r.vmap[""]
+		byDef[r.def] = &cfield{rule: r, def: &defs[r.def], bit: 1 << r.def, slot: slotOf(r.columns), usesEmpty: r.hasDflt || mapsEmpty}
 	}
 	// Fields whose value map can skip or reject the row go first: a voided
 	// commission is skipped even when its amount is also unreadable.
@@ -323,7 +327,7 @@ func (m *Mapper) Map(row record.Row) Result {
 	}
 
 	for _, f := range m.fields {
-		if f.slot >= 0 && len(res.refs[f.slot]) == 0 && !f.rule.hasDflt {
+		if f.slot >= 0 && len(res.refs[f.slot]) == 0 && !f.usesEmpty {
 			continue // none of its columns is in this input
 		}
 		skip, reason, rerr := m.field(res, &blk.row, &b, f)
@@ -409,15 +413,16 @@ func (m *Mapper) field(res *resolved, row *record.Row, b *builder, f *cfield) (s
 		if _, isList := raw.([]any); isList && f.def.kind != kList {
 			return false, "", m.rowErr(row, col, f, record.CodeInvalidValue, "holds a list where a single value is expected: name an item, e.g. "+col+".0")
 		}
-		if len(r.transforms) > 0 || r.vmap != nil {
+		if f.def.kind != kList && (len(r.transforms) > 0 || r.vmap != nil) {
 			raw = nil // transforms and maps work on the text
 		}
 	}
 	if raw == nil {
 		s = strings.TrimSpace(s)
-		for i := range r.transforms {
+		// A list's transforms apply to each item, after the split.
+		if f.def.kind != kList {
 			var msg string
-			if s, msg = applyTransform(&r.transforms[i], s); msg != "" {
+			if s, msg = applyTransforms(r.transforms, s); msg != "" {
 				return false, "", m.rowErr(row, col, f, record.CodeInvalidValue, msg)
 			}
 		}

@@ -436,6 +436,9 @@ func (p *parser) field(defs []fieldDef, i int, path string, k, v *yaml.Node) (*f
 				return nil, err
 			}
 		case "map":
+			if d.kind == kList {
+				return nil, p.errf(sk, sp, "map applies to single values, not to %s (a list field)", d.name)
+			}
 			if err := p.valueMap(r, sv, sp); err != nil {
 				return nil, err
 			}

@@ -57,6 +57,7 @@ func TestSpecErrors(t *testing.T) {
 		{"filter without column", "partners:\n  filter:\n    - in: [a]\n  fields: {email: e}\n", 3, "partners.filter[0]", "needs a column"},
 		{"filter bad action", "partners:\n  filter:\n    - {column: x, in: [a], action: drop}\n  fields: {email: e}\n", 3, "partners.filter[0].action", "unknown action"},
 		{"filter not a list", "partners:\n  filter: {column: x}\n  fields: {email: e}\n", 2, "partners.filter", "want a list"},
+		{"map on a list", "partners:\n  fields:\n    email: e\n    tags: {column: t, map: {a: b}}\n", 4, "partners.fields.tags.map", "single values"},
 		{"empty column name", "partners:\n  fields:\n    email: {column: \"\"}\n", 3, "email.column", "cannot be empty"},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,17 @@ import (
 // FirstPromoter ?fpr=, Partnero ?aff=, Post Affiliate Pro ?a_aid=.
 var defaultReferralParams = []string{"via", "ref", "fpr", "aff", "a_aid", "ref_id", "referral", "affiliate"}
 
+// applyTransforms runs a rule's transforms in order.
+func applyTransforms(ts []transformStep, s string) (string, string) {
+	for i := range ts {
+		var msg string
+		if s, msg = applyTransform(&ts[i], s); msg != "" {
+			return "", msg
+		}
+	}
+	return s, ""
+}
+
 // applyTransform runs one string transform. msg is non-empty when the value
 // cannot be transformed (a URL with no referral parameter).
 func applyTransform(t *transformStep, s string) (out, msg string) {
@@ -261,6 +272,19 @@ func parseList(v *value, d *fieldDef, r *fieldRule, s string, raw any) (code, ms
 				items = append(items, t)
 			}
 		}
+	}
+	if r != nil && len(r.transforms) > 0 {
+		kept := items[:0]
+		for _, it := range items {
+			t, msg := applyTransforms(r.transforms, it)
+			if msg != "" {
+				return codeInvalidValue, msg
+			}
+			if t != "" {
+				kept = append(kept, t)
+			}
+		}
+		items = kept
 	}
 	for _, it := range items {
 		var tmp value

@@ -329,3 +329,30 @@ func TestCurrencyTable(t *testing.T) {
 		}
 	}
 }
+
+func TestListTransformsAndEmptyMaps(t *testing.T) {
+	spec := mustParse(t, `
+customers:
+  fields:
+    key: k
+    partner.key: {column: p, map: {"": house, x: xavier}}
+    tags: {column: labels, transform: [lower, {strip_prefix: "tag:"}]}
+`)
+	m := mustMapper(t, record.Customers, spec)
+	res := m.Map(jsonRow("k", "c1", "labels", []any{"TAG:VIP", " Beta "}))
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	c := res.Record.Customer
+	if strings.Join(c.Tags, ",") != "vip,beta" {
+		t.Errorf("tags = %q", c.Tags)
+	}
+	// The partner column is missing: the map's "" entry still applies.
+	if c.Partner == nil || c.Partner.Key != "house" {
+		t.Errorf("partner = %+v, want the map's empty entry", c.Partner)
+	}
+	res = m.Map(csvRow("k|labels|p", "c2|TAG:A;tag:b|x"))
+	if res.Err != nil || strings.Join(res.Record.Customer.Tags, ",") != "a,b" || res.Record.Customer.Partner.Key != "xavier" {
+		t.Errorf("csv: %+v %v", res.Record.Customer, res.Err)
+	}
+}
