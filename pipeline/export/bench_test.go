@@ -231,3 +231,32 @@ func BenchmarkWriteParquet1M(b *testing.B) {
 	}
 	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
 }
+
+// rrReader spreads genReader's transactions over four days round robin,
+// the worst order for --partition daily: every open writer stays busy.
+type rrReader struct{ n int }
+
+func (g rrReader) Each(ctx context.Context, e record.Entity, _ *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error) {
+	var inner genReader
+	inner.n = g.n
+	i := 0
+	return inner.Each(ctx, e, nil, func(r record.Record) error {
+		t := time.Date(2024, 1, 1+i%4, 0, 0, 0, 0, time.UTC)
+		r.Transaction.CreatedAt = &partnero.Time{Time: t}
+		i++
+		return yield(r)
+	})
+}
+
+// BenchmarkWriteParquetDailyPartitions writes 300,000 transactions whose
+// days alternate to daily partitions: peak RSS with every partition writer
+// of both tables open at once.
+func BenchmarkWriteParquetDailyPartitions(b *testing.B) {
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM; best effort
+	for b.Loop() {
+		if _, err := Run(b.Context(), Options{Dir: b.TempDir(), Format: "parquet", Partition: "daily", Entities: []record.Entity{record.Transactions}}, rrReader{300000}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+}

@@ -187,8 +187,14 @@ func runStdout(ctx context.Context, opts Options, src Reader, m *Manifest) error
 	return err
 }
 
-// hwmTracker follows the newest creation time seen and the keys at it.
-type hwmTracker struct{ mark *HighWaterMark }
+// hwmTracker follows the newest creation time seen and the keys at it. A
+// migration may backdate thousands of transactions to one second, so the
+// keys are a set.
+type hwmTracker struct {
+	seen bool
+	at   time.Time
+	keys map[string]struct{}
+}
 
 func (h *hwmTracker) see(rec record.Record) {
 	t := rec.Transaction
@@ -197,11 +203,24 @@ func (h *hwmTracker) see(rec record.Record) {
 	}
 	at := t.CreatedAt.UTC()
 	switch {
-	case h.mark == nil || at.After(h.mark.CreatedAt):
-		h.mark = &HighWaterMark{CreatedAt: at, Keys: []string{t.Key}}
-	case at.Equal(h.mark.CreatedAt) && !slices.Contains(h.mark.Keys, t.Key):
-		h.mark.Keys = append(h.mark.Keys, t.Key)
+	case !h.seen || at.After(h.at):
+		h.seen, h.at, h.keys = true, at, map[string]struct{}{t.Key: {}}
+	case at.Equal(h.at):
+		h.keys[t.Key] = struct{}{}
 	}
+}
+
+// mark returns the high-water mark, nil when no transaction had a time.
+func (h *hwmTracker) mark() *HighWaterMark {
+	if !h.seen {
+		return nil
+	}
+	keys := make([]string, 0, len(h.keys))
+	for k := range h.keys {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return &HighWaterMark{CreatedAt: h.at, Keys: keys}
 }
 
 func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err error) {
@@ -225,7 +244,7 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	if opts.SinceLast && slices.Contains(opts.Entities, record.Transactions) {
 		if prev != nil && prev.Entities[record.Transactions] != nil && prev.Entities[record.Transactions].HighWaterMark != nil {
 			h := prev.Entities[record.Transactions].HighWaterMark
-			since = &sourcepartnero.Since{CreatedAt: h.CreatedAt, Keys: h.Keys}
+			since = sourcepartnero.NewSince(h.CreatedAt, h.Keys)
 			incremental = true
 		}
 		// Without a previous mark this is the first export: a full one.
@@ -283,7 +302,7 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			return fmt.Errorf("export %s: %w", e, err)
 		}
 		if e == record.Transactions {
-			sum.HighWaterMark = hwm.mark
+			sum.HighWaterMark = hwm.mark()
 			if sum.HighWaterMark == nil && since != nil {
 				// Nothing new: the mark stays where it was.
 				sum.HighWaterMark = prev.Entities[record.Transactions].HighWaterMark

@@ -284,7 +284,7 @@ func TestSinceLast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.since == nil || !f.since.CreatedAt.Equal(time.Date(2025, 1, 3, 10, 0, 0, 0, time.UTC)) || !slices.Equal(f.since.Keys, []string{"t3", "t4"}) {
+	if f.since == nil || !f.since.CreatedAt.Equal(time.Date(2025, 1, 3, 10, 0, 0, 0, time.UTC)) || !slices.Equal(f.since.Keys(), []string{"t3", "t4"}) {
 		t.Errorf("reader got since %+v", f.since)
 	}
 	files := keysOf(listDir(t, dir))
@@ -366,5 +366,25 @@ func TestStaleTempsRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale temp file still there: %v", err)
+	}
+}
+
+func TestHighWaterMarkManyAtOneInstant(t *testing.T) {
+	var h hwmTracker
+	if h.mark() != nil {
+		t.Error("a mark before any transaction")
+	}
+	for i := range 10_000 {
+		h.see(tx(fmt.Sprint("k", i%5000), "2025-01-01T00:00:00Z", "1")) // a backdated batch, keys repeated
+	}
+	h.see(record.Record{Transaction: &partnero.Transaction{Key: "no-time"}})
+	h.see(tx("old", "2024-12-31T00:00:00Z", "1"))
+	m := h.mark()
+	if len(m.Keys) != 5000 || !slices.IsSorted(m.Keys) {
+		t.Errorf("%d keys at the mark, want 5000 sorted", len(m.Keys))
+	}
+	h.see(tx("newer", "2025-01-02T00:00:00Z", "1"))
+	if m := h.mark(); !slices.Equal(m.Keys, []string{"newer"}) {
+		t.Errorf("keys %v", m.Keys)
 	}
 }

@@ -80,6 +80,11 @@ func newSnapshot(dir, format string, opts sinks.Options, partition bool, maxRows
 	if maxRows <= 0 {
 		maxRows = DefaultMaxRowsPerFile
 	}
+	if partition && opts.MaxRowsPerRowGroup == 0 {
+		// Up to maxOpenPartitions writers per table buffer a row group
+		// each: share the memory one unpartitioned writer would use.
+		opts.MaxRowsPerRowGroup = sinks.DefaultRowGroupRows / maxOpenPartitions
+	}
 	return &snapshot{dir: dir, format: format, opts: opts, partition: partition, maxRows: maxRows, tag: tag,
 		tables: make(map[record.Entity]*tableFiles)}
 }

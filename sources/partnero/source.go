@@ -31,11 +31,30 @@ type Options struct {
 }
 
 // Since is the high-water mark of an incremental export of transactions:
-// records created before CreatedAt, or at CreatedAt with one of Keys, were
-// exported already.
+// records created before CreatedAt, or at CreatedAt with one of the keys,
+// were exported already.
 type Since struct {
 	CreatedAt time.Time
-	Keys      []string
+	keys      map[string]struct{}
+}
+
+// NewSince builds a mark from a time and the keys created at that time.
+func NewSince(createdAt time.Time, keys []string) *Since {
+	s := &Since{CreatedAt: createdAt, keys: make(map[string]struct{}, len(keys))}
+	for _, k := range keys {
+		s.keys[k] = struct{}{}
+	}
+	return s
+}
+
+// Keys returns the keys at the mark, sorted.
+func (s *Since) Keys() []string {
+	keys := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Stats is what reading one entity took.
@@ -169,7 +188,8 @@ func (s *Since) newer(t *partnero.Transaction) bool {
 	case at.After(s.CreatedAt):
 		return true
 	case at.Equal(s.CreatedAt):
-		return !slices.Contains(s.Keys, t.Key)
+		_, done := s.keys[t.Key]
+		return !done
 	}
 	return false
 }

@@ -74,7 +74,7 @@ func TestSinceLastStopsPastTheMark(t *testing.T) {
 	slices.SortStableFunc(txs, func(a, b partnero.Transaction) int { return a.CreatedAt.Compare(b.CreatedAt.Time) })
 	api := &fakeAPI{txs: txs}
 	src := newSource(api, Options{Limit: 5, Window: 1})
-	since := &Since{CreatedAt: at(40).Time, Keys: []string{"t40", "same-old"}}
+	since := NewSince(at(40).Time, []string{"t40", "same-old"})
 	var got []string
 	stats, err := src.Each(t.Context(), record.Transactions, since, func(r record.Record) error {
 		got = append(got, r.Transaction.Key)
