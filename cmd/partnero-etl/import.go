@@ -46,6 +46,23 @@ type importOptions struct {
 	io *ioStreams
 	// httpClient, when set, replaces the default transport (tests).
 	httpClient *http.Client
+
+	// Set by migrate, which runs one import per entity and joins them.
+	// spec, when set, maps the rows instead of --mapping (a preset).
+	spec *mapping.Spec
+	// mapHook, when set, sees every record mapping accepted before it is
+	// deduplicated: it may fill in the record (a partner resolved from a
+	// source id) or reject it.
+	mapHook func(rec *record.Record) *record.RowError
+	// onReject, when set, sees every rejected row (key is the record's
+	// identity when the row got as far as a record, else "").
+	onReject func(row *record.Row, key string, rerr *record.RowError)
+	// onWritten, when set, sees the sink's outcome of every record written.
+	onWritten func(rec record.Record, outcome record.Outcome)
+	// noSummary leaves the human summary to the caller.
+	noSummary bool
+	// report, when set, receives the run's report (migrate combines them).
+	report **pipeline.Report
 }
 
 func newImportCmd(g *globalOptions) *cobra.Command {
@@ -148,8 +165,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if err != nil {
 		return usageError("--rate: %v", err)
 	}
-	var spec *mapping.Spec
-	if opts.Mapping != "" {
+	spec := opts.spec
+	if spec == nil && opts.Mapping != "" {
 		if spec, err = mapping.Load(opts.Mapping); err != nil {
 			return withCode(exitUsage, err)
 		}
@@ -253,12 +270,15 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Source: src,
 		Map: func(row record.Row) pipeline.Mapped {
 			r := mapper.Map(row)
+			if r.Err == nil && !r.Skipped && opts.mapHook != nil {
+				r.Err = opts.mapHook(&r.Record)
+			}
 			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
 		},
 		Dedupe:     dups.Check,
-		Sink:       sinkAdapter{sink},
+		Sink:       sinkAdapter{s: sink, onWritten: opts.onWritten},
 		Journal:    journal,
-		Rejects:    rejects,
+		Rejects:    rejectHook{w: rejects, onReject: opts.onReject},
 		Workers:    workers,
 		MaxRejects: opts.MaxRejects,
 	})
@@ -322,8 +342,13 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		rep.Error = runErr.Error()
 	}
 	rep.Finish()
-	if err := rep.WriteSummary(opts.io.Out); err != nil {
-		return err
+	if opts.report != nil {
+		*opts.report = rep
+	}
+	if !opts.noSummary {
+		if err := rep.WriteSummary(opts.io.Out); err != nil {
+			return err
+		}
 	}
 	if opts.Report != "" {
 		if err := writeReportFile(opts.Report, rep); err != nil {
@@ -348,7 +373,10 @@ func runImport(ctx context.Context, opts *importOptions) error {
 
 // sinkAdapter lets the sink package keep its own Result type (sinks do not
 // import the pipeline).
-type sinkAdapter struct{ s *sinkpartnero.Sink }
+type sinkAdapter struct {
+	s         *sinkpartnero.Sink
+	onWritten func(record.Record, record.Outcome)
+}
 
 func (a sinkAdapter) Partition(rec record.Record) string { return a.s.Partition(rec) }
 
@@ -357,8 +385,25 @@ func (a sinkAdapter) Write(ctx context.Context, recs []record.Record) ([]pipelin
 	out := make([]pipeline.Result, len(res))
 	for i, r := range res {
 		out[i] = pipeline.Result{Outcome: r.Outcome, Err: r.Err}
+		if a.onWritten != nil && r.Outcome != 0 && i < len(recs) {
+			a.onWritten(recs[i], r.Outcome)
+		}
 	}
 	return out, err
+}
+
+// rejectHook passes every rejected row to the reject file and, for migrate,
+// to onReject.
+type rejectHook struct {
+	w        *pipeline.RejectWriter
+	onReject func(row *record.Row, key string, rerr *record.RowError)
+}
+
+func (h rejectHook) Reject(row *record.Row, key string, rerr *record.RowError) error {
+	if h.onReject != nil {
+		h.onReject(row, key, rerr)
+	}
+	return h.w.Reject(row, key, rerr)
 }
 
 func writeReportFile(path string, rep *pipeline.Report) error {
