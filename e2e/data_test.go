@@ -29,6 +29,9 @@ type genOptions struct {
 	NewCustomers int
 	// Bad adds a few invalid rows to every file.
 	Bad bool
+	// Interleave writes the transactions round-robin over the customers,
+	// as an export sorted by date has them, instead of grouped.
+	Interleave bool
 }
 
 // generate writes a dataset into dir. Transactions are grouped by customer,
@@ -83,26 +86,39 @@ func generate(t testing.TB, dir string, o genOptions) *dataset {
 	})
 	write(d.txFile, func(w *bufio.Writer) {
 		fmt.Fprintln(w, "key,amount,currency,action,customer.key,customer.partner.id")
-		n := 0
-		emit := func(cust, partner string) {
-			for j := range o.PerCustomer {
-				key := fmt.Sprintf("tx%07d", n)
-				p := ""
-				if j == 0 {
-					p = partner // the first row of a customer names its partner
-				}
-				fmt.Fprintf(w, "%s,%d.%02d,USD,sale,%s,%s\n", key, 10+n%90, n%100, cust, p)
-				d.wantTransactions = append(d.wantTransactions, key)
-				n++
-			}
-		}
+		type cust struct{ key, partner string }
+		var custs []cust
 		for i := range o.Customers {
-			emit(fmt.Sprintf("c%06d", i), fmt.Sprintf("p%05d", i%o.Partners))
+			custs = append(custs, cust{fmt.Sprintf("c%06d", i), fmt.Sprintf("p%05d", i%o.Partners)})
 		}
 		for i := range o.NewCustomers {
 			key := fmt.Sprintf("n%06d", i)
-			emit(key, fmt.Sprintf("p%05d", i%o.Partners))
+			custs = append(custs, cust{key, fmt.Sprintf("p%05d", i%o.Partners)})
 			d.wantCustomers = append(d.wantCustomers, key)
+		}
+		n := 0
+		row := func(c cust, j int) {
+			key := fmt.Sprintf("tx%07d", n)
+			p := ""
+			if j == 0 {
+				p = c.partner // the first row of a customer names its partner
+			}
+			fmt.Fprintf(w, "%s,%d.%02d,USD,sale,%s,%s\n", key, 10+n%90, n%100, c.key, p)
+			d.wantTransactions = append(d.wantTransactions, key)
+			n++
+		}
+		if o.Interleave {
+			for j := range o.PerCustomer {
+				for _, c := range custs {
+					row(c, j)
+				}
+			}
+		} else {
+			for _, c := range custs {
+				for j := range o.PerCustomer {
+					row(c, j)
+				}
+			}
 		}
 		if o.Bad {
 			fmt.Fprintln(w, "txbad1,abc,USD,sale,c000000,")

@@ -225,3 +225,23 @@ func TestSandboxRestartMidRun(t *testing.T) {
 	}
 	checkTarget(t, sb, d)
 }
+
+// TestInterleavedTransactionsStillBatch imports transactions whose customers
+// are interleaved (as in an export sorted by date): the engine gathers each
+// customer's transactions so they still travel in one request.
+func TestInterleavedTransactionsStillBatch(t *testing.T) {
+	sb := startSandbox(t, sandbox.Config{Seed: 8})
+	d := generate(t, t.TempDir(), genOptions{Partners: 5, Customers: 60, PerCustomer: 5, NewCustomers: 10, Interleave: true})
+	for _, step := range []struct{ entity, file string }{
+		{"partners", d.partnersFile}, {"customers", d.customersFile}, {"transactions", d.txFile},
+	} {
+		if res := runImport(t, sb, d.dir, step.entity, step.file, "--report", step.entity+".json"); res.code != 0 {
+			t.Fatalf("%s: %s", step.entity, res)
+		}
+	}
+	checkTarget(t, sb, d)
+	r := readReport(t, filepath.Join(d.dir, "transactions.json"))
+	if rpr := r.RequestsPerRow; rpr > 0.35 {
+		t.Errorf("interleaved transactions: %.3f requests per row, want at most 0.35 (by kind: %v)", rpr, r.Requests.ByKind)
+	}
+}

@@ -90,6 +90,10 @@ type Config struct {
 	// up to this many queued records and groups them by partition key, so
 	// a customer's adjacent transactions travel together. 0 means 1000.
 	Window int
+	// Coalesce, when positive, holds back up to this many records so that
+	// records of one partition key that are far apart in the input are
+	// written together (see coalescer). It costs memory, one record each.
+	Coalesce int
 	// QueueSize bounds each worker's queue (bounded memory). 0 means 1000.
 	QueueSize int
 	// Grace is how long in-flight writes may finish after ctx is cancelled
@@ -211,8 +215,22 @@ func (r *Run) Start(ctx context.Context) error {
 // worker owning their partition. Rows that end here (source errors, mapping
 // rejects and skips, duplicates, rows the journal holds) get their outcome
 // at once.
-func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop context.CancelCauseFunc) error {
+func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop context.CancelCauseFunc) (err error) {
 	cfg := r.cfg
+	co := &coalescer{
+		limit:  cfg.Coalesce,
+		send:   func(it item) error { return r.send(runCtx, gctx, queues, it) },
+		key:    func(it item) string { return cfg.Sink.Partition(it.rec) },
+		groups: map[string][]item{},
+	}
+	defer func() {
+		if err == nil {
+			err = co.flush()
+		}
+		if err != nil {
+			co.drop(&r.tally)
+		}
+	}()
 	for {
 		if err := runCtx.Err(); err != nil {
 			return err
@@ -268,17 +286,98 @@ func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop contex
 				continue
 			}
 		}
-		q := queues[partitionOf(cfg.Sink.Partition(rec), len(queues))]
-		select {
-		case q <- item{rec: rec, content: content}:
-		case <-runCtx.Done():
-			r.tally.abandoned.Add(1)
-			return runCtx.Err()
-		case <-gctx.Done():
-			r.tally.abandoned.Add(1)
-			return gctx.Err()
+		if err := co.add(item{rec: rec, content: content}); err != nil {
+			return err
 		}
 	}
+}
+
+// send hands one item to the worker owning its partition.
+func (r *Run) send(runCtx, gctx context.Context, queues []chan item, it item) error {
+	q := queues[partitionOf(r.cfg.Sink.Partition(it.rec), len(queues))]
+	select {
+	case q <- it:
+		return nil
+	case <-runCtx.Done():
+		r.tally.abandoned.Add(1)
+		return runCtx.Err()
+	case <-gctx.Done():
+		r.tally.abandoned.Add(1)
+		return gctx.Err()
+	}
+}
+
+// coalescer holds records back so that records of one partition key that
+// are far apart in the input reach their worker together (a customer's
+// transactions in an export sorted by date become one batch). It holds at
+// most limit records; past that it releases the key that arrived first,
+// with all its records, in input order. Order within a key is kept: a key's
+// records are released in order, and a later record of a released key
+// starts a new group behind them in the same worker's queue.
+type coalescer struct {
+	limit int
+	send  func(item) error
+	key   func(item) string
+
+	groups map[string][]item
+	order  []string // keys by first arrival; released keys are skipped
+	held   int
+}
+
+func (c *coalescer) add(it item) error {
+	if c.limit <= 0 {
+		return c.send(it)
+	}
+	k := c.key(it)
+	g, ok := c.groups[k]
+	if !ok {
+		c.order = append(c.order, k)
+	}
+	c.groups[k] = append(g, it)
+	c.held++
+	for c.held > c.limit {
+		if err := c.releaseOldest(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *coalescer) releaseOldest() error {
+	for len(c.order) > 0 {
+		k := c.order[0]
+		c.order = c.order[1:]
+		g, ok := c.groups[k]
+		if !ok {
+			continue
+		}
+		delete(c.groups, k)
+		c.held -= len(g)
+		for i, it := range g {
+			if err := c.send(it); err != nil {
+				c.held += len(g) - i - 1 // not sent: abandoned by drop
+				return err
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// flush releases everything, oldest key first.
+func (c *coalescer) flush() error {
+	for c.held > 0 {
+		if err := c.releaseOldest(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drop counts what is still held as abandoned (the run stopped).
+func (c *coalescer) drop(t *tally) {
+	t.abandoned.Add(int64(c.held))
+	c.groups, c.order, c.held = nil, nil, 0
 }
 
 // work is one worker: it takes a window of queued records, groups them by

@@ -322,3 +322,29 @@ func mustWrite(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+func TestCoalescerGroupsKeysAndKeepsOrder(t *testing.T) {
+	var sent []string
+	c := &coalescer{
+		limit:  4,
+		send:   func(it item) error { sent = append(sent, it.rec.Key()); return nil },
+		key:    func(it item) string { return it.rec.Transaction.Customer.Key },
+		groups: map[string][]item{},
+	}
+	in := []string{"a1", "b1", "a2", "c1", "b2", "a3", "d1", "c2"}
+	for _, k := range in {
+		rec := record.Record{Transaction: &api.Transaction{Key: k, Customer: api.CustomerRef{Key: k[:1]}}}
+		if err := c.add(item{rec: rec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.flush(); err != nil {
+		t.Fatal(err)
+	}
+	// a is released first (oldest) when the fifth record arrives, with
+	// everything it has; its later a3 starts a new group behind c.
+	want := "[a1 a2 b1 b2 c1 c2 a3 d1]"
+	if fmt.Sprint(sent) != want {
+		t.Fatalf("released %v, want %s", sent, want)
+	}
+}

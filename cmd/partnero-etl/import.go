@@ -132,6 +132,11 @@ const (
 	workerHeadroom = 2.0
 )
 
+// coalesceRows is how many transactions an import holds back to gather a
+// customer's transactions that are far apart in the input (a file sorted by
+// date) into one batch: about 20 MB of rows.
+const coalesceRows = 20000
+
 // autoWorkers sizes the worker pool: requests in flight = rate x latency,
 // doubled for the time workers spend between requests, plus two.
 func autoWorkers(limit float64, latency time.Duration) int {
@@ -264,6 +269,10 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 	log.Debug("import", "entity", entity, "workers", workers, "strategy", sink.Strategy(), "estimated_rows", estimate)
 
+	coalesce := 0
+	if entity == record.Transactions && !opts.NoBatch {
+		coalesce = coalesceRows
+	}
 	dups := mapping.NewDuplicates(entity)
 	run := pipeline.NewRun(pipeline.Config{
 		Entity: entity,
@@ -281,6 +290,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Rejects:    rejectHook{w: rejects, onReject: opts.onReject},
 		Workers:    workers,
 		MaxRejects: opts.MaxRejects,
+		Coalesce:   coalesce,
 	})
 
 	lastAt, lastRequests := time.Now(), client.Stats().Requests
