@@ -29,7 +29,10 @@ type Duplicates struct {
 }
 
 // The identities checked: a partner's id, email, referral key and source id;
-// a customer's key and source id; a transaction's key and source id.
+// a customer's key and source id; a transaction's key. A transaction's
+// source id is not checked: nothing joins on it (transactions are nobody's
+// parent) and its key already identifies it, so a second hash per row would
+// only double the memory of the largest input.
 const (
 	identID = iota
 	identEmail
@@ -65,7 +68,9 @@ func (d *Duplicates) Check(rec record.Record) *record.RowError {
 	case rec.Transaction != nil:
 		ids[identKey] = rec.Transaction.Key
 	}
-	ids[identSource] = rec.SourceID
+	if rec.Transaction == nil {
+		ids[identSource] = rec.SourceID
+	}
 	var hashes [numIdentities]uint64
 	for i, s := range ids {
 		if s != "" {

@@ -54,3 +54,30 @@ func TestDuplicatePartners(t *testing.T) {
 		}
 	}
 }
+
+// A transaction is identified by its key alone: two transactions sharing a
+// source id (two commissions of one sale, say) are not duplicates unless
+// their keys are.
+func TestDuplicateTransactionsByKeyOnly(t *testing.T) {
+	d := NewDuplicates(record.Transactions)
+	tx := func(line int64, key, source string) record.Record {
+		return record.Record{
+			Entity:      record.Transactions,
+			Origin:      record.Origin{File: "t.csv", Line: line},
+			Transaction: &partnero.Transaction{Key: key},
+			SourceID:    source,
+		}
+	}
+	if err := d.Check(tx(2, "k1", "s1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Check(tx(3, "k2", "s1")); err != nil {
+		t.Errorf("same source id, other key: %v", err)
+	}
+	if err := d.Check(tx(4, "k1", "s9")); err == nil || err.Field != "key" || !strings.Contains(err.Message, "line 2") {
+		t.Errorf("same key: got %v, want a duplicate key of line 2", err)
+	}
+	if d.Len() != 2 {
+		t.Errorf("Len = %d, want 2 (keys only)", d.Len())
+	}
+}
