@@ -205,15 +205,19 @@ func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
 
 // pairs iterates a mapping node's key/value pairs, refusing duplicate keys.
 func (p *parser) pairs(n *yaml.Node, field string) ([][2]*yaml.Node, error) {
+	n = deref(n)
 	if n.Kind != yaml.MappingNode {
 		return nil, p.errf(n, field, "want a mapping of settings, got %s", nodeKind(n))
 	}
 	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			return nil, p.errf(k, field, "a key must be plain text, got %s", nodeKind(k))
+		}
+		if k.Tag == "!!merge" {
+			return nil, p.errf(k, field, "merge keys (<<) are not supported: write the settings out")
 		}
 		if seen[k.Value] {
 			return nil, p.errf(k, join(field, k.Value), "set twice")
@@ -222,6 +226,15 @@ func (p *parser) pairs(n *yaml.Node, field string) ([][2]*yaml.Node, error) {
 		out = append(out, [2]*yaml.Node{k, v})
 	}
 	return out, nil
+}
+
+// deref follows an alias (*name) to the node it names; the YAML library
+// bounds alias expansion, so a hostile file cannot blow up.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 func nodeKind(n *yaml.Node) string {
@@ -252,9 +265,7 @@ func join(parent, child string) string {
 
 // scalar reads a single value (any scalar type is taken as its text).
 func (p *parser) scalar(n *yaml.Node, field string) (string, error) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
+	n = deref(n)
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		return "", p.errf(n, field, "want a single value, got %s", nodeKind(n))
 	}
@@ -263,9 +274,7 @@ func (p *parser) scalar(n *yaml.Node, field string) (string, error) {
 
 // strings reads one value or a list of values.
 func (p *parser) strings(n *yaml.Node, field string) ([]string, error) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
+	n = deref(n)
 	if n.Kind == yaml.SequenceNode {
 		out := make([]string, 0, len(n.Content))
 		for _, c := range n.Content {
@@ -316,6 +325,9 @@ func (p *parser) spec(doc *yaml.Node) (*Spec, error) {
 			}
 			s.sections[sec.entity] = sec
 		default:
+			if strings.HasPrefix(k.Value, "x-") {
+				continue // a place for YAML anchors shared by the sections
+			}
 			return nil, p.errf(k, k.Value, "unknown setting: want version, description, partners, customers or transactions")
 		}
 	}
@@ -530,6 +542,7 @@ func (p *parser) transforms(r *fieldRule, n *yaml.Node, path string) error {
 		items = n.Content
 	}
 	for _, it := range items {
+		it = deref(it)
 		var name string
 		var arg *yaml.Node
 		switch it.Kind {
@@ -539,7 +552,7 @@ func (p *parser) transforms(r *fieldRule, n *yaml.Node, path string) error {
 			if len(it.Content) != 2 {
 				return p.errf(it, path, "a transform with settings is one key, e.g. {strip_suffix: \" (moved)\"}")
 			}
-			name, arg = it.Content[0].Value, it.Content[1]
+			name, arg = it.Content[0].Value, deref(it.Content[1])
 		default:
 			return p.errf(it, path, "want a transform name or {name: setting}, got %s", nodeKind(it))
 		}

@@ -77,6 +77,26 @@ func TestSpecErrors(t *testing.T) {
 	}
 }
 
+func TestSpecAliasesAndBOM(t *testing.T) {
+	spec := mustParse(t, "\ufeffx-email: &email\n  column: [email, Email]\n  transform: [{strip_suffix: \" (moved)\"}]\n"+
+		"partners:\n  fields:\n    email: *email\ncustomers:\n  fields:\n    key: id\n    email: *email\n    partner.key: p\n")
+	for _, e := range []record.Entity{record.Partners, record.Customers} {
+		res := mustMapper(t, e, spec).Map(csvRow("id|Email|p", "c1|A@B.io (moved)|sam"))
+		if res.Err != nil {
+			t.Fatalf("%s: %v", e, res.Err)
+		}
+		if got := res.Record.Partner; got != nil && got.Email != "a@b.io" {
+			t.Errorf("partner email %q", got.Email)
+		}
+		if got := res.Record.Customer; got != nil && got.Email != "a@b.io" {
+			t.Errorf("customer email %q", got.Email)
+		}
+	}
+	if _, err := Parse("m.yaml", []byte("x-a: &a {column: e}\npartners:\n  fields:\n    email:\n      <<: *a\n")); err == nil || !strings.Contains(err.Error(), "merge keys") {
+		t.Errorf("merge key: %v", err)
+	}
+}
+
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "map.yaml")
