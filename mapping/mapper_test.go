@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -278,6 +279,36 @@ func TestHeaderChange(t *testing.T) {
 	b := m.Map(csvRow("partner.key|key", "p2|c2"))
 	if a.Record.Customer.Key != "c1" || b.Record.Customer.Key != "c2" || b.Record.Customer.Partner.Key != "p2" {
 		t.Errorf("a = %+v, b = %+v", a.Record.Customer, b.Record.Customer)
+	}
+}
+
+// TestMapConcurrent maps rows of two headers from several goroutines: the
+// header cache must stay correct (run with -race).
+func TestMapConcurrent(t *testing.T) {
+	m := mustMapper(t, record.Customers, nil)
+	a := csvRows("key|partner.key", "c1|p1", "c2|p2")
+	b := csvRows("partner.key|key", "q1|d1", "q2|d2")
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 500 {
+				rows, want := a, "c"
+				if (g+i)%2 == 0 {
+					rows, want = b, "d"
+				}
+				res := m.Map(rows[i%2])
+				if res.Err != nil || !strings.HasPrefix(res.Record.Customer.Key, want) {
+					done <- fmt.Errorf("row %d: %+v %v", i, res.Record.Customer, res.Err)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
