@@ -317,3 +317,35 @@ func TestSandboxReferralLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxFailingPageFailsTheExport: a page the API still refuses after
+// the client's retries ends the export with an error naming the page, and no
+// file is left behind.
+func TestSandboxFailingPageFailsTheExport(t *testing.T) {
+	e := newSandboxEnv(t)
+	e.seed(t)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/transactions") && r.URL.Query().Get("page") == "2" {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			w.Write([]byte("<html>502 Bad Gateway</html>"))
+			return
+		}
+		e.ts.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer broken.Close()
+	client, err := api.NewClient(api.WithBaseURL(broken.URL+"/v1/"), api.WithAPIKey(sandboxKey), api.WithRate(api.Rate{}), api.WithMaxAttempts(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = Run(t.Context(), Options{Dir: dir, Format: "parquet", Entities: []record.Entity{record.Partners, record.Transactions}},
+		sourcepartnero.New(client, sourcepartnero.Options{Limit: 2}))
+	if err == nil || !strings.Contains(err.Error(), "page 2") || api.StatusCode(err) != http.StatusBadGateway {
+		t.Fatalf("err = %v, want the 502 of page 2", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Errorf("files left behind: %v", entries)
+	}
+}
