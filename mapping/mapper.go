@@ -34,9 +34,11 @@ type Mapper struct {
 	readCols []string   // every column or path a rule reads or ignores
 	required []requirement
 
-	// resolved caches the column positions for the last header seen: every
-	// row of a CSV file shares one *record.Header.
-	resolved atomic.Pointer[resolved]
+	// headers caches the column positions of the last few headers seen:
+	// every row of a CSV file shares one *record.Header, and JSON lines
+	// alternate between a few key sets (a lead has no conversion date).
+	// The cache is copied on write, so readers never lock.
+	headers atomic.Pointer[headerCache]
 }
 
 type cfield struct {
@@ -61,6 +63,12 @@ type requirement struct {
 	column string
 	msg    string
 }
+
+// headerCacheSize bounds the headers remembered; a source with more key
+// sets than this just resolves more often.
+const headerCacheSize = 4
+
+type headerCache [headerCacheSize]*resolved
 
 type resolved struct {
 	header *record.Header
@@ -202,8 +210,13 @@ func canonicalSection(e record.Entity) *section {
 
 // resolve returns the column positions for h, computing them once per header.
 func (m *Mapper) resolve(h *record.Header) *resolved {
-	if r := m.resolved.Load(); r != nil && r.header == h {
-		return r
+	cache := m.headers.Load()
+	if cache != nil {
+		for _, r := range cache {
+			if r != nil && r.header == h {
+				return r
+			}
+		}
 	}
 	r := &resolved{header: h, refs: make([][]colRef, len(m.slots))}
 	for i, cands := range m.slots {
@@ -213,7 +226,14 @@ func (m *Mapper) resolve(h *record.Header) *resolved {
 			}
 		}
 	}
-	m.resolved.Store(r)
+	// The newest header first; the oldest falls out. A concurrent miss may
+	// drop another's entry: it is only resolved again.
+	var next headerCache
+	next[0] = r
+	if cache != nil {
+		copy(next[1:], cache[:headerCacheSize-1])
+	}
+	m.headers.Store(&next)
 	return r
 }
 

@@ -312,6 +312,29 @@ func TestMapConcurrent(t *testing.T) {
 	}
 }
 
+// TestHeaderCache: rows alternating between a few key sets (JSON lines)
+// keep their resolved columns instead of resolving on every row.
+func TestHeaderCache(t *testing.T) {
+	m := mustMapper(t, record.Customers, nil)
+	rows := []record.Row{
+		jsonRow("key", "a", "partner", map[string]any{"key": "p"}),
+		jsonRow("key", "b", "partner", map[string]any{"key": "p"}, "email", "b@c.io"),
+		jsonRow("key", "c", "partner", map[string]any{"key": "p"}, "name", "C"),
+	}
+	first := map[*record.Header]*resolved{}
+	for i := range 30 {
+		row := rows[i%3]
+		if res := m.Map(row); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		r := m.resolve(row.Header)
+		if prev, ok := first[row.Header]; ok && prev != r {
+			t.Fatalf("row %d: header resolved again", i)
+		}
+		first[row.Header] = r
+	}
+}
+
 func TestRaggedRow(t *testing.T) {
 	m := mustMapper(t, record.Customers, nil)
 	row := csvRow("key|partner.key|email", "c1")
