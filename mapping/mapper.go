@@ -253,8 +253,10 @@ func locate(h *record.Header, path string) (colRef, bool) {
 
 // fetch returns the first candidate's value that is not empty. raw is set
 // for structured values that are not plain text (lists, times); object is
-// true when the value is an object where a single value was expected.
+// true when no candidate had a value and one held an object where a single
+// value was expected (col then names it).
 func fetch(row *record.Row, refs []colRef) (s string, raw any, col string, object bool) {
+	reached := false // an earlier candidate was there, empty
 	for i := range refs {
 		ref := &refs[i]
 		if col == "" {
@@ -280,25 +282,35 @@ func fetch(row *record.Row, refs []colRef) (s string, raw any, col string, objec
 		}
 		switch x := v.(type) {
 		case nil:
+			reached = true
 			continue
 		case string:
 			if x != "" {
 				return x, nil, ref.name, false
 			}
+			reached = true
 			continue
 		case []any:
 			if len(x) > 0 {
 				return "", x, ref.name, false
 			}
+			reached = true
 			continue
 		case map[string]any:
-			return "", nil, ref.name, true
+			// An object where a value is expected is a mistake in the
+			// mapping, unless an earlier candidate reached a value in this
+			// row and it was empty: "campaign.name" null, then "campaign"
+			// (the flat CSV form of the same field).
+			if !object && !reached {
+				object, col = true, ref.name
+			}
+			continue
 		}
 		if t, ok := scalarText(v); ok && t != "" {
 			return t, v, ref.name, false
 		}
 	}
-	return "", nil, col, false
+	return "", nil, col, object
 }
 
 // descend follows a dotted path into maps and lists (as record.Row.Lookup).

@@ -39,6 +39,8 @@ func TestPresetForms(t *testing.T) {
 		{"rewardful", record.Partners, "", `{"id":"aff-1","first_name":"Sam","last_name":"Lee","email":"Sam@X.io","state":"active",
 			"campaign":{"id":"c1","name":"Launch"},"links":[{"id":"l1","url":"https://x.io/?via=sam7","token":"sam7"}],"paypal_email":null}`,
 			map[string]string{"email": "sam@x.io", "key": "sam7", "name": "Sam", "tags": "Launch", "source_id": "aff-1"}},
+		{"rewardful", record.Partners, "", `{"id":"aff-3","email":"c@d.io","campaign":{"id":"c1","name":null},"links":[]}`,
+			map[string]string{"email": "c@d.io", "key": "", "tags": ""}},
 		{"rewardful", record.Partners, "Affiliate Email|Affiliate First Name|Affiliate Last Name|Affiliate ID|Token", "a@b.io|Ann|Bo|aff-2|ann",
 			map[string]string{"email": "a@b.io", "key": "ann", "surname": "Bo", "source_id": "aff-2"}},
 		{"rewardful", record.Partners, "stripe_customer_id|first_name|last_name|email|paypal_email|wise_email|token", "cus_1|Ann|Bo|a@b.io|p@b.io|w@b.io|ann",
