@@ -1,0 +1,633 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/partnero-etl/partnero-etl/mapping"
+	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/record"
+	"github.com/partnero-etl/partnero-etl/sources"
+)
+
+func init() { commandRegistry = append(commandRegistry, newMigrateCmd) }
+
+// migrateOptions are the flags of `partnero-etl migrate`.
+type migrateOptions struct {
+	From         string
+	Partners     string
+	Customers    string
+	Transactions string
+	Plan         string
+
+	DryRun      bool
+	Report      string
+	RejectsDir  string
+	MaxRejects  int64
+	Workers     int
+	Restart     bool
+	Replace     bool
+	NoBatch     bool
+	MaxAttempts int
+
+	g  *globalOptions
+	io *ioStreams
+	// httpClient, when set, replaces the default transport (tests).
+	httpClient *http.Client
+	// changed reports whether a flag was given on the command line (plan
+	// options yield to flags); nil means none was.
+	changed func(name string) bool
+}
+
+const migrateLong = `Move a program from another affiliate platform into Partnero: partners,
+then customers, then transactions, each file mapped by the platform's preset
+(see 'partnero-etl presets') or by a mapping file of your own.
+
+The platform's own ids join the files: a customer names its partner, and a
+transaction its customer's partner, by the old platform's partner id (the
+preset's source_id fields). The partners file is read whole first; each
+customer then gets its partner's Partnero identity, and a transaction whose
+customer is new creates it in the same request. A row whose parent was
+rejected is rejected too, as parent_rejected, naming the parent's line and
+reason; a customer whose partner is neither in the partners file nor named
+by email or key is rejected as unknown_partner.
+
+Each stage is an import (see 'partnero-etl import --help'): the same pacing,
+journal, reject files and outcomes. Re-running the same command after a
+crash or Ctrl-C continues where it stopped: finished stages are reconciled
+against the program and write nothing, the interrupted one resumes from
+its journal. Reject files are written beside each input (or in
+--rejects-dir), with the input's own columns plus _line, _key, _error_code
+and _error_message: fix them and feed them back with 'partnero-etl import'.
+
+--dry-run makes only read requests and validates the whole plan against the
+program: what would be created, updated or left unchanged, and every row
+that would be rejected, including customers whose partner exists neither in
+the input nor in Partnero.
+
+A plan file (--plan) names the inputs and options in one place; paths are
+relative to the plan file, and flags given on the command line win:
+
+  from: rewardful               # the preset of every entity (optional)
+  partners:
+    file: affiliates.csv
+  customers:
+    file: referrals.jsonl
+    preset: rewardful           # per entity: a preset ...
+  transactions:
+    file: commissions.csv
+    mapping: commissions.yaml   # ... or a mapping file of your own
+    format: csv                 # optional: csv, jsonl or parquet
+  options:                      # all optional
+    dry_run: false
+    rejects_dir: rejects
+    report: migration.json
+    max_rejects: 0
+    workers: 0
+    replace_transactions: false
+    no_batch: false
+
+Exit status: 0 every row landed, 3 some rows were rejected (see the reject
+files), 4 the API refused the key, 1 another failure, 130 interrupted.`
+
+func newMigrateCmd(g *globalOptions) *cobra.Command {
+	opts := &migrateOptions{g: g, io: g.io}
+	cmd := &cobra.Command{
+		Use:   "migrate --from PLATFORM [--partners FILE] [--customers FILE] [--transactions FILE] | --plan FILE",
+		Short: "Migrate partners, customers and transactions from another affiliate platform",
+		Long:  migrateLong,
+		Example: `  partnero-etl migrate --from rewardful --partners affiliates.csv \
+    --customers referrals.jsonl --transactions commissions.csv --dry-run
+  partnero-etl migrate --from rewardful --partners affiliates.csv \
+    --customers referrals.jsonl --transactions commissions.csv --report migration.json
+  partnero-etl migrate --plan plan.yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError("migrate takes no arguments: name the files with --partners, --customers and --transactions, or --plan")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.changed = func(name string) bool { return cmd.Flags().Changed(name) }
+			return runMigrate(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.From, "from", "", "the platform migrated from, a preset name: "+presetList())
+	f.StringVar(&opts.Partners, "partners", "", "the partners (affiliates) export")
+	f.StringVar(&opts.Customers, "customers", "", "the customers (referrals) export")
+	f.StringVar(&opts.Transactions, "transactions", "", "the transactions (sales, commissions) export")
+	f.StringVar(&opts.Plan, "plan", "", "a plan file (YAML) naming the files, presets or mapping files, and options")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "make only read requests; validate the whole plan against the program")
+	f.StringVar(&opts.Report, "report", "", "write the combined report as JSON to this file")
+	f.StringVar(&opts.RejectsDir, "rejects-dir", "", "write the reject files to this folder (default: beside each input)")
+	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop a stage once more than N of its rows were rejected (0: no limit)")
+	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers (default: what the rate limit and the API's latency need)")
+	f.BoolVar(&opts.Restart, "restart", false, "ignore the journals of an earlier run (the program is still reconciled)")
+	f.BoolVar(&opts.Replace, "replace-transactions", false, "replace a transaction whose key exists with other values instead of rejecting it")
+	f.BoolVar(&opts.NoBatch, "no-batch", false, "write transactions one request each instead of one request per customer")
+	f.IntVar(&opts.MaxAttempts, "max-attempts", 0, "attempts per request before a row fails (default: the client's)")
+	return cmd
+}
+
+func presetList() string {
+	var names []string
+	for _, p := range mapping.Presets() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// migrationStage is one import of a migration.
+type migrationStage struct {
+	entity record.Entity
+	file   string
+	format string
+	spec   *mapping.Spec
+	// specYAML is the mapping file's text, from which the identity of a
+	// rejected row is read; nil for the canonical columns.
+	specYAML []byte
+	specName string
+}
+
+// migrationPlan is a plan file.
+type migrationPlan struct {
+	From         string          `yaml:"from"`
+	Partners     *planEntity     `yaml:"partners"`
+	Customers    *planEntity     `yaml:"customers"`
+	Transactions *planEntity     `yaml:"transactions"`
+	Options      planOptionsYAML `yaml:"options"`
+}
+
+type planEntity struct {
+	File    string `yaml:"file"`
+	Preset  string `yaml:"preset"`
+	Mapping string `yaml:"mapping"`
+	Format  string `yaml:"format"`
+}
+
+type planOptionsYAML struct {
+	DryRun              *bool   `yaml:"dry_run"`
+	RejectsDir          *string `yaml:"rejects_dir"`
+	Report              *string `yaml:"report"`
+	MaxRejects          *int64  `yaml:"max_rejects"`
+	Workers             *int    `yaml:"workers"`
+	ReplaceTransactions *bool   `yaml:"replace_transactions"`
+	NoBatch             *bool   `yaml:"no_batch"`
+	Restart             *bool   `yaml:"restart"`
+}
+
+// loadPlan reads a plan file into opts: its inputs, and its options where
+// no flag says otherwise. It returns the per-entity settings.
+func loadPlan(path string, opts *migrateOptions) (map[record.Entity]*planEntity, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("read plan: %v", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var p migrationPlan
+	if err := dec.Decode(&p); err != nil && err != io.EOF {
+		return nil, usageError("plan %s: %v", path, err)
+	}
+	changed := opts.changed
+	if changed == nil {
+		changed = func(string) bool { return false }
+	}
+	dir := filepath.Dir(path)
+	rel := func(f string) string {
+		if f == "" || f == "-" || filepath.IsAbs(f) {
+			return f
+		}
+		return filepath.Join(dir, f)
+	}
+	if p.From != "" && !changed("from") {
+		opts.From = p.From
+	}
+	o := p.Options
+	if o.DryRun != nil && !changed("dry-run") {
+		opts.DryRun = *o.DryRun
+	}
+	if o.RejectsDir != nil && !changed("rejects-dir") {
+		opts.RejectsDir = rel(*o.RejectsDir)
+	}
+	if o.Report != nil && !changed("report") {
+		opts.Report = rel(*o.Report)
+	}
+	if o.MaxRejects != nil && !changed("max-rejects") {
+		opts.MaxRejects = *o.MaxRejects
+	}
+	if o.Workers != nil && !changed("workers") {
+		opts.Workers = *o.Workers
+	}
+	if o.ReplaceTransactions != nil && !changed("replace-transactions") {
+		opts.Replace = *o.ReplaceTransactions
+	}
+	if o.NoBatch != nil && !changed("no-batch") {
+		opts.NoBatch = *o.NoBatch
+	}
+	if o.Restart != nil && !changed("restart") {
+		opts.Restart = *o.Restart
+	}
+	out := map[record.Entity]*planEntity{}
+	for e, pe := range map[record.Entity]*planEntity{record.Partners: p.Partners, record.Customers: p.Customers, record.Transactions: p.Transactions} {
+		if pe == nil {
+			continue
+		}
+		if pe.File == "" {
+			return nil, usageError("plan %s: %s names no file", path, e)
+		}
+		if pe.Preset != "" && pe.Mapping != "" {
+			return nil, usageError("plan %s: %s names both a preset and a mapping file: pick one", path, e)
+		}
+		pe.File = rel(pe.File)
+		pe.Mapping = rel(pe.Mapping)
+		out[e] = pe
+	}
+	return out, nil
+}
+
+// migrationStages resolves the inputs and their mappings, in the order
+// they run.
+func migrationStages(opts *migrateOptions) ([]*migrationStage, error) {
+	plan := map[record.Entity]*planEntity{}
+	if opts.Plan != "" {
+		var err error
+		if plan, err = loadPlan(opts.Plan, opts); err != nil {
+			return nil, err
+		}
+	}
+	flags := map[record.Entity]string{record.Partners: opts.Partners, record.Customers: opts.Customers, record.Transactions: opts.Transactions}
+	var stages []*migrationStage
+	for _, e := range []record.Entity{record.Partners, record.Customers, record.Transactions} {
+		pe := plan[e]
+		if flags[e] != "" {
+			if pe == nil {
+				pe = &planEntity{}
+			}
+			pe.File = flags[e]
+		}
+		if pe == nil {
+			continue
+		}
+		st := &migrationStage{entity: e, file: pe.File}
+		format, err := sources.FormatOf(pe.File, sources.Options{Format: pe.Format})
+		if err != nil {
+			return nil, usageError("%s: %v", e, err)
+		}
+		st.format = format
+		preset := pe.Preset
+		if preset == "" && pe.Mapping == "" {
+			preset = opts.From
+		}
+		switch {
+		case pe.Mapping != "":
+			if st.spec, err = mapping.Load(pe.Mapping); err != nil {
+				return nil, withCode(exitUsage, err)
+			}
+			if st.specYAML, err = os.ReadFile(pe.Mapping); err != nil {
+				return nil, withCode(exitUsage, err)
+			}
+			st.specName = pe.Mapping
+		case preset != "":
+			if st.spec, err = mapping.Preset(preset, e); err != nil {
+				return nil, usageError("%v", err)
+			}
+			if st.specYAML, err = mapping.PresetYAML(preset); err != nil {
+				return nil, usageError("%v", err)
+			}
+			st.specName = "preset " + preset
+		}
+		stages = append(stages, st)
+	}
+	if len(stages) == 0 {
+		return nil, usageError("migrate needs at least one of --partners, --customers and --transactions (or a --plan naming them)")
+	}
+	return stages, nil
+}
+
+func runMigrate(ctx context.Context, opts *migrateOptions) error {
+	if opts.Workers < 0 || opts.MaxRejects < 0 || opts.MaxAttempts < 0 {
+		return usageError("--workers, --max-rejects and --max-attempts must not be negative")
+	}
+	stages, err := migrationStages(opts)
+	if err != nil {
+		return err
+	}
+	if _, err := opts.g.apiKey(); err != nil {
+		return err
+	}
+	if opts.RejectsDir != "" {
+		if err := os.MkdirAll(opts.RejectsDir, 0o755); err != nil {
+			return fmt.Errorf("rejects folder: %w", err)
+		}
+	}
+	log := opts.g.logger()
+	join := pipeline.NewJoin(opts.DryRun)
+	mrep := &pipeline.MigrationReport{From: opts.From, DryRun: opts.DryRun, Started: time.Now().UTC()}
+	started := time.Now()
+
+	var runErr error
+	for _, st := range stages {
+		if st.entity == record.Partners {
+			if err := scanPartners(ctx, st, join); err != nil {
+				runErr = err
+				break
+			}
+			known, rejected := join.Partners()
+			log.Info("partners read ahead for the join", "partners", known, "rejected", rejected)
+		}
+		ids, err := newIdentityReader(st)
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		var rep *pipeline.Report
+		iopts := &importOptions{
+			Entity:      string(st.entity),
+			Input:       st.file,
+			Format:      st.format,
+			Rejects:     migrationRejectPath(opts.RejectsDir, st),
+			DryRun:      opts.DryRun,
+			Workers:     opts.Workers,
+			MaxRejects:  opts.MaxRejects,
+			Replace:     opts.Replace,
+			NoBatch:     opts.NoBatch,
+			Restart:     opts.Restart,
+			MaxAttempts: opts.MaxAttempts,
+			g:           opts.g,
+			io:          opts.io,
+			httpClient:  opts.httpClient,
+			spec:        st.spec,
+			noSummary:   true,
+			report:      &rep,
+		}
+		switch st.entity {
+		case record.Partners:
+			iopts.mapHook = join.MapPartner
+			iopts.onReject = func(row *record.Row, _ string, rerr *record.RowError) {
+				join.PartnerRejected(ids.partnerSourceID(row), rerr)
+			}
+			iopts.onWritten = join.PartnerWritten
+		case record.Customers:
+			iopts.mapHook = join.MapCustomer
+			iopts.onReject = func(row *record.Row, key string, rerr *record.RowError) {
+				if key == "" {
+					key = ids.customerKey(row)
+				}
+				join.CustomerRejected(key, "", rerr)
+			}
+			iopts.onWritten = join.CustomerWritten
+		case record.Transactions:
+			iopts.mapHook = join.MapTransaction
+		}
+		fmt.Fprintf(opts.io.ErrOut, "%s: %s (%s)\n", st.entity, st.file, orDefault(st.specName, "canonical columns"))
+		err = runImport(ctx, iopts)
+		if rep != nil {
+			mrep.Stages = append(mrep.Stages, rep)
+			writeStageLine(opts.io.ErrOut, rep)
+		}
+		var ee *exitError
+		if err != nil && !(errors.As(err, &ee) && ee.code == exitRejects && ee.err == nil) {
+			runErr = err
+			break
+		}
+	}
+	mrep.Duration = time.Since(started)
+	mrep.Interrupted = ctx.Err() != nil
+	mrep.DanglingReferrers = join.DanglingReferrers()
+	if runErr != nil && ctx.Err() == nil {
+		var ee *exitError
+		if !errors.As(runErr, &ee) || ee.err != nil {
+			mrep.Error = runErr.Error()
+		}
+	}
+	mrep.Finish()
+	if len(mrep.Stages) > 0 {
+		if err := mrep.WriteSummary(opts.io.Out); err != nil {
+			return err
+		}
+	}
+	if opts.Report != "" {
+		if err := writeMigrationReport(opts.Report, mrep); err != nil {
+			return err
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return withCode(exitInterrupted, nil)
+	case runErr != nil:
+		return runErr
+	case mrep.Total.Rejected > 0:
+		return withCode(exitRejects, nil)
+	}
+	return nil
+}
+
+func orDefault(s, dflt string) string {
+	if s == "" {
+		return dflt
+	}
+	return s
+}
+
+func writeStageLine(w io.Writer, rep *pipeline.Report) {
+	c := rep.Counts
+	fmt.Fprintf(w, "  %d read: %d created, %d updated, %d unchanged, %d skipped, %d rejected; %d requests in %s\n",
+		c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected, rep.Requests.Total, rep.Duration.Round(time.Millisecond))
+}
+
+// migrationRejectPath puts a stage's reject file in dir (beside the input
+// when dir is empty), named after the input.
+func migrationRejectPath(dir string, st *migrationStage) string {
+	rf := pipeline.RejectFormatFor(st.format)
+	if dir == "" {
+		return pipeline.RejectPath(st.file, rf)
+	}
+	return pipeline.RejectPath(filepath.Join(dir, filepath.Base(st.file)), rf)
+}
+
+func writeMigrationReport(path string, rep *pipeline.MigrationReport) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	werr := rep.WriteJSON(f)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("write report %s: %w", path, werr)
+	}
+	return nil
+}
+
+// scanPartners reads the partners input whole, before the first write, so
+// that customers (and partners referred by partners later in the file) can
+// be joined to them.
+func scanPartners(ctx context.Context, st *migrationStage, join *pipeline.Join) error {
+	mapper, err := mapping.NewMapper(record.Partners, st.spec)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	ids, err := newIdentityReader(st)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	src, err := sources.Open(st.file, sources.Options{Format: st.format})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dups := mapping.NewDuplicates(record.Partners)
+	return join.ScanPartners(ctx, src, func(row record.Row) pipeline.Mapped {
+		r := mapper.Map(row)
+		return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
+	}, func(row record.Row) string { return ids.partnerSourceID(&row) }, dups.Check)
+}
+
+// identityReader reads the identity of a row that mapping rejected (a
+// partner's source id, a customer's key), so that the rows joined to it are
+// rejected with its reason: it maps the row with only the rules of those
+// fields, taken from the stage's own mapping.
+type identityReader struct {
+	partner, customer *mapping.Mapper
+}
+
+// The stand-ins that satisfy a mapping's required fields in an identity
+// mapping; they are never written anywhere.
+const (
+	identityEmail   = "identity@example.invalid"
+	identityPartner = "identity"
+)
+
+func newIdentityReader(st *migrationStage) (*identityReader, error) {
+	ir := &identityReader{}
+	var want []string
+	var stand map[string]string
+	switch st.entity {
+	case record.Partners:
+		want, stand = []string{"source_id"}, map[string]string{"email": identityEmail}
+	case record.Customers:
+		want, stand = []string{"key"}, map[string]string{"partner.source_id": identityPartner}
+	default:
+		return ir, nil
+	}
+	spec, err := identitySpec(st.specYAML, st.entity, want, stand)
+	if err != nil || spec == nil {
+		return ir, err
+	}
+	m, err := mapping.NewMapper(st.entity, spec)
+	if err != nil {
+		return nil, err
+	}
+	if st.entity == record.Partners {
+		ir.partner = m
+	} else {
+		ir.customer = m
+	}
+	return ir, nil
+}
+
+func (ir *identityReader) partnerSourceID(row *record.Row) string {
+	if ir == nil || ir.partner == nil || row == nil || row.Header == nil {
+		return ""
+	}
+	return ir.partner.Map(*row).Record.SourceID
+}
+
+func (ir *identityReader) customerKey(row *record.Row) string {
+	if ir == nil || ir.customer == nil || row == nil || row.Header == nil {
+		return ""
+	}
+	r := ir.customer.Map(*row)
+	if r.Record.Customer == nil {
+		return ""
+	}
+	return r.Record.Customer.Key
+}
+
+// identitySpec builds a mapping of one entity holding only the rules of the
+// wanted fields, copied from the stage's mapping file (the canonical column
+// of the same name when there is none), and constant stand-ins for the
+// fields a mapping requires. It returns nil when the mapping has none of
+// the wanted fields.
+func identitySpec(specYAML []byte, entity record.Entity, want []string, stand map[string]string) (*mapping.Spec, error) {
+	fields := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(name string, v *yaml.Node) {
+		fields.Content = append(fields.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, v)
+	}
+	found := 0
+	if specYAML == nil {
+		for _, w := range want {
+			add(w, &yaml.Node{Kind: yaml.ScalarNode, Value: w})
+			found++
+		}
+	} else {
+		var doc yaml.Node
+		if err := yaml.Unmarshal(specYAML, &doc); err != nil {
+			return nil, fmt.Errorf("identity mapping: %w", err)
+		}
+		section := mapValue(docRoot(&doc), string(entity))
+		all := mapValue(section, "fields")
+		for _, w := range want {
+			if v := mapValue(all, w); v != nil {
+				add(w, v)
+				found++
+			}
+		}
+	}
+	if found == 0 {
+		return nil, nil
+	}
+	for name, value := range stand {
+		add(name, &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "value"}, {Kind: yaml.ScalarNode, Value: value, Style: yaml.DoubleQuotedStyle},
+		}})
+	}
+	root := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "version"}, {Kind: yaml.ScalarNode, Value: "1"},
+		{Kind: yaml.ScalarNode, Value: string(entity)}, {Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "fields"}, fields,
+		}},
+	}}
+	out, err := yaml.Marshal(root)
+	if err != nil {
+		return nil, fmt.Errorf("identity mapping: %w", err)
+	}
+	spec, err := mapping.Parse("identity of "+string(entity), out)
+	if err != nil {
+		return nil, fmt.Errorf("identity mapping: %w", err)
+	}
+	return spec, nil
+}
+
+func docRoot(doc *yaml.Node) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		return doc.Content[0]
+	}
+	return doc
+}
+
+// mapValue returns the value of key in a YAML mapping node, nil if absent.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
