@@ -270,6 +270,9 @@ type fieldDef struct {
 	max   int // characters, for texts, keys and list items
 	id    fieldID
 	alias string // another accepted name (amount_units for currency)
+	// referral marks a partner's referral key: it travels in links
+	// (?aff=key), so characters a query string gives meaning to are refused.
+	referral bool
 }
 
 var partnerFields = []fieldDef{
@@ -277,11 +280,11 @@ var partnerFields = []fieldDef{
 	{name: "email", kind: kEmail, max: maxOther, id: fPartnerEmail},
 	{name: "name", kind: kText, max: maxName, id: fPartnerName},
 	{name: "surname", kind: kText, max: maxName, id: fPartnerSurname},
-	{name: "key", kind: kKey, max: maxKey, id: fPartnerKey},
+	{name: "key", kind: kKey, max: maxKey, id: fPartnerKey, referral: true},
 	{name: "password", kind: kText, max: maxOther, id: fPartnerPassword},
 	{name: "tags", kind: kList, max: maxOther, id: fPartnerTags},
 	{name: "referring_partner.id", kind: kKey, max: maxOther, id: fReferringID},
-	{name: "referring_partner.key", kind: kKey, max: maxKey, id: fReferringKey},
+	{name: "referring_partner.key", kind: kKey, max: maxKey, id: fReferringKey, referral: true},
 	{name: "referring_partner.email", kind: kEmail, max: maxOther, id: fReferringEmail},
 	{name: "referring_partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
 	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},
@@ -294,7 +297,7 @@ var customerFields = []fieldDef{
 	{name: "surname", kind: kText, max: maxName, id: fCustomerSurname},
 	{name: "tags", kind: kList, max: maxOther, id: fCustomerTags},
 	{name: "partner.id", kind: kKey, max: maxOther, id: fCustomerPartnerID},
-	{name: "partner.key", kind: kKey, max: maxKey, id: fCustomerPartnerKey},
+	{name: "partner.key", kind: kKey, max: maxKey, id: fCustomerPartnerKey, referral: true},
 	{name: "partner.email", kind: kEmail, max: maxOther, id: fCustomerPartnerEmail},
 	{name: "partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
 	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},
@@ -317,7 +320,7 @@ var transactionFields = []fieldDef{
 	{name: "customer.name", kind: kText, max: maxName, id: fTxCustomerName},
 	{name: "customer.surname", kind: kText, max: maxName, id: fTxCustomerSurname},
 	{name: "customer.partner.id", kind: kKey, max: maxOther, id: fTxPartnerID},
-	{name: "customer.partner.key", kind: kKey, max: maxKey, id: fTxPartnerKey},
+	{name: "customer.partner.key", kind: kKey, max: maxKey, id: fTxPartnerKey, referral: true},
 	{name: "customer.partner.email", kind: kEmail, max: maxOther, id: fTxPartnerEmail},
 	{name: "customer.partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
 	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},

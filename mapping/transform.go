@@ -117,6 +117,9 @@ func parseTyped(v *value, d *fieldDef, r *fieldRule, s string, raw any, currency
 				return codeInvalidValue, fmt.Sprintf("%q contains spaces or control characters", s)
 			}
 		}
+		if d.referral && strings.ContainsAny(s, "?#&=/+%") {
+			return codeInvalidValue, fmt.Sprintf("referral key %q contains one of ?#&=/+%% that links cannot carry as they are", s)
+		}
 		return "", ""
 	case kEmail:
 		e := strings.ToLower(strings.TrimSpace(s))
