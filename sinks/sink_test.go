@@ -70,3 +70,31 @@ func TestEntityChecks(t *testing.T) {
 		t.Error("a customer passed as a partner")
 	}
 }
+
+// FuzzWithTransactionKey: splicing the key into any JSON object gives a
+// valid object holding the key and every original field.
+func FuzzWithTransactionKey(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, ` { "a" : [1,{"b":null}] } `, `[]`, `"x"`, `{ }`} {
+		f.Add(s, "k")
+	}
+	f.Fuzz(func(t *testing.T, raw, key string) {
+		var orig map[string]any
+		if json.Unmarshal([]byte(raw), &orig) != nil || orig == nil {
+			return
+		}
+		if _, dup := orig["transaction_key"]; dup {
+			return
+		}
+		out := withTransactionKey(json.RawMessage(raw), key)
+		var got map[string]any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%s -> invalid JSON %s: %v", raw, out, err)
+		}
+		kb, _ := json.Marshal(key)
+		var want string
+		json.Unmarshal(kb, &want) // the key as JSON carries it (invalid UTF-8 replaced)
+		if got["transaction_key"] != want || len(got) != len(orig)+1 {
+			t.Fatalf("%s -> %s", raw, out)
+		}
+	})
+}

@@ -138,3 +138,27 @@ func TestCellsRefusesNonParquet(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecimalRoundTrip: every decimal the API may send either encodes to
+// DECIMAL(38,9) and decodes to the same value, or is refused; never rounded.
+func FuzzDecimalRoundTrip(f *testing.F) {
+	for _, s := range []string{"29.997", "-5", "0", "1e3", "0.000000001", "99999999999999999999999999999.999999999", "-0.5", "1.0000000001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := partnero.ParseDecimal(s)
+		if err != nil {
+			return
+		}
+		enc, err := EncodeDecimal(&d)
+		if err != nil {
+			if d.Scale() <= DecimalScale && len(strings.TrimLeft(strings.Split(strings.TrimPrefix(d.String(), "-"), ".")[0], "0")) < DecimalPrecision-DecimalScale {
+				t.Fatalf("%s fits DECIMAL(38,9) but was refused: %v", d, err)
+			}
+			return
+		}
+		if got := DecodeDecimal(*enc); !got.Equal(d) {
+			t.Fatalf("%s came back as %s", d, got)
+		}
+	})
+}

@@ -167,3 +167,25 @@ func TestWithField(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWithField: adding referral_keys to any JSON object gives a valid
+// object with every original field and the new one.
+func FuzzWithField(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1}`, ` {"a":{"b":[]}} `, `[]`, `null`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var orig map[string]any
+		if json.Unmarshal([]byte(raw), &orig) != nil || orig == nil {
+			return
+		}
+		if _, dup := orig["referral_keys"]; dup {
+			return
+		}
+		out := withField(json.RawMessage(raw), "referral_keys", []string{"k"})
+		var got map[string]any
+		if err := json.Unmarshal(out, &got); err != nil || len(got) != len(orig)+1 {
+			t.Fatalf("%s -> %s (%v)", raw, out, err)
+		}
+	})
+}
