@@ -158,8 +158,25 @@ func parseTyped(v *value, d *fieldDef, r *fieldRule, s string, raw any, currency
 }
 
 func checkText(s string, max int, v *value) (code, msg string) {
-	if !utf8.ValidString(s) {
-		return codeInvalidValue, "not valid UTF-8 text"
+	// One pass: control characters (a newline in a name is an export's
+	// mistake, and Partnero would store it) and, past the ASCII prefix,
+	// UTF-8 validity.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			return codeInvalidValue, fmt.Sprintf("%q contains control characters", s)
+		}
+		if c >= 0x80 {
+			if !utf8.ValidString(s[i:]) {
+				return codeInvalidValue, "not valid UTF-8 text"
+			}
+			for _, r := range s[i:] {
+				if r == 0x85 || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+					return codeInvalidValue, fmt.Sprintf("%q contains control characters", s)
+				}
+			}
+			break
+		}
 	}
 	// Byte length bounds rune count: count only when it could be over.
 	if max > 0 && len(s) > max {
