@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -25,23 +26,30 @@ import (
 func main() {
 	out := flag.String("out", "samples", "the samples folder to write into")
 	flag.Parse()
+	if err := generate(*out, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// generate writes every platform's samples under out and their counts to w.
+func generate(out string, w io.Writer) error {
 	for _, p := range platforms {
-		dir := filepath.Join(*out, p.name)
+		dir := filepath.Join(out, p.name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 		g := &gen{dir: dir, rng: rand.New(rand.NewPCG(p.seed, 0x5eed))}
 		p.run(g)
 		if g.err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", p.name, g.err)
-			os.Exit(1)
+			return fmt.Errorf("%s: %w", p.name, g.err)
 		}
-		fmt.Printf("%s:\n", p.name)
+		fmt.Fprintf(w, "%s:\n", p.name)
 		for _, line := range g.report {
-			fmt.Printf("  %s\n", line)
+			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
+	return nil
 }
 
 type platform struct {
