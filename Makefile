@@ -27,5 +27,11 @@ race:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 60m $(PKGS)
 
+# The README's first command: migrate the Rewardful sample into a sandbox
+# started in-process on loopback (no key, no network), export the result to
+# ./demo-out as Parquet and CSV, and say what happened.
+demo:
+	$(GO) run ./cmd/partnero-etl demo
+
 clean:
 	rm -rf bin
