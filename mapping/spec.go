@@ -98,8 +98,11 @@ type fieldRule struct {
 
 	minor     bool           // money in minor units
 	exponents map[string]int // money: exponent overrides by currency
-	moneySet  bool
-	moneyLine int
+	// decimalComma: decimals written 1.234,56 (a comma for decimals,
+	// dots, spaces or apostrophes between thousands).
+	decimalComma bool
+	moneySet     bool
+	moneyLine    int
 
 	layouts []string // time layouts, first that parses wins
 	zone    string
@@ -495,6 +498,9 @@ func (p *parser) finishField(d *fieldDef, r *fieldRule, k *yaml.Node) error {
 	case r.hasConst && (len(r.transforms) > 0 || r.vmap != nil):
 		return p.errf(k, r.path, "a constant value takes no transform or map")
 	}
+	if r.decimalComma && r.minor {
+		return p.errf(k, r.path+".money.decimal_separator", "minor units are whole numbers: a decimal separator applies to decimal units")
+	}
 	if d.kind == kTime && len(r.layouts) == 0 {
 		r.layouts = []string{"auto"}
 		r.loc = time.UTC
@@ -674,8 +680,21 @@ func (p *parser) money(r *fieldRule, n *yaml.Node, path string) error {
 				}
 				r.exponents[code] = x
 			}
+		case "decimal_separator":
+			sep, err := p.scalar(v, sp)
+			if err != nil {
+				return err
+			}
+			switch sep {
+			case ".":
+				r.decimalComma = false
+			case ",":
+				r.decimalComma = true
+			default:
+				return p.errf(v, sp, "want \".\" (1234.56) or \",\" (1.234,56), got %q", sep)
+			}
 		default:
-			return p.errf(k, sp, "unknown setting: want units or exponents")
+			return p.errf(k, sp, "unknown setting: want units, exponents or decimal_separator")
 		}
 	}
 	return nil

@@ -43,6 +43,7 @@ func TestSpecErrors(t *testing.T) {
 		{"bad money units", "transactions:\n  fields:\n    amount:\n      column: a\n      money: dollars\n", 5, "transactions.fields.amount.money", "unknown money units"},
 		{"bad exponent", "transactions:\n  fields:\n    amount:\n      column: a\n      money: {units: minor, exponents: {USD: x}}\n", 5, "exponents.USD", "exponent"},
 		{"bad exponent currency", "transactions:\n  fields:\n    amount:\n      column: a\n      money: {units: minor, exponents: {ZZZ: 0}}\n", 5, "exponents.ZZZ", "ISO 4217"},
+		{"bad decimal separator", "transactions:\n  fields:\n    amount:\n      column: a\n      money: {decimal_separator: \";\"}\n", 5, "money.decimal_separator", "want"},
 		{"time on text", "partners:\n  fields:\n    email: {column: e, time: rfc3339}\n", 3, "partners.fields.email.time", "time applies"},
 		{"bad layout", "transactions:\n  fields:\n    created_at:\n      column: c\n      time: {layout: yyyy-mm-dd}\n", 5, "transactions.fields.created_at.time.layout", "bad time layout"},
 		{"bad zone", "transactions:\n  fields:\n    created_at:\n      column: c\n      time:\n        zone: Mars/Olympus\n", 6, "time.zone", "unknown time zone"},

@@ -136,7 +136,7 @@ func parseTyped(v *value, d *fieldDef, r *fieldRule, s string, raw any, currency
 		v.s = c
 		return "", ""
 	case kMoney:
-		return parseMoney(v, r, s, currency)
+		return parseMoney(v, r, s, raw != nil, currency)
 	case kTime:
 		t, msg := parseTime(r, s, raw)
 		if msg != "" {
@@ -222,7 +222,9 @@ func allDigits(s string) bool {
 	return true
 }
 
-func parseMoney(v *value, r *fieldRule, s, currency string) (code, msg string) {
+// parseMoney reads an amount; native is true for a structured input's own
+// number (never written with a decimal comma).
+func parseMoney(v *value, r *fieldRule, s string, native bool, currency string) (code, msg string) {
 	s = strings.TrimSpace(s)
 	if r != nil && r.minor {
 		if currency == "" {
@@ -248,6 +250,13 @@ func parseMoney(v *value, r *fieldRule, s, currency string) (code, msg string) {
 		}
 		return codeInvalidAmount, fmt.Sprintf("%q is not an integer amount in minor units", s)
 	}
+	if r != nil && r.decimalComma && !native {
+		plain, ok := fromDecimalComma(s)
+		if !ok {
+			return codeInvalidAmount, fmt.Sprintf("%q is not a decimal amount written 1.234,56", s)
+		}
+		s = plain
+	}
 	if d, ok := partnero.ParsePlainDecimal(s); ok {
 		v.d = d
 		return "", ""
@@ -258,6 +267,47 @@ func parseMoney(v *value, r *fieldRule, s, currency string) (code, msg string) {
 	}
 	v.d = d
 	return "", ""
+}
+
+// fromDecimalComma rewrites "1.234,56" (or "1 234,56", "1'234,56") as
+// "1234.56". A thousands separator must be followed by exactly three digits,
+// so that "12.50" written the other way is refused rather than read as 1250.
+func fromDecimalComma(s string) (string, bool) {
+	s = strings.NewReplacer("\u00a0", " ", "\u202f", " ").Replace(s)
+	intPart, frac, hasFrac := strings.Cut(s, ",")
+	if strings.Contains(frac, ",") || (hasFrac && frac == "") {
+		return "", false
+	}
+	sign := ""
+	if intPart != "" && (intPart[0] == '-' || intPart[0] == '+') {
+		sign, intPart = intPart[:1], intPart[1:]
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	digits, seps := 0, 0 // digits since the last separator, separators seen
+	for i := 0; i < len(intPart); i++ {
+		switch c := intPart[i]; {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+			digits++
+		case c == '.' || c == ' ' || c == '\'':
+			// 1 to 3 digits lead, then groups of exactly 3.
+			if digits == 0 || (seps == 0 && digits > 3) || (seps > 0 && digits != 3) {
+				return "", false
+			}
+			digits, seps = 0, seps+1
+		default:
+			return "", false
+		}
+	}
+	if seps > 0 && digits != 3 {
+		return "", false
+	}
+	if hasFrac {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String(), true
 }
 
 func parseBool(s string) (bool, bool) {

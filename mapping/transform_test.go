@@ -1,10 +1,12 @@
 package mapping
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -354,5 +356,35 @@ customers:
 	res = m.Map(csvRow("k|labels|p", "c2|TAG:A;tag:b|x"))
 	if res.Err != nil || strings.Join(res.Record.Customer.Tags, ",") != "a,b" || res.Record.Customer.Partner.Key != "xavier" {
 		t.Errorf("csv: %+v %v", res.Record.Customer, res.Err)
+	}
+}
+
+func TestDecimalComma(t *testing.T) {
+	good := map[string]string{
+		"1.234,56": "1234.56", "1 234,5": "1234.5", "1\u00a0234,50": "1234.5", "1'234'567,89": "1234567.89",
+		"12,5": "12.5", "-1.000,00": "-1000", "1234": "1234", "0,99": "0.99", "999.999": "999999",
+	}
+	for in, want := range good {
+		spec := mustParse(t, "transactions:\n  fields:\n    customer.key: c\n    amount: {column: a, money: {units: decimal, decimal_separator: \",\"}}\n")
+		res := mustMapper(t, record.Transactions, spec).Map(csvRow("c|a", "c1|"+in))
+		if res.Err != nil || res.Record.Transaction.Amount.String() != want {
+			t.Errorf("%q: %v %v, want %s", in, res.Record.Transaction, res.Err, want)
+		}
+	}
+	for _, in := range []string{"12.50", "1..234,5", ".5", "1,2,3", "1234.567,8", "1.23,4", "12,", "1.2345", "abc", "1_000"} {
+		if got, ok := fromDecimalComma(in); ok {
+			if _, err := partnero.ParseDecimal(got); err == nil {
+				t.Errorf("fromDecimalComma(%q) = %q, want refused", in, got)
+			}
+		}
+	}
+	// A structured input's own number is never read with a decimal comma.
+	spec := mustParse(t, "transactions:\n  fields:\n    customer.key: c\n    amount: {column: a, money: {decimal_separator: \",\"}}\n")
+	res := mustMapper(t, record.Transactions, spec).Map(jsonRow("c", "c1", "a", json.Number("12.5")))
+	if res.Err != nil || res.Record.Transaction.Amount.String() != "12.5" {
+		t.Errorf("JSON number: %+v %v", res.Record.Transaction, res.Err)
+	}
+	if _, err := Parse("m.yaml", []byte("transactions:\n  fields:\n    amount: {column: a, money: {units: minor, decimal_separator: \",\"}}\n")); err == nil {
+		t.Error("minor units with a decimal separator: want an error")
 	}
 }
