@@ -281,4 +281,3 @@ func copyFile(src, dst string) error {
 	}
 	return nil
 }
-
