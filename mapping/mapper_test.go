@@ -378,7 +378,7 @@ var fuzzSpecs = []string{
     customer.email: {column: [e, c.email], transform: [lower, {strip_suffix: " (moved)"}]}
     customer.key: c.id
     amount: {column: a, money: minor}
-    reward: {column: r, money: decimal}
+    reward: {column: r, money: {units: decimal, decimal_separator: ","}}
     currency: {column: cur, default: USD}
     created_at: {column: t, time: {layout: ["2006-01-02 15:04:05", epoch_ms], zone: Asia/Tokyo}}
     action: {column: s, map: {a: sale, d: skip, x: "reject: no", "*": keep}}
