@@ -116,6 +116,8 @@ type RequestStats struct {
 	// AmbiguousWrites counts creates whose answer was lost or a 5xx, which
 	// were verified by listing instead of being sent again blindly.
 	AmbiguousWrites int64 `json:"ambiguous_writes_verified"`
+	// LatencyMS is the API's smoothed latency at the end of the run.
+	LatencyMS float64 `json:"latency_ms"`
 	// Budget is the request budget in requests per second at the end of the
 	// run, and BudgetLearned whether it came from the API's headers.
 	Budget        float64 `json:"budget_per_second"`

@@ -129,7 +129,7 @@ const (
 	minWorkers     = 2
 	maxWorkers     = 64
 	unlimitedPool  = 16 // no rate limit known
-	workerHeadroom = 2.0
+	workerHeadroom = 3.0
 )
 
 // coalesceRows is how many transactions an import holds back to gather a
@@ -138,7 +138,8 @@ const (
 const coalesceRows = 20000
 
 // autoWorkers sizes the worker pool: requests in flight = rate x latency,
-// doubled for the time workers spend between requests, plus two.
+// tripled for the time workers spend between requests and for latency that
+// grows under load (extra workers only wait at the client's limiter), plus two.
 func autoWorkers(limit float64, latency time.Duration) int {
 	if limit <= 0 {
 		return unlimitedPool
@@ -339,7 +340,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Requests: pipeline.RequestStats{
 			Total: st.Requests, ByKind: st.ByRoute, Retries: st.Retries, RateLimited: st.RateLimited,
 			ServerErrors: st.ServerErrors, NetworkErrors: st.NetworkErrors, Budget: st.Limit, BudgetLearned: st.LearnedFromHeaders,
-			AmbiguousWrites: guard.Ambiguous(),
+			AmbiguousWrites: guard.Ambiguous(), LatencyMS: float64(client.Latency().Microseconds()) / 1000,
 		},
 	}
 	if rep.Counts.Rejected > 0 {

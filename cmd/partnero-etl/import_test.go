@@ -19,8 +19,8 @@ func TestAutoWorkers(t *testing.T) {
 		want    int
 	}{
 		{0, 0, unlimitedPool},
-		{50, 50 * time.Millisecond, 7},
-		{10, 0, 4},
+		{50, 50 * time.Millisecond, 10},
+		{10, 0, 5},
 		{1, 10 * time.Millisecond, minWorkers + 1},
 		{1000, time.Second, maxWorkers},
 	}
