@@ -1,0 +1,308 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// rowsSource yields rows whose single column "id" holds the given values;
+// "!" makes a row undecodable.
+type rowsSource struct {
+	ids []string
+	i   int
+}
+
+func (s *rowsSource) Next(ctx context.Context) (record.Row, error) {
+	if s.i >= len(s.ids) {
+		return record.Row{}, io.EOF
+	}
+	s.i++
+	row := record.Row{Origin: record.Origin{File: "partners.csv", Line: int64(s.i + 1)}, Header: record.NewHeader([]string{"id"}), Text: []string{s.ids[s.i-1]}}
+	if s.ids[s.i-1] == "!" {
+		return row, &record.RowError{Origin: row.Origin, Code: record.CodeMalformedRow, Message: "bad quote"}
+	}
+	return row, nil
+}
+
+// scanned builds a join from partners p1 (email+key), p2 (email only),
+// p3 (rejected by mapping), p4 (a duplicate of p1's email), p5 (skipped),
+// p6 (referred by p1) and an undecodable row.
+func scanned(t *testing.T, dryRun bool) *Join {
+	t.Helper()
+	j := NewJoin(dryRun)
+	src := &rowsSource{ids: []string{"p1", "p2", "p3", "p4", "p5", "!", "p6"}}
+	partners := map[string]*api.Partner{
+		"p1": {Email: "ann@example.com", Key: "ann"},
+		"p2": {Email: "bob@example.com"},
+		"p4": {Email: "ann@example.com", Key: "ann2"},
+		"p6": {Email: "cy@example.com", ID: "cy-1"},
+	}
+	seen := map[string]int64{}
+	err := j.ScanPartners(t.Context(), src, func(row record.Row) Mapped {
+		id := row.Text[0]
+		switch id {
+		case "p3":
+			return Mapped{Err: &record.RowError{Origin: row.Origin, Field: "email", Code: record.CodeInvalidEmail, Message: "not an email"}}
+		case "p5":
+			return Mapped{Skipped: true, Reason: "declined"}
+		}
+		rec := record.Record{Entity: record.Partners, Origin: row.Origin, Partner: partners[id], SourceID: id}
+		if id == "p6" {
+			rec.ParentSourceID = "p1"
+		}
+		return Mapped{Record: rec}
+	}, func(row record.Row) string { return row.Text[0] }, func(rec record.Record) *record.RowError {
+		if first, ok := seen[rec.Partner.Email]; ok {
+			return &record.RowError{Origin: rec.Origin, Field: "email", Code: record.CodeDuplicate, Message: "duplicate of line " + string(rune('0'+first))}
+		}
+		seen[rec.Partner.Email] = rec.Origin.Line
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestScanPartners(t *testing.T) {
+	j := scanned(t, false)
+	known, rejected := j.Partners()
+	if known != 5 || rejected != 2 {
+		t.Errorf("known %d rejected %d, want 5 (p1 p2 p3 p4 p6) and 2 (p3 p4)", known, rejected)
+	}
+	// A sink reject of a partner the scan accepted reaches its children.
+	j.PartnerRejected("p2", &record.RowError{Origin: record.Origin{File: "partners.csv", Line: 3}, Code: record.CodeAPIValidation, Message: "the API refused the row"})
+	// A duplicate of the same source id leaves the first row's entry alone.
+	j.PartnerRejected("p1", &record.RowError{Code: record.CodeDuplicate, Field: "source_id"})
+	if _, rejected := j.Partners(); rejected != 3 {
+		t.Errorf("rejected %d, want 3", rejected)
+	}
+}
+
+func customerRec(key, email, parent string, partner *api.PartnerRef) *record.Record {
+	return &record.Record{Entity: record.Customers, Origin: record.Origin{File: "customers.csv", Line: 9},
+		Customer: &api.Customer{Key: key, Email: email, Partner: partner}, ParentSourceID: parent}
+}
+
+func TestJoinMapCustomer(t *testing.T) {
+	tests := []struct {
+		name      string
+		dryRun    bool
+		rec       *record.Record
+		wantCode  string
+		wantMsg   []string
+		wantRef   *api.PartnerRef
+		wrotePart string // the dry run of the partners stage said created
+	}{
+		{name: "joined by email", rec: customerRec("c1", "", "p1", nil), wantRef: &api.PartnerRef{Email: "ann@example.com"}},
+		{name: "the table wins over the row", rec: customerRec("c1", "", "p1", &api.PartnerRef{Email: "old@example.com"}), wantRef: &api.PartnerRef{Email: "ann@example.com"}},
+		{name: "no source id", rec: customerRec("c1", "", "", &api.PartnerRef{Key: "k"}), wantRef: &api.PartnerRef{Key: "k"}},
+		{name: "rejected by mapping", rec: customerRec("c1", "", "p3", nil), wantCode: record.CodeParentRejected,
+			wantMsg: []string{"partner p3 was rejected", "partners.csv:4", "not an email", "invalid_email"}},
+		{name: "rejected as a duplicate", rec: customerRec("c1", "", "p4", nil), wantCode: record.CodeParentRejected, wantMsg: []string{"partner p4", "duplicate"}},
+		{name: "unknown", rec: customerRec("c1", "", "p9", nil), wantCode: record.CodeUnknownPartner, wantMsg: []string{"partner p9 is not in the partners input"}},
+		{name: "unknown, named by email too", rec: customerRec("c1", "", "p9", &api.PartnerRef{Email: "x@example.com"}), wantRef: &api.PartnerRef{Email: "x@example.com"}},
+		{name: "dry run, partner exists", dryRun: true, rec: customerRec("c1", "", "p1", nil), wantRef: &api.PartnerRef{Email: "ann@example.com"}},
+		{name: "dry run, partner would be created", dryRun: true, wrotePart: "p1", rec: customerRec("c1", "", "p1", nil), wantRef: &api.PartnerRef{ID: "dry-run:p1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := scanned(t, tt.dryRun)
+			if tt.wrotePart != "" {
+				j.PartnerWritten(record.Record{SourceID: tt.wrotePart, Partner: &api.Partner{}}, record.Created)
+			}
+			rerr := j.MapCustomer(tt.rec)
+			if tt.wantCode != "" {
+				if rerr == nil || rerr.Code != tt.wantCode {
+					t.Fatalf("got %v, want code %s", rerr, tt.wantCode)
+				}
+				if rerr.Origin != tt.rec.Origin {
+					t.Errorf("origin %v, want the customer's %v", rerr.Origin, tt.rec.Origin)
+				}
+				for _, m := range tt.wantMsg {
+					if !strings.Contains(rerr.Message, m) {
+						t.Errorf("message %q lacks %q", rerr.Message, m)
+					}
+				}
+				return
+			}
+			if rerr != nil {
+				t.Fatalf("rejected: %v", rerr)
+			}
+			if got := tt.rec.Customer.Partner; got == nil || *got != *tt.wantRef {
+				t.Errorf("partner %+v, want %+v", got, tt.wantRef)
+			}
+		})
+	}
+}
+
+func TestJoinMapPartner(t *testing.T) {
+	j := scanned(t, false)
+	child := &record.Record{Partner: &api.Partner{Email: "cy@example.com"}, ParentSourceID: "p1"}
+	if err := j.MapPartner(child); err != nil {
+		t.Fatal(err)
+	}
+	// The referrer is named as the sink identifies partners (id, else
+	// email), so that the child is written after it.
+	if r := child.Partner.ReferringPartner; r == nil || r.Email != "ann@example.com" || r.Key != "" {
+		t.Errorf("referring partner %+v, want ann's email", r)
+	}
+	orphan := &record.Record{Partner: &api.Partner{Email: "d@example.com"}, ParentSourceID: "p9"}
+	if err := j.MapPartner(orphan); err != nil || orphan.Partner.ReferringPartner != nil {
+		t.Errorf("orphan: %v, %+v; want imported without a referrer", err, orphan.Partner.ReferringPartner)
+	}
+	if n := j.DanglingReferrers(); n != 1 {
+		t.Errorf("dangling referrers %d, want 1", n)
+	}
+	if ofRejected := j.MapPartner(&record.Record{Partner: &api.Partner{Email: "e@example.com"}, ParentSourceID: "p3"}); ofRejected == nil || ofRejected.Code != record.CodeParentRejected {
+		t.Errorf("partner referred by a rejected partner: %v, want parent_rejected", ofRejected)
+	}
+}
+
+func txRec(key, customerKey, email, parent string) *record.Record {
+	return &record.Record{Entity: record.Transactions, Origin: record.Origin{File: "tx.csv", Line: 5},
+		Transaction: &api.Transaction{Key: key, Customer: api.CustomerRef{Key: customerKey, Email: email}}, ParentSourceID: parent}
+}
+
+func TestJoinMapTransaction(t *testing.T) {
+	j := scanned(t, false)
+	// The customers stage: c1 and c2 accepted (c2 shares no email), c3
+	// rejected by mapping, c4 a duplicate key (its first row stands), c5
+	// rejected by its partner.
+	for _, c := range []*record.Record{customerRec("c1", "one@example.com", "p1", nil), customerRec("c2", "two@example.com", "p2", nil)} {
+		if err := j.MapCustomer(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.CustomerRejected("c3", "", &record.RowError{Origin: record.Origin{File: "customers.csv", Line: 7}, Code: record.CodeInvalidEmail, Message: "has more than one @"})
+	j.CustomerRejected("c4", "", &record.RowError{Code: record.CodeDuplicate, Field: "key", Message: "duplicate of line 2"})
+	c5 := customerRec("c5", "five@example.com", "p3", nil)
+	rerr := j.MapCustomer(c5)
+	j.CustomerRejected("c5", "five@example.com", rerr)
+	// A customer whose key could not be read, known by email only.
+	j.CustomerRejected("", "six@example.com", &record.RowError{Code: record.CodeTooLong, Message: "too long"})
+	if n := j.RejectedCustomers(); n != 4 {
+		t.Errorf("%d rejected customer identities, want 4 (c3, c5, c5's email and six's)", n)
+	}
+
+	tests := []struct {
+		name     string
+		rec      *record.Record
+		wantCode string
+		wantMsg  string
+		wantKey  string
+		wantRef  *api.PartnerRef
+	}{
+		{name: "partner set for create_customer", rec: txRec("t1", "c9", "", "p1"), wantKey: "c9", wantRef: &api.PartnerRef{Email: "ann@example.com"}},
+		{name: "no partner named", rec: txRec("t2", "c1", "", ""), wantKey: "c1"},
+		{name: "customer by email only", rec: txRec("t3", "", "Two@Example.com", ""), wantKey: "c2"},
+		{name: "customer rejected", rec: txRec("t4", "c3", "", "p1"), wantCode: record.CodeParentRejected, wantMsg: "customer c3 was rejected (customers.csv:7: has more than one @ [invalid_email])"},
+		{name: "duplicate customer row is no rejection", rec: txRec("t5", "c4", "", ""), wantKey: "c4"},
+		{name: "customer rejected for its partner", rec: txRec("t6", "c5", "", ""), wantCode: record.CodeParentRejected, wantMsg: "partner p3 was rejected"},
+		{name: "rejected customer, by email", rec: txRec("t7", "", "five@example.com", ""), wantCode: record.CodeParentRejected, wantMsg: "customer c5 was rejected"},
+		{name: "rejected customer known by email only", rec: txRec("t7", "", "Six@example.com", ""), wantCode: record.CodeParentRejected, wantMsg: "customer Six@example.com was rejected"},
+		{name: "partner rejected", rec: txRec("t8", "c9", "", "p4"), wantCode: record.CodeParentRejected, wantMsg: "partner p4 was rejected"},
+		{name: "partner unknown", rec: txRec("t9", "c9", "", "p9"), wantKey: "c9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rerr := j.MapTransaction(tt.rec)
+			if tt.wantCode != "" {
+				if rerr == nil || rerr.Code != tt.wantCode || !strings.Contains(rerr.Message, tt.wantMsg) {
+					t.Fatalf("got %v, want %s with %q", rerr, tt.wantCode, tt.wantMsg)
+				}
+				return
+			}
+			if rerr != nil {
+				t.Fatalf("rejected: %v", rerr)
+			}
+			c := tt.rec.Transaction.Customer
+			if c.Key != tt.wantKey {
+				t.Errorf("customer key %q, want %q", c.Key, tt.wantKey)
+			}
+			if (c.Partner == nil) != (tt.wantRef == nil) || (c.Partner != nil && *c.Partner != *tt.wantRef) {
+				t.Errorf("partner %+v, want %+v", c.Partner, tt.wantRef)
+			}
+		})
+	}
+}
+
+func TestJoinEmailSharedByTwoCustomers(t *testing.T) {
+	j := scanned(t, false)
+	for _, key := range []string{"a", "b"} {
+		if err := j.MapCustomer(customerRec(key, "same@example.com", "p1", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := txRec("t1", "", "same@example.com", "")
+	if err := j.MapTransaction(rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Transaction.Customer.Key != "" {
+		t.Errorf("an email two customers share resolved to %q; want it left to the target", rec.Transaction.Customer.Key)
+	}
+}
+
+func TestJoinDryRunNewCustomer(t *testing.T) {
+	// In a dry run, a transaction naming a customer the customers stage
+	// would create (and no partner) gets that customer's partner, so that
+	// the sink sees a customer it could create.
+	j := scanned(t, true)
+	c := customerRec("c1", "", "p2", nil)
+	if err := j.MapCustomer(c); err != nil {
+		t.Fatal(err)
+	}
+	j.CustomerWritten(*c, record.Created)
+	rec := txRec("t1", "c1", "", "")
+	if err := j.MapTransaction(rec); err != nil {
+		t.Fatal(err)
+	}
+	if p := rec.Transaction.Customer.Partner; p == nil || p.Email != "bob@example.com" {
+		t.Errorf("partner %+v, want bob's", p)
+	}
+	// Not in a real run: the customer exists by then.
+	j = scanned(t, false)
+	j.CustomerWritten(*c, record.Created)
+	rec = txRec("t1", "c1", "", "")
+	_ = j.MapTransaction(rec)
+	if rec.Transaction.Customer.Partner != nil {
+		t.Error("a real run set a partner the row did not name")
+	}
+}
+
+func TestMigrationReport(t *testing.T) {
+	m := &MigrationReport{From: "rewardful", Duration: 2 * time.Second, Stages: []*Report{
+		{Entity: record.Partners, Counts: Counts{Read: 10, Created: 8, Rejected: 2, ByCode: map[string]int64{"duplicate": 2}}, Requests: RequestStats{Total: 10}, RejectsFile: "p.rejects.csv"},
+		{Entity: record.Transactions, Counts: Counts{Read: 30, Created: 20, Skipped: 5, Rejected: 5, ByCode: map[string]int64{"duplicate": 1, "parent_rejected": 4}}, Requests: RequestStats{Total: 5, RateLimited: 1}},
+	}}
+	m.Finish()
+	if m.Total.Read != 40 || m.Total.Created != 28 || m.Total.Rejected != 7 || m.Total.ByCode["duplicate"] != 3 || !m.Total.Balanced() {
+		t.Errorf("total %+v", m.Total)
+	}
+	if m.Requests != 15 || m.RateLimited != 1 || m.RequestsPerRow != 15.0/40 {
+		t.Errorf("requests %d, 429s %d, per row %v", m.Requests, m.RateLimited, m.RequestsPerRow)
+	}
+	var b bytes.Buffer
+	if err := m.WriteSummary(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"Migrated from rewardful: 40 rows", "partners", "parent_rejected          4", "rejected partners written to p.rejects.csv", "requests: 15 (0.375 per row)"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, b.String())
+		}
+	}
+	b.Reset()
+	if err := m.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"by_entity"`) || !strings.Contains(b.String(), `"parent_rejected": 4`) {
+		t.Errorf("JSON:\n%s", b.String())
+	}
+}
