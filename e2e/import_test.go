@@ -173,7 +173,14 @@ func TestInterruptExits130AndResumes(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	// Interrupt once the journal holds some rows: mid-run, whatever the
+	// machine's speed.
+	journal := filepath.Join(d.dir, ".customers.csv.customers.journal")
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(journal); err == nil && fi.Size() > 100 {
+			break
+		}
+	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	if cmd.ProcessState.ExitCode() != 130 {
@@ -182,7 +189,6 @@ func TestInterruptExits130AndResumes(t *testing.T) {
 	if !strings.Contains(out.String(), "Interrupted") {
 		t.Errorf("no summary: %s", out)
 	}
-	journal := filepath.Join(d.dir, ".customers.csv.customers.journal")
 	if _, err := os.Stat(journal); err != nil {
 		t.Fatalf("journal: %v", err)
 	}
