@@ -29,6 +29,8 @@ type Options struct {
 	// values and creates the input's instead (outcome updated), rather than
 	// rejecting the row as transaction_conflict.
 	ReplaceTransactions bool
+	// MaxBatch bounds the transactions sent in one request; 0 means 100.
+	MaxBatch int
 	// PageSize is the listing page size; 0 means 250, the API's maximum.
 	PageSize int
 	// ListConcurrency is how many listing pages are fetched at once after
@@ -77,6 +79,9 @@ type Sink struct {
 func New(t Target, opt Options) *Sink {
 	if opt.PageSize <= 0 || opt.PageSize > 250 {
 		opt.PageSize = 250
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 100
 	}
 	if opt.ListConcurrency <= 0 {
 		opt.ListConcurrency = 4

@@ -292,3 +292,23 @@ func TestListingBudget(t *testing.T) {
 		t.Errorf("full listing not taken")
 	}
 }
+
+func TestLongHistoriesAreChunked(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+	s := New(f, Options{Entity: record.Transactions, MaxBatch: 3})
+	ann := &api.PartnerRef{Key: "ann"}
+	var recs []record.Record
+	for i := range 7 {
+		recs = append(recs, txRec(i+2, fmt.Sprint("t", i), "c1", "10", ann))
+	}
+	got := writeAll(t, s, recs...)
+	for _, o := range got {
+		if o != "created" {
+			t.Fatalf("outcomes %v", got)
+		}
+	}
+	if f.calls["POST /transactions[]"] != 2 || f.calls["POST /transactions"] != 1 || len(f.txs) != 7 || len(f.customers) != 1 {
+		t.Fatalf("calls %v, %d transactions, %d customers", f.calls, len(f.txs), len(f.customers))
+	}
+}

@@ -3,6 +3,7 @@ package partnero
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
@@ -119,10 +120,26 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 	if len(creates) == 0 {
 		return nil
 	}
-	if !s.opt.NoBatch && len(creates) > 1 {
-		return s.createBatch(ctx, g, creates)
+	if s.opt.NoBatch {
+		return s.createSingles(ctx, g, creates)
 	}
-	return s.createSingles(ctx, g, creates)
+	// One request per MaxBatch transactions keeps a request body of a
+	// customer with a long history within what a server accepts.
+	for chunk := range slices.Chunk(creates, s.opt.MaxBatch) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		if len(chunk) == 1 {
+			err = s.createSingles(ctx, g, chunk)
+		} else {
+			err = s.createBatch(ctx, g, chunk)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // existingTransactions returns a lookup of the customer's existing
