@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -185,4 +186,51 @@ func slicesOfKeys(m map[string]int) []string {
 		keys = append(keys, k)
 	}
 	return keys
+}
+
+// TestMigrationInterrupted sends SIGINT while the customers stage runs: the
+// migration stops, prints the combined summary, exits 130 and does not start
+// the transactions; the same command then finishes from the journal.
+func TestMigrationInterrupted(t *testing.T) {
+	p := platformSamples[0]
+	sb := startSandbox(t, sandbox.Config{Seed: 8})
+	dir := t.TempDir()
+	args := migrateArgs(t, p, dir)
+	cmd := migrateProc(t.Context(), sb, dir, append(args, "--rate", "100/s", "-q")...)
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(dir, ".referrals.jsonl.customers.journal")
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if fi, err := os.Stat(journal); err == nil && fi.Size() > 100 {
+			break
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Fatalf("exit %d, want 130; stdout %s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "Interrupted migration") {
+		t.Errorf("no combined summary:\n%s", out.String())
+	}
+	rep := readMigrationReport(t, filepath.Join(dir, "report.json"))
+	if !rep.Interrupted || len(rep.Stages) != 2 {
+		t.Errorf("report: interrupted %v, %d stages; want true and 2 (no transactions stage)", rep.Interrupted, len(rep.Stages))
+	}
+	if code := runMigrate(t, sb, dir, args...); code != 3 {
+		t.Fatalf("resumed run: exit %d, want 3", code)
+	}
+	final := readMigrationReport(t, filepath.Join(dir, "report.json"))
+	if c := final.ByEntity["customers"]; c.Resumed == 0 || c.Created+c.Unchanged != p.created["customers"] {
+		t.Errorf("resumed customers: %+v; want some resumed from the journal, %d in all", c, p.created["customers"])
+	}
+	if c := final.ByEntity["transactions"]; c.Created != p.created["transactions"] {
+		t.Errorf("transactions: %+v, want %d created", c, p.created["transactions"])
+	}
+	if _, err := os.Stat(journal); err == nil {
+		t.Error("the customers journal is left behind after the migration finished")
+	}
 }

@@ -348,3 +348,18 @@ func TestMigrateUnknownPartner(t *testing.T) {
 		}
 	}
 }
+
+func TestMigrateRefusedKey(t *testing.T) {
+	_, base := newMigrateSandbox(t)
+	dir, files := copySamples(t, sampleMigrations[0])
+	report := filepath.Join(dir, "r.json")
+	streams, out, errOut := testStreams()
+	args := append([]string{"--api-key", "wrong-key", "--base-url", base, "--quiet", "migrate", "--from", "rewardful", "--report", report}, files...)
+	if code := run(context.Background(), streams, args); code != exitAuth {
+		t.Fatalf("exit %d, want 4\n%s\n%s", code, out, errOut)
+	}
+	// Nothing ran: no stage, no reject file.
+	if _, err := os.Stat(filepath.Join(dir, "affiliates.rejects.csv")); err == nil {
+		t.Error("a reject file was written before the key was checked")
+	}
+}
