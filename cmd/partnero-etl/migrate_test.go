@@ -328,16 +328,23 @@ func TestMigrateUnknownPartner(t *testing.T) {
 		"t3,10.00,USD,c3,\n"+ // customer rejected
 		"t4,10.00,USD,c5,p1\n") // new customer, created with its transaction
 	report := filepath.Join(dir, "r.json")
-	code, out, errOut := runMigrateArgs(t, base, "--partners", partners, "--customers", customers, "--transactions", txs, "--report", report)
-	if code != exitRejects {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	rep := readMigrationReport(t, report)
-	checkMigration(t, rep, map[string]stageWant{
+	want := map[string]stageWant{
 		"partners":     {1, 0, 1, map[string]int64{"invalid_email": 1}},
 		"customers":    {1, 0, 3, map[string]int64{"parent_rejected": 1, "unknown_partner": 2}},
 		"transactions": {2, 0, 2, map[string]int64{"parent_rejected": 2}},
-	})
+	}
+	// The dry run predicts it all, the partner missing from Partnero too.
+	for _, dry := range []bool{true, false} {
+		args := []string{"--partners", partners, "--customers", customers, "--transactions", txs, "--report", report}
+		if dry {
+			args = append(args, "--dry-run")
+		}
+		code, out, errOut := runMigrateArgs(t, base, args...)
+		if code != exitRejects {
+			t.Fatalf("dry run %v: exit %d\n%s\n%s", dry, code, out, errOut)
+		}
+		checkMigration(t, readMigrationReport(t, report), want)
+	}
 	rej, err := os.ReadFile(filepath.Join(dir, "customers.rejects.csv"))
 	if err != nil {
 		t.Fatal(err)
