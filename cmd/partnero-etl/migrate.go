@@ -296,6 +296,9 @@ func migrationStages(opts *migrateOptions) ([]*migrationStage, error) {
 			if st.spec, err = mapping.Load(pe.Mapping); err != nil {
 				return nil, withCode(exitUsage, err)
 			}
+			if !st.spec.Has(e) {
+				return nil, usageError("mapping file %s does not map %s (it maps %v)", pe.Mapping, e, st.spec.Entities())
+			}
 			if st.specYAML, err = os.ReadFile(pe.Mapping); err != nil {
 				return nil, withCode(exitUsage, err)
 			}
@@ -333,24 +336,29 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			return fmt.Errorf("rejects folder: %w", err)
 		}
 	}
+	// The identity readers compile now: a broken mapping stops the
+	// migration before its first stage, not between two.
+	readers := make([]*identityReader, len(stages))
+	for i, st := range stages {
+		if readers[i], err = newIdentityReader(st); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
 	log := opts.g.logger()
 	join := pipeline.NewJoin(opts.DryRun)
 	mrep := &pipeline.MigrationReport{From: opts.From, DryRun: opts.DryRun, Started: time.Now().UTC()}
 	started := time.Now()
 
 	var runErr error
-	for _, st := range stages {
+	for i, st := range stages {
+		ids := readers[i]
 		if st.entity == record.Partners {
-			if err := scanPartners(ctx, st, join); err != nil {
+			if err := scanPartners(ctx, st, ids, join); err != nil {
 				runErr = err
 				break
 			}
 			known, rejected := join.Partners()
 			log.Info("partners read ahead for the join", "partners", known, "rejected", rejected)
-		}
-		ids, err := newIdentityReader(st)
-		if err != nil {
-			return withCode(exitUsage, err)
 		}
 		var rep *pipeline.Report
 		iopts := &importOptions{
@@ -391,11 +399,15 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		case record.Transactions:
 			iopts.mapHook = join.MapTransaction
 		}
-		fmt.Fprintf(opts.io.ErrOut, "%s: %s (%s)\n", st.entity, st.file, orDefault(st.specName, "canonical columns"))
-		err = runImport(ctx, iopts)
+		if !opts.g.Quiet {
+			fmt.Fprintf(opts.io.ErrOut, "%s: %s (%s)\n", st.entity, st.file, orDefault(st.specName, "canonical columns"))
+		}
+		err := runImport(ctx, iopts)
 		if rep != nil {
 			mrep.Stages = append(mrep.Stages, rep)
-			writeStageLine(opts.io.ErrOut, rep)
+			if !opts.g.Quiet {
+				writeStageLine(opts.io.ErrOut, rep)
+			}
 		}
 		var ee *exitError
 		if err != nil && !(errors.As(err, &ee) && ee.code == exitRejects && ee.err == nil) {
@@ -475,12 +487,8 @@ func writeMigrationReport(path string, rep *pipeline.MigrationReport) error {
 // scanPartners reads the partners input whole, before the first write, so
 // that customers (and partners referred by partners later in the file) can
 // be joined to them.
-func scanPartners(ctx context.Context, st *migrationStage, join *pipeline.Join) error {
+func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, join *pipeline.Join) error {
 	mapper, err := mapping.NewMapper(record.Partners, st.spec)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	ids, err := newIdentityReader(st)
 	if err != nil {
 		return withCode(exitUsage, err)
 	}

@@ -273,6 +273,7 @@ func TestMigrateUsage(t *testing.T) {
 		return p
 	}
 	partners := write("p.csv", "email,source_id\na@example.com,1\n")
+	write("m.yaml", "version: 1\ncustomers:\n  fields:\n    key: id\n")
 	tests := []struct {
 		name    string
 		args    []string
@@ -288,6 +289,7 @@ func TestMigrateUsage(t *testing.T) {
 		{"plan without file", []string{"--plan", write("nofile.yaml", "partners:\n  preset: rewardful\n")}, "names no file"},
 		{"plan preset and mapping", []string{"--plan", write("both.yaml", "partners:\n  file: p.csv\n  preset: rewardful\n  mapping: m.yaml\n")}, "pick one"},
 		{"negative", []string{"--partners", partners, "--workers", "-1"}, "must not be negative"},
+		{"mapping without the entity", []string{"--plan", write("other.yaml", "partners:\n  file: p.csv\n  mapping: m.yaml\n")}, "does not map partners"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
