@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/partnero-etl
 PKGS    := ./...
 
-.PHONY: all build test check fmt vet race bench fuzz demo clean
+.PHONY: all build test fmt vet race interop bench fuzz demo clean
 
 all: build
 
@@ -11,7 +11,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/partnero-etl
 
 # The one test command: the README and CI both run it.
-test: fmt vet race
+test: fmt vet race interop
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -22,6 +22,24 @@ vet:
 
 race:
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+# Independent read-back of the Parquet export with Apache Arrow: a nested
+# module, so Arrow never enters the tool's go.mod (the first run builds Arrow,
+# about two minutes).
+interop:
+	cd sinks/parquet/interop && $(GO) test -count=1 ./...
+
+# Fuzz every decoder for FUZZTIME each (their seed corpora already run in
+# 'make test').
+FUZZTIME ?= 30s
+fuzz:
+	@for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+	  pkg=./$$(dirname $$f); \
+	  for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 # Benchmarks: not run by 'make test'. Compare ratios within one run.
 bench:
