@@ -195,6 +195,11 @@ func loadPlan(path string, opts *migrateOptions) (map[record.Entity]*planEntity,
 	if err != nil {
 		return nil, usageError("read plan: %v", err)
 	}
+	return parsePlan(path, data, opts)
+}
+
+// parsePlan is loadPlan on the plan's text.
+func parsePlan(path string, data []byte, opts *migrateOptions) (map[record.Entity]*planEntity, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var p migrationPlan

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -371,4 +372,56 @@ func TestMigrateRefusedKey(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "affiliates.rejects.csv")); err == nil {
 		t.Error("a reject file was written before the key was checked")
 	}
+}
+
+func TestParsePlan(t *testing.T) {
+	opts := &migrateOptions{Workers: 3, changed: func(name string) bool { return name == "workers" }}
+	plan := "from: tolt\npartners:\n  file: p.jsonl\ntransactions:\n  file: /abs/t.csv\n  mapping: m.yaml\n  format: csv\n" +
+		"options:\n  dry_run: true\n  workers: 9\n  max_rejects: 5\n  rejects_dir: rej\n  no_batch: true\n"
+	got, err := parsePlan(filepath.Join("dir", "plan.yaml"), []byte(plan), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.From != "tolt" || !opts.DryRun || opts.MaxRejects != 5 || !opts.NoBatch || opts.RejectsDir != filepath.Join("dir", "rej") {
+		t.Errorf("options %+v", opts)
+	}
+	if opts.Workers != 3 {
+		t.Errorf("workers %d: the flag given on the command line must win over the plan", opts.Workers)
+	}
+	if p := got["partners"]; p == nil || p.File != filepath.Join("dir", "p.jsonl") {
+		t.Errorf("partners %+v: paths are relative to the plan", p)
+	}
+	if tx := got["transactions"]; tx == nil || tx.File != "/abs/t.csv" || tx.Mapping != filepath.Join("dir", "m.yaml") || tx.Format != "csv" {
+		t.Errorf("transactions %+v", tx)
+	}
+	if _, ok := got["customers"]; ok {
+		t.Error("customers appeared from nowhere")
+	}
+}
+
+// FuzzParsePlan: any plan text is parsed or refused with a usage error,
+// never a panic.
+func FuzzParsePlan(f *testing.F) {
+	f.Add([]byte("from: rewardful\npartners:\n  file: a.csv\n"))
+	f.Add([]byte("partners: [1, 2]\n"))
+	f.Add([]byte("options:\n  workers: many\n"))
+	f.Add([]byte("transactions:\n  file: t.csv\n  preset: x\n  mapping: y\n"))
+	f.Add([]byte("&a [*a]"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := &migrateOptions{}
+		got, err := parsePlan("plan.yaml", data, opts)
+		if err != nil {
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != exitUsage {
+				t.Fatalf("error %v is not a usage error", err)
+			}
+			return
+		}
+		for e, pe := range got {
+			if pe.File == "" || (pe.Preset != "" && pe.Mapping != "") {
+				t.Fatalf("%s: accepted %+v", e, pe)
+			}
+		}
+	})
 }
