@@ -50,6 +50,7 @@ type Journal struct {
 	path string
 
 	mu       sync.Mutex
+	syncMu   sync.Mutex // one fsync at a time, taken without mu
 	f        *os.File
 	w        *bufio.Writer
 	done     map[uint64]journalEntry
@@ -213,12 +214,6 @@ func (j *Journal) Record(key string, content uint64, o record.Outcome) error {
 		return nil
 	}
 	kh := Hash64(key)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err != nil {
-		return j.err
-	}
-	j.done[kh] = journalEntry{content: content, outcome: o}
 	var line [16 + 1 + 16 + 1 + 1 + 1]byte
 	hexPut(line[0:16], kh)
 	line[16] = ' '
@@ -226,15 +221,37 @@ func (j *Journal) Record(key string, content uint64, o record.Outcome) error {
 	line[33] = ' '
 	line[34] = c
 	line[35] = '\n'
-	if _, err := j.w.Write(line[:]); err != nil {
+
+	f, due, err := j.append(kh, journalEntry{content: content, outcome: o}, line[:])
+	if err != nil || !due {
+		return err
+	}
+	// The lines are in the file; fsync without holding mu, so that a slow
+	// disk does not stall every worker that has a row to record.
+	return j.fsync(f)
+}
+
+// append adds one line under mu and, when a sync is due, hands the buffered
+// lines to the file and returns it for an fsync.
+func (j *Journal) append(kh uint64, e journalEntry, line []byte) (*os.File, bool, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return nil, false, j.err
+	}
+	j.done[kh] = e
+	if _, err := j.w.Write(line); err != nil {
 		j.err = fmt.Errorf("write journal %s: %w", j.path, err)
-		return j.err
+		return nil, false, j.err
 	}
 	j.unsynced++
-	if j.unsynced >= JournalSyncEvery || j.now().Sub(j.lastSync) >= JournalSyncInterval {
-		return j.syncLocked()
+	if j.unsynced < JournalSyncEvery && j.now().Sub(j.lastSync) < JournalSyncInterval {
+		return nil, false, nil
 	}
-	return nil
+	if err := j.flushLocked(); err != nil {
+		return nil, false, err
+	}
+	return j.f, true, nil
 }
 
 // Sync flushes and fsyncs what was recorded so far.
@@ -244,7 +261,7 @@ func (j *Journal) Sync() error {
 	return j.syncLocked()
 }
 
-func (j *Journal) syncLocked() error {
+func (j *Journal) flushLocked() error {
 	if j.err != nil {
 		return j.err
 	}
@@ -252,12 +269,35 @@ func (j *Journal) syncLocked() error {
 		j.err = fmt.Errorf("write journal %s: %w", j.path, err)
 		return j.err
 	}
+	j.unsynced = 0
+	j.lastSync = j.now()
+	return nil
+}
+
+// fsync syncs f, one caller at a time; Record calls it without mu.
+func (j *Journal) fsync(f *os.File) error {
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+		j.mu.Lock()
+		if j.err == nil {
+			j.err = fmt.Errorf("sync journal %s: %w", j.path, err)
+		}
+		err = j.err
+		j.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (j *Journal) syncLocked() error {
+	if err := j.flushLocked(); err != nil {
+		return err
+	}
 	if err := j.f.Sync(); err != nil {
 		j.err = fmt.Errorf("sync journal %s: %w", j.path, err)
 		return j.err
 	}
-	j.unsynced = 0
-	j.lastSync = j.now()
 	return nil
 }
 
