@@ -276,7 +276,7 @@ func fetch(row *record.Row, refs []colRef) (s string, raw any, col string, objec
 		v := row.Values[ref.idx]
 		if ref.sub != "" {
 			var ok bool
-			if v, ok = descend(v, ref.sub); !ok {
+			if v, ok = record.Descend(v, ref.sub); !ok {
 				continue
 			}
 		}
@@ -311,37 +311,6 @@ func fetch(row *record.Row, refs []colRef) (s string, raw any, col string, objec
 		}
 	}
 	return "", nil, col, object
-}
-
-// descend follows a dotted path into maps and lists (as record.Row.Lookup).
-func descend(v any, path string) (any, bool) {
-	for path != "" {
-		step, rest := path, ""
-		if dot := strings.IndexByte(path, '.'); dot >= 0 {
-			step, rest = path[:dot], path[dot+1:]
-		}
-		switch c := v.(type) {
-		case map[string]any:
-			next, ok := c[step]
-			if !ok {
-				if whole, ok := c[path]; ok {
-					return whole, true
-				}
-				return nil, false
-			}
-			v = next
-		case []any:
-			n, err := strconv.Atoi(step)
-			if err != nil || n < 0 || n >= len(c) {
-				return nil, false
-			}
-			v = c[n]
-		default:
-			return nil, false
-		}
-		path = rest
-	}
-	return v, true
 }
 
 // Map maps one row. It never panics on input; every problem is a Result.

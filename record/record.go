@@ -120,7 +120,7 @@ func (r Row) Lookup(path string) (v any, ok bool) {
 		if !ok {
 			return nil, false
 		}
-		return descend(v, path[dot+1:])
+		return Descend(v, path[dot+1:])
 	}
 	return nil, false
 }
@@ -137,7 +137,10 @@ func (r Row) at(i int) (any, bool) {
 	return nil, false
 }
 
-func descend(v any, path string) (any, bool) {
+// Descend follows a dotted path ("address.city", "links.0.token") into the
+// maps and lists of a decoded value. A map key that itself contains dots is
+// found too. ok is false when the path leads nowhere.
+func Descend(v any, path string) (any, bool) {
 	for path != "" {
 		step := path
 		rest := ""
