@@ -187,12 +187,12 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if hc == nil {
 		hc = &http.Client{Timeout: 2 * time.Minute}
 	}
-	hcCopy := *hc
-	guard := sinkpartnero.GuardTransport(hcCopy.Transport)
-	hcCopy.Transport = guard
 	clientOpts := []api.Option{
 		api.WithBaseURL(opts.g.BaseURL), api.WithAPIKey(key), api.WithRate(rate),
-		api.WithHTTPClient(&hcCopy), api.WithLogger(log), api.WithUserAgent("partnero-etl/" + toolVersion()),
+		api.WithHTTPClient(hc), api.WithLogger(log), api.WithUserAgent("partnero-etl/" + toolVersion()),
+		// A transaction create is never sent twice blindly: the sink
+		// settles a lost answer by listing (see sinks/partnero.NewClientTarget).
+		api.WithTransactionCreateRetries(false),
 	}
 	if opts.MaxAttempts > 0 {
 		clientOpts = append(clientOpts, api.WithMaxAttempts(opts.MaxAttempts))
@@ -340,7 +340,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Requests: pipeline.RequestStats{
 			Total: st.Requests, ByKind: st.ByRoute, Retries: st.Retries, RateLimited: st.RateLimited,
 			ServerErrors: st.ServerErrors, NetworkErrors: st.NetworkErrors, Budget: st.Limit, BudgetLearned: st.LearnedFromHeaders,
-			AmbiguousWrites: guard.Ambiguous(), LatencyMS: float64(client.Latency().Microseconds()) / 1000,
+			AmbiguousWrites: sink.AmbiguousVerified(), LatencyMS: float64(client.Latency().Microseconds()) / 1000,
 		},
 	}
 	if rep.Counts.Rejected > 0 {

@@ -1,12 +1,8 @@
 package partnero
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"net/http"
 	"strings"
-	"sync/atomic"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 )
@@ -16,8 +12,14 @@ type ClientTarget struct {
 	c *api.Client
 }
 
-// NewClientTarget returns a Target that calls the API through c. The client
-// should be built over a transport wrapped by GuardTransport (see there).
+// NewClientTarget returns a Target that calls the API through c. Build c with
+// partnero.WithTransactionCreateRetries(false): the client retries network
+// errors and 5xx on every verb, which is safe for partners and customers (a
+// second create of one identity is refused, and the sink then looks it up)
+// but not for transactions, whose repeated key the server records as a second
+// transaction, paying its commission twice. Without retries, a create whose
+// answer was lost comes back as an ambiguous error and the sink lists the
+// customer's transactions to create only what is missing.
 func NewClientTarget(c *api.Client) *ClientTarget { return &ClientTarget{c: c} }
 
 func listOpts(page, limit int) api.ListOptions {
@@ -139,73 +141,4 @@ func (t *ClientTarget) CreateTransactions(ctx context.Context, customer api.Cust
 // DeleteTransaction implements Target.
 func (t *ClientTarget) DeleteTransaction(ctx context.Context, key string) error {
 	return t.c.Transactions.Delete(ctx, key)
-}
-
-// AmbiguousStatus is the status GuardTransport answers in place of a lost or
-// failed transaction create; the client does not retry it and the sink
-// verifies by listing.
-const AmbiguousStatus = http.StatusConflict
-
-// Guard is an http.RoundTripper that keeps the client from retrying a
-// transaction create blindly. The client retries network errors and 5xx on
-// every verb, which is safe for partners and customers (a second create of
-// the same identity is refused, and the sink then looks it up) but not for
-// transactions: the server records a second transaction with the same key
-// and pays its commission twice. When a POST /transactions fails without a
-// clear answer (the connection dropped, possibly after the server committed;
-// or a 5xx, which a proxy may send after the application committed), the
-// guard answers AmbiguousStatus instead, which the client passes on without
-// retrying; the sink then lists the customer's transactions and creates only
-// what is missing.
-type Guard struct {
-	next      http.RoundTripper
-	ambiguous atomic.Int64
-}
-
-// GuardTransport wraps next (nil: http.DefaultTransport).
-func GuardTransport(next http.RoundTripper) *Guard {
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return &Guard{next: next}
-}
-
-// Ambiguous counts the transaction creates the guard turned into
-// verifications.
-func (g *Guard) Ambiguous() int64 { return g.ambiguous.Load() }
-
-// RoundTrip implements http.RoundTripper.
-func (g *Guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := g.next.RoundTrip(req)
-	if req.Method != http.MethodPost || !strings.HasSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/transactions") {
-		return resp, err
-	}
-	if err != nil {
-		if req.Context().Err() != nil {
-			return resp, err
-		}
-		return g.answer(req), nil
-	}
-	if resp.StatusCode >= 500 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		_ = resp.Body.Close()
-		return g.answer(req), nil
-	}
-	return resp, nil
-}
-
-func (g *Guard) answer(req *http.Request) *http.Response {
-	g.ambiguous.Add(1)
-	body := []byte(`{"message":"the answer to this transaction create was lost; not retried, to be verified by listing","status":0}`)
-	return &http.Response{
-		Status:        "409 Conflict",
-		StatusCode:    AmbiguousStatus,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": []string{"application/json"}},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       req,
-	}
 }

@@ -9,10 +9,11 @@ import (
 	api "github.com/partnero-etl/partnero-etl/partnero"
 )
 
-// TestGuardStopsBlindRetriesOfTransactionCreates checks that a transaction
-// create whose answer is lost, or a 5xx, reaches the sink as one ambiguous
-// error (no second POST), while other requests keep the client's retries.
-func TestGuardStopsBlindRetriesOfTransactionCreates(t *testing.T) {
+// TestNoBlindRetriesOfTransactionCreates checks that, with the client built as
+// NewClientTarget asks, a transaction create whose answer is lost, or a 5xx,
+// reaches the sink as one ambiguous error (no second POST), while other
+// requests keep the client's retries.
+func TestNoBlindRetriesOfTransactionCreates(t *testing.T) {
 	var posts, gets atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -37,9 +38,8 @@ func TestGuardStopsBlindRetriesOfTransactionCreates(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	guard := GuardTransport(nil)
 	c, err := api.NewClient(api.WithBaseURL(srv.URL+"/v1/"), api.WithAPIKey("k"),
-		api.WithHTTPClient(&http.Client{Transport: guard}), api.WithRate(api.Rate{PerSecond: 1000}), api.WithMaxAttempts(3))
+		api.WithTransactionCreateRetries(false), api.WithRate(api.Rate{PerSecond: 1000}), api.WithMaxAttempts(3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,15 +47,12 @@ func TestGuardStopsBlindRetriesOfTransactionCreates(t *testing.T) {
 	d := api.MustDecimal("1")
 	for want := int64(1); want <= 2; want++ {
 		_, err = target.CreateTransaction(t.Context(), &api.Transaction{Key: "t1", Amount: &d, Customer: api.CustomerRef{Key: "c1"}}, false)
-		if api.StatusCode(err) != AmbiguousStatus || api.IsRetryable(err) || api.IsValidation(err) {
+		if !api.IsAmbiguous(err) || api.IsValidation(err) || fatal(err) {
 			t.Fatalf("create %d: err = %v (status %d)", want, err, api.StatusCode(err))
 		}
 		if posts.Load() != want {
 			t.Fatalf("%d POSTs after create %d: the client retried a create", posts.Load(), want)
 		}
-	}
-	if guard.Ambiguous() != 2 {
-		t.Errorf("ambiguous = %d", guard.Ambiguous())
 	}
 	if _, _, err := target.ListTransactions(t.Context(), 1, 250); err != nil {
 		t.Fatalf("list: %v", err)

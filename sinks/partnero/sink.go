@@ -72,6 +72,10 @@ type Sink struct {
 	// partner_conflict checks ("" when the partner does not exist).
 	partnerIDs sync.Map
 
+	// verified counts the listings taken to settle an ambiguous create (an
+	// answer lost or a 5xx, or a 2xx body not understood).
+	verified atomic.Int64
+
 	listed atomic.Int64 // records seen by listings
 }
 
@@ -91,6 +95,11 @@ func New(t Target, opt Options) *Sink {
 
 // Strategy describes how the sink learns what the target holds.
 func (s *Sink) Strategy() string { return s.strategy }
+
+// AmbiguousVerified counts the transaction creates whose outcome was unclear
+// (the answer was lost, a 5xx, or a body not understood) and was settled by
+// listing the customer's transactions instead of sending them again.
+func (s *Sink) AmbiguousVerified() int64 { return s.verified.Load() }
 
 // Prepare decides how to learn what exists, given an estimate of the input's
 // rows (negative when unknown), and takes the listings it chose. A listing

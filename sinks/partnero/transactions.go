@@ -244,6 +244,7 @@ func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error
 // verify lists the customer's transactions after an ambiguous answer, marks
 // the rows that landed as created and returns the others.
 func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error) {
+	s.verified.Add(1)
 	list, found, err := s.customerTransactions(ctx, g.key)
 	if fatal(err) {
 		return nil, err
