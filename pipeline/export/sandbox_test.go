@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -347,5 +348,47 @@ func TestSandboxFailingPageFailsTheExport(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {
 		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+// TestSandboxDuplicateKeysAllExported: the API records a second POST with
+// the same key as a second transaction (the sandbox's default), with the
+// same amount, customer and second. Each is a real transaction a warehouse
+// must see (a commission paid twice): all are written, with their rewards,
+// and none counts as shifted.
+func TestSandboxDuplicateKeysAllExported(t *testing.T) {
+	e := newSandboxEnv(t)
+	e.seed(t)
+	ctx := t.Context()
+	const keys, copies = 300, 2
+	for range copies {
+		txs := make([]api.Transaction, keys)
+		for i := range txs {
+			txs[i] = api.Transaction{Key: fmt.Sprintf("dup-%03d", i), Amount: ptr(api.MustDecimal("10")), Action: "sale"}
+		}
+		if _, err := e.client.Transactions.CreateBatch(ctx, api.CustomerRef{Key: "cust-2"}, txs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const total = keys*copies + 4 // and the seed's four
+	for _, format := range []string{"csv", "parquet"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			m, err := Run(ctx, Options{Dir: dir, Format: format, Entities: []record.Entity{record.Transactions}},
+				sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 50}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, table := range []record.Entity{record.Transactions, record.Rewards} {
+				sum := m.Entities[table]
+				rows := readBack(t, filepath.Join(dir, string(table)+"."+format), format, table, nil)
+				if len(rows) != total || sum.Rows != total {
+					t.Errorf("%s: %d rows in the file, %d in the manifest, want %d", table, len(rows), sum.Rows, total)
+				}
+				if sum.Shifted != 0 {
+					t.Errorf("%s: %d shifted, want 0 (nothing moved while reading)", table, sum.Shifted)
+				}
+			}
+		})
 	}
 }

@@ -42,8 +42,9 @@ type pager[T any] struct {
 	// size, when set, is asked before each launch for the current window
 	// (the client learns the rate and latency as the export runs).
 	size func() int
-	// identity names a record for deduplication ("" disables it for that record).
-	identity func(T) string
+	// identity names a record for deduplication ("" disables it for that
+	// record), from its decoded value and the raw object the API sent.
+	identity func(v T, raw json.RawMessage) string
 	// stop, when set, is asked after each page in order whether the listing
 	// has gone far enough (an incremental export past its high-water mark).
 	stop func(page []T) bool
@@ -94,7 +95,7 @@ func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 		}()
 	}
 	// Remember identities of the last pages: a ring of per-page key lists
-	// and a set over all of them.
+	// and a count over all of them.
 	seen := make(map[string]int)
 	ring := make([][]string, dedupeWindowPages+maxWindow)
 	forget := func(slot int) {
@@ -123,24 +124,31 @@ func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 		p.pages++
 		slot := page % len(ring)
 		forget(slot)
+		// A page is one consistent read, so a record it holds twice is two
+		// records; only copies beyond those earlier pages yielded are new.
+		inPage := map[string]int{}
 		for i, v := range r.b.Items {
 			var raw json.RawMessage
 			if i < len(r.b.Raw) {
 				raw = r.b.Raw[i]
 			}
 			if p.identity != nil {
-				if id := p.identity(v); id != "" {
-					if seen[id] > 0 {
+				if id := p.identity(v, raw); id != "" {
+					n := inPage[id]
+					inPage[id]++
+					if n < seen[id] {
 						p.shifted++
 						continue
 					}
-					seen[id]++
 					ring[slot] = append(ring[slot], id)
 				}
 			}
 			if err := yield(item[T]{Value: v, Raw: raw, Page: page, Index: i}); err != nil {
 				return err
 			}
+		}
+		for _, id := range ring[slot] {
+			seen[id]++
 		}
 		if !r.b.HasNext || len(r.b.Items) < p.limit {
 			return nil

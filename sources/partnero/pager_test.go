@@ -2,6 +2,7 @@ package partnero
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -94,7 +95,7 @@ func TestPagerOrderAndEnd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				l := &listing{items: keys(tt.n), limit: tt.limit, latency: 100 * time.Millisecond, alwaysNext: tt.alwaysNext}
-				p := &pager[string]{fetch: l.fetch, limit: tt.limit, window: tt.window, identity: func(s string) string { return s }}
+				p := &pager[string]{fetch: l.fetch, limit: tt.limit, window: tt.window, identity: func(s string, _ json.RawMessage) string { return s }}
 				got, err := collect(t, p)
 				if err != nil {
 					t.Fatal(err)
@@ -163,7 +164,7 @@ func TestPagerShiftedRecordsOnce(t *testing.T) {
 			}
 			return items
 		}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 1, identity: func(s string) string { return s }}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 1, identity: func(s string, _ json.RawMessage) string { return s }}
 		got, err := collect(t, p)
 		if err != nil {
 			t.Fatal(err)
@@ -205,6 +206,33 @@ func TestPagerYieldErrorStops(t *testing.T) {
 		})
 		if !errors.Is(err, boom) {
 			t.Errorf("err = %v, want the yield error", err)
+		}
+	})
+}
+
+// TestPagerKeepsCopiesWithinAPage: a page is one consistent read, so a
+// record it holds twice is two records, both yielded; when a shift then
+// shows one of them again on the next page, that one is skipped.
+func TestPagerKeepsCopiesWithinAPage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		all := append(keys(8), "twin", "twin", "k00008", "k00009")
+		l := &listing{items: slices.Clone(all), limit: 10, latency: time.Millisecond}
+		l.before = func(page int, items []string) []string {
+			if page == 2 {
+				return append([]string{"new"}, items...) // page 2 now starts with the second twin
+			}
+			return items
+		}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 1, identity: func(s string, _ json.RawMessage) string { return s }}
+		got, err := collect(t, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, all) {
+			t.Errorf("got %v, want %v", got, all)
+		}
+		if p.shifted != 1 {
+			t.Errorf("shifted = %d, want 1", p.shifted)
 		}
 	})
 }

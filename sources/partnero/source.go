@@ -3,6 +3,8 @@ package partnero
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -137,7 +139,7 @@ func (s *Source) Each(ctx context.Context, entity record.Entity, since *Since, y
 		})
 		return Stats{Pages: p.pages, Shifted: p.shifted}, err
 	case record.Customers:
-		p := &pager[partnero.Customer]{limit: s.opts.Limit, size: s.window, identity: func(c partnero.Customer) string { return c.Key }}
+		p := &pager[partnero.Customer]{limit: s.opts.Limit, size: s.window, identity: customerIdentity}
 		p.fetch = func(ctx context.Context, page int) (batch[partnero.Customer], error) {
 			return s.api.customers(ctx, page, s.opts.Limit, "asc")
 		}
@@ -151,7 +153,7 @@ func (s *Source) Each(ctx context.Context, entity record.Entity, since *Since, y
 		if since != nil {
 			sort = "desc"
 		}
-		p := &pager[partnero.Transaction]{limit: s.opts.Limit, size: s.window, identity: TransactionIdentity}
+		p := &pager[partnero.Transaction]{limit: s.opts.Limit, size: s.window, identity: transactionIdentity}
 		p.fetch = func(ctx context.Context, page int) (batch[partnero.Transaction], error) {
 			return s.api.transactions(ctx, page, s.opts.Limit, sort)
 		}
@@ -194,7 +196,9 @@ func (s *Since) newer(t *partnero.Transaction) bool {
 	return false
 }
 
-func partnerIdentity(p partnero.Partner) string {
+func customerIdentity(c partnero.Customer, _ json.RawMessage) string { return c.Key }
+
+func partnerIdentity(p partnero.Partner, _ json.RawMessage) string {
 	if p.ID != "" {
 		return "id:" + string(p.ID)
 	}
@@ -204,11 +208,19 @@ func partnerIdentity(p partnero.Partner) string {
 	return ""
 }
 
-// TransactionIdentity names a transaction for deduplication. Keys are not
+// transactionIdentity names a transaction for deduplication. Keys are not
 // unique server-side (a second POST with the same key is a second
-// transaction), so the key alone would drop a real record: the creation
-// time, customer and amount go with it.
-func TransactionIdentity(t partnero.Transaction) string {
+// transaction, often with the same amount, customer and second), so the key
+// alone, or with those fields, would drop real records. A record a shifted
+// page shows again is the very same object, byte for byte, while two real
+// transactions differ at least in their rewards' own keys: the key goes
+// with a hash of the whole object. Only without the raw object (a fake
+// lister) do the fields stand in for it.
+func transactionIdentity(t partnero.Transaction, raw json.RawMessage) string {
+	if len(raw) > 0 {
+		sum := sha256.Sum256(raw)
+		return strconv.Quote(t.Key) + "|" + hex.EncodeToString(sum[:16])
+	}
 	var at string
 	if t.CreatedAt != nil {
 		at = t.CreatedAt.UTC().Format(time.RFC3339Nano)

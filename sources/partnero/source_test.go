@@ -189,3 +189,31 @@ func FuzzWithField(f *testing.F) {
 		}
 	})
 }
+
+// TestDuplicateTransactionKeysAllYielded: two transactions under one key,
+// with the same time, customer and amount, are two records (their rewards
+// differ); the very same object shown again is one.
+func TestDuplicateTransactionKeysAllYielded(t *testing.T) {
+	tx := func(reward string) partnero.Transaction {
+		return partnero.Transaction{Key: "k", CreatedAt: at(1), Customer: partnero.CustomerRef{Key: "c"},
+			Amount: new(partnero.MustDecimal("10")), Rewards: []partnero.Reward{{Key: reward}}}
+	}
+	a, b := tx("rw_a"), tx("rw_b")
+	rawA, _ := json.Marshal(a)
+	rawB, _ := json.Marshal(b)
+	if transactionIdentity(a, rawA) == transactionIdentity(b, rawB) {
+		t.Error("two transactions with one key got one identity")
+	}
+	if transactionIdentity(a, rawA) != transactionIdentity(a, append(json.RawMessage(nil), rawA...)) {
+		t.Error("the same object got two identities")
+	}
+	api := &fakeAPI{txs: []partnero.Transaction{a, b, tx("rw_c")}}
+	var n int
+	stats, err := newSource(api, Options{Limit: 2, Window: 1}).Each(t.Context(), record.Transactions, nil, func(record.Record) error { n++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || stats.Shifted != 0 {
+		t.Errorf("yielded %d, shifted %d; want 3, 0", n, stats.Shifted)
+	}
+}
