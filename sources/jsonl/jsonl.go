@@ -27,6 +27,9 @@ import (
 // is skipped, not held), so a file without newlines cannot exhaust memory.
 const MaxLineBytes = 64 << 20
 
+// utf8BOM is the byte order mark some tools write at the start of a UTF-8 file.
+var utf8BOM = []byte("\xEF\xBB\xBF")
+
 // Reader reads JSON lines. It is not safe for concurrent use.
 type Reader struct {
 	name    string
@@ -78,6 +81,11 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 		if tooLong {
 			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
 				Message: fmt.Sprintf("line is longer than %d MiB", r.maxLine>>20)}
+		}
+		if r.line == 1 {
+			// Windows editors and some exporters start UTF-8 files with a
+			// byte order mark; it is not part of the first object.
+			line = bytes.TrimPrefix(line, utf8BOM)
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {

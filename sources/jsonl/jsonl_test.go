@@ -156,6 +156,44 @@ func TestBadLines(t *testing.T) {
 	}
 }
 
+// TestByteOrderMark: a UTF-8 BOM at the start of the file is skipped, so
+// line 1 is read; one anywhere else is not whitespace and stays an error.
+func TestByteOrderMark(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{"BOM", "\xEF\xBB\xBF{\"k\":\"1\"}\n{\"k\":\"2\"}\n", "bom.jsonl:1 ok|bom.jsonl:2 ok"},
+		{"BOM and CRLF", "\xEF\xBB\xBF{\"k\":\"1\"}\r\n{\"k\":\"2\"}\r\n", "bom.jsonl:1 ok|bom.jsonl:2 ok"},
+		{"BOM then blank line", "\xEF\xBB\xBF\n{\"k\":\"2\"}", "bom.jsonl:2 ok"},
+		{"only a BOM", "\xEF\xBB\xBF", ""},
+		{"BOM on line 2", "{\"k\":\"1\"}\n\xEF\xBB\xBF{\"k\":\"2\"}\n", "bom.jsonl:1 ok|bom.jsonl:2 error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := jsonl.NewReader(strings.NewReader(tt.data), "bom.jsonl")
+			var got []string
+			for {
+				row, err := r.Next(t.Context())
+				var re *record.RowError
+				switch {
+				case errors.Is(err, io.EOF):
+					if g := strings.Join(got, "|"); g != tt.want {
+						t.Errorf("got %s, want %s", g, tt.want)
+					}
+					return
+				case errors.As(err, &re):
+					got = append(got, re.Origin.String()+" error")
+				case err != nil:
+					t.Fatal(err)
+				default:
+					if row.Values[0] != row.Origin.String()[len("bom.jsonl:"):] {
+						t.Errorf("%s: k = %v", row.Origin, row.Values[0])
+					}
+					got = append(got, row.Origin.String()+" ok")
+				}
+			}
+		})
+	}
+}
+
 func TestSyntaxErrors(t *testing.T) {
 	tests := []struct{ line, want string }{
 		{`{"a":1} x`, `byte 9: unexpected 'x' after the object`},
@@ -234,6 +272,7 @@ func FuzzReader(f *testing.F) {
 		"{\"a\":\"\xff\"}",
 		`{"a":1}}`,
 		`  {"x" : [ ] , "y" : { } }  `,
+		"\xEF\xBB\xBF{\"a\":1}\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
