@@ -3,6 +3,7 @@ package partnero
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -87,12 +88,27 @@ func (f *fakeTarget) ListPartners(ctx context.Context, p, limit int) ([]api.Part
 	return items, more, nil
 }
 
+// FindPartner answers as the API does: by id, GET /partners/{id}, whose
+// answer has the tags and the key only inside the referral link; by email or
+// key, /partners:search, whose items are list items (neither tags nor key).
 func (f *fakeTarget) FindPartner(ctx context.Context, ref api.PartnerRef) (*api.Partner, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.count("GET /partners:search")
+	if ref.ID != "" {
+		f.count("GET /partners/{id}")
+	} else {
+		f.count("GET /partners:search")
+	}
 	for _, p := range f.partners {
-		if (ref.ID != "" && p.ID == ref.ID) || (ref.ID == "" && ref.Email != "" && strings.EqualFold(p.Email, ref.Email)) || (ref.ID == "" && ref.Email == "" && ref.Key != "" && p.Key == ref.Key) {
+		switch {
+		case ref.ID != "" && p.ID == ref.ID:
+			if p.Tags == nil {
+				p.Tags = api.Tags{}
+			}
+			p.ReferralLink, p.Key = "https://example.com/?aff="+url.QueryEscape(p.Key), ""
+			return &p, nil
+		case (ref.ID == "" && ref.Email != "" && strings.EqualFold(p.Email, ref.Email)) || (ref.ID == "" && ref.Email == "" && ref.Key != "" && p.Key == ref.Key):
+			p.Tags, p.Key = nil, ""
 			return &p, nil
 		}
 	}

@@ -56,15 +56,25 @@ func partnerHashes(p *api.Partner, tagsKnown bool) fieldHashes {
 }
 
 // referralKey is a partner's referral key: the field when the answer has it,
-// else the aff parameter of its referral link.
+// else the aff parameter of its referral link ("<site>?aff=<key>"), else of
+// the first of its referral links that has one.
 func referralKey(p *api.Partner) string {
 	if p.Key != "" {
 		return p.Key
 	}
-	if p.ReferralLink == "" {
+	for _, link := range append([]string{p.ReferralLink}, p.ReferralLinks...) {
+		if k := affKey(link); k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+func affKey(link string) string {
+	if link == "" {
 		return ""
 	}
-	u, err := url.Parse(p.ReferralLink)
+	u, err := url.Parse(link)
 	if err != nil {
 		return ""
 	}

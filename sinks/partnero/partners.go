@@ -2,6 +2,7 @@ package partnero
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
@@ -10,7 +11,9 @@ import (
 
 // findPartner returns the target's entry for the record's partner, nil when
 // it does not exist: from the index when the target was listed, else by a
-// lookup (the id when the record has one, else the email).
+// lookup (the id when the record has one, else the email). A lookup by email
+// answers a list item, which, like the index, may not know the partner's
+// tags and key; updatePartner learns them when it must.
 func (s *Sink) findPartner(ctx context.Context, p *api.Partner) (*partnerEntry, error) {
 	if s.partners != nil {
 		return s.partners.find(p), nil
@@ -23,36 +26,52 @@ func (s *Sink) findPartner(ctx context.Context, p *api.Partner) (*partnerEntry, 
 	if err != nil || got == nil {
 		return nil, err
 	}
-	return &partnerEntry{id: string(got.ID), f: partnerHashes(got, true)}, nil
+	return &partnerEntry{id: string(got.ID), f: partnerHashes(got, false)}, nil
 }
 
 // partnerDiff is the update that makes the target partner match the input:
-// only fields the input sets and the target has otherwise. Fields the
-// target's answer did not carry (tags, the referral key in a listing) cannot
-// be compared and are left alone; the password never can be.
-func partnerDiff(in *api.Partner, have fieldHashes) *api.PartnerUpdate {
-	var u api.PartnerUpdate
+// only fields the input sets and the target has otherwise; the password
+// never can be compared and is left alone. Tags and the referral key are
+// absent from a listing: when the input sets one that have does not know,
+// it rides along in the update if another field changed (one PUT either
+// way), else partnerDiff returns nil and unknown, and the caller must learn
+// the partner's tags and key before it may call the partner unchanged.
+// With force, unknown fields are sent rather than reported.
+func partnerDiff(in *api.Partner, have fieldHashes, force bool) (u *api.PartnerUpdate, unknown bool) {
+	var d api.PartnerUpdate
 	changed := false
 	if e := strings.ToLower(strings.TrimSpace(in.Email)); e != "" && hashString(e) != have.email {
-		u.Email, changed = &in.Email, true
+		d.Email, changed = &in.Email, true
 	}
 	if in.Name != "" && hashString(in.Name) != have.name {
-		u.Name, changed = &in.Name, true
+		d.Name, changed = &in.Name, true
 	}
 	if in.Surname != "" && hashString(in.Surname) != have.surname {
-		u.Surname, changed = &in.Surname, true
+		d.Surname, changed = &in.Surname, true
 	}
+	tagsUnknown := in.Tags != nil && !have.tagsKnown
 	if in.Tags != nil && have.tagsKnown && hashTags(in.Tags) != have.tags {
 		tags := []string(in.Tags)
-		u.Tags, changed = &tags, true
+		d.Tags, changed = &tags, true
 	}
+	keyUnknown := in.Key != "" && !have.keyKnown
 	if in.Key != "" && have.keyKnown && hashString(in.Key) != have.key {
-		u.Key, changed = &in.Key, true
+		d.Key, changed = &in.Key, true
+	}
+	if !changed && !force {
+		return nil, tagsUnknown || keyUnknown
+	}
+	if tagsUnknown {
+		tags := []string(in.Tags)
+		d.Tags, changed = &tags, true
+	}
+	if keyUnknown {
+		d.Key, changed = &in.Key, true
 	}
 	if !changed {
-		return nil
+		return nil, false
 	}
-	return &u
+	return &d, false
 }
 
 func (s *Sink) writePartner(ctx context.Context, rec record.Record) (Result, error) {
@@ -104,11 +123,11 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, er
 	if ferr != nil || got == nil {
 		return apiReject(rec, err), nil
 	}
-	have := &partnerEntry{id: string(got.ID), f: partnerHashes(got, true)}
+	have := &partnerEntry{id: string(got.ID), f: partnerHashes(got, false)}
 	if s.partners != nil {
-		s.partners.add(got, true)
+		s.partners.add(got, false)
 	}
-	if partnerDiff(rec.Partner, have.f) == nil {
+	if u, unknown := partnerDiff(rec.Partner, have.f, false); u == nil && !unknown {
 		return Result{Outcome: record.Created}, nil
 	}
 	return s.updatePartner(ctx, rec, have)
@@ -122,7 +141,32 @@ func partnerRefOf(p *api.Partner) api.PartnerRef {
 }
 
 func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partnerEntry) (Result, error) {
-	u := partnerDiff(rec.Partner, have.f)
+	u, unknown := partnerDiff(rec.Partner, have.f, false)
+	if unknown {
+		// The input gives tags or a key and every field the listing could
+		// compare is identical: only GET /partners/{id} has the tags and
+		// the key (in its referral link). This costs one request per such
+		// partner on a re-run; rows that give neither cost none.
+		got, err := s.t.FindPartner(ctx, api.PartnerRef{ID: api.ID(have.id)})
+		if fatal(err) {
+			return Result{}, err
+		}
+		if err != nil {
+			return apiReject(rec, err), nil
+		}
+		if got == nil {
+			return reject(rec, record.CodeAPIError, "", fmt.Sprintf("partner %s was listed but cannot be read", have.id)), nil
+		}
+		if got.ID == "" {
+			got.ID = api.ID(have.id)
+		}
+		have = &partnerEntry{id: have.id, f: partnerHashes(got, false)}
+		if s.partners != nil {
+			s.partners.add(got, false)
+		}
+		// A field the answer still lacks is sent, never called unchanged.
+		u, _ = partnerDiff(rec.Partner, have.f, true)
+	}
 	if u == nil {
 		return Result{Outcome: record.Unchanged}, nil
 	}

@@ -312,3 +312,76 @@ func TestLongHistoriesAreChunked(t *testing.T) {
 		t.Fatalf("calls %v, %d transactions, %d customers", f.calls, len(f.txs), len(f.customers))
 	}
 }
+
+// A listing carries neither tags nor the referral key: a changed key or tag
+// set must still be found and sent, and an identical one cost one GET of the
+// partner, not a write.
+func TestPartnerKeyAndTagsOnReimport(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      api.Partner
+		want    string
+		gets    int // GET /partners/{id} in listing mode
+		key     string
+		tags    string
+		newName string
+	}{
+		{"identical key and tags", api.Partner{ID: "p1", Email: "a@x.io", Key: "alice", Tags: api.Tags{"vip"}}, "unchanged", 1, "alice", "[vip]", "Ann"},
+		{"identical, named by email", api.Partner{Email: "a@x.io", Key: "alice", Tags: api.Tags{"vip"}}, "unchanged", 1, "alice", "[vip]", "Ann"},
+		{"changed key and tags", api.Partner{ID: "p1", Email: "a@x.io", Key: "alice2", Tags: api.Tags{"gold"}}, "updated", 1, "alice2", "[gold]", "Ann"},
+		{"changed key only", api.Partner{ID: "p1", Key: "alice2"}, "updated", 1, "alice2", "[vip]", "Ann"},
+		{"changed tags only", api.Partner{Email: "a@x.io", Tags: api.Tags{"gold", "vip"}}, "updated", 1, "alice", "[gold vip]", "Ann"},
+		{"cleared tags", api.Partner{ID: "p1", Tags: api.Tags{}}, "updated", 1, "alice", "[]", "Ann"},
+		{"name changed carries key without a GET", api.Partner{ID: "p1", Name: "Annie", Key: "alice2", Tags: api.Tags{"gold"}}, "updated", 0, "alice2", "[gold]", "Annie"},
+		{"neither key nor tags costs no GET", api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann"}, "unchanged", 0, "alice", "[vip]", "Ann"},
+	}
+	for _, mode := range []string{"listing", "lookups"} {
+		for _, tt := range tests {
+			t.Run(mode+"/"+tt.name, func(t *testing.T) {
+				f := newFake()
+				f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Name: "Ann", Key: "alice", Tags: api.Tags{"vip"}}}
+				s := New(f, Options{Entity: record.Partners})
+				if mode == "listing" {
+					if err := s.Prepare(t.Context(), 10); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := writeAll(t, s, partnerRec(2, tt.in))
+				if !equal(got, []string{tt.want}) {
+					t.Fatalf("got %v, want %s", got, tt.want)
+				}
+				p := f.partners[0]
+				if p.Key != tt.key || fmt.Sprint(p.Tags) != tt.tags || p.Name != tt.newName {
+					t.Errorf("target key %q tags %v name %q, want %q %s %q", p.Key, p.Tags, p.Name, tt.key, tt.tags, tt.newName)
+				}
+				if mode == "listing" && f.calls["GET /partners/{id}"] != tt.gets {
+					t.Errorf("GET /partners/{id} %d times, want %d (calls %v)", f.calls["GET /partners/{id}"], tt.gets, f.calls)
+				}
+				if tt.want == "unchanged" && f.writes() != 0 {
+					t.Errorf("unchanged but wrote: %v", f.calls)
+				}
+			})
+		}
+	}
+}
+
+func TestReferralKey(t *testing.T) {
+	tests := []struct {
+		name string
+		p    api.Partner
+		want string
+	}{
+		{"field", api.Partner{Key: "alice", ReferralLink: "https://x.io/?aff=other"}, "alice"},
+		{"referral link", api.Partner{ReferralLink: "https://x.io/?aff=al%2Bice"}, "al+ice"},
+		{"referral links", api.Partner{ReferralLink: "https://x.io/", ReferralLinks: []string{"https://x.io/p", "https://x.io/?aff=bob"}}, "bob"},
+		{"none", api.Partner{ReferralLink: "https://x.io/"}, ""},
+		{"unparsable", api.Partner{ReferralLink: "http://[::1"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := referralKey(&tt.p); got != tt.want {
+				t.Errorf("referralKey = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
