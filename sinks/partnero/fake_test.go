@@ -28,6 +28,9 @@ type fakeTarget struct {
 	loseNext    int
 	garbleBatch bool
 	badAmount   string // a transaction with this amount is refused
+	// failNext makes the next single transaction creates fail with a 5xx
+	// without landing.
+	failNext int
 }
 
 func newFake() *fakeTarget { return &fakeTarget{calls: map[string]int{}} }
@@ -309,6 +312,10 @@ func (f *fakeTarget) CreateTransaction(ctx context.Context, tx *api.Transaction,
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("POST /transactions")
+	if f.failNext > 0 {
+		f.failNext--
+		return nil, &api.ServerError{Message: "Service Unavailable", StatusCode: 503, Method: "POST", Path: "/v1/transactions"}
+	}
 	n, err := f.createTxLocked(tx, tx.Customer, createCustomer)
 	if err == nil && f.lost() {
 		return nil, errLost

@@ -36,7 +36,17 @@ type Options struct {
 	// ListConcurrency is how many listing pages are fetched at once after
 	// the first; 0 means 4.
 	ListConcurrency int
+	// MaxAttempts bounds how often one transaction is sent when its create
+	// fails ambiguously (a lost answer, a 5xx) and a listing shows it did
+	// not land. Pass the client's attempt cap (--max-attempts); 0 means
+	// defaultMaxAttempts, the client's default.
+	MaxAttempts int
 }
+
+// defaultMaxAttempts is the API client's default attempt budget
+// (partnero.WithMaxAttempts): a transaction create that the client does not
+// retry itself gets as many tries from the sink, each after a verification.
+const defaultMaxAttempts = 8
 
 // Sink upserts records into a Partnero program. Write is safe for
 // concurrent use with distinct partition keys.
@@ -89,6 +99,9 @@ func New(t Target, opt Options) *Sink {
 	}
 	if opt.ListConcurrency <= 0 {
 		opt.ListConcurrency = 4
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = defaultMaxAttempts
 	}
 	return &Sink{t: t, opt: opt, strategy: "lookups"}
 }

@@ -2,6 +2,7 @@ package partnero
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
@@ -381,6 +382,54 @@ func TestReferralKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := referralKey(&tt.p); got != tt.want {
 				t.Errorf("referralKey = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A create that fails ambiguously is verified by listing and sent again, as
+// often as the client would have retried any other call (8 by default).
+func TestAmbiguousSingleCreateRetriesUpToBudget(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures int
+		attempts int
+		want     string
+		txs      int
+	}{
+		{"seven failures land", 7, 0, "created", 1},
+		{"eight failures reject", 8, 0, "rejected:api_error", 0},
+		{"own budget", 2, 2, "rejected:api_error", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+			f.customers = []api.Customer{{Key: "c1", Partner: &api.PartnerRef{ID: "p1"}}}
+			f.failNext = tt.failures
+			s := New(f, Options{Entity: record.Transactions, NoBatch: true, MaxAttempts: tt.attempts})
+			res, err := s.Write(t.Context(), []record.Record{txRec(2, "t1", "c1", "10", nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomes(t, res); !equal(got, []string{tt.want}) {
+				t.Fatalf("got %v, want %s", got, tt.want)
+			}
+			if len(f.txs) != tt.txs {
+				t.Errorf("target holds %d transactions, want %d", len(f.txs), tt.txs)
+			}
+			if tt.txs == 0 {
+				n := tt.attempts
+				if n == 0 {
+					n = 8
+				}
+				want := fmt.Sprintf("not confirmed after %d attempts, each verified by listing: ", n)
+				if msg := res[0].Err.Message; !strings.Contains(msg, want) || !strings.Contains(msg, "503") {
+					t.Errorf("message %q, want it to contain %q and the last error", msg, want)
+				}
+				if c := f.calls["POST /transactions"]; c != n {
+					t.Errorf("sent %d times, want %d", c, n)
+				}
 			}
 		})
 	}

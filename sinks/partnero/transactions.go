@@ -281,10 +281,6 @@ func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error
 	return rest, nil
 }
 
-// singleAttempts bounds how often one transaction is sent again after an
-// ambiguous failure that a listing showed did not land.
-const singleAttempts = 3
-
 func (s *Sink) createSingles(ctx context.Context, g *txGroup, idxs []int) error {
 	for _, i := range idxs {
 		if err := ctx.Err(); err != nil {
@@ -299,7 +295,7 @@ func (s *Sink) createSingles(ctx context.Context, g *txGroup, idxs []int) error 
 
 // createOne creates one transaction. After an ambiguous failure it lists the
 // customer's transactions to see whether the create landed, and sends it
-// again only when it did not.
+// again only when it did not, up to Options.MaxAttempts sends in all.
 func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -331,8 +327,8 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 		if len(rest) == 0 || g.out[i].Outcome != 0 {
 			return nil // it landed, or the listing failed and rejected it
 		}
-		if attempt >= singleAttempts {
-			g.out[i] = apiReject(g.recs[i], err)
+		if attempt >= s.opt.MaxAttempts {
+			g.out[i] = reject(g.recs[i], record.CodeAPIError, "", fmt.Sprintf("not confirmed after %d attempts, each verified by listing: %v", attempt, err))
 			return nil
 		}
 	}
