@@ -467,6 +467,9 @@ func (m *Mapper) field(res *resolved, row *record.Row, b *builder, f *cfield) (s
 	}
 	var v value
 	code, msg := parseTyped(&v, f.def, r, s, raw, currency)
+	if msg == "" && f.def.id == fTxAmount {
+		code, msg = checkAmountScale(v.d, r, currency)
+	}
 	if msg != "" {
 		return false, "", m.rowErr(row, col, f, code, msg)
 	}

@@ -106,6 +106,14 @@ func TestValidation(t *testing.T) {
 		{"thousands separator", record.Transactions, "customer.key|amount", "c1|1,000.00", record.CodeInvalidAmount, "amount", "amount"},
 		{"NaN", record.Transactions, "customer.key|amount", "c1|NaN", record.CodeInvalidAmount, "amount", "amount"},
 		{"exponent ok", record.Transactions, "customer.key|amount", "c1|1e2", "", "", ""},
+		{"JPY has no minor unit", record.Transactions, "customer.key|amount|currency", "c1|1000.5|JPY", record.CodeInvalidAmount, "amount", "amount"},
+		{"USD has two decimals", record.Transactions, "customer.key|amount|currency", "c1|12.345|usd", record.CodeInvalidAmount, "amount", "amount"},
+		{"KWD has three decimals", record.Transactions, "customer.key|amount|currency", "c1|1.2345|KWD", record.CodeInvalidAmount, "amount", "amount"},
+		{"KWD three decimals ok", record.Transactions, "customer.key|amount|currency", "c1|1.234|KWD", "", "", ""},
+		{"trailing zeros ok", record.Transactions, "customer.key|amount|currency", "c1|1000.00|JPY", "", "", ""},
+		{"USD two decimals ok", record.Transactions, "customer.key|amount|currency", "c1|12.34|USD", "", "", ""},
+		{"no currency: not checked", record.Transactions, "customer.key|amount", "c1|12.345", "", "", ""},
+		{"unrounded reward ok", record.Transactions, "customer.key|amount|reward|currency", "c1|99.99|29.997|USD", "", "", ""},
 		{"unknown currency", record.Transactions, "customer.key|amount|currency", "c1|5|XYZ", record.CodeInvalidCurrency, "currency", "currency"},
 		{"currency as symbol", record.Transactions, "customer.key|amount|currency", "c1|5|$", record.CodeInvalidCurrency, "currency", "currency"},
 		{"bad time", record.Transactions, "customer.key|amount|created_at", "c1|5|30/04/2025", record.CodeInvalidTime, "created_at", "created_at"},
@@ -133,6 +141,20 @@ func TestValidation(t *testing.T) {
 				t.Errorf("error = %#v, want code %s field %s column %q", e, tt.code, tt.field, tt.column)
 			}
 		})
+	}
+}
+
+// TestAmountScaleMessage: the refusal names the currency and its exponent,
+// and only the amount is checked, never the commission.
+func TestAmountScaleMessage(t *testing.T) {
+	m := mustMapper(t, record.Transactions, nil)
+	res := m.Map(csvRow("customer.key|amount|currency", "c1|1000.5|JPY"))
+	if res.Err == nil || !strings.Contains(res.Err.Message, "JPY") || !strings.Contains(res.Err.Message, "ISO 4217 exponent") || !strings.Contains(res.Err.Message, "has 0") {
+		t.Errorf("err = %v, want one naming JPY and its exponent 0", res.Err)
+	}
+	res = m.Map(csvRow("customer.key|reward|currency", "c1|0.333333|USD"))
+	if res.Err != nil || res.Record.Transaction.Reward.String() != "0.333333" {
+		t.Errorf("an unrounded commission: %v", res.Err)
 	}
 }
 

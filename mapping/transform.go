@@ -269,6 +269,33 @@ func parseMoney(v *value, r *fieldRule, s string, native bool, currency string) 
 	return "", ""
 }
 
+// checkAmountScale refuses a sale amount with more decimals than its
+// currency has minor units (1000.5 JPY, 12.345 USD): no payment is made in
+// fractions of a cent, so such a value is a unit mix-up or an unrounded
+// computation, and Partnero would store and pay commission on it as sent.
+// Without a currency the program's applies, unknown offline: not checked.
+// A commission (reward) may be unrounded (29.997) and is not checked. An
+// exponent the mapping declares for minor units, when larger, is allowed.
+func checkAmountScale(d partnero.Decimal, r *fieldRule, currency string) (code, msg string) {
+	if currency == "" || d.IsZero() {
+		return "", ""
+	}
+	exp, ok := currencyExponents[currency]
+	if !ok {
+		return "", "" // an unknown currency is the currency field's error
+	}
+	if r != nil {
+		if x, ok := r.exponents[currency]; ok && x > exp {
+			exp = x
+		}
+	}
+	if d.Scale() > exp {
+		return codeInvalidAmount, fmt.Sprintf("amount %s has %d decimal places, but %s has %d (its ISO 4217 exponent): round it or check the currency",
+			d, d.Scale(), currency, exp)
+	}
+	return "", ""
+}
+
 // fromDecimalComma rewrites "1.234,56" (or "1 234,56", "1'234,56") as
 // "1234.56". A thousands separator must be followed by exactly three digits,
 // so that "12.50" written the other way is refused rather than read as 1250.

@@ -202,6 +202,9 @@ func TestMoney(t *testing.T) {
 		{"minor", "4900", "ABC", "", record.CodeInvalidCurrency},
 		{"{units: minor, exponents: {MGA: 0}}", "1000", "MGA", "1000", ""},
 		{"{units: minor, exponents: {MGA: 0}}", "1000", "USD", "10", ""},
+		{"{units: minor, exponents: {USD: 3}}", "12345", "USD", "12.345", ""}, // the mapping declares the exponent
+		{"decimal", "1000.5", "JPY", "", record.CodeInvalidAmount},
+		{"decimal", "12.345", "USD", "", record.CodeInvalidAmount},
 		{"decimal", "12,50", "EUR", "", record.CodeInvalidAmount},
 	}
 	for _, tt := range tests {
