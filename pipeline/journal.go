@@ -81,33 +81,40 @@ func DefaultJournalPath(input string, entity record.Entity) string {
 // the entity and the target, hashed before it is written). The entries of an
 // existing journal with the same scope are loaded unless restart is set; a
 // journal of another scope, or any journal when restart is set, is replaced.
+//
+// The journal is locked for as long as it is open (flock(2), released by the
+// kernel when the process ends, even by SIGKILL): two runs over one journal
+// would both create every row the other has not journaled yet, and a
+// transaction created twice is a commission paid twice. A second OpenJournal
+// of a locked journal fails at once with a *JournalInUseError, before it
+// reads or writes anything.
 func OpenJournal(path, scope string, restart bool) (*Journal, error) {
 	j := &Journal{path: path, done: make(map[uint64]journalEntry), now: time.Now}
 	header := journalMagic + " " + hashHex(scope) + "\n"
 
-	if !restart {
-		loaded, err := j.load(header)
-		if err != nil {
-			return nil, err
-		}
-		if loaded {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o600)
-			if err != nil {
-				return nil, fmt.Errorf("open journal %s: %w", path, err)
-			}
-			j.f = f
-			j.w = bufio.NewWriterSize(f, 64<<10)
-			j.lastSync = j.now()
-			return j, nil
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := openLocked(path)
 	if err != nil {
-		return nil, fmt.Errorf("create journal %s: %w", path, err)
+		return nil, err
 	}
 	j.f = f
+	loaded := false
+	if !restart {
+		if loaded, err = j.load(header); err != nil {
+			_ = f.Close()
+			return nil, err
+		}
+	}
 	j.w = bufio.NewWriterSize(f, 64<<10)
 	j.lastSync = j.now()
+	if loaded {
+		return j, nil
+	}
+	// The file is opened for appending: after the truncation the header
+	// is the first line.
+	if err := f.Truncate(0); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("create journal %s: %w", path, err)
+	}
 	if _, err := j.w.WriteString(header); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("write journal %s: %w", path, err)
@@ -119,20 +126,53 @@ func OpenJournal(path, scope string, restart bool) (*Journal, error) {
 	return j, nil
 }
 
-// load reads an existing journal of the same scope. It reports false when
-// there is none (or one of another scope, which is then overwritten). A torn
-// last line (a crash in the middle of a write) is ignored; the file is
-// padded with a newline so that appends start on a line of their own.
+// JournalInUseError is the error of OpenJournal when another run (in this
+// process or another) has the journal open.
+type JournalInUseError struct {
+	Path string
+}
+
+func (e *JournalInUseError) Error() string {
+	return fmt.Sprintf("another partnero-etl run is using the journal %s: wait for it to finish (or stop it), then run again", e.Path)
+}
+
+// openLocked opens (or creates) the journal file for appending and takes an
+// exclusive lock on it without waiting. A run that finishes deletes its
+// journal while it still holds the lock, so a run that got the lock on a
+// file that is no longer at path (or was replaced) opens path again.
+func openLocked(path string) (*os.File, error) {
+	for range 10 {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		if err := lockFile(f); err != nil {
+			_ = f.Close()
+			if errors.Is(err, errLocked) {
+				return nil, &JournalInUseError{Path: path}
+			}
+			return nil, fmt.Errorf("lock journal %s: %w", path, err)
+		}
+		held, err1 := f.Stat()
+		now, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return f, nil
+		}
+		_ = f.Close()
+		if err1 != nil {
+			return nil, fmt.Errorf("journal: %w", err1)
+		}
+	}
+	return nil, &JournalInUseError{Path: path}
+}
+
+// load reads an existing journal of the same scope from the start of j.f.
+// It reports false when there is none (an empty file, or one of another
+// scope, which is then overwritten). A torn last line (a crash in the middle
+// of a write) is ignored; the file is padded with a newline so that appends
+// start on a line of their own.
 func (j *Journal) load(header string) (bool, error) {
-	f, err := os.Open(j.path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("open journal %s: %w", j.path, err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+	br := bufio.NewReaderSize(j.f, 64<<10)
 	first, err := br.ReadString('\n')
 	if err != nil || first != header {
 		return false, nil
@@ -154,16 +194,8 @@ func (j *Journal) load(header string) (bool, error) {
 		}
 	}
 	if !endsClean {
-		af, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return false, fmt.Errorf("open journal %s: %w", j.path, err)
-		}
-		_, werr := af.WriteString("\n")
-		if cerr := af.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return false, fmt.Errorf("repair journal %s: %w", j.path, werr)
+		if _, err := j.f.WriteString("\n"); err != nil {
+			return false, fmt.Errorf("repair journal %s: %w", j.path, err)
 		}
 	}
 	return true, nil
@@ -316,12 +348,22 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// Remove closes the journal and deletes its file: a run that finished has
-// nothing to resume, and the next run reconciles against the target.
+// Remove deletes the journal's file and closes it: a run that finished has
+// nothing to resume, and the next run reconciles against the target. The
+// file is deleted while the lock is still held, so a run waiting to start
+// never takes over a journal that is about to disappear (see openLocked).
 func (j *Journal) Remove() error {
-	err := j.Close()
-	if rerr := os.Remove(j.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) && err == nil {
-		err = fmt.Errorf("remove journal %s: %w", j.path, rerr)
+	j.mu.Lock()
+	held := j.f != nil
+	j.mu.Unlock()
+	var err error
+	if held {
+		if rerr := os.Remove(j.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = fmt.Errorf("remove journal %s: %w", j.path, rerr)
+		}
+	}
+	if cerr := j.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/record"
 )
 
 func TestAutoWorkers(t *testing.T) {
@@ -121,5 +123,40 @@ func TestImportCommand(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".*.journal")); len(m) != 0 {
 		t.Errorf("journals left after finished runs: %v", m)
+	}
+}
+
+// TestImportRefusesABusyJournal: while another run holds the journal of an
+// input, a second import of it fails at once, before any write (two runs
+// would each create every transaction).
+func TestImportRefusesABusyJournal(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	partners := filepath.Join(dir, "partners.csv")
+	if err := os.WriteFile(partners, []byte("id,email,name\np1,a@x.io,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	held, err := pipeline.OpenJournal(pipeline.DefaultJournalPath(partners, record.Partners), "another run", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	streams, out, errOut := testStreams()
+	code := run(t.Context(), streams, []string{"import", "partners", partners, "--api-key", "good-key", "--base-url", srv.URL + "/v1/", "--quiet"})
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailure, out, errOut)
+	}
+	if !strings.Contains(errOut.String(), "another partnero-etl run is using the journal") {
+		t.Errorf("stderr %q", errOut)
+	}
+	for route, rs := range sb.Stats().Routes {
+		if !strings.HasPrefix(route, "GET ") && rs.Total > 0 {
+			t.Errorf("%d %s requests from a run that should not have started", rs.Total, route)
+		}
 	}
 }
