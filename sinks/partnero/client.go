@@ -96,6 +96,29 @@ func (t *ClientTarget) GetCustomer(ctx context.Context, key string) (*api.Custom
 	return c, err
 }
 
+// CustomersByEmail implements Target: GET /customers:search?email=, keeping
+// only exact matches (a search may match more loosely), every page.
+func (t *ClientTarget) CustomersByEmail(ctx context.Context, email string) ([]api.Customer, error) {
+	var out []api.Customer
+	for page := 1; ; page++ {
+		p, err := t.c.Customers.Search(ctx, api.CustomerQuery{Email: email}, api.ListOptions{Page: page, Limit: 250})
+		if api.IsNotFound(err) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range p.Items {
+			if strings.EqualFold(strings.TrimSpace(c.Email), strings.TrimSpace(email)) {
+				out = append(out, c)
+			}
+		}
+		if !p.HasNext || len(p.Items) == 0 {
+			return out, nil
+		}
+	}
+}
+
 // CreateCustomer implements Target.
 func (t *ClientTarget) CreateCustomer(ctx context.Context, c *api.Customer) (*api.Customer, error) {
 	return t.c.Customers.Create(ctx, c)

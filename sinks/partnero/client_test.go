@@ -1,12 +1,15 @@
 package partnero
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/record"
 )
 
 // TestNoBlindRetriesOfTransactionCreates checks that, with the client built as
@@ -59,5 +62,95 @@ func TestNoBlindRetriesOfTransactionCreates(t *testing.T) {
 	}
 	if gets.Load() != 2 {
 		t.Errorf("GET sent %d times, want 2 (a 503 is still retried)", gets.Load())
+	}
+}
+
+func sandboxSink(t *testing.T) (*api.Client, func(Options) *Sink) {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{Keys: []string{"k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(func() { srv.Close(); _ = sb.Close() })
+	c, err := api.NewClient(api.WithBaseURL(srv.URL+"/v1/"), api.WithAPIKey("k"),
+		api.WithTransactionCreateRetries(false), api.WithRate(api.Rate{PerSecond: 1000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, func(o Options) *Sink { return New(NewClientTarget(c), o) }
+}
+
+// Against the sandbox: a partner's changed key and tags reach the API on
+// re-import, and an identical re-import is unchanged.
+func TestSandboxPartnerKeyAndTags(t *testing.T) {
+	c, newSink := sandboxSink(t)
+	steps := []struct {
+		in   api.Partner
+		want string
+	}{
+		{api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann", Key: "alice", Tags: api.Tags{"vip"}}, "created"},
+		{api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann", Key: "alice2", Tags: api.Tags{"gold"}}, "updated"},
+		{api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann", Key: "alice2", Tags: api.Tags{"gold"}}, "unchanged"},
+		{api.Partner{Email: "a@x.io", Key: "alice3"}, "updated"},
+	}
+	for i, st := range steps {
+		for _, listing := range []bool{true, false} {
+			if i == 0 && !listing {
+				continue
+			}
+			s := newSink(Options{Entity: record.Partners})
+			if listing {
+				if err := s.Prepare(t.Context(), 10); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := st.want
+			if !listing {
+				want = "unchanged" // the listing run just wrote it
+			}
+			if got := writeAll(t, s, partnerRec(i+2, st.in)); !equal(got, []string{want}) {
+				t.Fatalf("step %d (listing %v): %v, want %s", i, listing, got, want)
+			}
+		}
+	}
+	p, err := c.Partners.Get(t.Context(), "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if referralKey(p) != "alice3" || fmt.Sprint(p.Tags) != "[gold]" {
+		t.Errorf("partner key %q tags %v", referralKey(p), p.Tags)
+	}
+}
+
+// Against the sandbox: transactions naming their customer by email land
+// under that customer, in both ways of learning what exists.
+func TestSandboxTransactionsByEmail(t *testing.T) {
+	c, newSink := sandboxSink(t)
+	if _, err := c.Partners.Create(t.Context(), &api.Partner{ID: "p1", Email: "a@x.io", Key: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Customers.Create(t.Context(), &api.Customer{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for n, est := range []int64{1000, -2} {
+		s := newSink(Options{Entity: record.Transactions})
+		if est > -2 {
+			if err := s.Prepare(t.Context(), est); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k := fmt.Sprint("t", n)
+		got := writeAll(t, s, txByEmail(2, k+"a", "c1@x.io", "10"), txByEmail(3, k+"b", "c1@x.io", "20"), txByEmail(4, k+"c", "nobody@x.io", "5"))
+		if want := []string{"created", "created", "rejected:unknown_customer"}; !equal(got, want) {
+			t.Fatalf("estimate %d: %v, want %v", est, got, want)
+		}
+	}
+	page, err := c.Customers.Transactions(t.Context(), "c1", api.ListOptions{Limit: 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 4 {
+		t.Errorf("c1 has %d transactions, want 4", len(page.Items))
 	}
 }

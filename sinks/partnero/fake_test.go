@@ -213,6 +213,19 @@ func (f *fakeTarget) GetCustomer(ctx context.Context, key string) (*api.Customer
 	return nil, nil
 }
 
+func (f *fakeTarget) CustomersByEmail(ctx context.Context, email string) ([]api.Customer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.count("GET /customers:search")
+	var out []api.Customer
+	for _, c := range f.customers {
+		if strings.EqualFold(c.Email, email) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeTarget) createCustomerLocked(c *api.Customer) (*api.Customer, error) {
 	if f.customer(c.Key) != nil {
 		return nil, &api.ValidationError{Message: "Duplicate key", StatusCode: 422}

@@ -145,10 +145,25 @@ type customerEntry struct {
 type customerIndex struct {
 	mu    sync.Mutex
 	byKey map[uint64]*customerEntry
+	// byEmail, kept only when asked for (a transactions import, whose rows
+	// may name their customer by email), maps an email's hash to the key of
+	// the customer with that email: the key itself, since it is sent.
+	byEmail map[uint64]emailKey
 }
 
-func newCustomerIndex() *customerIndex {
-	return &customerIndex{byKey: map[uint64]*customerEntry{}}
+// emailKey is the customer an email names; n counts the distinct customers
+// with that email (emails need not be unique among customers).
+type emailKey struct {
+	key string
+	n   int
+}
+
+func newCustomerIndex(withEmails bool) *customerIndex {
+	ix := &customerIndex{byKey: map[uint64]*customerEntry{}}
+	if withEmails {
+		ix.byEmail = map[uint64]emailKey{}
+	}
+	return ix
 }
 
 func (ix *customerIndex) add(c *api.Customer) *customerEntry {
@@ -159,7 +174,24 @@ func (ix *customerIndex) add(c *api.Customer) *customerEntry {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.byKey[hashString(c.Key)] = e
+	if ix.byEmail != nil && c.Key != "" && strings.TrimSpace(c.Email) != "" {
+		h := e.f.email
+		if old, ok := ix.byEmail[h]; !ok {
+			ix.byEmail[h] = emailKey{key: c.Key, n: 1}
+		} else if old.key != c.Key {
+			ix.byEmail[h] = emailKey{key: old.key, n: old.n + 1}
+		}
+	}
 	return e
+}
+
+// keyByEmail returns the key of the customer with this email and how many
+// customers have it (0: none).
+func (ix *customerIndex) keyByEmail(email string) (string, int) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ek := ix.byEmail[hashString(strings.ToLower(strings.TrimSpace(email)))]
+	return ek.key, ek.n
 }
 
 func (ix *customerIndex) find(key string) *customerEntry {

@@ -72,8 +72,11 @@ func (s *Sink) listPartners(ctx context.Context, budget int64) (*partnerIndex, e
 	return ix, nil
 }
 
-func (s *Sink) listCustomers(ctx context.Context, budget int64) (*customerIndex, error) {
-	ix := newCustomerIndex()
+// listCustomers indexes every target customer, by email too when
+// withEmails, or returns nil when the listing would cost more than budget
+// pages.
+func (s *Sink) listCustomers(ctx context.Context, budget int64, withEmails bool) (*customerIndex, error) {
+	ix := newCustomerIndex(withEmails)
 	complete, err := listAll(ctx, s.t.ListCustomers, s.opt.PageSize, budget, s.opt.ListConcurrency, func(c *api.Customer) {
 		s.listed.Add(1)
 		ix.add(c)

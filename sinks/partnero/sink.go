@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,7 +137,7 @@ func (s *Sink) Prepare(ctx context.Context, estimatedRows int64) error {
 			s.strategy = fmt.Sprintf("listing (%d partners in target)", ix.len())
 		}
 	case record.Customers:
-		ix, err := s.listCustomers(ctx, max(budget, 1))
+		ix, err := s.listCustomers(ctx, max(budget, 1), false)
 		if err != nil {
 			return err
 		}
@@ -174,11 +175,12 @@ func (s *Sink) Prepare(ctx context.Context, estimatedRows int64) error {
 }
 
 // Partition orders records: a customer's transactions are written in input
-// order by one worker; a partner referred by another follows its referrer.
+// order by one worker (a customer named by email only is partitioned by its
+// email); a partner referred by another follows its referrer.
 func (s *Sink) Partition(rec record.Record) string {
 	switch {
 	case rec.Transaction != nil:
-		return rec.Transaction.Customer.Key
+		return customerIdent(rec.Transaction.Customer)
 	case rec.Partner != nil:
 		if r := rec.Partner.ReferringPartner; r != nil {
 			switch {
@@ -195,6 +197,45 @@ func (s *Sink) Partition(rec record.Record) string {
 	return rec.Key()
 }
 
+// customerIdent is the identity a transaction's customer is grouped by: its
+// key, else its email.
+func customerIdent(c api.CustomerRef) string {
+	if c.Key != "" {
+		return c.Key
+	}
+	if e := strings.ToLower(strings.TrimSpace(c.Email)); e != "" {
+		return "email:" + e
+	}
+	return ""
+}
+
+// byCustomer yields the indexes of the transactions of each customer, in
+// input order, customers in the order of their first record.
+func byCustomer(recs []record.Record) iter.Seq[[]int] {
+	return func(yield func([]int) bool) {
+		index := map[string]int{}
+		var groups [][]int
+		for i, rec := range recs {
+			k := customerIdent(rec.Transaction.Customer)
+			if rec.Transaction.Customer.Key == "" {
+				k = "\x00" + k // a key cannot share a group with an email
+			}
+			g, ok := index[k]
+			if !ok {
+				g = len(groups)
+				index[k] = g
+				groups = append(groups, nil)
+			}
+			groups[g] = append(groups[g], i)
+		}
+		for _, g := range groups {
+			if !yield(g) {
+				return
+			}
+		}
+	}
+}
+
 // Write writes records that share a partition key, in order. The error is
 // fatal (a refused key, a cancelled context): records without an outcome
 // were not finished.
@@ -204,8 +245,27 @@ func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error
 		return out, nil
 	}
 	if recs[0].Transaction != nil {
-		err := s.writeTransactions(ctx, recs, out)
-		return out, err
+		// Records of one partition are one customer's, unless two
+		// partition keys collide (a key spelled like another customer's
+		// "email:" partition): write each customer's records as a group.
+		for idxs := range byCustomer(recs) {
+			if len(idxs) == len(recs) {
+				return out, s.writeTransactions(ctx, recs, out)
+			}
+			grp := make([]record.Record, len(idxs))
+			res := make([]Result, len(idxs))
+			for n, i := range idxs {
+				grp[n] = recs[i]
+			}
+			err := s.writeTransactions(ctx, grp, res)
+			for n, i := range idxs {
+				out[i] = res[n]
+			}
+			if err != nil {
+				return out, err
+			}
+		}
+		return out, nil
 	}
 	for i, rec := range recs {
 		if err := ctx.Err(); err != nil {

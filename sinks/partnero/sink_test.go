@@ -434,3 +434,121 @@ func TestAmbiguousSingleCreateRetriesUpToBudget(t *testing.T) {
 		})
 	}
 }
+
+func txByEmail(line int, key, email, amount string) record.Record {
+	r := txRec(line, key, "", amount, nil)
+	r.Transaction.Customer.Email = email
+	return r
+}
+
+func TestTransactionPartition(t *testing.T) {
+	s := New(newFake(), Options{Entity: record.Transactions})
+	tests := []struct {
+		name string
+		rec  record.Record
+		want string
+	}{
+		{"by key", txRec(2, "t1", "c1", "10", nil), "c1"},
+		{"key wins over email", func() record.Record {
+			r := txRec(2, "t1", "c1", "10", nil)
+			r.Transaction.Customer.Email = "a@x.io"
+			return r
+		}(), "c1"},
+		{"by email", txByEmail(2, "t1", "a@x.io", "10"), "email:a@x.io"},
+		{"email case", txByEmail(2, "t1", " A@X.io", "10"), "email:a@x.io"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.Partition(tt.rec); got != tt.want {
+				t.Errorf("Partition = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if s.Partition(txByEmail(2, "t1", "a@x.io", "1")) == s.Partition(txByEmail(3, "t2", "b@x.io", "1")) {
+		t.Error("two customers named by email share a partition")
+	}
+}
+
+// A transaction may name its customer by email only: the sink finds the
+// customer's key (from the customer listing in listing mode, else one search)
+// and proceeds as with a key.
+func TestTransactionsByCustomerEmail(t *testing.T) {
+	for _, mode := range []struct {
+		name     string
+		est      int64
+		searches int
+	}{{"listing", 1000, 0}, {"per-customer", -2, 3}} {
+		t.Run(mode.name, func(t *testing.T) {
+			f := newFake()
+			f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+			f.customers = []api.Customer{
+				{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}},
+				{Key: "d1", Email: "twin@x.io", Partner: &api.PartnerRef{ID: "p1"}},
+				{Key: "d2", Email: "twin@x.io", Partner: &api.PartnerRef{ID: "p1"}},
+			}
+			f.txs = []api.Transaction{{Key: "t0", Amount: dec("5"), AmountUnits: "USD", Action: "sale", Customer: api.CustomerRef{Key: "c1"}}}
+			s := New(f, Options{Entity: record.Transactions})
+			if mode.est > -2 {
+				if err := s.Prepare(t.Context(), mode.est); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := s.Write(t.Context(), []record.Record{txByEmail(2, "t0", "c1@x.io", "5"), txByEmail(3, "t1", "c1@x.io", "10"), txByEmail(4, "t2", "c1@x.io", "20")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := outcomes(t, res), []string{"unchanged", "created", "created"}; !equal(got, want) {
+				t.Fatalf("known email: %v, want %v", got, want)
+			}
+			if len(f.txs) != 3 || f.txs[1].Customer.Key != "c1" || f.txs[2].Customer.Key != "c1" {
+				t.Fatalf("target %+v", f.txs)
+			}
+			if f.calls["POST /transactions[]"] != 1 {
+				t.Errorf("not one batch: %v", f.calls)
+			}
+
+			res, err = s.Write(t.Context(), []record.Record{txByEmail(5, "t3", "nobody@x.io", "10")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomes(t, res); !equal(got, []string{"rejected:unknown_customer"}) {
+				t.Fatalf("unknown email: %v", got)
+			}
+			if e := res[0].Err; e.Field != "customer.email" || !strings.Contains(e.Message, "nobody@x.io") {
+				t.Errorf("reject %+v does not name the email", e)
+			}
+
+			res, err = s.Write(t.Context(), []record.Record{txByEmail(6, "t4", "twin@x.io", "10")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomes(t, res); !equal(got, []string{"rejected:invalid_value"}) || !strings.Contains(res[0].Err.Message, "twin@x.io") {
+				t.Fatalf("email of two customers: %v %+v", got, res[0].Err)
+			}
+			if n := f.calls["GET /customers:search"]; n != mode.searches {
+				t.Errorf("%d searches, want %d (calls %v)", n, mode.searches, f.calls)
+			}
+			if len(f.txs) != 3 {
+				t.Errorf("target holds %d transactions, want 3", len(f.txs))
+			}
+		})
+	}
+}
+
+// Records of two customers handed to one Write (two partition keys that
+// collide) are each written under their own customer.
+func TestWriteSplitsCustomers(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+	f.customers = []api.Customer{{Key: "email:c1@x.io", Partner: &api.PartnerRef{ID: "p1"}}, {Key: "c2", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}}}
+	s := New(f, Options{Entity: record.Transactions})
+	got := writeAll(t, s, txRec(2, "t1", "email:c1@x.io", "10", nil), txByEmail(3, "t2", "c1@x.io", "20"), txRec(4, "t3", "email:c1@x.io", "30", nil))
+	if want := []string{"created", "created", "created"}; !equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for _, tx := range f.txs {
+		if want := map[string]string{"t1": "email:c1@x.io", "t2": "c2", "t3": "email:c1@x.io"}[tx.Key]; tx.Customer.Key != want {
+			t.Errorf("%s under %s, want %s", tx.Key, tx.Customer.Key, want)
+		}
+	}
+}

@@ -38,6 +38,9 @@ type Target interface {
 
 	ListCustomers(ctx context.Context, page, limit int) ([]api.Customer, bool, error)
 	GetCustomer(ctx context.Context, key string) (*api.Customer, error)
+	// CustomersByEmail returns the customers whose email is email (case
+	// aside); none is an empty answer, not an error.
+	CustomersByEmail(ctx context.Context, email string) ([]api.Customer, error)
 	CreateCustomer(ctx context.Context, c *api.Customer) (*api.Customer, error)
 	UpdateCustomer(ctx context.Context, key string, u *api.CustomerUpdate) (*api.Customer, error)
 

@@ -36,6 +36,12 @@ func (g *txGroup) created(i int) {
 // creating the customer in the same request when it is missing and the input
 // names its partner.
 func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out []Result) error {
+	if recs[0].Transaction.Customer.Key == "" {
+		var err error
+		if recs, err = s.keyedByEmail(ctx, recs, out); recs == nil || err != nil {
+			return err
+		}
+	}
 	g := &txGroup{key: recs[0].Transaction.Customer.Key, recs: recs, out: out, replace: map[int]bool{}}
 
 	existing, listed, err := s.existingTransactions(ctx, g.key)
@@ -140,6 +146,80 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 		}
 	}
 	return nil
+}
+
+// keyedByEmail resolves the customer that transactions name by email only
+// to its key, and returns copies of the records naming the customer by that
+// key too (the caller's records stay as they were read). It returns nil when
+// the records got their outcome instead: no such customer (a customer cannot
+// be created without a key), or an email several customers share.
+func (s *Sink) keyedByEmail(ctx context.Context, recs []record.Record, out []Result) ([]record.Record, error) {
+	email := strings.TrimSpace(recs[0].Transaction.Customer.Email)
+	rejectAll := func(code, msg string) ([]record.Record, error) {
+		for i, rec := range recs {
+			out[i] = reject(rec, code, "customer.email", msg)
+		}
+		return nil, nil
+	}
+	if email == "" {
+		return rejectAll(record.CodeMissingField, "the transaction names no customer (customer.key or customer.email)")
+	}
+	key, n, err := s.customerKeyByEmail(ctx, email)
+	if fatal(err) {
+		return nil, err
+	}
+	if err != nil {
+		for i, rec := range recs {
+			out[i] = apiReject(rec, err)
+		}
+		return nil, nil
+	}
+	switch {
+	case n == 0:
+		return rejectAll(record.CodeUnknownCustomer, fmt.Sprintf("customer with email %s does not exist (a new customer needs customer.key)", email))
+	case n > 1:
+		return rejectAll(record.CodeInvalidValue, fmt.Sprintf("%d customers have the email %s: name the customer by customer.key", n, email))
+	}
+	keyed := make([]record.Record, len(recs))
+	for i, rec := range recs {
+		tx := *rec.Transaction
+		tx.Customer.Key = key
+		rec.Transaction = &tx
+		keyed[i] = rec
+	}
+	return keyed, nil
+}
+
+// customerKeyByEmail finds the key of the customer with this email, and how
+// many customers have it: from the listing of the customers when the
+// transactions were listed (the same listing customerExists takes, once),
+// else by one search.
+func (s *Sink) customerKeyByEmail(ctx context.Context, email string) (string, int, error) {
+	if s.txs != nil {
+		s.listTxCustomers(ctx)
+		if s.custErr != nil {
+			return "", 0, s.custErr
+		}
+		if s.txCustomers != nil {
+			key, n := s.txCustomers.keyByEmail(email)
+			return key, n, nil
+		}
+	}
+	found, err := s.t.CustomersByEmail(ctx, email)
+	if err != nil {
+		return "", 0, err
+	}
+	keys := map[string]bool{}
+	key := ""
+	for _, c := range found {
+		if c.Key != "" && strings.EqualFold(strings.TrimSpace(c.Email), email) {
+			if key == "" {
+				key = c.Key
+			}
+			keys[c.Key] = true
+		}
+	}
+	return key, len(keys), nil
 }
 
 // existingTransactions returns a lookup of the customer's existing
@@ -357,10 +437,7 @@ func (s *Sink) noteCustomer(g *txGroup) {
 // listing of the customers, taken once at the first need when it costs no
 // more than custBudget pages, else by one lookup.
 func (s *Sink) customerExists(ctx context.Context, key string) (bool, error) {
-	s.custOnce.Do(func() {
-		s.txCustomers, s.custErr = s.listCustomers(ctx, s.custBudget)
-		s.custReady.Store(true)
-	})
+	s.listTxCustomers(ctx)
 	if s.custErr != nil {
 		return false, s.custErr
 	}
@@ -369,6 +446,15 @@ func (s *Sink) customerExists(ctx context.Context, key string) (bool, error) {
 	}
 	c, err := s.t.GetCustomer(ctx, key)
 	return c != nil, err
+}
+
+// listTxCustomers takes the listing of the customers of a transactions
+// import, once, within custBudget pages.
+func (s *Sink) listTxCustomers(ctx context.Context) {
+	s.custOnce.Do(func() {
+		s.txCustomers, s.custErr = s.listCustomers(ctx, s.custBudget, true)
+		s.custReady.Store(true)
+	})
 }
 
 // noteCreated records created transactions (and their customer) in the
