@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -56,8 +57,11 @@ was. A table over --max-rows-per-file rows rolls over into numbered files
 (transactions-00000.parquet, transactions-00001.parquet, ...).
 
 --since-last exports only transactions newer than the previous manifest's
-high-water mark, into extra files beside the snapshot. It sees new
-transactions only: later deletions and archives show up in a full export.
+high-water mark, into extra files beside the snapshot, in the snapshot's
+format, partition layout and compression (a different --format or
+--partition is refused). With nothing new it writes no file; the manifest
+records the run. It sees new transactions only: later deletions and archives
+show up in a full export.
 
 --with-referral-links makes one extra request per partner (its referral
 links) to fill the partners' referral key: at 10 requests/s, 10,000 partners
@@ -68,6 +72,15 @@ take about 17 more minutes.`,
   partnero-etl export transactions --since-last`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Entities = args
+			if opts.SinceLast {
+				// An increment adds to the snapshot in its own format and
+				// layout: what is not given comes from its manifest.
+				for name, v := range map[string]*string{"format": &opts.Format, "partition": &opts.Partition, "compression": &opts.Compression} {
+					if !cmd.Flags().Changed(name) {
+						*v = ""
+					}
+				}
+			}
 			return runExport(cmd.Context(), opts)
 		},
 	}
@@ -136,15 +149,19 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if !slices.Contains(sinks.Formats, opts.Format) {
+	// Empty values (--since-last without the flag) are the previous
+	// snapshot's, else the defaults.
+	if opts.Format != "" && !slices.Contains(sinks.Formats, opts.Format) {
 		return usageError("--format must be parquet, csv or jsonl, not %q", opts.Format)
 	}
-	if !slices.Contains(export.Partitions, opts.Partition) {
+	if opts.Partition != "" && !slices.Contains(export.Partitions, opts.Partition) {
 		return usageError("--partition must be none or daily, not %q", opts.Partition)
 	}
-	compression, err := sinks.ParseCompression(opts.Compression)
-	if err != nil {
-		return usageError("--compression: %v", err)
+	compression := ""
+	if opts.Compression != "" {
+		if compression, err = sinks.ParseCompression(opts.Compression); err != nil {
+			return usageError("--compression: %v", err)
+		}
 	}
 	if opts.MaxRowsPerFile <= 0 {
 		return usageError("--max-rows-per-file must be positive")
@@ -155,7 +172,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 			return usageError("--out - streams csv or jsonl: Parquet needs a file (use --out DIR)")
 		case len(entities) != 1:
 			return usageError("--out - streams one table: name one of partners, customers, transactions or rewards")
-		case opts.Partition != "none" || opts.SinceLast:
+		case opts.Partition == "daily" || opts.SinceLast:
 			return usageError("--partition and --since-last need an output folder")
 		}
 	}
@@ -209,6 +226,9 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	src := sourcepartnero.New(client, sourcepartnero.Options{WithReferralLinks: opts.WithReferralLinks})
 	m, err := export.Run(ctx, eo, src)
 	stop()
+	if mismatch := (*export.MismatchError)(nil); errors.As(err, &mismatch) {
+		return usageError("%v", err)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(g.io.ErrOut, "export interrupted: the previous snapshot is unchanged")

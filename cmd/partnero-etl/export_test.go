@@ -67,6 +67,12 @@ func TestExportCommand(t *testing.T) {
 			[]string{"transaction_key,key", "t1,", "29.997"}, "", nil},
 		{"daily partitions", []string{"export", "transactions", "--partition", "daily", "--compression", "snappy", "--out", filepath.Join(dir, "hive")}, exitOK,
 			nil, "", nil},
+		{"since-last keeps the daily layout", []string{"export", "transactions", "--since-last", "--out", filepath.Join(dir, "hive")}, exitOK,
+			[]string{"since the last export"}, "", nil},
+		{"since-last with another layout", []string{"export", "transactions", "--since-last", "--partition", "none", "--out", filepath.Join(dir, "hive")}, exitUsage,
+			nil, `partition "daily"`, nil},
+		{"since-last with another format", []string{"export", "transactions", "--since-last", "--format", "csv", "--out", filepath.Join(dir, "hive")}, exitUsage,
+			nil, `format "parquet"`, nil},
 		{"parquet to stdout", []string{"export", "partners", "--out", "-"}, exitUsage, nil, "Parquet needs a file", nil},
 		{"two tables to stdout", []string{"export", "partners", "customers", "--format", "csv", "--out", "-"}, exitUsage, nil, "one table", nil},
 		{"unknown entity", []string{"export", "leads"}, exitUsage, nil, "unknown entity", nil},
@@ -129,6 +135,14 @@ func TestExportCommand(t *testing.T) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "hive", "transactions", "dt=*", "part-00000.parquet"))
 	if len(matches) != 1 {
 		t.Errorf("daily partition files: %v", matches)
+	}
+	// The increments (nothing new) wrote no flat file beside the dt=
+	// folders and left the manifest's layout as it was.
+	if flat, _ := filepath.Glob(filepath.Join(dir, "hive", "*.parquet")); len(flat) != 0 {
+		t.Errorf("flat files beside the partitions: %v", flat)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "hive", "manifest.json")); err != nil || !strings.Contains(string(b), `"partition": "daily"`) {
+		t.Errorf("manifest after the increment (%v):\n%s", err, b)
 	}
 }
 

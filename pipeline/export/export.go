@@ -44,7 +44,8 @@ type Options struct {
 	// (transactions also write the rewards table). With Stdout, exactly one
 	// table, which may be rewards.
 	Entities []record.Entity
-	// Format is parquet, csv or jsonl.
+	// Format is parquet, csv or jsonl. Empty means parquet, or with
+	// SinceLast the previous snapshot's format.
 	Format string
 	// Dir is the snapshot folder; ignored when Stdout is set.
 	Dir string
@@ -52,13 +53,20 @@ type Options struct {
 	// file or manifest is written.
 	Stdout io.Writer
 	// Partition is "none" or "daily" (Hive layout <entity>/dt=YYYY-MM-DD/).
+	// Empty means none, or with SinceLast the previous snapshot's layout.
 	Partition string
-	Sink      sinks.Options
+	// Sink configures the writers. With SinceLast an empty Compression is
+	// the previous snapshot's.
+	Sink sinks.Options
 	// MaxRowsPerFile rolls a table over into numbered part files; 0 means
 	// DefaultMaxRowsPerFile.
 	MaxRowsPerFile int64
 	// SinceLast exports only transactions past the previous manifest's
-	// high-water mark, into files added beside the previous ones.
+	// high-water mark, into files added beside the previous ones, in the
+	// previous snapshot's format and layout (a different one given is a
+	// *MismatchError). It sees transactions created after the mark: one
+	// inserted later with an older created_at (a backfill, a migration)
+	// appears only in a full export.
 	SinceLast bool
 	// Program is GET /test's program object, recorded in the manifest.
 	Program json.RawMessage
@@ -80,7 +88,49 @@ func (o *Options) now() time.Time {
 	return time.Now().UTC()
 }
 
+// MismatchError is a --since-last run asked for a format or layout other
+// than the snapshot it adds to: its files would not sit beside the others
+// (flat files next to dt= folders, CSV among Parquet).
+type MismatchError struct {
+	Setting, Given, Previous string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("--since-last adds to a snapshot with %s %q, not %q: leave --%s out, or make a full export into another folder",
+		e.Setting, e.Previous, e.Given, e.Setting)
+}
+
+// inherit fills what a --since-last run left unset from the snapshot it
+// adds to, and refuses a format or partition that differs from it.
+func (o *Options) inherit(prev *Manifest) error {
+	if prev == nil {
+		return nil
+	}
+	if prev.Format != "" {
+		if o.Format == "" {
+			o.Format = prev.Format
+		} else if o.Format != prev.Format {
+			return &MismatchError{Setting: "format", Given: o.Format, Previous: prev.Format}
+		}
+	}
+	if prev.Partition != "" {
+		if o.Partition == "" {
+			o.Partition = prev.Partition
+		} else if o.Partition != prev.Partition {
+			return &MismatchError{Setting: "partition", Given: o.Partition, Previous: prev.Partition}
+		}
+	}
+	// Each file records its own codec: a different one given is fine.
+	if o.Sink.Compression == "" && o.Format == prev.Format && prev.Compression != "" {
+		o.Sink.Compression = prev.Compression
+	}
+	return nil
+}
+
 func (o *Options) validate() error {
+	if o.Format == "" {
+		o.Format = "parquet"
+	}
 	if !slices.Contains(sinks.Formats, o.Format) {
 		return fmt.Errorf("unknown format %q: want parquet, csv or jsonl", o.Format)
 	}
@@ -119,6 +169,16 @@ func (o *Options) validate() error {
 // Run exports and returns the manifest it wrote (for Stdout, the one it
 // would have written).
 func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
+	var prev *Manifest
+	if opts.SinceLast && opts.Stdout == nil && opts.Dir != "" {
+		var err error
+		if prev, err = ReadManifest(opts.Dir); err != nil {
+			return nil, err
+		}
+		if err := opts.inherit(prev); err != nil {
+			return nil, err
+		}
+	}
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -262,6 +322,11 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	}()
 
 	for _, e := range opts.Entities {
+		if incremental && e == record.Transactions {
+			// An increment with nothing new writes no file: the manifest
+			// records the run.
+			continue
+		}
 		snap.declare(e)
 		if e == record.Transactions {
 			snap.declare(record.Rewards)
@@ -307,7 +372,7 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 				// Nothing new: the mark stays where it was.
 				sum.HighWaterMark = prev.Entities[record.Transactions].HighWaterMark
 			}
-			rw := &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.declare(record.Rewards).rows, Incremental: incremental}
+			rw := &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.Rewards).rows, Incremental: incremental}
 			m.Entities[record.Rewards] = rw
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,6 +315,77 @@ func TestSinceLast(t *testing.T) {
 	}
 	if h := m3.Entities[record.Transactions].HighWaterMark; h == nil || !slices.Equal(h.Keys, []string{"t5"}) {
 		t.Errorf("mark after an empty increment %+v", h)
+	}
+}
+
+// TestSinceLastKeepsTheSnapshotsLayout: an increment without --partition
+// or --format adds to a daily Parquet snapshot in its layout (dt= folders,
+// never flat files beside them), keeps the manifest's partition, and
+// refuses a layout or format that differs; an increment with nothing new
+// writes no file, only the manifest that records the run.
+func TestSinceLastKeepsTheSnapshotsLayout(t *testing.T) {
+	dir := t.TempDir()
+	opts := baseOpts(dir, "parquet")
+	opts.Entities = []record.Entity{record.Transactions}
+	opts.Partition = "daily"
+	opts.Sink.Compression = "snappy"
+	if _, err := Run(t.Context(), opts, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, dir)
+
+	inc := Options{Dir: dir, Entities: []record.Entity{record.Transactions}, SinceLast: true, Now: clock()}
+	for _, bad := range []Options{{Partition: "none"}, {Format: "csv"}} {
+		o := inc
+		o.Partition, o.Format = bad.Partition, bad.Format
+		var mismatch *MismatchError
+		if _, err := Run(t.Context(), o, &fakeReader{}); !errors.As(err, &mismatch) {
+			t.Errorf("partition %q format %q: err = %v, want a MismatchError", bad.Partition, bad.Format, err)
+		}
+	}
+	if after := listDir(t, dir); !maps.Equal(after, before) {
+		t.Errorf("a refused run changed the folder: %v", keysOf(after))
+	}
+
+	// Nothing new: no file, the manifest records the run.
+	m, err := Run(t.Context(), inc, &fakeReader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := listDir(t, dir)
+	delete(after, ManifestName)
+	delete(before, ManifestName)
+	if !maps.Equal(after, before) {
+		t.Errorf("an increment with nothing new wrote files: %v", keysOf(after))
+	}
+	if m.Partition != "daily" || m.Format != "parquet" || m.Compression != "snappy" || m.Entities[record.Transactions].Rows != 0 || !m.Entities[record.Transactions].Incremental {
+		t.Errorf("manifest partition %q format %q compression %q, transactions %+v", m.Partition, m.Format, m.Compression, m.Entities[record.Transactions])
+	}
+	if len(m.Files) != 6 {
+		t.Errorf("manifest lists %d files, want the 6 of the snapshot", len(m.Files))
+	}
+
+	// Something new: it goes into the day's folder.
+	f := &fakeReader{recs: map[record.Entity][]record.Record{record.Transactions: {tx("t5", "2025-01-04T00:00:00Z", "50")}}}
+	if m, err = Run(t.Context(), inc, f); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range keysOf(listDir(t, dir)) {
+		if p != ManifestName && !strings.HasPrefix(p, "transactions/dt=") && !strings.HasPrefix(p, "rewards/dt=") {
+			t.Errorf("%s is outside the partition layout", p)
+		}
+	}
+	var added []string
+	for _, fe := range m.Files {
+		if fe.Incremental {
+			added = append(added, fe.Path)
+			if fe.Partition != "dt=2025-01-04" || fe.Compression != "snappy" {
+				t.Errorf("%s: partition %q compression %q", fe.Path, fe.Partition, fe.Compression)
+			}
+		}
+	}
+	if len(added) != 2 || m.Partition != "daily" {
+		t.Errorf("added %v, manifest partition %q", added, m.Partition)
 	}
 }
 

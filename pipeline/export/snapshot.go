@@ -60,10 +60,12 @@ type snapshot struct {
 
 type tableFiles struct {
 	entity record.Entity
-	open   map[string]*part // by partition ("" unpartitioned)
-	closed []*part
-	next   map[string]int // next part index per partition
-	rows   int64
+	// declared tables get a file even when they have no rows.
+	declared bool
+	open     map[string]*part // by partition ("" unpartitioned)
+	closed   []*part
+	next     map[string]int // next part index per partition
+	rows     int64
 }
 
 type part struct {
@@ -92,6 +94,13 @@ func newSnapshot(dir, format string, opts sinks.Options, partition bool, maxRows
 // declare registers a table so that it gets a file even when it has no rows
 // (an empty table is still a table a warehouse loads).
 func (s *snapshot) declare(e record.Entity) *tableFiles {
+	t := s.table(e)
+	t.declared = true
+	return t
+}
+
+// table returns the files of a table, registering it on first use.
+func (s *snapshot) table(e record.Entity) *tableFiles {
 	t, ok := s.tables[e]
 	if !ok {
 		t = &tableFiles{entity: e, open: make(map[string]*part), next: make(map[string]int)}
@@ -126,7 +135,7 @@ func (s *snapshot) folderOf(e record.Entity, dt string) string {
 }
 
 func (s *snapshot) write(ctx context.Context, rec record.Record) error {
-	t := s.declare(rec.Entity)
+	t := s.table(rec.Entity)
 	dt := ""
 	if s.partition {
 		dt = partitionOf(rec)
@@ -219,7 +228,7 @@ func (s *snapshot) finalName(p *part, parts int) string {
 func (s *snapshot) commit(ctx context.Context) ([]committed, error) {
 	for _, e := range s.order {
 		t := s.tables[e]
-		if len(t.closed) == 0 && len(t.open) == 0 && !s.partition {
+		if len(t.closed) == 0 && len(t.open) == 0 && !s.partition && t.declared {
 			if _, err := s.openPart(t, ""); err != nil {
 				return nil, err
 			}
