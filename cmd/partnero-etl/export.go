@@ -56,12 +56,15 @@ succeeded: an interrupted or failed export leaves the previous snapshot as it
 was. A table over --max-rows-per-file rows rolls over into numbered files
 (transactions-00000.parquet, transactions-00001.parquet, ...).
 
---since-last exports only transactions newer than the previous manifest's
-high-water mark, into extra files beside the snapshot, in the snapshot's
+--since-last exports only transactions whose created_at is newer than the
+previous export's high-water mark (the newest created_at it wrote, kept in
+manifest.json), into extra files beside the snapshot, in the snapshot's
 format, partition layout and compression (a different --format or
 --partition is refused). With nothing new it writes no file; the manifest
-records the run. It sees new transactions only: later deletions and archives
-show up in a full export.
+records the run. It does not see a transaction inserted after the last export
+with an older created_at (a backfill, a migration or import with historical
+dates): those appear only in a full export. Nor does it see later deletions
+and archives. Run a full export from time to time to catch all of them.
 
 --with-referral-links makes one extra request per partner (its referral
 links) to fill the partners' referral key: at 10 requests/s, 10,000 partners
@@ -89,7 +92,7 @@ take about 17 more minutes.`,
 	f.StringVarP(&opts.Out, "out", "o", "./partnero-export", `output folder, or - to stream one table to standard output (csv or jsonl)`)
 	f.StringVar(&opts.Partition, "partition", "none", "none, or daily: <table>/dt=YYYY-MM-DD/part-00000.<ext> by creation day (Hive layout)")
 	f.StringVar(&opts.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
-	f.BoolVar(&opts.SinceLast, "since-last", false, "transactions: only those newer than the previous export's high-water mark (new ones only, not deletions)")
+	f.BoolVar(&opts.SinceLast, "since-last", false, "transactions: only those whose created_at is newer than the previous export's mark (not backfills with older dates, not deletions)")
 	f.BoolVar(&opts.WithReferralLinks, "with-referral-links", false, "fetch each partner's referral keys: one extra request per partner")
 	f.BoolVar(&opts.CSVSafe, "csv-safe", false, "prefix CSV text cells starting with = + - @ with ' so spreadsheets do not run them as formulas")
 	f.Int64Var(&opts.MaxRowsPerFile, "max-rows-per-file", export.DefaultMaxRowsPerFile, "roll a table over into numbered part files after this many rows")

@@ -151,7 +151,8 @@ func TestExportHelpNamesTheExtraRequests(t *testing.T) {
 	if code := run(context.Background(), streams, []string{"export", "--help"}); code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"--with-referral-links", "one extra request per partner", "--since-last", "--csv-safe"} {
+	for _, want := range []string{"--with-referral-links", "one extra request per partner", "--since-last", "--csv-safe",
+		"whose created_at is newer than the\nprevious export's high-water mark", "older created_at", "appear only in a full export"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}

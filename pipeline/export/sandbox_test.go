@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
@@ -390,5 +391,51 @@ func TestSandboxDuplicateKeysAllExported(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSandboxSinceLastMissesBackfills pins the documented limit of
+// --since-last: it sees transactions whose created_at is past the previous
+// export's mark, so one inserted afterwards with an older created_at (a
+// backfill) is not in the increment; a full export has it.
+func TestSandboxSinceLastMissesBackfills(t *testing.T) {
+	e := newSandboxEnv(t)
+	e.seed(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	src := sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 2})
+	m1, err := Run(ctx, Options{Dir: dir, Format: "csv", Entities: []record.Entity{record.Transactions}}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark := m1.Entities[record.Transactions].HighWaterMark.CreatedAt
+	for key, at := range map[string]time.Time{"backfill": mark.Add(-24 * time.Hour), "new": mark.Add(time.Hour)} {
+		tx := &api.Transaction{Key: key, Amount: ptr(api.MustDecimal("5")), Customer: api.CustomerRef{Key: "cust-2"}, CreatedAt: &api.Time{Time: at}}
+		if _, err := e.client.Transactions.Create(ctx, tx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m2, err := Run(ctx, Options{Dir: dir, Format: "csv", Entities: []record.Entity{record.Transactions}, SinceLast: true}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inc []string
+	for _, f := range m2.Files {
+		if f.Incremental && f.Entity == record.Transactions {
+			for _, row := range readBack(t, filepath.Join(dir, f.Path), "csv", record.Transactions, nil) {
+				inc = append(inc, row[0])
+			}
+		}
+	}
+	if !slices.Equal(inc, []string{"new"}) {
+		t.Errorf("the increment holds %v, want only the transaction created after the mark", inc)
+	}
+	full := t.TempDir()
+	if _, err := Run(ctx, Options{Dir: full, Format: "csv", Entities: []record.Entity{record.Transactions}}, src); err != nil {
+		t.Fatal(err)
+	}
+	rows := readBack(t, filepath.Join(full, "transactions.csv"), "csv", record.Transactions, nil)
+	if !slices.ContainsFunc(rows, func(r []string) bool { return r[0] == "backfill" }) {
+		t.Error("a full export lacks the backfilled transaction")
 	}
 }

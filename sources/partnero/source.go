@@ -34,7 +34,11 @@ type Options struct {
 
 // Since is the high-water mark of an incremental export of transactions:
 // records created before CreatedAt, or at CreatedAt with one of the keys,
-// were exported already.
+// were exported already. The mark is a created_at, not an insertion point:
+// a transaction inserted after the last export with an older created_at (a
+// backfill) counts as exported and appears only in a full export. The
+// contract orders the listing "newest first" without saying by which
+// clock; the stop condition takes it to be created_at, as the sandbox does.
 type Since struct {
 	CreatedAt time.Time
 	keys      map[string]struct{}
