@@ -163,6 +163,20 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	rejectFormat := pipeline.RejectFormatFor(format)
+	rejectPath := opts.Rejects
+	if rejectPath == "" {
+		rejectPath = pipeline.RejectPath(opts.Input, rejectFormat)
+	}
+	journalPath := ""
+	if !opts.DryRun {
+		if journalPath = opts.Journal; journalPath == "" {
+			journalPath = pipeline.DefaultJournalPath(opts.Input, entity)
+		}
+	}
+	if err := checkImportPaths(opts, rejectPath, journalPath); err != nil {
+		return err
+	}
 	key, err := opts.g.apiKey()
 	if err != nil {
 		return err
@@ -223,28 +237,19 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		delim = d.Delimiter()
 	}
 
-	rejectFormat := pipeline.RejectFormatFor(format)
-	rejectPath := opts.Rejects
-	if rejectPath == "" {
-		rejectPath = pipeline.RejectPath(opts.Input, rejectFormat)
-	}
 	rejects, err := pipeline.NewRejectWriter(pipeline.RejectOptions{Path: rejectPath, Format: rejectFormat, Delimiter: delim, Columns: columns})
 	if err != nil {
 		return err
 	}
 
 	var journal *pipeline.Journal
-	if !opts.DryRun {
-		path := opts.Journal
-		if path == "" {
-			path = pipeline.DefaultJournalPath(opts.Input, entity)
-		}
-		journal, err = pipeline.OpenJournal(path, pipeline.JournalScope(entity, client.BaseURL(), program.PubID), opts.Restart)
+	if journalPath != "" {
+		journal, err = pipeline.OpenJournal(journalPath, pipeline.JournalScope(entity, client.BaseURL(), program.PubID), opts.Restart)
 		if err != nil {
 			return err
 		}
 		if n := journal.Len(); n > 0 {
-			log.Info("resuming: the journal holds rows an earlier run finished", "rows", n, "journal", path)
+			log.Info("resuming: the journal holds rows an earlier run finished", "rows", n, "journal", journalPath)
 		}
 	}
 
@@ -415,6 +420,21 @@ func (h rejectHook) Reject(row *record.Row, key string, rerr *record.RowError) e
 		h.onReject(row, key, rerr)
 	}
 	return h.w.Reject(row, key, rerr)
+}
+
+// checkImportPaths refuses, before anything is read or written, outputs
+// that would overwrite or delete the input or each other.
+func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error {
+	rejects := outputPath{"--rejects", rejectPath}
+	if opts.Rejects == "" {
+		rejects.name = "the reject file"
+	}
+	journal := outputPath{"--journal", journalPath}
+	if opts.Journal == "" {
+		journal.name = "the journal"
+	}
+	report := outputPath{"--report", opts.Report}
+	return checkOutputs([]string{opts.Input}, []outputPath{rejects, journal, report})
 }
 
 func writeReportFile(path string, rep *pipeline.Report) error {

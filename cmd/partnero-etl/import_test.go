@@ -160,3 +160,59 @@ func TestImportRefusesABusyJournal(t *testing.T) {
 		}
 	}
 }
+
+// TestImportOutputPaths: an output over the input (or over another output)
+// is a usage error found before the run: the input is left as it was and
+// the API is not written to.
+func TestImportOutputPaths(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "a.csv")
+	const content = "id,email,name\np1,nope,Bad\np2,b@x.io,Bob\n"
+	if err := os.WriteFile(input, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "out.json")
+	link := filepath.Join(t.TempDir(), "link.csv")
+	if err := os.Symlink(input, link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"rejects over the input, dry run", []string{"--rejects", input, "--dry-run"}, "--rejects " + input + " is the input file itself"},
+		{"rejects over a link to the input", []string{"--rejects", link}, "is the input file itself"},
+		{"journal over the input", []string{"--journal", input}, "--journal " + input + " is the input file itself"},
+		{"report over the input", []string{"--report", input}, "--report " + input + " is the input file itself"},
+		{"report over the reject file", []string{"--rejects", other, "--report", other}, "--rejects and --report are the same file"},
+		{"journal over the report", []string{"--journal", other, "--report", other}, "--journal and --report are the same file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			streams, out, errOut := testStreams()
+			args := append([]string{"import", "partners", input, "--api-key", "good-key", "--base-url", srv.URL + "/v1/", "--quiet"}, tt.args...)
+			if code := run(t.Context(), streams, args); code != exitUsage {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
+			}
+			if !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Errorf("stderr %q, want %q", errOut, tt.wantErr)
+			}
+			if b, err := os.ReadFile(input); err != nil || string(b) != content {
+				t.Fatalf("the input changed: %q %v", b, err)
+			}
+		})
+	}
+	if st := sb.Stats(); st.Total != 0 {
+		t.Errorf("%d requests from runs refused for their paths", st.Total)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("files left beside the input: %v", left)
+	}
+}

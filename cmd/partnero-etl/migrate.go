@@ -333,6 +333,9 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMigrationPaths(opts, stages); err != nil {
+		return err
+	}
 	if _, err := opts.g.apiKey(); err != nil {
 		return err
 	}
@@ -370,7 +373,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			Entity:      string(st.entity),
 			Input:       st.file,
 			Format:      st.format,
-			Rejects:     migrationRejectPath(opts.RejectsDir, st),
+			Rejects:     stageRejects(opts.RejectsDir, st),
 			DryRun:      opts.DryRun,
 			Workers:     opts.Workers,
 			MaxRejects:  opts.MaxRejects,
@@ -464,6 +467,23 @@ func writeStageLine(w io.Writer, rep *pipeline.Report) {
 		c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected, rep.Requests.Total, rep.Duration.Round(time.Millisecond))
 }
 
+// checkMigrationPaths refuses, before the first stage, a reject file,
+// journal or report that is one of the inputs or another of these outputs,
+// (each stage checks its own again).
+func checkMigrationPaths(opts *migrateOptions, stages []*migrationStage) error {
+	var inputs []string
+	var outputs []outputPath
+	for _, st := range stages {
+		inputs = append(inputs, st.file)
+		outputs = append(outputs, outputPath{"the reject file of " + string(st.entity), migrationRejectPath(opts.RejectsDir, st)})
+		if !opts.DryRun {
+			outputs = append(outputs, outputPath{"the journal of " + string(st.entity), pipeline.DefaultJournalPath(st.file, st.entity)})
+		}
+	}
+	report := outputPath{"--report", opts.Report}
+	return checkOutputs(inputs, append(outputs, report))
+}
+
 // migrationRejectPath puts a stage's reject file in dir (beside the input
 // when dir is empty), named after the input.
 func migrationRejectPath(dir string, st *migrationStage) string {
@@ -472,6 +492,16 @@ func migrationRejectPath(dir string, st *migrationStage) string {
 		return pipeline.RejectPath(st.file, rf)
 	}
 	return pipeline.RejectPath(filepath.Join(dir, filepath.Base(st.file)), rf)
+}
+
+// stageRejects is the --rejects of a stage's import: empty (the import's
+// default, beside the input, the same as migrationRejectPath) unless
+// --rejects-dir moves the reject files.
+func stageRejects(dir string, st *migrationStage) string {
+	if dir == "" {
+		return ""
+	}
+	return migrationRejectPath(dir, st)
 }
 
 func writeMigrationReport(path string, rep *pipeline.MigrationReport) error {

@@ -425,3 +425,33 @@ func FuzzParsePlan(f *testing.F) {
 		}
 	})
 }
+
+// TestMigrateOutputPaths: a report over an input is refused before the
+// first stage.
+func TestMigrateOutputPaths(t *testing.T) {
+	sb, base := newMigrateSandbox(t)
+	m := sampleMigrations[0]
+	dir, args := copySamples(t, m)
+	customers := filepath.Join(dir, m.files[1])
+	before, err := os.ReadFile(customers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ report, want string }{
+		{customers, "--report " + customers + " is the input file itself"},
+	} {
+		code, out, errOut := runMigrateArgs(t, base, append([]string{"--from", m.platform, "--report", tc.report}, args...)...)
+		if code != exitUsage {
+			t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
+		}
+		if !strings.Contains(errOut, tc.want) {
+			t.Errorf("stderr %q, want %q", errOut, tc.want)
+		}
+	}
+	if after, err := os.ReadFile(customers); err != nil || string(after) != string(before) {
+		t.Fatalf("the customers input changed (%v)", err)
+	}
+	if st := sb.Stats(); st.Total != 0 {
+		t.Errorf("%d requests from runs refused for their paths", st.Total)
+	}
+}

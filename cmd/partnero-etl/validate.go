@@ -131,8 +131,12 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	if rejectPath == "" {
 		rejectPath = pipeline.RejectPath(opts.File, rejectFormat)
 	}
-	if opts.File != "-" && sameFile(opts.File, rejectPath) {
-		return usageError("--rejects %s is the input file itself", rejectPath)
+	rejectOut := outputPath{"--rejects", rejectPath}
+	if opts.Rejects == "" {
+		rejectOut.name = "the reject file"
+	}
+	if err := checkOutputs([]string{opts.File}, []outputPath{rejectOut}); err != nil {
+		return err
 	}
 
 	src, err := sources.Open(opts.File, srcOpts)
@@ -245,12 +249,57 @@ func delimiterHint(src sources.Source, columns []string) string {
 	return ""
 }
 
-// sameFile reports whether two paths name the same existing file.
+// outputPath is a file a command writes, named for messages by the flag
+// that chose it ("--rejects") or by what it is ("the journal").
+type outputPath struct {
+	name, path string
+}
+
+// checkOutputs refuses, as a usage error, outputs that would destroy what
+// the run reads or writes: an output that is one of the inputs (a reject
+// file, journal or report over the input overwrites or deletes it, even in
+// a dry run), or two outputs that are the same file. Standard input ("-")
+// and empty paths are no files. It runs before anything is read or written.
+func checkOutputs(inputs []string, outputs []outputPath) error {
+	for i, o := range outputs {
+		if o.path == "" || o.path == "-" {
+			continue
+		}
+		for _, in := range inputs {
+			if in != "" && in != "-" && sameFile(in, o.path) {
+				return usageError("%s %s is the input file itself (%s): name another file", o.name, o.path, in)
+			}
+		}
+		for _, p := range outputs[:i] {
+			if p.path != "" && p.path != "-" && sameFile(p.path, o.path) {
+				return usageError("%s and %s are the same file %s: name another file", p.name, o.name, o.path)
+			}
+		}
+	}
+	return nil
+}
+
+// sameFile reports whether two paths name the same file: the same cleaned
+// absolute path, the same existing file (links, another spelling of the
+// path), or, when one does not exist yet, the same name in the same folder.
 func sameFile(a, b string) bool {
 	if filepath.Clean(a) == filepath.Clean(b) {
 		return true
 	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == ab {
+		return true
+	}
 	sa, err1 := os.Stat(a)
 	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+	if err1 == nil && err2 == nil {
+		return os.SameFile(sa, sb)
+	}
+	if filepath.Base(a) != filepath.Base(b) {
+		return false
+	}
+	da, err1 := os.Stat(filepath.Dir(a))
+	db, err2 := os.Stat(filepath.Dir(b))
+	return err1 == nil && err2 == nil && os.SameFile(da, db)
 }

@@ -159,3 +159,22 @@ func TestParseDelimiter(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRejectsPathChecks(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "t.csv")
+	if err := os.WriteFile(in, []byte("key,amount\nk1,x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ rejects, want string }{
+		{filepath.Join(dir, "sub", "..", "t.csv"), "is the input file itself"},
+	} {
+		streams, out, errOut := testStreams()
+		if code := run(t.Context(), streams, []string{"validate", "transactions", in, "--rejects", tc.rejects}); code != exitUsage {
+			t.Fatalf("--rejects %s: exit %d, want %d\nstdout: %s\nstderr: %s", tc.rejects, code, exitUsage, out, errOut)
+		}
+		if !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("--rejects %s: stderr %q, want %q", tc.rejects, errOut, tc.want)
+		}
+	}
+}
