@@ -348,7 +348,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			AmbiguousWrites: sink.AmbiguousVerified(), LatencyMS: float64(client.Latency().Microseconds()) / 1000,
 		},
 	}
-	if rep.Counts.Rejected > 0 {
+	if rejErr == nil && rejects.Count() > 0 {
+		// Only a reject file that was written in full is named.
 		rep.RejectsFile = rejects.Path()
 	}
 	if journal != nil && !completed {
@@ -423,7 +424,10 @@ func (h rejectHook) Reject(row *record.Row, key string, rerr *record.RowError) e
 }
 
 // checkImportPaths refuses, before anything is read or written, outputs
-// that would overwrite or delete the input or each other.
+// that would overwrite or delete the input or each other, and outputs the
+// run could not write (a report that would fail only after the whole run).
+// A default reject file is checked only for clashes: it is written only
+// when a row is rejected.
 func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error {
 	rejects := outputPath{"--rejects", rejectPath}
 	if opts.Rejects == "" {
@@ -434,7 +438,18 @@ func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error
 		journal.name = "the journal"
 	}
 	report := outputPath{"--report", opts.Report}
-	return checkOutputs([]string{opts.Input}, []outputPath{rejects, journal, report})
+	if err := checkOutputs([]string{opts.Input}, []outputPath{rejects, journal, report}); err != nil {
+		return err
+	}
+	if opts.Rejects != "" {
+		if err := checkWritable(rejects); err != nil {
+			return err
+		}
+	}
+	if err := checkWritable(journal); err != nil {
+		return err
+	}
+	return checkWritable(report)
 }
 
 func writeReportFile(path string, rep *pipeline.Report) error {

@@ -162,8 +162,8 @@ func TestImportRefusesABusyJournal(t *testing.T) {
 }
 
 // TestImportOutputPaths: an output over the input (or over another output)
-// is a usage error found before the run: the input is left as it was and
-// the API is not written to.
+// and an output that could not be written are usage errors found before the
+// run: the input is left as it was and the API is not written to.
 func TestImportOutputPaths(t *testing.T) {
 	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
 	if err != nil {
@@ -182,6 +182,7 @@ func TestImportOutputPaths(t *testing.T) {
 	if err := os.Symlink(input, link); err != nil {
 		t.Fatal(err)
 	}
+	missing := filepath.Join(dir, "nonexistent", "x")
 	tests := []struct {
 		name    string
 		args    []string
@@ -193,6 +194,10 @@ func TestImportOutputPaths(t *testing.T) {
 		{"report over the input", []string{"--report", input}, "--report " + input + " is the input file itself"},
 		{"report over the reject file", []string{"--rejects", other, "--report", other}, "--rejects and --report are the same file"},
 		{"journal over the report", []string{"--journal", other, "--report", other}, "--journal and --report are the same file"},
+		{"report in a missing folder", []string{"--report", missing + ".json"}, "does not exist"},
+		{"rejects in a missing folder", []string{"--rejects", missing + ".csv"}, "does not exist"},
+		{"journal in a missing folder", []string{"--journal", missing + ".journal"}, "does not exist"},
+		{"report is a folder", []string{"--report", dir}, "is a folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,5 +219,35 @@ func TestImportOutputPaths(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 1 {
 		t.Errorf("files left beside the input: %v", left)
+	}
+}
+
+// TestImportNamesOnlyAWrittenRejectFile: when the reject file cannot be
+// written after all (its folder vanished during the run), the summary does
+// not say the rows were written to it.
+func TestImportNamesOnlyAWrittenRejectFile(t *testing.T) {
+	base := newTestSandbox(t)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(input, []byte("id,email,name\np3,nope,Bad\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rejDir := filepath.Join(t.TempDir(), "rejects")
+	if err := os.Mkdir(rejDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	streams, out, _ := testStreams()
+	g := &globalOptions{APIKey: "good-key", BaseURL: base, Rate: "1000/s", Quiet: true, io: streams}
+	opts := &importOptions{
+		Entity: "partners", Input: input, Rejects: filepath.Join(rejDir, "r.csv"), DryRun: true,
+		g: g, io: streams,
+		onReject: func(*record.Row, string, *record.RowError) { _ = os.RemoveAll(rejDir) },
+	}
+	err := runImport(t.Context(), opts)
+	if err == nil || exitCodeOf(t.Context(), err) != exitFailure {
+		t.Fatalf("err %v (exit %d), want a failure", err, exitCodeOf(t.Context(), err))
+	}
+	if strings.Contains(out.String(), "written to") {
+		t.Errorf("the summary names a reject file that was not written:\n%s", out)
 	}
 }

@@ -469,7 +469,7 @@ func writeStageLine(w io.Writer, rep *pipeline.Report) {
 
 // checkMigrationPaths refuses, before the first stage, a reject file,
 // journal or report that is one of the inputs or another of these outputs,
-// (each stage checks its own again).
+// and a report that could not be written (each stage checks its own again).
 func checkMigrationPaths(opts *migrateOptions, stages []*migrationStage) error {
 	var inputs []string
 	var outputs []outputPath
@@ -481,7 +481,10 @@ func checkMigrationPaths(opts *migrateOptions, stages []*migrationStage) error {
 		}
 	}
 	report := outputPath{"--report", opts.Report}
-	return checkOutputs(inputs, append(outputs, report))
+	if err := checkOutputs(inputs, append(outputs, report)); err != nil {
+		return err
+	}
+	return checkWritable(report)
 }
 
 // migrationRejectPath puts a stage's reject file in dir (beside the input

@@ -426,8 +426,8 @@ func FuzzParsePlan(f *testing.F) {
 	})
 }
 
-// TestMigrateOutputPaths: a report over an input is refused before the
-// first stage.
+// TestMigrateOutputPaths: a report over an input, or in a folder that does
+// not exist, is refused before the first stage.
 func TestMigrateOutputPaths(t *testing.T) {
 	sb, base := newMigrateSandbox(t)
 	m := sampleMigrations[0]
@@ -439,6 +439,7 @@ func TestMigrateOutputPaths(t *testing.T) {
 	}
 	for _, tc := range []struct{ report, want string }{
 		{customers, "--report " + customers + " is the input file itself"},
+		{filepath.Join(dir, "nonexistent", "r.json"), "does not exist"},
 	} {
 		code, out, errOut := runMigrateArgs(t, base, append([]string{"--from", m.platform, "--report", tc.report}, args...)...)
 		if code != exitUsage {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -137,6 +138,11 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	}
 	if err := checkOutputs([]string{opts.File}, []outputPath{rejectOut}); err != nil {
 		return err
+	}
+	if opts.Rejects != "" {
+		if err := checkWritable(rejectOut); err != nil {
+			return err
+		}
 	}
 
 	src, err := sources.Open(opts.File, srcOpts)
@@ -277,6 +283,54 @@ func checkOutputs(inputs []string, outputs []outputPath) error {
 		}
 	}
 	return nil
+}
+
+// checkWritable refuses, as a usage error, an output path that the run
+// could not write, before the run starts rather than at its end: its folder
+// must exist and take new files, and the path must not be a folder or a file
+// that cannot be opened for writing. It changes nothing it finds.
+func checkWritable(o outputPath) error {
+	if o.path == "" || o.path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(o.path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return usageError("%s %s: the folder %s does not exist", o.name, o.path, dir)
+	case err != nil:
+		return usageError("%s %s: %v", o.name, o.path, err)
+	case !fi.IsDir():
+		return usageError("%s %s: %s is not a folder", o.name, o.path, dir)
+	}
+	if fi, err := os.Stat(o.path); err == nil {
+		if fi.IsDir() {
+			return usageError("%s %s is a folder, not a file", o.name, o.path)
+		}
+		f, err := os.OpenFile(o.path, os.O_WRONLY, 0)
+		if err != nil {
+			return usageError("%s %s cannot be written: %v", o.name, o.path, pathErrCause(err))
+		}
+		_ = f.Close()
+	}
+	// Reject files and reports are written beside their final name and
+	// renamed, or created: the folder itself must take a new file.
+	f, err := os.CreateTemp(dir, ".partnero-etl-check-*")
+	if err != nil {
+		return usageError("%s %s: cannot create files in %s: %v", o.name, o.path, dir, pathErrCause(err))
+	}
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	return nil
+}
+
+// pathErrCause is the cause of a *fs.PathError (which names a path the
+// message already gave), or err itself.
+func pathErrCause(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 // sameFile reports whether two paths name the same file: the same cleaned

@@ -168,6 +168,7 @@ func TestValidateRejectsPathChecks(t *testing.T) {
 	}
 	for _, tc := range []struct{ rejects, want string }{
 		{filepath.Join(dir, "sub", "..", "t.csv"), "is the input file itself"},
+		{filepath.Join(dir, "nonexistent", "r.csv"), "does not exist"},
 	} {
 		streams, out, errOut := testStreams()
 		if code := run(t.Context(), streams, []string{"validate", "transactions", in, "--rejects", tc.rejects}); code != exitUsage {
