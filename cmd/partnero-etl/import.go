@@ -90,8 +90,10 @@ journal are skipped and the rest are reconciled against what the program
 holds, so nothing is written twice. The journal is deleted when a run
 finishes; --restart ignores an existing one.
 
-Exit status: 0 all rows landed, 3 some rows were rejected (see the reject
-file), 4 the API refused the key, 1 another failure, 130 interrupted.`,
+Exit status: 0 all rows landed, 3 the run finished but some rows were
+rejected (see the reject file), 4 the API refused the key, 1 another failure
+(including a run stopped by --max-rejects: run it again to resume), 130
+interrupted.`,
 		Example: `  partnero-etl import partners partners.csv
   partnero-etl import customers customers.jsonl --mapping rewardful.yaml --report run.json
   partnero-etl import transactions sales.csv.gz --dry-run
@@ -115,7 +117,7 @@ file), 4 the API refused the key, 1 another failure, 130 interrupted.`,
 	f.StringVar(&opts.Report, "report", "", "write the run report as JSON to this file")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "make only read requests; report what would be created, updated, unchanged or rejected")
 	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers (default: what the rate limit and the API's latency need)")
-	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop once more than N rows were rejected (0: no limit)")
+	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop (exit 1; run again to resume) once more than N rows were rejected (0: no limit)")
 	f.BoolVar(&opts.Replace, "replace-transactions", false, "replace a transaction whose key exists with other values (delete, then create) instead of rejecting it")
 	f.BoolVar(&opts.NoBatch, "no-batch", false, "write transactions one request each instead of one request per customer")
 	f.BoolVar(&opts.Restart, "restart", false, "ignore the journal of an earlier run and start over (the target is still reconciled)")
@@ -379,7 +381,10 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	case ctx.Err() != nil:
 		return withCode(exitInterrupted, nil)
 	case errors.Is(runErr, pipeline.ErrTooManyRejects):
-		return withCode(exitRejects, runErr)
+		// Not "finished with rejects" (3): the run stopped, and a script
+		// must not take a half-done import for a finished one.
+		return withCode(exitFailure, fmt.Errorf("stopped after %d rejected rows (--max-rejects %d): fix the input or the mapping, then run again to resume",
+			rep.Counts.Rejected, opts.MaxRejects))
 	case runErr != nil:
 		return runErr
 	case rep.Counts.Rejected > 0:

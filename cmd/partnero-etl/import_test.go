@@ -251,3 +251,21 @@ func TestImportNamesOnlyAWrittenRejectFile(t *testing.T) {
 		t.Errorf("the summary names a reject file that was not written:\n%s", out)
 	}
 }
+
+// TestImportMaxRejectsIsAFailure: a run stopped by --max-rejects exits 1
+// (not 3, "finished with rejects") and says how to go on.
+func TestImportMaxRejectsIsAFailure(t *testing.T) {
+	base := newTestSandbox(t)
+	input := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(input, []byte("id,email,name\np1,nope1,A\np2,nope2,B\np3,nope3,C\np4,nope4,D\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	streams, out, errOut := testStreams()
+	code := run(t.Context(), streams, []string{"import", "partners", input, "--api-key", "good-key", "--base-url", base, "--quiet", "--max-rejects", "1", "--workers", "1"})
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailure, out, errOut)
+	}
+	if want := "rejected rows (--max-rejects 1): fix the input or the mapping, then run again to resume"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+}

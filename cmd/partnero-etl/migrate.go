@@ -98,8 +98,10 @@ relative to the plan file, and flags given on the command line win:
     replace_transactions: false
     no_batch: false
 
-Exit status: 0 every row landed, 3 some rows were rejected (see the reject
-files), 4 the API refused the key, 1 another failure, 130 interrupted.`
+Exit status: 0 every row landed, 3 the migration finished but some rows were
+rejected (see the reject files), 4 the API refused the key, 1 another failure
+(including a stage stopped by --max-rejects: run it again to resume), 130
+interrupted.`
 
 func newMigrateCmd(g *globalOptions) *cobra.Command {
 	opts := &migrateOptions{g: g, io: g.io}
@@ -132,7 +134,7 @@ func newMigrateCmd(g *globalOptions) *cobra.Command {
 	f.BoolVar(&opts.DryRun, "dry-run", false, "make only read requests; validate the whole plan against the program")
 	f.StringVar(&opts.Report, "report", "", "write the combined report as JSON to this file")
 	f.StringVar(&opts.RejectsDir, "rejects-dir", "", "write the reject files to this folder (default: beside each input)")
-	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop a stage once more than N of its rows were rejected (0: no limit)")
+	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop the migration (exit 1; run again to resume) once more than N rows of a stage were rejected (0: no limit)")
 	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers (default: what the rate limit and the API's latency need)")
 	f.BoolVar(&opts.Restart, "restart", false, "ignore the journals of an earlier run (the program is still reconciled)")
 	f.BoolVar(&opts.Replace, "replace-transactions", false, "replace a transaction whose key exists with other values instead of rejecting it")

@@ -456,3 +456,18 @@ func TestMigrateOutputPaths(t *testing.T) {
 		t.Errorf("%d requests from runs refused for their paths", st.Total)
 	}
 }
+
+// TestMigrateMaxRejectsIsAFailure: a stage stopped by --max-rejects ends
+// the migration with exit 1, not 3.
+func TestMigrateMaxRejectsIsAFailure(t *testing.T) {
+	_, base := newMigrateSandbox(t)
+	m := sampleMigrations[0]
+	_, args := copySamples(t, m)
+	code, out, errOut := runMigrateArgs(t, base, append([]string{"--from", m.platform, "--max-rejects", "1"}, args...)...)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailure, out, errOut)
+	}
+	if !strings.Contains(errOut, "(--max-rejects 1): fix the input or the mapping, then run again to resume") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
