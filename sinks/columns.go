@@ -86,8 +86,11 @@ func decimalText(d *partnero.Decimal) (string, bool) {
 	return d.String(), true
 }
 
+// listText is NULL for a list the API did not send (nil) and the joined
+// items, possibly none, for one it sent: an empty list is a fact ("no
+// tags"), NULL is "not known" (a partner listing carries no tags).
 func listText(l []string) (string, bool) {
-	return strings.Join(l, ListSeparator), len(l) > 0
+	return strings.Join(l, ListSeparator), l != nil
 }
 
 func jsonText(raw json.RawMessage) (string, bool) {

@@ -98,3 +98,46 @@ func FuzzWithTransactionKey(f *testing.F) {
 		}
 	})
 }
+
+// TestListColumnsNullWhenNotSent: a list the API did not send is NULL, one
+// it sent empty is an empty list (CSV writes both as an empty cell).
+func TestListColumnsNullWhenNotSent(t *testing.T) {
+	col := func(e record.Entity, name string) Column {
+		for _, c := range Columns(e) {
+			if c.Name == name {
+				return c
+			}
+		}
+		t.Fatalf("no column %s.%s", e, name)
+		return Column{}
+	}
+	tests := []struct {
+		name   string
+		rec    record.Record
+		column string
+		want   string
+		ok     bool
+	}{
+		{"tags not sent", record.Record{Partner: &partnero.Partner{}}, "tags", "", false},
+		{"tags empty", record.Record{Partner: &partnero.Partner{Tags: partnero.Tags{}}}, "tags", "", true},
+		{"tags", record.Record{Partner: &partnero.Partner{Tags: partnero.Tags{"a", "b"}}}, "tags", "a;b", true},
+		{"links not sent", record.Record{Partner: &partnero.Partner{}}, "referral_links", "", false},
+		{"links empty", record.Record{Partner: &partnero.Partner{ReferralLinks: []string{}}}, "referral_links", "", true},
+	}
+	for _, tt := range tests {
+		got, ok := col(record.Partners, tt.column).Value(tt.rec)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: (%q, %v), want (%q, %v)", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+	// The API's own JSON: absent and null are not sent, [] is empty.
+	for raw, ok := range map[string]bool{`{}`: false, `{"tags":null}`: false, `{"tags":[]}`: true, `{"tags":[{"value":"vip"}]}`: true} {
+		var p partnero.Partner
+		if err := json.Unmarshal([]byte(raw), &p); err != nil {
+			t.Fatal(err)
+		}
+		if _, got := col(record.Partners, "tags").Value(record.Record{Partner: &p}); got != ok {
+			t.Errorf("%s: tags present = %v, want %v", raw, got, ok)
+		}
+	}
+}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -437,5 +439,44 @@ func TestSandboxSinceLastMissesBackfills(t *testing.T) {
 	rows := readBack(t, filepath.Join(full, "transactions.csv"), "csv", record.Transactions, nil)
 	if !slices.ContainsFunc(rows, func(r []string) bool { return r[0] == "backfill" }) {
 		t.Error("a full export lacks the backfilled transaction")
+	}
+}
+
+// TestSandboxPartnerListsNullWhenNotListed: the partner listing carries no
+// tags and no referral links, so the Parquet snapshot has NULL there, not an
+// empty list claiming "no tags"; --with-referral-links fills the links it
+// fetched (a list, even when empty), and tags stay NULL.
+func TestSandboxPartnerListsNullWhenNotListed(t *testing.T) {
+	e := newSandboxEnv(t)
+	e.seed(t) // partner b has tags
+	type row struct {
+		ID            *string  `parquet:"id,optional"`
+		ReferralLinks []string `parquet:"referral_links,optional,list"`
+		Tags          []string `parquet:"tags,optional,list"`
+	}
+	read := func(t *testing.T, links bool) []row {
+		dir := t.TempDir()
+		if _, err := Run(t.Context(), Options{Dir: dir, Format: "parquet", Entities: []record.Entity{record.Partners}},
+			sourcepartnero.New(e.client, sourcepartnero.Options{WithReferralLinks: links})); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := parquet.ReadFile[row](filepath.Join(dir, "partners.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 4 {
+			t.Fatalf("%d partners", len(rows))
+		}
+		return rows
+	}
+	for _, r := range read(t, false) {
+		if r.Tags != nil || r.ReferralLinks != nil {
+			t.Errorf("partner %s: tags %q, referral_links %q; want NULL (not in the listing)", *r.ID, r.Tags, r.ReferralLinks)
+		}
+	}
+	for _, r := range read(t, true) {
+		if r.Tags != nil || len(r.ReferralLinks) == 0 {
+			t.Errorf("partner %s with links fetched: tags %q (want NULL), referral_links %q (want the links)", *r.ID, r.Tags, r.ReferralLinks)
+		}
 	}
 }

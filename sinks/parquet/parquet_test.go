@@ -63,6 +63,66 @@ func TestSchemaTypes(t *testing.T) {
 	}
 }
 
+// TestEveryColumnOptional: lists too, so a list the API did not send is NULL.
+func TestEveryColumnOptional(t *testing.T) {
+	for _, e := range sinks.Tables {
+		for _, f := range Schema(e).Fields() {
+			if !f.Optional() {
+				t.Errorf("%s.%s is not OPTIONAL", e, f.Name())
+			}
+		}
+	}
+}
+
+// TestListsNullWhenNotSent: a partner listing carries no tags and no
+// referral links; those are NULL, not an empty list (which would claim "no
+// tags"). A list the API sent empty stays an empty list.
+func TestListsNullWhenNotSent(t *testing.T) {
+	recs := []record.Record{
+		{Entity: record.Partners, Partner: &partnero.Partner{ID: "unknown"}},
+		{Entity: record.Partners, Partner: &partnero.Partner{ID: "empty", Tags: partnero.Tags{}, ReferralLinks: []string{}}},
+		{Entity: record.Partners, Partner: &partnero.Partner{ID: "full", Tags: partnero.Tags{"vip"}, ReferralLinks: []string{"https://x.test/?aff=k"}}},
+	}
+	var buf bytes.Buffer
+	w, err := New(&buf, record.Partners, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if err := w.Write(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := pq.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, _ := f.Schema().Lookup("tags", "list", "element")
+	links, _ := f.Schema().Lookup("referral_links", "list", "element")
+	rows := make([]pq.Row, len(recs))
+	n, err := f.RowGroups()[0].Rows().ReadRows(rows)
+	if n != len(recs) {
+		t.Fatalf("read %d rows: %v", n, err)
+	}
+	// Definition level 0: the list is NULL; 1: present and empty; 2: an item.
+	for i, want := range []int{0, 1, 2} {
+		for j, leaf := range []pq.LeafColumn{tags, links} {
+			var levels []int
+			for _, v := range rows[i] {
+				if v.Column() == leaf.ColumnIndex {
+					levels = append(levels, v.DefinitionLevel())
+				}
+			}
+			if len(levels) == 0 || levels[0] != want {
+				t.Errorf("%s: %s definition levels %v, want %d first", recs[i].Partner.ID, []string{"tags", "referral_links"}[j], levels, want)
+			}
+		}
+	}
+}
+
 func TestCompressionCodecInFile(t *testing.T) {
 	tests := map[string]string{"zstd": "ZSTD", "snappy": "SNAPPY", "none": "UNCOMPRESSED", "": "ZSTD"}
 	for name, want := range tests {

@@ -11,7 +11,7 @@ import (
 
 // The row types below are the Parquet schemas of the export tables, in the
 // column order of sinks.Columns. Conventions:
-//   - every column except lists is OPTIONAL: an empty or absent value is NULL;
+//   - every column is OPTIONAL: an empty or absent value is NULL;
 //   - times are TIMESTAMP(MICROS, isAdjustedToUTC=true): the API's own
 //     precision, readable by every warehouse (nanoseconds are not);
 //   - amounts are DECIMAL(38,9) in a 16-byte FIXED_LEN_BYTE_ARRAY. A string
@@ -20,8 +20,11 @@ import (
 //     natively, holds 29 integer digits and 9 fractional ones (an unrounded
 //     commission such as 29.997 needs 3), and is exact. An amount with more
 //     than 9 fractional digits fails the export rather than being rounded;
-//   - lists (tags, product types, referral links) are LIST<STRING>, empty
-//     when absent;
+//   - lists (tags, product types, referral links) are OPTIONAL LIST<STRING>:
+//     NULL when the API did not send the field (a partner listing carries no
+//     tags and no referral links, so a snapshot cannot know them), an empty
+//     list only when the API said the list is empty. An empty list where
+//     nothing was known would claim "no tags", which is false;
 //   - free-form JSON (custom_fields, product_type_data) is a STRING column
 //     holding the JSON text.
 
@@ -42,8 +45,8 @@ type partnerRow struct {
 	TOS            *bool      `parquet:"tos,optional"`
 	ReferralsCount *int64     `parquet:"referrals_count,optional"`
 	ReferralLink   *string    `parquet:"referral_link,optional"`
-	ReferralLinks  []string   `parquet:"referral_links,list"`
-	Tags           []string   `parquet:"tags,list"`
+	ReferralLinks  []string   `parquet:"referral_links,optional,list"`
+	Tags           []string   `parquet:"tags,optional,list"`
 	CustomFields   *string    `parquet:"custom_fields,optional"`
 	CreatedAt      *time.Time `parquet:"created_at,optional,timestamp(microsecond)"`
 	UpdatedAt      *time.Time `parquet:"updated_at,optional,timestamp(microsecond)"`
@@ -57,7 +60,7 @@ type customerRow struct {
 	Partner   *string    `parquet:"partner,optional"`
 	Status    *string    `parquet:"status,optional"`
 	Deleted   *bool      `parquet:"deleted,optional"`
-	Tags      []string   `parquet:"tags,list"`
+	Tags      []string   `parquet:"tags,optional,list"`
 	CreatedAt *time.Time `parquet:"created_at,optional,timestamp(microsecond)"`
 	UpdatedAt *time.Time `parquet:"updated_at,optional,timestamp(microsecond)"`
 	DeletedAt *time.Time `parquet:"deleted_at,optional,timestamp(microsecond)"`
@@ -71,7 +74,7 @@ type transactionRow struct {
 	Partner     *string    `parquet:"partner,optional"`
 	Customer    *string    `parquet:"customer,optional"`
 	ProductID   *string    `parquet:"product_id,optional"`
-	ProductType []string   `parquet:"product_type,list"`
+	ProductType []string   `parquet:"product_type,optional,list"`
 	Rewarded    *bool      `parquet:"rewarded,optional"`
 	Rewardable  *bool      `parquet:"rewardable,optional"`
 	Credit      *bool      `parquet:"credit,optional"`

@@ -34,7 +34,8 @@ func wantType(k sinks.Kind) arrow.DataType {
 		return arrow.PrimitiveTypes.Int64
 	case sinks.KindList:
 		// Parquet's three-level LIST with a required "element": no NULL
-		// inside a list, an empty list when there is nothing.
+		// inside a list; the list itself is NULL when the API did not send
+		// it (see TestArrowListsNullWhenNotSent).
 		return arrow.ListOfField(arrow.Field{Name: "element", Type: arrow.BinaryTypes.String, Nullable: false})
 	}
 	return arrow.BinaryTypes.String
@@ -129,5 +130,53 @@ func TestArrowReadsTheExport(t *testing.T) {
 				return sinkparquet.New(w, e, sinks.Options{Compression: codec, MaxRowsPerRowGroup: 4})
 			}, readArrow)
 		})
+	}
+}
+
+// TestArrowListsNullWhenNotSent: Arrow reads a list the API did not send (a
+// partner listing carries no tags or referral links) as NULL, and one it
+// sent empty as an empty list, not NULL.
+func TestArrowListsNullWhenNotSent(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := sinkparquet.New(&buf, record.Partners, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*partnero.Partner{{ID: "unknown"}, {ID: "empty", Tags: partnero.Tags{}, ReferralLinks: []string{}}} {
+		if err := w.Write(t.Context(), record.Record{Entity: record.Partners, Partner: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	fr, err := pqarrow.NewFileReader(pr, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	for j, f := range tbl.Schema().Fields() {
+		if f.Name != "tags" && f.Name != "referral_links" {
+			continue
+		}
+		if !f.Nullable {
+			t.Errorf("%s is not nullable", f.Name)
+		}
+		arr := tbl.Column(j).Data().Chunk(0).(*array.List)
+		if !arr.IsNull(0) {
+			t.Errorf("%s of a partner whose listing did not carry it is not NULL", f.Name)
+		}
+		if start, end := arr.ValueOffsets(1); arr.IsNull(1) || start != end {
+			t.Errorf("%s sent empty: null %v, %d items", f.Name, arr.IsNull(1), end-start)
+		}
 	}
 }
