@@ -60,11 +60,11 @@ func startProgress(ctx context.Context, streams *ioStreams, opts progressOptions
 			<-finished
 		})
 	}
-	started := time.Now()
+	meter := newRateMeter(time.Now(), rateWindow)
 	if streams.ErrTTY {
 		go func() {
 			defer close(finished)
-			runBar(ctx, streams.ErrOut, opts, snap, done)
+			runBar(ctx, streams.ErrOut, opts, snap, meter, done)
 		}()
 		return stop
 	}
@@ -75,7 +75,9 @@ func startProgress(ctx context.Context, streams *ioStreams, opts progressOptions
 		for {
 			select {
 			case <-t.C:
-				writeProgressLine(streams.ErrOut, opts, snap(), time.Since(started))
+				s := snap()
+				rate, ok := meter.add(time.Now(), s.Done)
+				writeProgressLine(streams.ErrOut, opts, s, rate, ok)
 			case <-done:
 				return
 			case <-ctx.Done():
@@ -87,30 +89,92 @@ func startProgress(ctx context.Context, streams *ioStreams, opts progressOptions
 	return stop
 }
 
-// writeProgressLine writes one plain progress line.
-func writeProgressLine(w io.Writer, opts progressOptions, s progressSnapshot, elapsed time.Duration) {
-	rate := 0.0
-	if secs := elapsed.Seconds(); secs > 0 {
-		rate = float64(s.Done) / secs
+// rateWindow is the span the displayed rate is measured over: long enough
+// to smooth the bursts of a worker pool, short enough to follow a change
+// of pace (a rate limit learned, a slower stretch of the input).
+const rateWindow = 10 * time.Second
+
+// rateMeter measures units done per second over the last window, from the
+// samples the display takes. It starts from zero done at the time the
+// display started, not at its first sample: rows finished before the first
+// refresh count over the time they took.
+type rateMeter struct {
+	window  time.Duration
+	samples []rateSample // oldest first
+}
+
+type rateSample struct {
+	at   time.Time
+	done int64
+}
+
+func newRateMeter(start time.Time, window time.Duration) *rateMeter {
+	return &rateMeter{window: window, samples: []rateSample{{at: start}}}
+}
+
+// minRateSpan is the shortest time a rate is shown for: rows finished in
+// the first instants of a run (a re-run where every row is unchanged ends
+// in milliseconds) make rates of millions of rows a second that say nothing.
+const minRateSpan = time.Second
+
+// add records that done units were finished at time at and returns the
+// rate over the window ending then; ok is false until minRateSpan passed.
+func (m *rateMeter) add(at time.Time, done int64) (rate float64, ok bool) {
+	m.samples = append(m.samples, rateSample{at: at, done: done})
+	// Keep the newest sample at or before the window's start, so that the
+	// span is the whole window once the display has run that long.
+	cut := at.Add(-m.window)
+	drop := 0
+	for drop+2 < len(m.samples) && !m.samples[drop+1].at.After(cut) {
+		drop++
 	}
+	m.samples = append(m.samples[:0], m.samples[drop:]...)
+	first := m.samples[0]
+	span := at.Sub(first.at)
+	if span < minRateSpan {
+		return 0, false
+	}
+	return float64(done-first.done) / span.Seconds(), true
+}
+
+// rateAndETA reads "115 rows/s, ETA 24s" (no ETA without a total or a
+// rate, or once done; nothing when the rate is not known yet).
+func rateAndETA(s progressSnapshot, rate float64, ok bool, unit string) string {
+	if !ok {
+		return ""
+	}
+	var out string
+	if rate >= 10 || rate == 0 {
+		out = fmt.Sprintf("%.0f %s/s", rate, unit)
+	} else {
+		out = fmt.Sprintf("%.1f %s/s", rate, unit)
+	}
+	if s.Total > 0 && rate > 0 && s.Done < s.Total {
+		eta := time.Duration(float64(s.Total-s.Done) / rate * float64(time.Second))
+		out += fmt.Sprintf(", ETA %s", eta.Round(time.Second))
+	}
+	return out
+}
+
+// writeProgressLine writes one plain progress line; rate is the units per
+// second of the last window (when ok).
+func writeProgressLine(w io.Writer, opts progressOptions, s progressSnapshot, rate float64, ok bool) {
 	line := fmt.Sprintf("%s: %d", opts.Label, s.Done)
 	if s.Total > 0 {
 		line += fmt.Sprintf("/%d %s (%.0f%%)", s.Total, opts.Unit, 100*float64(s.Done)/float64(s.Total))
-		if rate > 0 && s.Done < s.Total {
-			eta := time.Duration(float64(s.Total-s.Done) / rate * float64(time.Second))
-			line += fmt.Sprintf(", ETA %s", eta.Round(time.Second))
-		}
 	} else {
 		line += " " + opts.Unit
 	}
-	line += fmt.Sprintf(", %.1f %s/s", rate, opts.Unit)
+	if r := rateAndETA(s, rate, ok, opts.Unit); r != "" {
+		line += ", " + r
+	}
 	if s.Detail != "" {
 		line += ", " + s.Detail
 	}
 	fmt.Fprintln(w, line)
 }
 
-func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() progressSnapshot, done <-chan struct{}) {
+func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() progressSnapshot, meter *rateMeter, done <-chan struct{}) {
 	s := snap()
 	total := s.Total
 	if total <= 0 {
@@ -120,10 +184,13 @@ func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() 
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(opts.Label),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString(opts.Unit),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(opts.Refresh),
+		// The bar's own rate and ETA start counting at its first render,
+		// not at the start (rows finished before it showed absurd rates):
+		// the description carries the meter's instead.
+		progressbar.OptionSetPredictTime(false),
+		// No throttle of its own: it is updated every Refresh from this
+		// goroutine, and a throttle would drop the count or the
+		// description of an update (both render).
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionShowDescriptionAtLineEnd(),
 		progressbar.OptionSpinnerType(14),
@@ -136,10 +203,16 @@ func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() 
 		if total > 0 && s.Done > total {
 			s.Done = total
 		}
-		_ = bar.Set64(s.Done)
-		if s.Detail != "" {
-			bar.Describe(opts.Label + " · " + s.Detail)
+		desc := opts.Label
+		rate, ok := meter.add(time.Now(), s.Done)
+		if r := rateAndETA(s, rate, ok, opts.Unit); r != "" {
+			desc += " · " + r
 		}
+		if s.Detail != "" {
+			desc += " · " + s.Detail
+		}
+		bar.Describe(desc)
+		_ = bar.Set64(s.Done)
 	}
 	t := time.NewTicker(opts.Refresh)
 	defer t.Stop()

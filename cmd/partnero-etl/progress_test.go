@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +80,101 @@ func TestProgressQuietAndTerminal(t *testing.T) {
 		stop() // a second stop is harmless
 		if !strings.Contains(buf.String(), "importing") {
 			t.Errorf("bar output %q", buf.String())
+		}
+	})
+}
+
+func TestRateMeter(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }
+	type sample struct {
+		at     float64
+		done   int64
+		rate   float64
+		known  bool
+		reason string
+	}
+	tests := []struct {
+		name    string
+		samples []sample
+	}{
+		{"rows done before the first sample count over the time they took", []sample{
+			{0.2, 3000, 0, false, "0.2 s is too short for a rate"},
+			{1, 3000, 3000, true, "3000 rows in the first second"},
+		}},
+		{"steady", []sample{{1, 100, 100, true, ""}, {2, 200, 100, true, ""}, {5, 500, 100, true, ""}}},
+		{"the window follows a change of pace", []sample{
+			{10, 1000, 100, true, "100/s for 10 s"},
+			{20, 2000, 100, true, "still 100/s"},
+			{30, 2100, 10, true, "the last 10 s at 10/s, not the average since the start"},
+			{40, 2100, 0, true, "stalled"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newRateMeter(start, 10*time.Second)
+			for _, s := range tt.samples {
+				rate, ok := m.add(at(s.at), s.done)
+				if ok != s.known || (ok && math.Abs(rate-s.rate) > 1e-9) {
+					t.Errorf("at %v s: rate %v %v, want %v %v (%s)", s.at, rate, ok, s.rate, s.known, s.reason)
+				}
+			}
+			if len(m.samples) > 12 {
+				t.Errorf("the meter holds %d samples", len(m.samples))
+			}
+		})
+	}
+}
+
+// TestProgressBarRate: a bar whose rows all finished before its first
+// refresh shows no rate (the bar's own rate counted from its first render:
+// millions of rows a second); one that runs shows the rate of its window.
+func TestProgressBarRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf syncBuffer
+		stop := startProgress(t.Context(), &ioStreams{ErrOut: &buf, ErrTTY: true}, progressOptions{Label: "importing"}, func() progressSnapshot {
+			return progressSnapshot{Done: 3000, Total: 3000}
+		})
+		time.Sleep(300 * time.Millisecond)
+		stop()
+		if got := buf.String(); !strings.Contains(got, "3000/3000") || strings.Contains(got, "/s") {
+			t.Errorf("a run done in 300 ms: %q", got)
+		}
+
+		buf = syncBuffer{}
+		start := time.Now()
+		stop = startProgress(t.Context(), &ioStreams{ErrOut: &buf, ErrTTY: true}, progressOptions{Label: "importing"}, func() progressSnapshot {
+			done := int64(time.Since(start) / (10 * time.Millisecond)) // 100 rows/s
+			return progressSnapshot{Done: done, Total: 10000}
+		})
+		time.Sleep(20 * time.Second)
+		stop()
+		got := buf.String()
+		if !strings.Contains(got, "(2000/10000) importing · 100 rows/s, ETA 1m20s") {
+			t.Errorf("bar output %q", got[max(0, len(got)-400):])
+		}
+	})
+}
+
+// TestProgressLineRateWindow: plain lines show the rate of the last
+// window, not the average since the start.
+func TestProgressLineRateWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf syncBuffer
+		start := time.Now()
+		stop := startProgress(t.Context(), &ioStreams{ErrOut: &buf}, progressOptions{Label: "importing"}, func() progressSnapshot {
+			s := time.Since(start).Seconds()
+			done := 100 * min(s, 20) // 100 rows/s for 20 s, then 10 rows/s
+			if s > 20 {
+				done += 10 * (s - 20)
+			}
+			return progressSnapshot{Done: int64(math.Round(done))}
+		})
+		time.Sleep(41 * time.Second)
+		stop()
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		if len(lines) != 4 || lines[1] != "importing: 2000 rows, 100 rows/s" || lines[3] != "importing: 2200 rows, 10 rows/s" {
+			t.Errorf("lines:\n%s", buf.String())
 		}
 	})
 }
