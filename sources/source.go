@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,7 +121,11 @@ func Open(path string, opts Options) (Source, error) {
 		if path == "-" || gz {
 			return nil, fmt.Errorf("open %s: parquet input must be a plain file (it is read by random access), not standard input or .gz", path)
 		}
-		return parquet.Open(path)
+		src, err := parquet.Open(path)
+		if err != nil {
+			return nil, pathError(path, err)
+		}
+		return src, nil
 	}
 
 	var r io.ReadCloser
@@ -132,7 +137,7 @@ func Open(path string, opts Options) (Source, error) {
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
+			return nil, err // "open PATH: reason" already
 		}
 		r = f
 	}
@@ -162,6 +167,16 @@ func Open(path string, opts Options) (Source, error) {
 	}
 	_ = r.Close()
 	return nil, fmt.Errorf("open %s: unknown format %q", path, format)
+}
+
+// pathError returns the *fs.PathError about path inside err as it is: it
+// names the operation and the path already, and a wrapper that adds them
+// again reads "open a.csv: open a.csv: no such file or directory".
+func pathError(path string, err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok && pe.Path == path {
+		return pe
+	}
+	return err
 }
 
 // gzipReadCloser closes both the decompressor and the file under it.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,6 +180,23 @@ func TestGeneratedFormatsAgree(t *testing.T) {
 	for i := range texts[0] {
 		if texts[0][i] != texts[1][i] || texts[0][i] != texts[2][i] {
 			t.Fatalf("value %d differs: csv %q jsonl %q parquet %q", i, texts[0][i], texts[1][i], texts[2][i])
+		}
+	}
+}
+
+// TestOpenMissingFileNamesItOnce: the error of a file that cannot be opened
+// is the *fs.PathError itself ("open a.csv: no such file or directory"),
+// not wrapped again with the same words.
+func TestOpenMissingFileNamesItOnce(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"nope.csv", "nope.jsonl", "nope.csv.gz", "nope.parquet"} {
+		path := filepath.Join(dir, name)
+		_, err := sources.Open(path, sources.Options{})
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s: %v, want a not-exist error", name, err)
+		}
+		if want := "open " + path + ": no such file or directory"; err.Error() != want {
+			t.Errorf("%s: %q, want %q", name, err, want)
 		}
 	}
 }
