@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -206,7 +209,7 @@ func parsePlan(path string, data []byte, opts *migrateOptions) (map[record.Entit
 	dec.KnownFields(true)
 	var p migrationPlan
 	if err := dec.Decode(&p); err != nil && err != io.EOF {
-		return nil, usageError("plan %s: %v", path, err)
+		return nil, planError(path, data, err)
 	}
 	changed := opts.changed
 	if changed == nil {
@@ -263,6 +266,120 @@ func parsePlan(path string, data []byte, opts *migrateOptions) (map[record.Entit
 		out[e] = pe
 	}
 	return out, nil
+}
+
+// What the sections of a plan file hold, for messages that name the YAML
+// and not the Go types it is decoded into.
+var planSections = map[string]struct{ holds, fields string }{
+	reflect.TypeFor[migrationPlan]().String(): {"", "from, partners, customers, transactions or options"},
+	reflect.TypeFor[planEntity]().String():    {"a section with a file", "file, preset, mapping or format"},
+	reflect.TypeFor[planOptionsYAML]().String(): {"a section of options",
+		"dry_run, rejects_dir, report, max_rejects, workers, replace_transactions, no_batch or restart"},
+}
+
+// planScalars says what a value of each scalar type of a plan file is.
+var planScalars = map[string]string{
+	"int": "a whole number", "int64": "a whole number", "bool": "true or false", "string": "a text",
+}
+
+var (
+	yamlLineRE    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	yamlUnknownRE = regexp.MustCompile(`^field (.+) not found in type (\S+)$`)
+	yamlTypeRE    = regexp.MustCompile("^cannot unmarshal !!\\w+(?: `.*`)? into (\\S+)$")
+)
+
+// planError turns a YAML error of a plan file into usage errors that read
+// "plan.yaml:6: options: max_rejects: want a whole number, not \"lots\"",
+// one line each.
+func planError(path string, data []byte, err error) error {
+	te, ok := errors.AsType[*yaml.TypeError](err)
+	if !ok {
+		// A syntax error: "yaml: line 3: did not find expected key".
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			return usageError("%s:%s: %s", path, m[1], m[2])
+		}
+		return usageError("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var doc yaml.Node
+	_ = yaml.Unmarshal(data, &doc) // it parsed: only the types were wrong
+	lines := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		lines = append(lines, planTypeMessage(path, docRoot(&doc), e))
+	}
+	return usageError("%s", strings.Join(lines, "\n"))
+}
+
+// planTypeMessage rewrites one message of a yaml.TypeError ("line 6:
+// cannot unmarshal !!str `lots` into int64") with the section and field it
+// is about, read from the plan's node tree.
+func planTypeMessage(path string, root *yaml.Node, msg string) string {
+	m := yamlLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return path + ": " + msg
+	}
+	line, _ := strconv.Atoi(m[1])
+	var parts []string
+	section, sectionValue := keyAtLine(root, line)
+	if u := yamlUnknownRE.FindStringSubmatch(m[2]); u != nil {
+		if u[2] != reflect.TypeFor[migrationPlan]().String() && section != "" {
+			parts = append(parts, section)
+		}
+		parts = append(parts, fmt.Sprintf("unknown field %s (want %s)", u[1], planSections[u[2]].fields))
+	} else if t := yamlTypeRE.FindStringSubmatch(m[2]); t != nil {
+		value := sectionValue
+		if section != "" {
+			parts = append(parts, section)
+		}
+		if field, v := keyAtLine(sectionValue, line); field != "" {
+			parts, value = append(parts, field), v
+		}
+		want := planScalars[t[1]]
+		if want == "" {
+			want = planSections[t[1]].holds
+		}
+		if want == "" {
+			want = "another value"
+		}
+		parts = append(parts, fmt.Sprintf("want %s, not %s", want, describeNode(value)))
+	} else {
+		parts = append(parts, m[2])
+	}
+	return fmt.Sprintf("%s:%d: %s", path, line, strings.Join(parts, ": "))
+}
+
+// keyAtLine returns the key of mapping n whose entry holds line (the last
+// key at or above it) and its value; "" when n is no mapping or line is
+// above its first key.
+func keyAtLine(n *yaml.Node, line int) (string, *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return "", nil
+	}
+	key, value := "", (*yaml.Node)(nil)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Line > line {
+			break
+		}
+		key, value = n.Content[i].Value, n.Content[i+1]
+	}
+	return key, value
+}
+
+// describeNode names a YAML value for a message: a scalar as written, else
+// its kind.
+func describeNode(n *yaml.Node) string {
+	switch {
+	case n == nil:
+		return "this"
+	case n.Kind == yaml.SequenceNode:
+		return "a list"
+	case n.Kind == yaml.MappingNode:
+		return "a section"
+	case n.Kind == yaml.AliasNode:
+		return "an alias"
+	case n.Tag == "!!str":
+		return strconv.Quote(n.Value)
+	}
+	return n.Value
 }
 
 // migrationStages resolves the inputs and their mappings, in the order

@@ -407,6 +407,7 @@ func FuzzParsePlan(f *testing.F) {
 	f.Add([]byte("options:\n  workers: many\n"))
 	f.Add([]byte("transactions:\n  file: t.csv\n  preset: x\n  mapping: y\n"))
 	f.Add([]byte("&a [*a]"))
+	f.Add([]byte("options: 5\nextra: 1\ncustomers:\n  colour: red\n"))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := &migrateOptions{}
@@ -469,5 +470,35 @@ func TestMigrateMaxRejectsIsAFailure(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "(--max-rejects 1): fix the input or the mapping, then run again to resume") {
 		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestPlanErrors: a plan file's mistakes are named by file, line, section
+// and field, in the YAML's words, never by the Go types it is decoded into.
+func TestPlanErrors(t *testing.T) {
+	tests := []struct{ plan, want string }{
+		{"options:\n  max_rejects: lots\n", `plan.yaml:2: options: max_rejects: want a whole number, not "lots"`},
+		{"options:\n  dry_run: maybe\n", `plan.yaml:2: options: dry_run: want true or false, not "maybe"`},
+		{"options:\n  workers:\n    - 1\n", `plan.yaml:3: options: workers: want a whole number, not a list`},
+		{"options:\n  bogus: 1\n", "plan.yaml:2: options: unknown field bogus (want dry_run, rejects_dir, report, max_rejects, workers, replace_transactions, no_batch or restart)"},
+		{"options: 5\n", "plan.yaml:1: options: want a section of options, not 5"},
+		{"partners:\n  file: a.csv\n  colour: red\n", "plan.yaml:3: partners: unknown field colour (want file, preset, mapping or format)"},
+		{"customers: [1, 2]\n", "plan.yaml:1: customers: want a section with a file, not a list"},
+		{"from: tolt\nextra: 2\n", "plan.yaml:2: unknown field extra (want from, partners, customers, transactions or options)"},
+		{"from: tolt\npartners:\n  file: a.csv\n options: x\n", "plan.yaml:3: did not find expected key"},
+		{"options:\n  max_rejects: x\n  no_batch: perhaps\n", "plan.yaml:2: options: max_rejects: want a whole number, not \"x\"\nplan.yaml:3: options: no_batch: want true or false, not \"perhaps\""},
+	}
+	for _, tt := range tests {
+		_, err := parsePlan("plan.yaml", []byte(tt.plan), &migrateOptions{})
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitUsage {
+			t.Fatalf("%q: %v, want a usage error", tt.plan, err)
+		}
+		if err.Error() != tt.want {
+			t.Errorf("%q:\n got %q\nwant %q", tt.plan, err, tt.want)
+		}
+		if strings.Contains(err.Error(), "main.") {
+			t.Errorf("%q: a Go type name in %q", tt.plan, err)
+		}
 	}
 }
