@@ -258,6 +258,9 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	estimate := estimateRows(opts.Input, format)
 	sink := sinkpartnero.New(sinkpartnero.NewClientTarget(client), sinkpartnero.Options{
 		Entity: entity, DryRun: opts.DryRun, NoBatch: opts.NoBatch, ReplaceTransactions: opts.Replace,
+		// --max-attempts bounds a transaction create's verified re-sends
+		// as it bounds the client's retries of every other request.
+		MaxAttempts: opts.MaxAttempts,
 	})
 	started := time.Now()
 	remaining := estimate
