@@ -460,7 +460,8 @@ func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error
 	return checkWritable(report)
 }
 
-func writeReportFile(path string, rep *pipeline.Report) error {
+// writeReportFile writes a run report (an import's or a migration's) as JSON.
+func writeReportFile(path string, rep interface{ WriteJSON(io.Writer) error }) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)

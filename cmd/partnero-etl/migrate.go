@@ -558,7 +558,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		}
 	}
 	if opts.Report != "" {
-		if err := writeMigrationReport(opts.Report, mrep); err != nil {
+		if err := writeReportFile(opts.Report, mrep); err != nil {
 			return err
 		}
 	}
@@ -624,21 +624,6 @@ func stageRejects(dir string, st *migrationStage) string {
 		return ""
 	}
 	return migrationRejectPath(dir, st)
-}
-
-func writeMigrationReport(path string, rep *pipeline.MigrationReport) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	werr := rep.WriteJSON(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("write report %s: %w", path, werr)
-	}
-	return nil
 }
 
 // scanPartners reads the partners input whole, before the first write, so
