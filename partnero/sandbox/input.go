@@ -325,20 +325,28 @@ func (f form) boolean(p string, def bool) bool {
 	return def
 }
 
-// decimal reads a number or a numeric string, exactly.
-func (f form) decimal(p string) (partnero.Decimal, bool) {
+// numberOrString returns the text of a field sent as a JSON number or a
+// string; another type is a validation error saying the field "must ...".
+// ok is false when the field is absent or of the wrong type.
+func (f form) numberOrString(p, must string) (string, bool) {
 	v, ok := f.raw(p)
 	if !ok {
-		return partnero.Decimal{}, false
+		return "", false
 	}
-	var s string
 	switch x := v.(type) {
 	case json.Number:
-		s = x.String()
+		return x.String(), true
 	case string:
-		s = x
-	default:
-		f.e.add(f.name(p), fmt.Sprintf("The %s field must be a number.", display(f.name(p))))
+		return x, true
+	}
+	f.e.add(f.name(p), fmt.Sprintf("The %s field %s.", display(f.name(p)), must))
+	return "", false
+}
+
+// decimal reads a number or a numeric string, exactly.
+func (f form) decimal(p string) (partnero.Decimal, bool) {
+	s, ok := f.numberOrString(p, "must be a number")
+	if !ok {
 		return partnero.Decimal{}, false
 	}
 	d, err := partnero.ParseDecimal(s)
@@ -472,18 +480,8 @@ func (f form) stringList(p string) ([]string, bool) {
 
 // timestamp reads Unix seconds (number or numeric string) or an ISO-8601 date.
 func (f form) timestamp(p string) (time.Time, bool) {
-	v, ok := f.raw(p)
+	s, ok := f.numberOrString(p, "must be a valid date")
 	if !ok {
-		return time.Time{}, false
-	}
-	var s string
-	switch x := v.(type) {
-	case json.Number:
-		s = x.String()
-	case string:
-		s = x
-	default:
-		f.e.add(f.name(p), fmt.Sprintf("The %s field must be a valid date.", display(f.name(p))))
 		return time.Time{}, false
 	}
 	t, err := partnero.ParseTime(s)
