@@ -32,16 +32,21 @@ func importAll(t *testing.T, sb *sandboxProc, d *dataset, extra ...string) {
 }
 
 func readReport(t *testing.T, path string) pipeline.Report {
+	return readJSONFile[pipeline.Report](t, path)
+}
+
+// readJSONFile decodes a JSON file the binary wrote (a report).
+func readJSONFile[T any](t *testing.T, path string) T {
 	t.Helper()
+	var v T
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r pipeline.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	return r
+	return v
 }
 
 func checkTarget(t *testing.T, sb *sandboxProc, d *dataset) {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"maps"
@@ -99,16 +98,7 @@ func runMigrate(t *testing.T, sb *sandboxProc, dir string, args ...string) int {
 }
 
 func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r pipeline.MigrationReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return readJSONFile[pipeline.MigrationReport](t, path)
 }
 
 // TestMigrationKilledAndResumed migrates each platform's sample twice: once
