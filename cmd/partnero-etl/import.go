@@ -179,14 +179,6 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if err := checkImportPaths(opts, rejectPath, journalPath); err != nil {
 		return err
 	}
-	key, err := opts.g.apiKey()
-	if err != nil {
-		return err
-	}
-	rate, err := api.ParseRate(opts.g.Rate)
-	if err != nil {
-		return usageError("--rate: %v", err)
-	}
 	spec := opts.spec
 	if spec == nil && opts.Mapping != "" {
 		if spec, err = mapping.Load(opts.Mapping); err != nil {
@@ -199,23 +191,20 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 	log := opts.g.logger()
 
-	hc := opts.httpClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
-	}
 	clientOpts := []api.Option{
-		api.WithBaseURL(opts.g.BaseURL), api.WithAPIKey(key), api.WithRate(rate),
-		api.WithHTTPClient(hc), api.WithLogger(log), api.WithUserAgent("partnero-etl/" + toolVersion()),
 		// A transaction create is never sent twice blindly: the sink
 		// settles a lost answer by listing (see sinks/partnero.NewClientTarget).
 		api.WithTransactionCreateRetries(false),
 	}
+	if opts.httpClient != nil {
+		clientOpts = append(clientOpts, api.WithHTTPClient(opts.httpClient))
+	}
 	if opts.MaxAttempts > 0 {
 		clientOpts = append(clientOpts, api.WithMaxAttempts(opts.MaxAttempts))
 	}
-	client, err := api.NewClient(clientOpts...)
+	client, err := opts.g.newClientWith(ctx, clientOpts...)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	program, err := client.Test(ctx)
 	if err != nil {
