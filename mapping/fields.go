@@ -75,7 +75,7 @@ type builder struct {
 	rewardable     *bool
 	pref           *partnero.PartnerRef
 
-	sourceID, parentSourceID string
+	sourceID, parentSourceID, customerSourceID string
 	// set has bit i set when field i of the entity's table got a value.
 	set uint64
 }
@@ -169,6 +169,7 @@ const (
 	fTxPartnerID
 	fTxPartnerKey
 	fTxPartnerEmail
+	fTxCustomerSourceID
 )
 
 func partnerRef(b *builder, ref **partnero.PartnerRef) *partnero.PartnerRef {
@@ -205,6 +206,8 @@ func (b *builder) setField(id fieldID, v *value) {
 		b.parentSourceID = v.s
 	case fSourceID:
 		b.sourceID = v.s
+	case fTxCustomerSourceID:
+		b.customerSourceID = v.s
 	case fCustomerKey:
 		b.c.Key = v.s
 	case fCustomerEmail:
@@ -323,6 +326,9 @@ var transactionFields = []fieldDef{
 	{name: "customer.partner.key", kind: kKey, max: maxKey, id: fTxPartnerKey, referral: true},
 	{name: "customer.partner.email", kind: kEmail, max: maxOther, id: fTxPartnerEmail},
 	{name: "customer.partner.source_id", kind: kKey, max: maxOther, id: fParentSourceID},
+	// The customer's own id on the old platform: a migration joins the
+	// transaction to the customers file's source_id through it.
+	{name: "customer.source_id", kind: kKey, max: maxOther, id: fTxCustomerSourceID},
 	{name: "source_id", kind: kKey, max: maxOther, id: fSourceID},
 }
 

@@ -179,8 +179,8 @@ func requirements(e record.Entity, defs []fieldDef, byDef []*cfield) []requireme
 		}
 	case record.Transactions:
 		return []requirement{
-			{bits: bits("customer.key", "customer.email"), field: "customer",
-				msg: "a transaction needs its customer: customer.key or customer.email"},
+			{bits: bits("customer.key", "customer.email", "customer.source_id"), field: "customer",
+				msg: "a transaction needs its customer: customer.key, customer.email or customer.source_id"},
 			{bits: bits("amount", "reward"), field: "amount", column: col("amount"),
 				msg: "a transaction needs an amount or a reward"},
 		}
@@ -356,7 +356,7 @@ func (m *Mapper) Map(row record.Row) Result {
 		}
 		rec.Transaction = b.t
 	}
-	rec.SourceID, rec.ParentSourceID = b.sourceID, b.parentSourceID
+	rec.SourceID, rec.ParentSourceID, rec.CustomerSourceID = b.sourceID, b.parentSourceID, b.customerSourceID
 	return Result{Record: rec}
 }
 

@@ -29,6 +29,15 @@ func (s *Spec) Name() string { return s.name }
 // Description is the spec's own description line, if it has one.
 func (s *Spec) Description() string { return s.description }
 
+// CreatesCustomers reports whether the spec's transactions section declares
+// create_customers: the platform has no customer export, so a transaction's
+// customer is created with its first transaction. Without it, a migration
+// never creates a customer that no customers file names.
+func (s *Spec) CreatesCustomers() bool {
+	sec, ok := s.sections[record.Transactions]
+	return ok && sec.createCustomers
+}
+
 // Has reports whether the spec maps an entity.
 func (s *Spec) Has(e record.Entity) bool {
 	_, ok := s.sections[e]
@@ -77,6 +86,10 @@ type section struct {
 	fields  []*fieldRule
 	filters []*filterRule
 	ignore  []string
+	// createCustomers (transactions only) declares that the platform has no
+	// customer export: a transaction's customer is created with its first
+	// transaction instead of being looked up in a customers file.
+	createCustomers bool
 }
 
 // fieldRule says how one Partnero field gets its value.
@@ -388,8 +401,23 @@ func (p *parser) section(e record.Entity, k, v *yaml.Node) (*section, error) {
 			if sec.ignore, err = p.strings(sv, name+".ignore"); err != nil {
 				return nil, err
 			}
+		case "create_customers":
+			if e != record.Transactions {
+				return nil, p.errf(sk, join(name, sk.Value), "create_customers is a setting of transactions only")
+			}
+			val, err := p.scalar(sv, join(name, sk.Value))
+			if err != nil {
+				return nil, err
+			}
+			switch val {
+			case "true":
+				sec.createCustomers = true
+			case "false":
+			default:
+				return nil, p.errf(sv, join(name, sk.Value), "want true or false, got %q", val)
+			}
 		default:
-			return nil, p.errf(sk, join(name, sk.Value), "unknown setting: want fields, filter or ignore")
+			return nil, p.errf(sk, join(name, sk.Value), "unknown setting: want fields, filter, ignore or create_customers")
 		}
 	}
 	if len(sec.fields) == 0 {

@@ -191,6 +191,10 @@ type Record struct {
 	// migration joins on them; both are empty for Partnero-native input.
 	SourceID       string
 	ParentSourceID string
+	// CustomerSourceID is a transaction's customer's id on the old platform
+	// (Rewardful's referral id, Tolt's cust_ id): a migration joins the
+	// transaction to the customers file's source_id through it.
+	CustomerSourceID string
 }
 
 // Key returns the identity a record is deduplicated, journaled and reported
