@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -46,6 +47,9 @@ type cfield struct {
 	def  *fieldDef
 	bit  uint64
 	slot int // -1: no column (constant or default only)
+	// curSlot: the columns naming the currency a money value is in
+	// (money.currency_column); -1 when none.
+	curSlot int
 	// usesEmpty: an empty or missing value still gives the field a value
 	// (a default, or a map entry for "").
 	usesEmpty bool
@@ -117,7 +121,7 @@ func NewMapper(entity record.Entity, spec *Spec) (*Mapper, error) {
 	byDef := make([]*cfield, len(defs))
 	for _, r := range sec.fields {
 		_, mapsEmpty := r.vmap[""]
-		byDef[r.def] = &cfield{rule: r, def: &defs[r.def], bit: 1 << r.def, slot: slotOf(r.columns), usesEmpty: r.hasDflt || mapsEmpty}
+		byDef[r.def] = &cfield{rule: r, def: &defs[r.def], bit: 1 << r.def, slot: slotOf(r.columns), curSlot: slotOf(r.valueCurrencyCols), usesEmpty: r.hasDflt || mapsEmpty}
 	}
 	// Fields whose value map can skip or reject the row go first: a voided
 	// commission is skipped even when its amount is also unreadable.
@@ -366,22 +370,31 @@ func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
 	if col == "" {
 		col = f.rule.columns[0]
 	}
-	in := false
-	for _, v := range f.rule.values {
-		if strings.EqualFold(v, s) {
-			in = true
-			break
+	verb := ""
+	if f.rule.min != nil {
+		d, err := partnero.ParseDecimal(s)
+		if s == "" || err != nil || d.Rat().Cmp(f.rule.min) >= 0 {
+			return Result{}, false
 		}
-	}
-	if in == f.rule.keepIf {
-		return Result{}, false
-	}
-	reason := f.rule.reason
-	if reason == "" {
-		verb := "is not one of"
+		verb = "is below"
+	} else {
+		in := false
+		for _, v := range f.rule.values {
+			if strings.EqualFold(v, s) {
+				in = true
+				break
+			}
+		}
+		if in == f.rule.keepIf {
+			return Result{}, false
+		}
+		verb = "is not one of"
 		if !f.rule.keepIf {
 			verb = "is one of"
 		}
+	}
+	reason := f.rule.reason
+	if reason == "" {
 		reason = fmt.Sprintf("%s %q %s %s (filter at %s:%d)", col, s, verb, strings.Join(f.rule.values, ", "), m.specName, f.rule.line)
 	}
 	if f.rule.reject {
@@ -464,6 +477,23 @@ func (m *Mapper) field(res *resolved, row *record.Row, b *builder, f *cfield) (s
 	currency := ""
 	if b.t != nil {
 		currency = b.t.AmountUnits
+	}
+	if f.curSlot >= 0 || r.valueCurrency != "" {
+		in := r.valueCurrency
+		if f.curSlot >= 0 {
+			if c, _, _, _ := fetch(row, res.refs[f.curSlot]); strings.TrimSpace(c) != "" {
+				var ok bool
+				if in, ok = normalizeCurrency(strings.TrimSpace(c)); !ok {
+					in = "?" // not a currency code: not the transaction's
+				}
+			}
+		}
+		// A value in another currency than the transaction's is left out:
+		// Partnero keeps one currency per transaction. Without a currency
+		// on the row (the program's) the two cannot be compared: kept.
+		if in != "" && currency != "" && in != currency {
+			return false, "", nil
+		}
 	}
 	var v value
 	code, msg := parseTyped(&v, f.def, r, s, raw, currency)

@@ -3,6 +3,7 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -116,6 +118,13 @@ type fieldRule struct {
 	decimalComma bool
 	moneySet     bool
 	moneyLine    int
+	// valueCurrency / valueCurrencyCols: the currency the money value is
+	// in when it may differ from the transaction's (a Rewardful commission
+	// in the account's currency on a sale in another). A value in another
+	// currency than the transaction's is left out, never paired with the
+	// wrong code.
+	valueCurrency     string
+	valueCurrencyCols []string
 
 	layouts []string // time layouts, first that parses wins
 	zone    string
@@ -152,9 +161,13 @@ type filterRule struct {
 	line    int
 	columns []string
 	values  []string // compared trimmed and case-insensitively
-	keepIf  bool     // true: keep rows whose value is in values (in); false: drop them (not_in)
-	reject  bool     // drop by rejecting (rejected_by_rule) instead of skipping
-	reason  string
+	// min, when set, keeps rows whose value is a number of at least min
+	// (a negative commission is a refund); an empty or non-numeric value
+	// is kept, for the field rules to judge.
+	min    *big.Rat
+	keepIf bool // true: keep rows whose value is in values (in); false: drop them (not_in)
+	reject bool // drop by rejecting (rejected_by_rule) instead of skipping
+	reason string
 }
 
 // Load reads and parses a mapping file.
@@ -708,6 +721,20 @@ func (p *parser) money(r *fieldRule, n *yaml.Node, path string) error {
 				}
 				r.exponents[code] = x
 			}
+		case "currency":
+			c, err := p.scalar(v, sp)
+			if err != nil {
+				return err
+			}
+			code, ok := normalizeCurrency(c)
+			if !ok {
+				return p.errf(v, sp, "%q is not an ISO 4217 currency code", c)
+			}
+			r.valueCurrency = code
+		case "currency_column":
+			if r.valueCurrencyCols, err = p.strings(v, sp); err != nil {
+				return err
+			}
 		case "decimal_separator":
 			sep, err := p.scalar(v, sp)
 			if err != nil {
@@ -722,7 +749,7 @@ func (p *parser) money(r *fieldRule, n *yaml.Node, path string) error {
 				return p.errf(v, sp, "want \".\" (1234.56) or \",\" (1.234,56), got %q", sep)
 			}
 		default:
-			return p.errf(k, sp, "unknown setting: want units, exponents or decimal_separator")
+			return p.errf(k, sp, "unknown setting: want units, exponents, decimal_separator, currency or currency_column")
 		}
 	}
 	return nil
@@ -860,6 +887,18 @@ func (p *parser) filter(path string, n *yaml.Node) (*filterRule, error) {
 			}
 			f.keepIf = false
 			conds++
+		case "min":
+			m, err := p.scalar(v, sp)
+			if err != nil {
+				return nil, err
+			}
+			d, err := partnero.ParseDecimal(strings.TrimSpace(m))
+			if err != nil {
+				return nil, p.errf(v, sp, "%q is not a number", m)
+			}
+			f.min = d.Rat()
+			f.values = []string{m}
+			conds++
 		case "reason":
 			if f.reason, err = p.scalar(v, sp); err != nil {
 				return nil, err
@@ -877,14 +916,14 @@ func (p *parser) filter(path string, n *yaml.Node) (*filterRule, error) {
 				return nil, p.errf(v, sp, "unknown action %q: want skip or reject", a)
 			}
 		default:
-			return nil, p.errf(k, sp, "unknown setting: want column, in, not_in, reason or action")
+			return nil, p.errf(k, sp, "unknown setting: want column, in, not_in, min, reason or action")
 		}
 	}
 	if len(f.columns) == 0 {
 		return nil, p.errf(n, path, "a filter needs a column")
 	}
 	if conds != 1 {
-		return nil, p.errf(n, path, "a filter needs exactly one of in or not_in")
+		return nil, p.errf(n, path, "a filter needs exactly one of in, not_in or min")
 	}
 	for i, v := range f.values {
 		f.values[i] = strings.TrimSpace(v)

@@ -429,6 +429,7 @@ func checkYear(t time.Time, s string) (time.Time, string) {
 // read in the rule's zone.
 var autoLayouts = []string{
 	time.RFC3339Nano,
+	rfc3339NoColon,
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02 15:04:05Z07:00",
@@ -438,10 +439,19 @@ var autoLayouts = []string{
 	"2006-01-02",
 }
 
+// rfc3339NoColon is RFC 3339 with the offset written without a colon
+// (2023-01-13T22:39:36+0000), as Tapfiliate's API writes its times
+// (tapfiliate.com/docs/rest; its PHP SDK's tests, 1FF/tapfiliate-php-sdk
+// tests/Unit/ConversionHandlerTest.php).
+const rfc3339NoColon = "2006-01-02T15:04:05.999999999-0700"
+
 func parseLayout(layout, s string, loc *time.Location) (time.Time, bool) {
 	switch layout {
 	case "rfc3339":
 		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t, err = time.Parse(rfc3339NoColon, s)
+		}
 		return t, err == nil
 	case "epoch_s", "epoch_ms":
 		n, err := strconv.ParseInt(strings.TrimSuffix(s, ".0"), 10, 64)

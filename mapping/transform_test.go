@@ -251,6 +251,14 @@ func TestTimes(t *testing.T) {
 		{"{zone: Europe/Berlin}", "2025-04-30T16:44:13Z", utc("2025-04-30T16:44:13Z"), false}, // the value's own zone wins
 		{"rfc3339", "2025-04-30T16:44:13Z", utc("2025-04-30T16:44:13Z"), false},
 		{"rfc3339", "2025-04-30 16:44:13", time.Time{}, true},
+		// Tapfiliate writes its offsets without a colon (tapfiliate.com/docs/rest,
+		// "created_at": "2021-03-03T12:39:19+0000").
+		{"{}", "2023-01-13T22:39:36+0000", utc("2023-01-13T22:39:36Z"), false},
+		{"{}", "2023-01-13T22:39:36.5-0530", utc("2023-01-14T04:09:36.5Z"), false},
+		{"rfc3339", "2023-01-13T22:39:36+0000", utc("2023-01-13T22:39:36Z"), false},
+		{"rfc3339", "2023-01-13T22:39:36+0200", utc("2023-01-13T20:39:36Z"), false},
+		{"rfc3339", "2023-01-13T22:39:36", time.Time{}, true}, // rfc3339 wants an offset
+		{"{}", "2023-01-13T22:39:36+00", time.Time{}, true},
 		{"epoch_s", "1746031453", utc("2025-04-30T16:44:13Z"), false},
 		{"epoch_ms", "1746031453123", utc("2025-04-30T16:44:13.123Z"), false},
 		{"epoch_s", "1746031453123", time.Time{}, true}, // year 57000
@@ -390,4 +398,99 @@ func TestDecimalComma(t *testing.T) {
 	if _, err := Parse("m.yaml", []byte("transactions:\n  fields:\n    amount: {column: a, money: {units: minor, decimal_separator: \",\"}}\n")); err == nil {
 		t.Error("minor units with a decimal separator: want an error")
 	}
+}
+
+// A negative commission is a refund (FirstPromoter writes refunds so): a
+// min filter skips it with its reason, and keeps empty and unreadable
+// values for the field rules to judge.
+func TestFilterMin(t *testing.T) {
+	spec := mustParse(t, `
+transactions:
+  filter:
+    - {column: amount, min: 0, reason: "a negative commission is a refund"}
+  fields:
+    customer.key: c
+    amount: amount
+`)
+	m := mustMapper(t, record.Transactions, spec)
+	for _, tt := range []struct {
+		amount  string
+		skipped bool
+		code    string
+	}{
+		{"10", false, ""}, {"0", false, ""}, {"-0.01", true, ""}, {"-1500", true, ""},
+		{"", false, record.CodeMissingField}, {"abc", false, record.CodeInvalidAmount},
+	} {
+		res := m.Map(csvRow("c|amount", "c1|"+tt.amount))
+		if res.Skipped != tt.skipped || (tt.skipped && res.Reason != "a negative commission is a refund") {
+			t.Errorf("%q: skipped %v %q, want %v", tt.amount, res.Skipped, res.Reason, tt.skipped)
+		}
+		if code := errCode(res); code != tt.code {
+			t.Errorf("%q: code %q, want %q (%v)", tt.amount, code, tt.code, res.Err)
+		}
+	}
+	// Without a reason the message names the column, the value and the filter.
+	spec = mustParse(t, "transactions:\n  filter:\n    - {column: amount, min: 0}\n  fields:\n    customer.key: c\n    amount: amount\n")
+	res := mustMapper(t, record.Transactions, spec).Map(csvRow("c|amount", "c1|-5"))
+	if !res.Skipped || !strings.Contains(res.Reason, `amount "-5" is below 0 (filter at test.yaml:3)`) {
+		t.Errorf("default reason: %+v", res)
+	}
+	for _, bad := range []string{"{column: a, min: zero}", "{column: a, min: 0, in: [x]}"} {
+		if _, err := Parse("bad.yaml", []byte("transactions:\n  filter:\n    - "+bad+"\n  fields:\n    customer.key: c\n    amount: a\n")); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// A commission in another currency than its sale (Rewardful's commission
+// currency is the account's; FirstPromoter's amount is in the account
+// currency) is left out rather than paired with the sale's currency code.
+func TestMoneyValueCurrency(t *testing.T) {
+	spec := mustParse(t, `
+transactions:
+  fields:
+    customer.key: c
+    currency: cur
+    amount: {column: a, money: minor}
+    reward: {column: r, money: {units: minor, currency_column: rcur, currency: USD}}
+`)
+	m := mustMapper(t, record.Transactions, spec)
+	for _, tt := range []struct{ cur, rcur, want string }{
+		{"USD", "USD", "7.5"},
+		{"GBP", "USD", ""}, // a USD commission on a GBP sale: left out
+		{"JPY", "", ""},    // no commission currency: the constant (USD) applies
+		{"USD", "", "7.5"}, // the same
+		{"EUR", "eur", "7.5"},
+		{"EUR", "EURO", ""}, // not a code: not the sale's currency
+	} {
+		res := m.Map(csvRow("c|cur|a|r|rcur", "c1|"+tt.cur+"|29900|750|"+tt.rcur))
+		if res.Err != nil {
+			t.Errorf("%s/%s: %v", tt.cur, tt.rcur, res.Err)
+			continue
+		}
+		got := ""
+		if r := res.Record.Transaction.Reward; r != nil {
+			got = r.String()
+		}
+		if got != tt.want {
+			t.Errorf("%s/%s: reward %q, want %q", tt.cur, tt.rcur, got, tt.want)
+		}
+		if res.Record.Transaction.AmountUnits != strings.ToUpper(tt.cur) {
+			t.Errorf("%s/%s: currency %q", tt.cur, tt.rcur, res.Record.Transaction.AmountUnits)
+		}
+	}
+	if _, err := Parse("bad.yaml", []byte("transactions:\n  fields:\n    customer.key: c\n    reward: {column: r, money: {currency: dollars}}\n")); err == nil || !strings.Contains(err.Error(), "ISO 4217") {
+		t.Errorf("bad currency: %v", err)
+	}
+	// The currency column is read, not reported unknown.
+	if u := m.UnknownColumns([]string{"c", "cur", "a", "r", "rcur"}); len(u) != 0 {
+		t.Errorf("unknown %v", u)
+	}
+}
+
+func errCode(r Result) string {
+	if r.Err == nil {
+		return ""
+	}
+	return r.Err.Code
 }
