@@ -41,29 +41,32 @@ func TestPresetForms(t *testing.T) {
 			map[string]string{"email": "sam@x.io", "key": "sam7", "name": "Sam", "tags": "Launch", "source_id": "aff-1"}},
 		{"rewardful", record.Partners, "", `{"id":"aff-3","email":"c@d.io","campaign":{"id":"c1","name":null},"links":[]}`,
 			map[string]string{"email": "c@d.io", "key": "", "tags": ""}},
-		{"rewardful", record.Partners, "Affiliate Email|Affiliate First Name|Affiliate Last Name|Affiliate ID|Token", "a@b.io|Ann|Bo|aff-2|ann",
-			map[string]string{"email": "a@b.io", "key": "ann", "surname": "Bo", "source_id": "aff-2"}},
 		{"rewardful", record.Partners, "stripe_customer_id|first_name|last_name|email|paypal_email|wise_email|token", "cus_1|Ann|Bo|a@b.io|p@b.io|w@b.io|ann",
 			map[string]string{"email": "a@b.io", "key": "ann", "name": "Ann"}},
-		{"rewardful", record.Customers, "Referral ID|Customer Email|Customer Name|Stripe Customer ID|Affiliate ID|Conversion State", "r1|c@d.io|Cy|cus_9|aff-1|conversion",
-			map[string]string{"key": "cus_9", "email": "c@d.io", "partner.source_id": "aff-1", "source_id": "r1"}},
 		{"rewardful", record.Transactions, "", `{"id":"com_1","amount":1250,"currency":"USD","state":"paid","created_at":"2024-03-01T10:00:00.000Z",
 			"sale":{"id":"sale_1","currency":"USD","charged_at":"2024-03-01T09:59:00.000Z","sale_amount_cents":4999,
 			"referral":{"id":"r1","stripe_customer_id":"cus_9","customer":{"email":"C@D.io"}},"affiliate":{"id":"aff-1"}}}`,
 			map[string]string{"key": "sale_1", "amount": "49.99", "reward": "12.5", "currency": "USD", "created_at": "2024-03-01T09:59:00Z",
-				"customer.key": "cus_9", "customer.email": "c@d.io", "customer.partner.source_id": "aff-1", "rewarded": "true", "action": "sale"}},
-		{"rewardful", record.Transactions, "id|currency|charged_at|sale_amount_cents|referral_id|customer_email", "sale_2|jpy|2024-03-01T09:59:00Z|1200|r2|e@f.io",
-			map[string]string{"key": "sale_2", "amount": "1200", "currency": "JPY", "customer.key": "r2"}},
+				"customer.key": "cus_9", "customer.email": "c@d.io", "customer.source_id": "r1", "customer.partner.source_id": "aff-1", "rewarded": "true", "action": "sale"}},
+		// A referral without a Stripe customer, and a commission in the
+		// account's currency (USD) on a JPY sale: the commission is left out.
+		{"rewardful", record.Customers, "", `{"id":"r2","conversion_state":"conversion","stripe_customer_id":null,"customer":{"id":"pad_7","email":"e@f.io","name":"E F"},"affiliate":{"id":"aff-1","email":"a@b.io"}}`,
+			map[string]string{"key": "pad_7", "email": "e@f.io", "source_id": "r2", "partner.source_id": "aff-1"}},
+		{"rewardful", record.Transactions, "", `{"id":"com_2","amount":720,"currency":"USD","state":"due","sale":{"id":"sale_2","currency":"JPY","charged_at":"2024-03-01T09:59:00.000Z","sale_amount_cents":980,
+			"referral":{"id":"r2","stripe_customer_id":null,"customer":{"id":"pad_7","email":"e@f.io"}},"affiliate":{"id":"aff-1"}}}`,
+			map[string]string{"key": "sale_2", "amount": "980", "currency": "JPY", "reward": "", "customer.source_id": "r2", "customer.key": "pad_7"}},
 
 		{"firstpromoter", record.Partners, "ID|Email|First Name|Last Name|Ref ID|Status|Parent Promoter ID", "77|p@q.io|Pia|Q|pia|active|70",
 			map[string]string{"email": "p@q.io", "key": "pia", "source_id": "77", "referring_partner.source_id": "70"}},
 		{"firstpromoter", record.Customers, "", `{"id":123,"email":"Zed@Y.io (moved)","uid":"cus_z","first_name":"Zed","promoter_campaign":{"promoter":{"id":77,"email":"p@q.io"}}}`,
 			map[string]string{"key": "cus_z", "email": "zed@y.io", "partner.source_id": "77", "partner.email": "p@q.io", "source_id": "123"}},
-		{"firstpromoter", record.Transactions, "", `{"id":9,"status":"approved","sale_amount":9800,"amount":2940,"is_paid":true,"commission_type":"sale",
-			"unit":"cash","original_sale_currency":"JPY","event_id":"ev1","is_self_referral":false,"created_at":"2024-03-01T10:00:00+09:00","referral":{"email":"z@y.io","uid":"cus_z"}}`,
-			map[string]string{"key": "ev1", "amount": "9800", "reward": "2940", "currency": "JPY", "created_at": "2024-03-01T01:00:00Z", "customer.key": "cus_z", "rewarded": "true"}},
-		{"firstpromoter", record.Transactions, "Event ID|Status|Unit|Sale Amount|Amount|Original Sale Currency|Referral Email|Created At", "ev2|pending|cash|4900|1470|EUR|z@y.io|2024-03-01",
-			map[string]string{"key": "ev2", "amount": "49", "reward": "14.7", "currency": "EUR", "customer.email": "z@y.io"}},
+		// v2: sale_amount and amount are in the account's currency (USD);
+		// the sale is original_sale_amount in original_sale_currency.
+		{"firstpromoter", record.Transactions, "", `{"id":9,"status":"approved","sale_amount":6534,"original_sale_amount":9800,"amount":1960,"is_paid":true,"commission_type":"sale",
+			"unit":"cash","original_sale_currency":"JPY","event_id":"ev1","is_self_referral":false,"created_at":"2024-03-01T10:00:00+09:00","referral":{"id":123,"email":"z@y.io","uid":"cus_z"}}`,
+			map[string]string{"key": "ev1", "amount": "9800", "reward": "", "currency": "JPY", "created_at": "2024-03-01T01:00:00Z", "customer.key": "cus_z", "customer.source_id": "123", "rewarded": "true"}},
+		{"firstpromoter", record.Transactions, "Event ID|Status|Unit|Sale Amount|Amount|Original Sale Currency|Referral Email|Created At", "ev2|pending|cash|4900|1470|USD|z@y.io|2024-03-01",
+			map[string]string{"key": "ev2", "amount": "49", "reward": "14.7", "currency": "USD", "customer.email": "z@y.io"}},
 
 		{"tapfiliate", record.Partners, "First Name|Last Name|Email|Referral Code|ID|Parent ID", "Al|Bo|al@b.io|albo|al-b|root",
 			map[string]string{"email": "al@b.io", "key": "albo", "source_id": "al-b", "referring_partner.source_id": "root"}},
@@ -138,6 +141,7 @@ func recordFields(r record.Record) map[string]string {
 		tx := r.Transaction
 		f["key"], f["currency"], f["action"], f["product_type"] = tx.Key, tx.AmountUnits, tx.Action, strings.Join(tx.ProductType, ",")
 		f["customer.key"], f["customer.email"], f["customer.partner.source_id"] = tx.Customer.Key, tx.Customer.Email, r.ParentSourceID
+		f["customer.source_id"] = r.CustomerSourceID
 		if tx.Amount != nil {
 			f["amount"] = tx.Amount.String()
 		}

@@ -1,6 +1,9 @@
 package mapping
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +72,7 @@ func TestSampleFirstPromoter(t *testing.T) {
 
 	com := mapSample(t, "firstpromoter", record.Transactions, readSample(t, "firstpromoter", "commissions.csv", ','))
 	checkCounts(t, "commissions.csv", com.counts, map[string]int{
-		"valid": 864, "skipped": 131, record.CodeInvalidAmount: 1, record.CodeInvalidCurrency: 1, record.CodeInvalidTime: 1,
+		"valid": 863, "skipped": 132, record.CodeInvalidAmount: 1, record.CodeInvalidCurrency: 1, record.CodeInvalidTime: 1,
 		record.CodeDuplicate: 1, record.CodeMissingField: 1,
 	})
 	if len(com.unknown) != 0 {
@@ -79,8 +82,11 @@ func TestSampleFirstPromoter(t *testing.T) {
 		key, amount, reward, currency, created, action string
 		rewarded                                       bool
 	}{
-		{"evt_fixed_jpy", "5000", "1500", "JPY", "2024-03-05T09:30:00Z", "sale", true},
-		{"evt_fixed_eur", "49.99", "15", "EUR", "2024-03-05T09:30:00Z", "sale", false},
+		// The sale in its own currency (original_sale_amount); the
+		// commission is in the account's currency (USD), so it is left
+		// out of a JPY or EUR sale rather than stored in the wrong one.
+		{"evt_fixed_jpy", "5000", "", "JPY", "2024-03-05T09:30:00Z", "sale", true},
+		{"evt_fixed_eur", "49.99", "", "EUR", "2024-03-05T09:30:00Z", "sale", false},
 		{"evt_fixed_nocur", "49", "14.7", "USD", "", "sale", false},
 	}
 	for _, tt := range tests {
@@ -89,8 +95,12 @@ func TestSampleFirstPromoter(t *testing.T) {
 			t.Errorf("%s: missing", tt.key)
 			continue
 		}
-		if tx.Amount.String() != tt.amount || tx.Reward.String() != tt.reward || tx.AmountUnits != tt.currency || tx.Action != tt.action {
-			t.Errorf("%s: amount %s reward %s %s action %s", tt.key, tx.Amount, tx.Reward, tx.AmountUnits, tx.Action)
+		reward := ""
+		if tx.Reward != nil {
+			reward = tx.Reward.String()
+		}
+		if tx.Amount.String() != tt.amount || reward != tt.reward || tx.AmountUnits != tt.currency || tx.Action != tt.action {
+			t.Errorf("%s: amount %s reward %q %s action %s", tt.key, tx.Amount, reward, tx.AmountUnits, tx.Action)
 		}
 		if tt.created != "" {
 			want, _ := time.Parse(time.RFC3339, tt.created)
@@ -99,8 +109,14 @@ func TestSampleFirstPromoter(t *testing.T) {
 			}
 		}
 	}
-	if tx := com.records["evt_fixed_jpy"].Transaction; tx != nil && tx.Customer.Key != "cus_FP0000000001" {
-		t.Errorf("evt_fixed_jpy customer %+v", tx.Customer)
+	if r := com.records["evt_fixed_jpy"]; r.Transaction != nil && (r.Transaction.Customer.Key != "cus_FP0000000001" || r.CustomerSourceID != "900000") {
+		t.Errorf("evt_fixed_jpy customer %+v %q", r.Transaction.Customer, r.CustomerSourceID)
+	}
+	// Refunds (negative commissions, re_ event ids) are never sales.
+	for k := range com.records {
+		if strings.HasPrefix(k, "re_") {
+			t.Errorf("refund %s mapped as a sale", k)
+		}
 	}
 	// Line 4: a custom commission (a bonus) with no event id: a derived key.
 	bonusAt := time.Date(2024, 3, 6, 12, 0, 0, 0, time.UTC)
@@ -122,4 +138,79 @@ func TestSampleFirstPromoter(t *testing.T) {
 	wantErr(t, com, 302, record.CodeInvalidTime, "created_at")
 	wantErr(t, com, 402, record.CodeDuplicate, "key")
 	wantErr(t, com, 602, record.CodeMissingField, "customer")
+}
+
+// TestFirstPromoterDocumentedObjects maps the objects of FirstPromoter's
+// API reference (docs.firstpromoter.com, v2 and the withdrawn v1).
+func TestFirstPromoterDocumentedObjects(t *testing.T) {
+	p := mapFixture(t, "firstpromoter", record.Partners, "promoter_v1.json")
+	want(t, "promoter_v1.json", p, map[string]string{"email": "user@example.com", "key": "heubv", "source_id": "8815216"})
+	ref := mapFixture(t, "firstpromoter", record.Customers, "referral_v2.json")
+	// uid "<string>" is the reference's placeholder, kept as printed.
+	want(t, "referral_v2.json", ref, map[string]string{"key": "<string>", "email": "user@example.com", "source_id": "123",
+		"partner.source_id": "123", "partner.email": "user@example.com"})
+
+	// The v2 commission as printed: a self-referral (is_self_referral
+	// true), so it is skipped with its reason.
+	com := mapFixture(t, "firstpromoter", record.Transactions, "commission_v2.json")
+	if !com.Skipped || com.Reason != "self-referral" {
+		t.Errorf("commission_v2.json: %+v", com)
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "firstpromoter", "commission_v2.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	variant := func(mut func(o map[string]any)) Result {
+		var o map[string]any
+		if err := json.Unmarshal(raw, &o); err != nil {
+			t.Fatal(err)
+		}
+		ref := o["referral"].(map[string]any)
+		o["is_self_referral"], o["event_id"], ref["uid"], ref["email"] = false, "in_1Pq", "cus_fp1", "zoe@example.com"
+		mut(o)
+		b, _ := json.Marshal(o)
+		spec, _ := Preset("firstpromoter", record.Transactions)
+		return mustMapper(t, record.Transactions, spec).Map(jsonLine(t, string(b)))
+	}
+	// The placeholder currency is not a currency: rejected, never guessed.
+	if r := variant(func(o map[string]any) {}); r.Err == nil || r.Err.Code != record.CodeInvalidCurrency {
+		t.Errorf("placeholder currency: %+v", r)
+	}
+	// A 45.00 GBP sale in a USD account: sale_amount is the converted 57.15
+	// USD, original_sale_amount the sale itself. The commission (USD) is
+	// left out rather than stored as GBP.
+	gbp := variant(func(o map[string]any) {
+		o["original_sale_currency"], o["original_sale_amount"], o["sale_amount"], o["amount"] = "GBP", 4500, 5715, 1143
+	})
+	want(t, "GBP sale", gbp, map[string]string{"key": "in_1Pq", "amount": "45", "currency": "GBP", "reward": "",
+		"customer.source_id": "123", "customer.key": "cus_fp1", "customer.partner.source_id": "123", "action": "sale", "rewarded": "true"})
+	jpy := variant(func(o map[string]any) {
+		o["original_sale_currency"], o["original_sale_amount"], o["sale_amount"], o["amount"] = "JPY", 980, 654, 196
+	})
+	want(t, "JPY sale", jpy, map[string]string{"amount": "980", "currency": "JPY", "reward": ""})
+	usd := variant(func(o map[string]any) {
+		o["original_sale_currency"], o["original_sale_amount"], o["sale_amount"], o["amount"] = "USD", 4900, 4900, 1470
+	})
+	want(t, "USD sale", usd, map[string]string{"amount": "49", "currency": "USD", "reward": "14.7"})
+	// A refund: a negative commission with its own event id.
+	refund := variant(func(o map[string]any) {
+		o["original_sale_currency"], o["original_sale_amount"], o["sale_amount"], o["amount"], o["event_id"] = "USD", -4900, -4900, -1470, "re_3Pq"
+	})
+	if !refund.Skipped || !strings.Contains(refund.Reason, "refund") {
+		t.Errorf("refund: %+v", refund)
+	}
+	for _, unit := range []string{"credits", "points", "free_months", "mon_discount", "discount_per"} {
+		if r := variant(func(o map[string]any) { o["original_sale_currency"], o["unit"] = "USD", unit }); !r.Skipped {
+			t.Errorf("unit %s: %+v", unit, r)
+		}
+	}
+	if r := variant(func(o map[string]any) { o["original_sale_currency"], o["status"] = "USD", "denied" }); !r.Skipped {
+		t.Errorf("denied: %+v", r)
+	}
+	// A v2 promoter names its referral code on each campaign.
+	v2 := `{"id":77,"email":"pia@q.io","name":"Pia Q","state":"accepted","profile":{"first_name":"Pia","last_name":"Q"},
+		"promoter_campaigns":[{"id":5,"campaign_id":1,"promoter_id":77,"campaign":{"id":1,"name":"Main"},"ref_token":"pia","coupon":null}]}`
+	spec, _ := Preset("firstpromoter", record.Partners)
+	want(t, "v2 promoter", mustMapper(t, record.Partners, spec).Map(jsonLine(t, v2)),
+		map[string]string{"key": "pia", "name": "Pia", "surname": "Q", "source_id": "77"})
 }

@@ -42,7 +42,7 @@ const demoKey = "demo-key"
 // partners, customers and transactions exports; "" where the platform has
 // none.
 var demoFiles = map[string][3]string{
-	"rewardful":        {"affiliates.csv", "referrals.jsonl", "commissions.csv"},
+	"rewardful":        {"affiliates.jsonl", "referrals.jsonl", "commissions.jsonl"},
 	"firstpromoter":    {"promoters.jsonl", "referrals.csv", "commissions.csv"},
 	"tapfiliate":       {"affiliates.jsonl", "customers.csv", "conversions.csv"},
 	"partnerstack":     {"partnerships.csv", "customers.jsonl", "transactions.csv"},

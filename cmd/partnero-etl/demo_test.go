@@ -22,8 +22,8 @@ func TestDemo(t *testing.T) {
 	for _, f := range []string{
 		"parquet/partners.parquet", "parquet/customers.parquet", "parquet/transactions.parquet", "parquet/manifest.json",
 		"csv/partners.csv", "csv/customers.csv", "csv/transactions.csv", "csv/manifest.json",
-		"migration.json", "rejects/affiliates.rejects.csv", "rejects/referrals.rejects.jsonl", "rejects/commissions.rejects.csv",
-		"input/affiliates.csv",
+		"migration.json", "rejects/affiliates.rejects.jsonl", "rejects/referrals.rejects.jsonl", "rejects/commissions.rejects.jsonl",
+		"input/affiliates.jsonl",
 	} {
 		if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
@@ -41,7 +41,7 @@ func TestDemo(t *testing.T) {
 	s := stdout.String()
 	for _, want := range []string{
 		"key demo-key", "Migrated from rewardful",
-		"13 parent_rejected", "line 22: email: duplicate of line 4",
+		"13 parent_rejected", "line 21: email: duplicate of line 3",
 		"the program now holds: 35 partners, 242 customers, 896 transactions",
 		filepath.Join(out, "parquet") + "/", filepath.Join(out, "csv") + "/",
 	} {

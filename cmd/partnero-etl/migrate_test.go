@@ -30,7 +30,7 @@ type sampleMigration struct {
 
 // sampleMigrations are the "Migration" tables of samples/README.md.
 var sampleMigrations = []sampleMigration{
-	{"rewardful", [3]string{"affiliates.csv", "referrals.jsonl", "commissions.csv"}, map[string]stageWant{
+	{"rewardful", [3]string{"affiliates.jsonl", "referrals.jsonl", "commissions.jsonl"}, map[string]stageWant{
 		"partners":     {35, 0, 5, map[string]int64{"missing_field": 1, "invalid_email": 1, "duplicate": 2, "too_long": 1}},
 		"customers":    {242, 70, 8, map[string]int64{"invalid_email": 2, "missing_field": 1, "duplicate": 1, "too_long": 1, "parent_rejected": 3}},
 		"transactions": {896, 85, 19, map[string]int64{"invalid_amount": 1, "invalid_currency": 1, "missing_field": 1, "duplicate": 2, "invalid_time": 1, "parent_rejected": 13}},
@@ -38,7 +38,7 @@ var sampleMigrations = []sampleMigration{
 	{"firstpromoter", [3]string{"promoters.jsonl", "referrals.csv", "commissions.csv"}, map[string]stageWant{
 		"partners":     {25, 2, 3, map[string]int64{"invalid_email": 1, "duplicate": 1, "invalid_value": 1}},
 		"customers":    {256, 0, 4, map[string]int64{"invalid_email": 1, "missing_field": 1, "duplicate": 1, "too_long": 1}},
-		"transactions": {862, 131, 7, map[string]int64{"invalid_amount": 1, "invalid_currency": 1, "invalid_time": 1, "duplicate": 1, "missing_field": 1, "parent_rejected": 2}},
+		"transactions": {862, 132, 6, map[string]int64{"invalid_amount": 1, "invalid_currency": 1, "invalid_time": 1, "duplicate": 1, "missing_field": 1, "parent_rejected": 1}},
 	}},
 	{"tapfiliate", [3]string{"affiliates.jsonl", "customers.csv", "conversions.csv"}, map[string]stageWant{
 		"partners":     {27, 0, 3, map[string]int64{"missing_field": 1, "duplicate": 1, "too_long": 1}},
@@ -232,12 +232,12 @@ func TestMigratePlan(t *testing.T) {
 	}
 	plan := `from: rewardful
 partners:
-  file: affiliates.csv
+  file: affiliates.jsonl
 customers:
   file: referrals.jsonl
   preset: rewardful
 transactions:
-  file: commissions.csv
+  file: commissions.jsonl
   mapping: mine.yaml
 options:
   rejects_dir: rejects
@@ -256,7 +256,7 @@ options:
 	if !rep.DryRun || migrateWrites(sb.Stats()) != 0 {
 		t.Error("--dry-run on the command line did not make a dry run")
 	}
-	for _, name := range []string{"affiliates.rejects.csv", "referrals.rejects.jsonl", "commissions.rejects.csv"} {
+	for _, name := range []string{"affiliates.rejects.jsonl", "referrals.rejects.jsonl", "commissions.rejects.jsonl"} {
 		if _, err := os.Stat(filepath.Join(dir, "rejects", name)); err != nil {
 			t.Errorf("reject file: %v", err)
 		}
@@ -369,7 +369,7 @@ func TestMigrateRefusedKey(t *testing.T) {
 		t.Fatalf("exit %d, want 4\n%s\n%s", code, out, errOut)
 	}
 	// Nothing ran: no stage, no reject file.
-	if _, err := os.Stat(filepath.Join(dir, "affiliates.rejects.csv")); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, "affiliates.rejects.jsonl")); err == nil {
 		t.Error("a reject file was written before the key was checked")
 	}
 }

@@ -62,8 +62,8 @@ func firstpromoter(g *gen) {
 
 	// Referrals: 260 rows, Title Case.
 	type referral struct {
-		uid, email string
-		ok         bool
+		id, uid, email string
+		ok             bool
 	}
 	var refs []referral
 	var good []promoter
@@ -86,13 +86,13 @@ func firstpromoter(g *gen) {
 			since = ""
 		}
 		promID, promEmail := strconv.Itoa(p.id), p.email
-		r := referral{uid: uid, email: email, ok: true}
+		r := referral{id: id, uid: uid, email: email, ok: true}
 		fileEmail := email
 		switch {
 		case i == 0: // checked value by value
 			first, last, email, uid, id = "Sofia", "Rossi", "sofia.rossi@example.it", "cus_FP0000000001", "900000"
 			promID, promEmail = "5001", "ethan.cole@brightpath.co"
-			r.uid, r.email = uid, email
+			r.id, r.uid, r.email = id, uid, email
 			fileEmail = "Sofia.Rossi@example.it (moved)"
 		case i == 30 || i == 31 || i == 32 || i == 33: // no uid: keyed by FirstPromoter's id, commissions join by email
 			uid = ""
@@ -169,12 +169,17 @@ func firstpromoter(g *gen) {
 			event, status, unit, m.cur, sale, reward, paid, created, r = "evt_fixed_jpy", "approved", "cash", "JPY", 5000, 1500, "true", "2024-03-05T09:30:00.000Z", refs[0]
 		case i == 1:
 			event, status, unit, m.cur, sale, reward, paid, created = "evt_fixed_eur", "pending", "cash", "EUR", 4999, 1500, "false", "2024-03-05T10:30:00+01:00"
-		case i == 2 || i%97 == 50: // custom commissions (bonuses): no event id, a derived key
-			event, ctype, sale, status, unit, self = "", "custom", 0, "approved", "cash", "false"
+		case i == 2 || i%97 == 50: // custom commissions (bonuses): no event id, no sale, a derived key
+			event, ctype, sale, status, unit, self, m.cur = "", "custom", 0, "approved", "cash", "false", ""
 			reward = 5000
 			if i == 2 {
 				m.cur, created, r = "USD", "2024-03-06T12:00:00.000Z", refs[0]
 			}
+		case i%61 == 13: // a refund: a negative commission with its own re_ event id
+			event, status, unit, self = "re_"+g.alnum(20), "approved", "cash", "false"
+			sale, reward = -sale, -reward
+			outcome = "skipped"
+			skips["refund"]++
 		case i == 3: // no currency: the preset's default (USD)
 			event, status, unit, m.cur, sale, reward = "evt_fixed_nocur", "approved", "cash", "", 4900, 1470
 		case i%125 == 9:
@@ -201,8 +206,9 @@ func firstpromoter(g *gen) {
 			saleText = "12.99"
 		}
 		switch {
-		case outcome == "skipped":
+		case outcome == "skipped" && self == "true":
 			skips["self-referral"]++
+		case outcome == "skipped":
 		case outcome != "":
 		case unit != "cash":
 			outcome = "skipped"
@@ -228,12 +234,33 @@ func firstpromoter(g *gen) {
 		if i%50 == 25 && email != "" {
 			email += " (moved)"
 		}
-		rows = append(rows, []string{strconv.Itoa(300000 + i), event, status, ctype, unit, saleText, strconv.Itoa(reward), m.cur,
-			paid, self, created, email, r.uid, strconv.Itoa(1 + g.rng.IntN(2))})
+		// The v2 commission's shape (docs.firstpromoter.com/api-reference-v2,
+		// commissions): sale_amount and amount are in the account's
+		// currency (USD here), original_sale_amount is the sale in its own
+		// currency (original_sale_currency); amounts in minor units.
+		usdText := strconv.Itoa(toUSDCents(m.cur, sale))
+		if i == 100 {
+			usdText = "1299"
+		}
+		rows = append(rows, []string{strconv.Itoa(300000 + i), event, status, ctype, unit, usdText, saleText, strconv.Itoa(toUSDCents(m.cur, reward)), m.cur,
+			paid, self, created, r.id, email, r.uid, strconv.Itoa(1 + g.rng.IntN(2))})
 	}
-	g.writeCSV("commissions.csv", ',', []string{"id", "event_id", "status", "commission_type", "unit", "sale_amount", "amount",
-		"original_sale_currency", "is_paid", "is_self_referral", "created_at", "referral_email", "referral_uid", "tier"}, rows)
+	g.writeCSV("commissions.csv", ',', []string{"id", "event_id", "status", "commission_type", "unit", "sale_amount", "original_sale_amount", "amount",
+		"original_sale_currency", "is_paid", "is_self_referral", "created_at", "referral_id", "referral_email", "referral_uid", "tier"}, rows)
 	g.reportf("commissions.csv: read=1000 %v", mapped)
 	g.reportf("commissions.csv skipped: %v", skips)
 	g.reportf("commissions.csv migration of the valid rows: %v", migrated)
+}
+
+// toUSDCents converts an amount in minor units of cur into US cents at
+// fixed sample rates, as FirstPromoter reports sale_amount and amount in the
+// account's currency. No currency is the account's.
+func toUSDCents(cur string, minor int) int {
+	switch cur {
+	case "EUR":
+		return minor * 108 / 100
+	case "JPY":
+		return minor * 100 / 150 // whole yen to cents
+	}
+	return minor
 }

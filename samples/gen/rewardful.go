@@ -6,8 +6,11 @@ import (
 	"time"
 )
 
-// rewardful writes affiliates.csv (snake_case export), referrals.jsonl (API
-// objects) and commissions.csv (the older Title Case export).
+// rewardful writes affiliates.jsonl, referrals.jsonl and commissions.jsonl:
+// the affiliate, referral and commission objects of Rewardful's REST API
+// (rewardful/rest-api-docs: affiliates/affiliate.json, referrals/README.md,
+// commissions/README.md), one per line. Rewardful documents no dashboard CSV
+// export.
 func rewardful(g *gen) {
 	epoch := time.Date(2024, 1, 8, 9, 0, 0, 0, time.UTC)
 	iso := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -18,7 +21,7 @@ func rewardful(g *gen) {
 		ok               bool
 	}
 	var affs []affiliate
-	var affRows [][]string
+	var affObjs []map[string]any
 	mapped := counts{}
 	for i := range 40 {
 		first, last, email := g.person(i)
@@ -61,15 +64,30 @@ func rewardful(g *gen) {
 		}
 		affs = append(affs, affiliate{id: id, email: strings.ToLower(strings.TrimSpace(email)), token: token, ok: ok})
 		created := epoch.Add(time.Duration(i) * 37 * time.Hour)
-		affRows = append(affRows, []string{id, first, last, email, strings.ToLower(first) + ".pay@" + g.pick(domains), state, campaign, token, link, iso(created)})
+		url := "https://acme.io/?via=" + token
+		if link != "" {
+			url = link // an older link whose token field is empty
+		}
+		var mail any = email
+		if email == "" {
+			mail = nil
+		}
+		affObjs = append(affObjs, map[string]any{
+			"id": id, "created_at": iso(created), "updated_at": iso(created.Add(time.Hour)),
+			"first_name": first, "last_name": last, "email": mail,
+			"paypal_email": strings.ToLower(first) + ".pay@" + g.pick(domains), "stripe_customer_id": nil, "stripe_account_id": nil,
+			"state": state, "visitors": 100 + i, "leads": 10 + i%7, "conversions": i % 5,
+			"campaign": map[string]any{"id": "camp-" + strings.ToLower(campaign), "name": campaign, "created_at": iso(epoch), "updated_at": iso(epoch)},
+			"links":    []any{map[string]any{"id": "link-" + strconv.Itoa(i), "url": url, "token": token, "visitors": 100 + i, "leads": 10 + i%7, "conversions": i % 5}},
+		})
 	}
-	g.writeCSV("affiliates.csv", ',', []string{"id", "first_name", "last_name", "email", "paypal_email", "state", "campaign", "token", "link", "created_at"}, affRows)
-	g.reportf("affiliates.csv: read=40 %v", mapped)
+	g.writeJSONL("affiliates.jsonl", affObjs)
+	g.reportf("affiliates.jsonl: read=40 %v", mapped)
 
 	// Referrals: 70 visitors and leads (skipped), 250 conversions (5 rejected).
 	type customer struct {
-		key, refID, email, affID string
-		ok, parentOK             bool
+		key, stripe, refID, email, affID string
+		ok, parentOK                     bool
 	}
 	var custs []customer
 	var refs []map[string]any
@@ -104,13 +122,20 @@ func rewardful(g *gen) {
 			m["customer"] = map[string]any{"id": g.uuid(), "name": first + " " + last, "email": email}
 			m["stripe_customer_id"] = nil
 		default:
+			// A Stripe customer: customer.id is the Stripe id, as in the
+			// reference's example; otherwise the platform's own id.
+			other := g.uuid()
 			c.key = "cus_" + g.alnum(14)
-			m["customer"] = map[string]any{"id": g.uuid(), "name": first + " " + last, "email": email}
+			c.stripe = c.key
+			m["customer"] = map[string]any{"id": c.key, "name": first + " " + last, "email": email, "platform": "stripe", "other_id": other}
 			m["stripe_customer_id"] = c.key
 			m["became_conversion_at"] = iso(created.Add(26 * time.Hour))
 		}
 		if mutate != nil {
 			mutate(m, &c)
+		}
+		if cu, ok := m["customer"].(map[string]any); ok {
+			delete(cu, "other_id")
 		}
 		refs = append(refs, m)
 		if state == "conversion" {
@@ -131,15 +156,19 @@ func rewardful(g *gen) {
 		case 0: // checked value by value
 			mut = func(m map[string]any, c *customer) {
 				m["id"], c.refID = "7c1e9a52-3b4d-4f6e-8a21-d0c9b8e7f6a5", "7c1e9a52-3b4d-4f6e-8a21-d0c9b8e7f6a5"
-				m["stripe_customer_id"], c.key = "cus_Q8xZ2mN4vB7kLp", "cus_Q8xZ2mN4vB7kLp"
-				m["customer"] = map[string]any{"id": "c-0", "name": "Hiro Tanaka", "email": " Hiro.Tanaka@Example.JP"}
+				m["stripe_customer_id"], c.key, c.stripe = "cus_Q8xZ2mN4vB7kLp", "cus_Q8xZ2mN4vB7kLp", "cus_Q8xZ2mN4vB7kLp"
+				m["customer"] = map[string]any{"id": "cus_Q8xZ2mN4vB7kLp", "name": "Hiro Tanaka", "email": " Hiro.Tanaka@Example.JP", "platform": "stripe"}
 				m["affiliate"] = map[string]any{"id": affs[0].id, "email": affs[0].email}
 				c.email, c.affID = "hiro.tanaka@example.jp", affs[0].id
 			}
 		case 11, 12, 13: // customers of affiliate line 22, rejected as a duplicate: parent_rejected in a migration
 			aff = 20
-		case 40, 41, 42, 43, 44: // no Stripe customer yet: the referral id is the key
-			mut = func(m map[string]any, c *customer) { m["stripe_customer_id"], c.key = nil, c.refID }
+		case 40, 41, 42, 43, 44: // not a Stripe customer: keyed by the platform's customer id, joined by the referral id
+			mut = func(m map[string]any, c *customer) {
+				cu := m["customer"].(map[string]any)
+				m["stripe_customer_id"], c.stripe = nil, ""
+				cu["id"], cu["platform"], c.key = cu["other_id"], "paddle", cu["other_id"].(string)
+			}
 		case 60:
 			mut = func(m map[string]any, c *customer) {
 				m["customer"].(map[string]any)["email"], c.ok = "bob@@example.com", false
@@ -184,7 +213,7 @@ func rewardful(g *gen) {
 		{"USD", []int{2900, 4900, 9900, 19900, 4999}}, {"USD", []int{2900, 4900, 9900}}, {"USD", []int{9900, 29900}},
 		{"EUR", []int{3900, 8900}}, {"GBP", []int{2500, 7900}}, {"JPY", []int{3000, 12000}}, {"KWD", []int{15000, 4500}},
 	}
-	var rows [][]string
+	var objs []map[string]any
 	mapped = counts{}
 	migrated := counts{}
 	states := []string{"paid", "paid", "paid", "paid", "paid", "paid", "due", "due", "pending", "voided"}
@@ -214,10 +243,7 @@ func rewardful(g *gen) {
 		if state == "paid" {
 			paidAt = iso(charged.Add(30 * 24 * time.Hour))
 		}
-		stripe, refID := c.key, c.refID
-		if stripe == c.refID {
-			stripe = "" // those customers have no Stripe id
-		}
+		stripe, refID := c.stripe, c.refID
 		row := []string{"comm_" + g.alnum(16), saleID, state, strconv.Itoa(commission), p.cur, strconv.Itoa(cents),
 			iso(charged), iso(charged.Add(2 * time.Second)), paidAt, c.email, stripe, refID, c.affID}
 		outcome := "valid"
@@ -262,12 +288,11 @@ func rewardful(g *gen) {
 				migrated["created"]++
 			}
 		}
-		rows = append(rows, row)
+		objs = append(objs, commissionObject(row, c.key))
 	}
-	g.writeCSV("commissions.csv", ',', []string{"Commission ID", "Sale ID", "State", "Amount", "Currency", "Sale Amount Cents",
-		"Charged At", "Created At", "Paid At", "Customer Email", "Stripe Customer ID", "Referral ID", "Affiliate ID"}, rows)
-	g.reportf("commissions.csv: read=1000 %v", mapped)
-	g.reportf("commissions.csv migration of the valid rows: %v", migrated)
+	g.writeJSONL("commissions.jsonl", objs)
+	g.reportf("commissions.jsonl: read=1000 %v", mapped)
+	g.reportf("commissions.jsonl migration of the valid rows: %v", migrated)
 	custMig := counts{}
 	for _, c := range custs {
 		switch {
@@ -279,4 +304,65 @@ func rewardful(g *gen) {
 		}
 	}
 	g.reportf("referrals.jsonl migration of the valid rows: %v", custMig)
+}
+
+// commissionObject writes one commission as Rewardful's API returns it
+// (rewardful/rest-api-docs commissions/README.md; developers.rewardful.com
+// adds state, due_at, paid_at, voided_at): the commission's own amount and
+// currency (the account's display currency, USD here: a fixed commission is
+// converted to it when awarded, developers.rewardful.com campaigns), and
+// its sale, in the sale's own currency, with the referral and affiliate.
+// row: commission id, sale id, state, commission cents in the sale's
+// currency, sale currency, sale cents, charged_at, created_at, paid_at,
+// customer email, Stripe customer id, referral id, affiliate id.
+func commissionObject(row []string, customerID string) map[string]any {
+	null := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	var saleCents any = row[5]
+	if n, err := strconv.Atoi(row[5]); err == nil {
+		saleCents = n
+	}
+	commission, _ := strconv.Atoi(row[3])
+	var referral any
+	if row[11] != "" {
+		referral = map[string]any{
+			"id": row[11], "stripe_customer_id": null(row[10]), "conversion_state": "conversion",
+			"customer": map[string]any{"id": customerID, "email": row[9], "platform": map[bool]string{true: "stripe", false: "paddle"}[row[10] != ""]},
+		}
+	}
+	var voided any
+	if row[2] == "voided" {
+		voided = row[6]
+	}
+	return map[string]any{
+		"id": row[0], "created_at": null(row[7]), "updated_at": null(row[7]),
+		"amount": usdCents(row[4], commission), "currency": "USD", "state": row[2],
+		"due_at": null(row[7]), "paid_at": null(row[8]), "voided_at": voided,
+		"campaign": map[string]any{"id": "camp-default", "name": "Default"},
+		"sale": map[string]any{
+			"id": row[1], "currency": row[4], "charged_at": row[6], "created_at": row[6], "updated_at": row[6],
+			"stripe_charge_id": "ch_" + row[1], "sale_amount_cents": saleCents, "charge_amount_cents": saleCents,
+			"tax_amount_cents": 0, "refund_amount_cents": 0,
+			"referral": referral, "affiliate": map[string]any{"id": row[12]},
+		},
+	}
+}
+
+// usdCents converts minor units of cur into US cents at fixed sample rates.
+func usdCents(cur string, minor int) int {
+	switch strings.ToUpper(cur) {
+	case "EUR":
+		return minor * 108 / 100
+	case "GBP":
+		return minor * 127 / 100
+	case "JPY":
+		return minor * 100 / 150
+	case "KWD":
+		return minor * 325 / 1000
+	}
+	return minor
 }
