@@ -39,29 +39,29 @@ func TestSampleTapfiliate(t *testing.T) {
 	wantErr(t, affs, 15, record.CodeDuplicate, "email")
 	wantErr(t, affs, 22, record.CodeTooLong, "key")
 
-	custs := mapSample(t, "tapfiliate", record.Customers, readSample(t, "tapfiliate", "customers.csv", ','))
-	checkCounts(t, "customers.csv", custs.counts, map[string]int{
+	custs := mapSample(t, "tapfiliate", record.Customers, readSample(t, "tapfiliate", "customers.jsonl", 0))
+	checkCounts(t, "customers.jsonl", custs.counts, map[string]int{
 		"valid": 247, record.CodeMissingField: 1, record.CodeDuplicate: 1, record.CodeInvalidEmail: 1,
 	})
 	if len(custs.unknown) != 0 {
-		t.Errorf("customers.csv: unknown columns %q", custs.unknown)
+		t.Errorf("customers.jsonl: unknown columns %q", custs.unknown)
 	}
 	c := custs.records["user_fixed_1"]
-	if c.Customer == nil || c.Customer.Email != "kai.muller@example.de" || c.ParentSourceID != "aurelie-b" ||
-		c.Customer.Partner.Email != "aurelie@bernard-conseil.fr" || len(c.Customer.Tags) != 1 || c.Customer.Tags[0] != "paid" {
-		t.Errorf("customer line 2: %+v %+v", c, c.Customer)
+	if c.Customer == nil || c.Customer.Email != "kai.muller@example.de" || c.ParentSourceID != "aurelie-b" || c.SourceID != "cu_fixed0001" ||
+		len(c.Customer.Tags) != 1 || c.Customer.Tags[0] != "paid" {
+		t.Errorf("customer line 1: %+v %+v", c, c.Customer)
 	}
-	wantErr(t, custs, 42, record.CodeMissingField, "partner")
-	wantErr(t, custs, 82, record.CodeDuplicate, "key")
-	wantErr(t, custs, 122, record.CodeInvalidEmail, "email")
+	wantErr(t, custs, 41, record.CodeMissingField, "partner")
+	wantErr(t, custs, 81, record.CodeDuplicate, "key")
+	wantErr(t, custs, 121, record.CodeInvalidEmail, "email")
 
-	conv := mapSample(t, "tapfiliate", record.Transactions, readSample(t, "tapfiliate", "conversions.csv", ','))
-	checkCounts(t, "conversions.csv", conv.counts, map[string]int{
+	conv := mapSample(t, "tapfiliate", record.Transactions, readSample(t, "tapfiliate", "conversions.jsonl", 0))
+	checkCounts(t, "conversions.jsonl", conv.counts, map[string]int{
 		"valid": 839, "skipped": 156, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
 		record.CodeMissingField: 1, record.CodeInvalidCurrency: 1,
 	})
 	if len(conv.unknown) != 0 {
-		t.Errorf("conversions.csv: unknown columns %q", conv.unknown)
+		t.Errorf("conversions.jsonl: unknown columns %q", conv.unknown)
 	}
 	tests := []struct{ key, amount, reward, currency, created string }{
 		{"ord-fixed-1", "49.99", "9.99", "EUR", "2024-03-05T09:30:00Z"},
@@ -79,14 +79,23 @@ func TestSampleTapfiliate(t *testing.T) {
 		}
 	}
 	if r := conv.records["ord-fixed-1"]; r.Transaction != nil && (r.Transaction.Customer.Key != "user_fixed_1" ||
-		r.Transaction.Customer.Partner == nil || r.Transaction.Customer.Partner.Email != "aurelie@bernard-conseil.fr") {
-		t.Errorf("ord-fixed-1 joins: %+v", r.Transaction.Customer)
+		r.CustomerSourceID != "cu_fixed0001" || r.ParentSourceID != "aurelie-b") {
+		t.Errorf("ord-fixed-1 joins: %+v %q %q", r.Transaction.Customer, r.CustomerSourceID, r.ParentSourceID)
 	}
-	wantErr(t, conv, 102, record.CodeInvalidAmount, "amount")
-	wantErr(t, conv, 202, record.CodeInvalidTime, "created_at")
-	wantErr(t, conv, 302, record.CodeDuplicate, "key")
-	wantErr(t, conv, 402, record.CodeMissingField, "customer")
-	wantErr(t, conv, 502, record.CodeInvalidCurrency, "currency")
+	// Currencies come from the program: no conversion is left in USD when
+	// its program is not.
+	byCur := map[string]int{}
+	for _, r := range conv.records {
+		byCur[r.Transaction.AmountUnits]++
+	}
+	if byCur["EUR"] == 0 || byCur["GBP"] == 0 || byCur["USD"] == 0 || byCur[""] != 0 {
+		t.Errorf("currencies %v", byCur)
+	}
+	wantErr(t, conv, 101, record.CodeInvalidAmount, "amount")
+	wantErr(t, conv, 201, record.CodeInvalidTime, "created_at")
+	wantErr(t, conv, 301, record.CodeDuplicate, "key")
+	wantErr(t, conv, 401, record.CodeMissingField, "customer")
+	wantErr(t, conv, 501, record.CodeInvalidCurrency, "currency")
 }
 
 // TestTapfiliateDocumentedObjects maps the objects of Tapfiliate's API

@@ -44,7 +44,7 @@ const demoKey = "demo-key"
 var demoFiles = map[string][3]string{
 	"rewardful":        {"affiliates.jsonl", "referrals.jsonl", "commissions.jsonl"},
 	"firstpromoter":    {"promoters.jsonl", "referrals.csv", "commissions.csv"},
-	"tapfiliate":       {"affiliates.jsonl", "customers.csv", "conversions.csv"},
+	"tapfiliate":       {"affiliates.jsonl", "customers.jsonl", "conversions.jsonl"},
 	"partnerstack":     {"partnerships.csv", "customers.jsonl", "transactions.csv"},
 	"tolt":             {"partners.jsonl", "customers.csv", "transactions.jsonl"},
 	"postaffiliatepro": {"affiliates.csv", "", "commissions.csv"},

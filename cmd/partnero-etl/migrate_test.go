@@ -40,7 +40,7 @@ var sampleMigrations = []sampleMigration{
 		"customers":    {256, 0, 4, map[string]int64{"invalid_email": 1, "missing_field": 1, "duplicate": 1, "too_long": 1}},
 		"transactions": {862, 132, 6, map[string]int64{"invalid_amount": 1, "invalid_currency": 1, "invalid_time": 1, "duplicate": 1, "missing_field": 1, "parent_rejected": 1}},
 	}},
-	{"tapfiliate", [3]string{"affiliates.jsonl", "customers.csv", "conversions.csv"}, map[string]stageWant{
+	{"tapfiliate", [3]string{"affiliates.jsonl", "customers.jsonl", "conversions.jsonl"}, map[string]stageWant{
 		"partners":     {27, 0, 3, map[string]int64{"missing_field": 1, "duplicate": 1, "too_long": 1}},
 		"customers":    {247, 0, 3, map[string]int64{"missing_field": 1, "duplicate": 1, "invalid_email": 1}},
 		"transactions": {837, 156, 7, map[string]int64{"invalid_amount": 1, "invalid_time": 1, "duplicate": 1, "missing_field": 1, "invalid_currency": 1, "parent_rejected": 2}},
