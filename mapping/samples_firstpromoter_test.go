@@ -150,6 +150,23 @@ func TestFirstPromoterDocumentedObjects(t *testing.T) {
 	want(t, "referral_v2.json", ref, map[string]string{"key": "<string>", "email": "user@example.com", "source_id": "123",
 		"partner.source_id": "123", "partner.email": "user@example.com"})
 
+	// The refund the reference prints: a negative commission with its own
+	// event id, never a sale.
+	if r := mapFixture(t, "firstpromoter", record.Transactions, "reward_v1_refund.json"); !r.Skipped || !strings.Contains(r.Reason, "refund") {
+		t.Errorf("reward_v1_refund.json: %+v", r)
+	}
+	// The same reward as a sale: v1's lead and conversion_amount are read.
+	raw1, err := os.ReadFile(filepath.Join("testdata", "firstpromoter", "reward_v1_refund.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sale1 := strings.NewReplacer(`"amount": -200`, `"amount": 200`, `"conversion_amount": -1000`, `"conversion_amount": 1000`,
+		`"event_id": "test_sale_12340987_refund"`, `"event_id": "test_sale_12340987"`).Replace(string(raw1))
+	spec1, _ := Preset("firstpromoter", record.Transactions)
+	want(t, "v1 reward", mustMapper(t, record.Transactions, spec1).Map(jsonLine(t, sale1)), map[string]string{
+		"key": "test_sale_12340987", "amount": "10", "currency": "USD", "reward": "2", "customer.source_id": "20738339",
+		"customer.email": "user@example.com", "created_at": "2024-09-11T14:36:01.016Z"})
+
 	// The v2 commission as printed: a self-referral (is_self_referral
 	// true), so it is skipped with its reason.
 	com := mapFixture(t, "firstpromoter", record.Transactions, "commission_v2.json")
