@@ -89,7 +89,7 @@ relative to the plan file, and flags given on the command line win:
 
   from: rewardful               # the preset of every entity (optional)
   partners:
-    file: affiliates.csv
+    file: affiliates.jsonl
   customers:
     file: referrals.jsonl
     preset: rewardful           # per entity: a preset ...
@@ -117,10 +117,10 @@ func newMigrateCmd(g *globalOptions) *cobra.Command {
 		Use:   "migrate --from PLATFORM [--partners FILE] [--customers FILE] [--transactions FILE] | --plan FILE",
 		Short: "Migrate partners, customers and transactions from another affiliate platform",
 		Long:  migrateLong,
-		Example: `  partnero-etl migrate --from rewardful --partners affiliates.csv \
-    --customers referrals.jsonl --transactions commissions.csv --dry-run
-  partnero-etl migrate --from rewardful --partners affiliates.csv \
-    --customers referrals.jsonl --transactions commissions.csv --report migration.json
+		Example: `  partnero-etl migrate --from rewardful --partners affiliates.jsonl \
+    --customers referrals.jsonl --transactions commissions.jsonl --dry-run
+  partnero-etl migrate --from rewardful --partners affiliates.jsonl \
+    --customers referrals.jsonl --transactions commissions.jsonl --report migration.json
   partnero-etl migrate --plan plan.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
