@@ -30,7 +30,7 @@ type platformSample struct {
 var platformSamples = []platformSample{
 	{"rewardful", [3]string{"affiliates.jsonl", "referrals.jsonl", "commissions.jsonl"},
 		map[string]int64{"partners": 35, "customers": 242, "transactions": 896}, map[string]int64{"partners": 5, "customers": 8, "transactions": 19}},
-	{"firstpromoter", [3]string{"promoters.jsonl", "referrals.csv", "commissions.csv"},
+	{"firstpromoter", [3]string{"promoters.jsonl", "referrals.jsonl", "commissions.jsonl"},
 		map[string]int64{"partners": 25, "customers": 256, "transactions": 862}, map[string]int64{"partners": 3, "customers": 4, "transactions": 6}},
 	{"tapfiliate", [3]string{"affiliates.jsonl", "customers.jsonl", "conversions.jsonl"},
 		map[string]int64{"partners": 27, "customers": 247, "transactions": 837}, map[string]int64{"partners": 3, "customers": 3, "transactions": 7}},

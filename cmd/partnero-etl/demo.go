@@ -43,7 +43,7 @@ const demoKey = "demo-key"
 // none.
 var demoFiles = map[string][3]string{
 	"rewardful":        {"affiliates.jsonl", "referrals.jsonl", "commissions.jsonl"},
-	"firstpromoter":    {"promoters.jsonl", "referrals.csv", "commissions.csv"},
+	"firstpromoter":    {"promoters.jsonl", "referrals.jsonl", "commissions.jsonl"},
 	"tapfiliate":       {"affiliates.jsonl", "customers.jsonl", "conversions.jsonl"},
 	"partnerstack":     {"partnerships.csv", "customers.jsonl", "transactions.csv"},
 	"tolt":             {"partners.jsonl", "customers.csv", "transactions.jsonl"},

@@ -37,7 +37,7 @@ var sampleMigrations = []sampleMigration{
 		// parent_rejected, whatever the row's own fault.
 		"transactions": {896, 85, 19, map[string]int64{"invalid_amount": 1, "invalid_currency": 1, "missing_field": 1, "duplicate": 2, "parent_rejected": 14}},
 	}},
-	{"firstpromoter", [3]string{"promoters.jsonl", "referrals.csv", "commissions.csv"}, map[string]stageWant{
+	{"firstpromoter", [3]string{"promoters.jsonl", "referrals.jsonl", "commissions.jsonl"}, map[string]stageWant{
 		"partners":     {25, 2, 3, map[string]int64{"invalid_email": 1, "duplicate": 1, "invalid_value": 1}},
 		"customers":    {256, 0, 4, map[string]int64{"invalid_email": 1, "missing_field": 1, "duplicate": 1, "too_long": 1}},
 		"transactions": {862, 132, 6, map[string]int64{"invalid_amount": 1, "invalid_currency": 1, "invalid_time": 1, "duplicate": 1, "missing_field": 1, "parent_rejected": 1}},

@@ -7,8 +7,12 @@ import (
 	"time"
 )
 
-// firstpromoter writes promoters.jsonl (API objects), referrals.csv (Title
-// Case export) and commissions.csv (snake_case export).
+// firstpromoter writes promoters.jsonl, referrals.jsonl and commissions.jsonl:
+// the objects of FirstPromoter's current API (v2), one per line, as its
+// reference prints them (docs.firstpromoter.com/api-reference-v2:
+// promoters/get-available-promoters, referrals/get-referrals,
+// commissions/create-a-commission) and the Dub importer reads them
+// (dubinc/dub apps/web/lib/firstpromoter/schemas.ts).
 func firstpromoter(g *gen) {
 	epoch := time.Date(2024, 2, 1, 8, 0, 0, 0, time.UTC)
 	iso := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -26,7 +30,7 @@ func firstpromoter(g *gen) {
 		first, last, email := g.person(i)
 		id := 5001 + i
 		ref := strings.ToLower(first) + strconv.Itoa(i)
-		status := "active"
+		status := "accepted"
 		if i%6 == 5 {
 			status = "pending"
 		}
@@ -36,9 +40,9 @@ func firstpromoter(g *gen) {
 		case 0: // checked value by value
 			first, last, email, ref = "Ethan", "Cole", "ethan.cole@brightpath.co", "ethan"
 		case 3:
-			parent = json.Number("5001") // a sub-affiliate of line 1
+			parent = json.Number("5001") // a sub-affiliate of line 1 (v1's field, kept by some dumps)
 		case 8, 19:
-			status, outcome = "denied", "skipped"
+			status, outcome = "rejected", "skipped"
 		case 12:
 			email, outcome = "ines.moreau12@@proton.me", "rejected invalid_email"
 		case 16:
@@ -48,21 +52,32 @@ func firstpromoter(g *gen) {
 		}
 		mapped[outcome]++
 		proms = append(proms, promoter{id: id, email: email, ok: outcome == "valid"})
-		objs = append(objs, map[string]any{
-			"id": id, "email": email, "cust_id": nil, "default_ref_id": ref, "status": status,
-			"created_at": iso(epoch.Add(time.Duration(i) * 41 * time.Hour)), "parent_promoter_id": parent,
-			"profile": map[string]any{"first_name": first, "last_name": last, "website": "https://" + strings.ToLower(last) + ".blog",
+		created := iso(epoch.Add(time.Duration(i) * 41 * time.Hour))
+		o := map[string]any{
+			"id": id, "email": email, "name": first + " " + last, "cust_id": nil, "note": nil, "state": status,
+			"created_at": created, "updated_at": created, "joined_at": created,
+			"profile": map[string]any{"id": 8000 + i, "first_name": first, "last_name": last, "website": "https://" + strings.ToLower(last) + ".blog",
 				"company_name": nil, "country": g.pick([]string{"US", "DE", "FR", "JP", "GB", "PL"}), "paypal_email": email},
-			"balance": map[string]any{"cash": g.rng.IntN(50000)}, "earnings_balance": nil,
-		})
+			"stats": map[string]any{"clicks_count": g.rng.IntN(50000), "referrals_count": 0},
+			"promoter_campaigns": []any{map[string]any{
+				"id": 7000 + i, "campaign_id": 1, "promoter_id": id, "state": status, "created_at": created,
+				"campaign": map[string]any{"id": 1, "name": "Main", "color": "#2f80ed"}, "coupon": nil, "ref_token": ref,
+			}},
+		}
+		if parent != nil {
+			o["parent_promoter_id"] = parent
+		}
+		objs = append(objs, o)
 		refCodes = append(refCodes, ref)
 	}
 	g.writeJSONL("promoters.jsonl", objs)
 	g.reportf("promoters.jsonl: read=30 %v", mapped)
 
-	// Referrals: 260 rows, Title Case.
+	// Referrals: 260 v2 referral objects.
 	type referral struct {
 		id, uid, email string
+		promoter       int
+		promoterEmail  string
 		ok             bool
 	}
 	var refs []referral
@@ -72,7 +87,7 @@ func firstpromoter(g *gen) {
 			good = append(good, p)
 		}
 	}
-	var rows [][]string
+	var refObjs []map[string]any
 	mapped = counts{}
 	for i := range 260 {
 		first, last, email := g.person(2000 + i)
@@ -86,13 +101,13 @@ func firstpromoter(g *gen) {
 			since = ""
 		}
 		promID, promEmail := strconv.Itoa(p.id), p.email
-		r := referral{id: id, uid: uid, email: email, ok: true}
+		r := referral{id: id, uid: uid, email: email, promoter: p.id, promoterEmail: p.email, ok: true}
 		fileEmail := email
 		switch {
 		case i == 0: // checked value by value
 			first, last, email, uid, id = "Sofia", "Rossi", "sofia.rossi@example.it", "cus_FP0000000001", "900000"
 			promID, promEmail = "5001", "ethan.cole@brightpath.co"
-			r.id, r.uid, r.email = id, uid, email
+			r.id, r.uid, r.email, r.promoter, r.promoterEmail = id, uid, email, 5001, promEmail
 			fileEmail = "Sofia.Rossi@example.it (moved)"
 		case i == 30 || i == 31 || i == 32 || i == 33: // no uid: keyed by FirstPromoter's id, commissions join by email
 			uid = ""
@@ -116,10 +131,10 @@ func firstpromoter(g *gen) {
 			mapped["valid"]++
 		}
 		refs = append(refs, r)
-		rows = append(rows, []string{id, fileEmail, uid, first, last, state, iso(created), since, promID, promEmail})
+		refObjs = append(refObjs, referralObject(id, fileEmail, uid, first, last, state, iso(created), since, promID, promEmail))
 	}
-	g.writeCSV("referrals.csv", ',', []string{"ID", "Email", "UID", "First Name", "Last Name", "State", "Created At", "Customer Since", "Promoter ID", "Promoter Email"}, rows)
-	g.reportf("referrals.csv: read=260 %v", mapped)
+	g.writeJSONL("referrals.jsonl", refObjs)
+	g.reportf("referrals.jsonl: read=260 %v", mapped)
 
 	// Commissions: 1000 rows, snake_case.
 	var pool []referral
@@ -133,7 +148,7 @@ func firstpromoter(g *gen) {
 		sales []int
 	}
 	monies := []money{{"USD", []int{1900, 4900, 9900}}, {"USD", []int{4900, 14900}}, {"EUR", []int{2900, 4999}}, {"JPY", []int{5000, 9800}}, {"", []int{2900, 4900}}}
-	rows = nil
+	var comObjs []map[string]any
 	mapped = counts{}
 	migrated := counts{}
 	skips := counts{}
@@ -242,14 +257,67 @@ func firstpromoter(g *gen) {
 		if i == 100 {
 			usdText = "1299"
 		}
-		rows = append(rows, []string{strconv.Itoa(300000 + i), event, status, ctype, unit, usdText, saleText, strconv.Itoa(toUSDCents(m.cur, reward)), m.cur,
-			paid, self, created, r.id, email, r.uid, strconv.Itoa(1 + g.rng.IntN(2))})
+		var ref any
+		if r.id != "" {
+			ref = map[string]any{"id": num(r.id), "email": email, "uid": nullable(r.uid)}
+		}
+		var pc any
+		if r.promoter != 0 {
+			pc = map[string]any{"id": 7000 + r.promoter - 5001, "campaign_id": 1, "promoter_id": r.promoter,
+				"promoter": map[string]any{"id": r.promoter, "email": r.promoterEmail, "name": ""},
+				"campaign": map[string]any{"id": 1, "name": "Main", "color": "#2f80ed"}}
+		}
+		comObjs = append(comObjs, map[string]any{
+			"id": 300000 + i, "status": status, "metadata": map[string]any{}, "is_self_referral": self == "true",
+			"commission_type": ctype, "created_by_user_email": nil, "created_by_user_at": nil,
+			"sale_amount": num(usdText), "original_sale_amount": num(saleText), "original_sale_currency": nullable(m.cur),
+			"event_id": nullable(event), "plan_id": nil, "tier": 1 + g.rng.IntN(2), "internal_note": nil, "external_note": nil,
+			"unit": unit, "fraud_check": "no_suspicion", "amount": toUSDCents(m.cur, reward), "is_paid": paid == "true",
+			"is_split": false, "created_at": created, "status_updated_at": created,
+			"promoter_campaign": pc, "referral": ref, "reward": map[string]any{"id": 1, "name": "30% of sales"},
+		})
 	}
-	g.writeCSV("commissions.csv", ',', []string{"id", "event_id", "status", "commission_type", "unit", "sale_amount", "original_sale_amount", "amount",
-		"original_sale_currency", "is_paid", "is_self_referral", "created_at", "referral_id", "referral_email", "referral_uid", "tier"}, rows)
-	g.reportf("commissions.csv: read=1000 %v", mapped)
-	g.reportf("commissions.csv skipped: %v", skips)
-	g.reportf("commissions.csv migration of the valid rows: %v", migrated)
+	g.writeJSONL("commissions.jsonl", comObjs)
+	g.reportf("commissions.jsonl: read=1000 %v", mapped)
+	g.reportf("commissions.jsonl skipped: %v", skips)
+	g.reportf("commissions.jsonl migration of the valid rows: %v", migrated)
+}
+
+// referralObject writes one v2 referral (docs.firstpromoter.com
+// api-reference-v2 referrals/get-referrals): FirstPromoter's numeric id,
+// your uid (null when you sent none), the state, and the promoter campaign
+// with its promoter. first_name and last_name are read by the Dub importer
+// (nullable), not printed by the reference.
+func referralObject(id, email, uid, first, last, state, created, since, promID, promEmail string) map[string]any {
+	var pc any
+	if promID != "" {
+		pid, _ := strconv.Atoi(promID)
+		pc = map[string]any{"id": 7000 + pid - 5001, "campaign_id": 1, "promoter_id": pid, "created_at": created,
+			"promoter": map[string]any{"id": pid, "email": promEmail, "name": ""},
+			"campaign": map[string]any{"id": 1, "name": "Main", "color": "#2f80ed"}}
+	}
+	return map[string]any{
+		"id": num(id), "email": email, "uid": nullable(uid), "state": state, "metadata": map[string]any{},
+		"entry_source": "cookie", "created_at": created, "customer_since": nullable(since),
+		"first_name": first, "last_name": last, "promoter_campaign": pc,
+		"fraud_check": "no_suspicion", "created_by_user_email": nil,
+	}
+}
+
+// num writes a number as the API does, or the text as it is when it is not
+// one (a broken export).
+func num(s string) any {
+	if _, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, ".eE") {
+		return json.Number(s)
+	}
+	return s
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // toUSDCents converts an amount in minor units of cur into US cents at
