@@ -256,3 +256,35 @@ func TestMigrateRewardfulDocumented(t *testing.T) {
 		keys: map[string]string{"adam.jones@example.com": "adam", "james@mi6.co.uk": "jb007"},
 	})
 }
+
+// TestMigrateRewardfulImportTemplate reads affiliates from the one CSV
+// Rewardful documents, its import template (stripe_customer_id, first_name,
+// last_name, email, paypal_email, wise_email, token: help.rewardful.com,
+// "How do I import data into Rewardful?"). The template has no affiliate
+// id, so the referrals join their affiliate by email.
+func TestMigrateRewardfulImportTemplate(t *testing.T) {
+	sb, base := newMigrateSandbox(t)
+	dir := t.TempDir()
+	referral := docObject(t, "rewardful", "referral.json") // of james.bond@mi6.co.uk
+	commission := docObject(t, "rewardful", "commission.json")
+	p := writeFiles(t, dir, map[string]string{
+		"affiliates.csv": "stripe_customer_id,first_name,last_name,email,paypal_email,wise_email,token\n" +
+			"cus_ABC123,James,Bond,james.bond@mi6.co.uk,,,jb007\n" +
+			"cus_XYZ789,Adam,Jones,adam.jones@example.com,adam.pay@example.com,,adam\n",
+		"referrals.jsonl":   jsonLines(t, referral),
+		"commissions.jsonl": jsonLines(t, commission),
+	})
+	migrateTwice(t, sb, base, "rewardful", map[string]string{
+		"partners": p["affiliates.csv"], "customers": p["referrals.jsonl"], "transactions": p["commissions.jsonl"],
+	}, map[string]stageWant{
+		"partners":     {2, 0, 0, nil},
+		"customers":    {1, 0, 0, nil},
+		"transactions": {1, 0, 0, nil},
+	})
+	checkAttribution(t, base, attribution{
+		customers: map[string]string{"cus_ABC123": "james.bond@mi6.co.uk"},
+		sales:     map[string]filedSale{"1566a74e-e9ad-4849-b024-e1be9ef316ff": {"cus_ABC123", "james.bond@mi6.co.uk", "25", "USD"}},
+		sums:      map[string]string{"USD": "25"},
+		keys:      map[string]string{"james.bond@mi6.co.uk": "jb007", "adam.jones@example.com": "adam"},
+	})
+}
