@@ -196,7 +196,7 @@ func TestMigrationInterrupted(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	journal := filepath.Join(dir, ".commissions.csv.transactions.journal")
+	journal := filepath.Join(dir, "."+p.files[2]+".transactions.journal")
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if fi, err := os.Stat(journal); err == nil && fi.Size() > 100 {
 			break
