@@ -35,7 +35,7 @@ func TestSamplePostAffiliatePro(t *testing.T) {
 
 	com := mapSample(t, "postaffiliatepro", record.Transactions, readSample(t, "postaffiliatepro", "commissions.csv", ','))
 	checkCounts(t, "commissions.csv", com.counts, map[string]int{
-		"valid": 790, "skipped": 205, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
+		"valid": 804, "skipped": 191, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
 		record.CodeMissingField: 1, record.CodeInvalidCurrency: 1,
 	})
 	if len(com.unknown) != 0 {

@@ -78,11 +78,13 @@ func postaffiliatepro(g *gen) {
 			good = append(good, a)
 		}
 	}
-	type cust struct{ email, id string }
+	// Each customer came through one affiliate: all its sales are that
+	// affiliate's (Partnero files a customer under one partner).
+	type cust struct{ email, id, aff string }
 	var custs []cust
 	for i := range 220 {
 		_, _, email := g.person(6000 + i)
-		custs = append(custs, cust{email: email, id: fmt.Sprintf("C%06d", 100000+i)})
+		custs = append(custs, cust{email: email, id: fmt.Sprintf("C%06d", 100000+i), aff: good[g.rng.IntN(len(good))].id})
 	}
 	// USD per unit of each currency, with the precision the export writes.
 	rates := map[string]string{"EUR": "1.0873", "CZK": "0.0431", "JPY": "0.00652"}
@@ -105,7 +107,6 @@ func postaffiliatepro(g *gen) {
 	var transIDs []string
 	buyers := map[string]bool{}
 	for i := range 1000 {
-		a := good[g.rng.IntN(len(good))]
 		c := custs[g.rng.IntN(len(custs))]
 		order := fmt.Sprintf("ORD-%06d", 400000+i)
 		cur := g.pick([]string{"EUR", "EUR", "USD", "USD", "CZK", "JPY"})
@@ -135,18 +136,18 @@ func postaffiliatepro(g *gen) {
 		}
 		at := local(epoch.Add(time.Duration(i)*5*time.Hour + time.Duration(g.rng.IntN(3600))*time.Second))
 		tier := "1"
-		userID := a.id
+		userID := c.aff
 		transID := g.hex(8)
 		outcome := ""
 		switch {
 		case i == 0:
 			transID, order, value, commission, rtype, status, payout, cur, at, userID = "fixed001", "ORD-FIXED-1", "149.00", "32.40", "S", "A", "P", "EUR", "2024-06-05 14:30:00", "11111111"
-			c = cust{email: "Marek.Novak@Example.CZ", id: "C000001"}
+			c = cust{email: "Marek.Novak@Example.CZ", id: "C000001", aff: "11111111"}
 		case i == 1:
 			transID, order, value, commission, rtype, status, payout, cur, at = "fixed002", "", "0.00", "10.00", "S", "A", "U", "USD", "2024-06-05 15:00:00" // a manual commission: no order id
 		case i == 2:
 			transID, order, value, rtype, status, cur, at, userID = "fixed003", "ORD-FIXED-1", "149.00", "U", "A", "EUR", "2024-07-05 14:30:00", "11111111" // its first renewal
-			c = cust{email: "marek.novak@example.cz", id: "C000001"}
+			c = cust{email: "marek.novak@example.cz", id: "C000001", aff: "11111111"}
 		case i == 3:
 			transID, value, rtype, status, cur = "fixed004", "9800", "S", "P", "JPY"
 		case i%17 == 5: // the same sale paid to the parent affiliate
