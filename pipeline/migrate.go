@@ -23,9 +23,9 @@ import (
 // id, the source id; Join turns that into the partner's Partnero identity,
 // and rejects every child of a rejected parent with the parent's reason.
 //
-// Memory: an entry per partner (thousands), a 64-bit hash and the reason
-// per rejected customer, and, in a dry run only, a hash per customer the
-// run would create (so that the transactions stage knows it would exist).
+// Memory: an entry per partner (thousands) and an entry per customer of
+// the customers input (its key, email, name and partner: about 200 bytes),
+// under up to three 64-bit hashes (source id, key, email).
 //
 // The tables are rebuilt by every run from the inputs themselves (the
 // partners file is read whole before the first write; customers are seen as
@@ -39,21 +39,48 @@ type Join struct {
 
 	mu       sync.Mutex
 	partners map[string]*joinPartner // by source id
-	// rejectedCustomers holds the customers (by hash of key, and of email
-	// for transactions that name their customer by email only) that were
-	// rejected, with the reason their transactions inherit.
-	rejectedCustomers map[uint64]*parentReason
-	// dryCustomers, in a dry run, holds the customers the customers stage
-	// would create, with their partner's source id.
-	dryCustomers map[uint64]string
-	// customerKeys maps a customer's email (hashed) to its key, for
-	// transactions that name their customer by email only; "" when two
-	// customers of the input share the email.
-	customerKeys map[uint64]string
+	// customers holds the customers input, by hash of source id ("s"), key
+	// ("k") and email ("e"): what a transaction joins to. An email two
+	// customers of the input share points to ambiguousCustomer.
+	customers map[uint64]*joinCustomer
+	// hasCustomers: the migration has a customers input, so a transaction
+	// whose customer is not in it must find it in Partnero, never create it.
+	hasCustomers bool
+	// joined counts the transactions matched to a customer of the input,
+	// by rule (joinSourceID, joinKey, joinEmail).
+	joined [3]int64
 	// danglingReferrers counts partners whose referring partner's source id
 	// is not in the partners input: they are imported without a referrer.
 	danglingReferrers int64
 }
+
+// The rules a transaction is joined to its customer by, in the order they
+// are tried.
+const (
+	joinSourceID = iota
+	joinKey
+	joinEmail
+)
+
+// JoinRules names the rules of Join.Joined, in the order they are tried.
+var JoinRules = [3]string{"source_id", "key", "email"}
+
+// joinCustomer is a customer of the customers input as its transactions
+// need it: the key it is written under, the fields a transaction batch
+// creates it with, and why it was rejected.
+type joinCustomer struct {
+	key string
+	ref api.CustomerRef
+	// rejected is the reason its transactions inherit; mapOnly says the
+	// rejection came from a row mapping refused (its identity read apart),
+	// which an accepted row of the same key replaces.
+	rejected *parentReason
+	mapOnly  bool
+}
+
+// ambiguousCustomer stands for an email two customers of the input share:
+// it names no customer.
+var ambiguousCustomer = &joinCustomer{}
 
 type joinPartner struct {
 	email, key, id string
@@ -72,6 +99,9 @@ type parentReason struct {
 }
 
 func (r *parentReason) String() string {
+	if r.origin == (record.Origin{}) {
+		return fmt.Sprintf("%s [%s]", r.msg, r.code)
+	}
 	return fmt.Sprintf("%s: %s [%s]", r.origin, r.msg, r.code)
 }
 
@@ -79,12 +109,10 @@ func (r *parentReason) String() string {
 // stands in for what earlier stages would have created.
 func NewJoin(dryRun bool) *Join {
 	return &Join{
-		dryRun:            dryRun,
-		seed:              maphash.MakeSeed(),
-		partners:          make(map[string]*joinPartner),
-		rejectedCustomers: make(map[uint64]*parentReason),
-		dryCustomers:      make(map[uint64]string),
-		customerKeys:      make(map[uint64]string),
+		dryRun:    dryRun,
+		seed:      maphash.MakeSeed(),
+		partners:  make(map[string]*joinPartner),
+		customers: make(map[uint64]*joinCustomer),
 	}
 }
 
@@ -102,12 +130,30 @@ func (j *Join) Partners() (known, rejected int) {
 	return known, rejected
 }
 
-// RejectedCustomers returns how many rejected customer identities the join
-// holds (keys and emails).
+// RejectedCustomers returns how many customers of the customers input
+// (by source id, key or email) the join holds as rejected.
 func (j *Join) RejectedCustomers() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return len(j.rejectedCustomers)
+	seen := map[*joinCustomer]bool{}
+	for _, c := range j.customers {
+		if c.rejected != nil {
+			seen[c] = true
+		}
+	}
+	return len(seen)
+}
+
+// Joined returns how many transactions were matched to a customer of the
+// customers input by each rule (JoinRules: source_id, key, email).
+func (j *Join) Joined() map[string]int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make(map[string]int64, len(JoinRules))
+	for i, name := range JoinRules {
+		out[name] = j.joined[i]
+	}
+	return out
 }
 
 // DanglingReferrers counts the partners whose referring partner was not in
@@ -284,26 +330,63 @@ func (j *Join) MapPartner(rec *record.Record) *record.RowError {
 	return nil
 }
 
+// ExpectCustomers says the migration has a customers input: from then on
+// a transaction whose customer is neither in it nor in Partnero is
+// rejected (unknown_customer), never created under another key.
+func (j *Join) ExpectCustomers() {
+	j.mu.Lock()
+	j.hasCustomers = true
+	j.mu.Unlock()
+}
+
 // MapCustomer is the customers stage's map hook: it sets the customer's
 // partner from its partner.source_id, rejects a customer whose partner was
 // rejected (parent_rejected) or is neither in the input nor otherwise named
 // by the row (unknown_partner). A row that names its partner by email, key
-// or id too is left to the sink, which checks the target.
+// or id too is left to the sink, which checks the target. Every customer it
+// sees is recorded for the transactions stage, by source id, key and email.
 func (j *Join) MapCustomer(rec *record.Record) *record.RowError {
 	c := rec.Customer
 	if c == nil {
 		return nil
 	}
-	if c.Email != "" && c.Key != "" {
-		h := j.hash("e", strings.ToLower(c.Email))
-		j.mu.Lock()
-		if k, seen := j.customerKeys[h]; !seen {
-			j.customerKeys[h] = c.Key
-		} else if k != c.Key {
-			j.customerKeys[h] = ""
-		}
-		j.mu.Unlock()
+	rerr := j.customerPartner(rec)
+	e := &joinCustomer{key: c.Key, ref: api.CustomerRef{
+		Key: c.Key, Email: c.Email, Name: c.Name, Surname: c.Surname, Tags: c.Tags, Partner: c.Partner,
+	}}
+	if rerr != nil {
+		e.rejected = reasonOf(rerr)
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	kh := j.hash("k", c.Key)
+	if have, ok := j.customers[kh]; ok && !have.mapOnly {
+		// A second row of the key (the duplicate check rejects it, and the
+		// first row stands): its source id names the first row's customer.
+		e = have
+	} else if c.Key != "" {
+		j.customers[kh] = e
+	}
+	if rec.SourceID != "" {
+		sh := j.hash("s", rec.SourceID)
+		if have, ok := j.customers[sh]; !ok || have.mapOnly {
+			j.customers[sh] = e
+		}
+	}
+	if c.Email != "" {
+		eh := j.hash("e", strings.ToLower(c.Email))
+		if have, ok := j.customers[eh]; !ok || have.mapOnly {
+			j.customers[eh] = e
+		} else if have != e && have.key != e.key {
+			j.customers[eh] = ambiguousCustomer
+		}
+	}
+	return rerr
+}
+
+// customerPartner joins a customer to its partner (see MapCustomer).
+func (j *Join) customerPartner(rec *record.Record) *record.RowError {
+	c := rec.Customer
 	if rec.ParentSourceID == "" {
 		return nil
 	}
@@ -325,76 +408,131 @@ func (j *Join) MapCustomer(rec *record.Record) *record.RowError {
 	}
 }
 
-// CustomerRejected is the customers stage's reject observer: key is the
-// customer's key (read from the row when mapping rejected it; "" when it
-// could not be read), email its email when known. A duplicate of a key the
-// input already had is not a rejected customer: the first row stands.
-func (j *Join) CustomerRejected(key, email string, rerr *record.RowError) {
-	if rerr == nil || (key == "" && email == "") {
+func reasonOf(rerr *record.RowError) *parentReason {
+	return &parentReason{origin: rerr.Origin, code: rerr.Code, msg: rerr.Message}
+}
+
+// CustomerRejected is the customers stage's reject observer. key is the
+// record's key when the row got as far as a record (MapCustomer saw it: its
+// entry is marked); when mapping refused the row, key, sourceID and email
+// are what could be read from it apart, and the rejection is recorded under
+// them unless an accepted row holds them. A duplicate of a key the input
+// already had is not a rejected customer: the first row stands.
+func (j *Join) CustomerRejected(sourceID, key, email string, mapped bool, rerr *record.RowError) {
+	if rerr == nil || (key == "" && email == "" && sourceID == "") {
 		return
 	}
 	if rerr.Code == record.CodeDuplicate && rerr.Field == "key" {
 		return
 	}
-	why := &parentReason{origin: rerr.Origin, code: rerr.Code, msg: rerr.Message}
+	why := reasonOf(rerr)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if key != "" {
-		if _, ok := j.rejectedCustomers[j.hash("k", key)]; !ok {
-			j.rejectedCustomers[j.hash("k", key)] = why
+	if mapped && key != "" {
+		if e, ok := j.customers[j.hash("k", key)]; ok {
+			if e.rejected == nil {
+				e.rejected = why
+			}
+			return
 		}
 	}
-	if email != "" {
-		h := j.hash("e", strings.ToLower(email))
-		if _, ok := j.rejectedCustomers[h]; !ok {
-			j.rejectedCustomers[h] = why
+	e := &joinCustomer{key: key, rejected: why, mapOnly: true}
+	for _, h := range []struct {
+		kind, v string
+	}{{"k", key}, {"s", sourceID}, {"e", strings.ToLower(email)}} {
+		if h.v == "" {
+			continue
+		}
+		if _, ok := j.customers[j.hash(h.kind, h.v)]; !ok {
+			j.customers[j.hash(h.kind, h.v)] = e
 		}
 	}
 }
 
-// CustomerWritten is the customers stage's outcome observer: in a dry run
-// it notes the customers that would be created, with their partner, so that
-// the transactions stage can name the partner a new customer needs.
-func (j *Join) CustomerWritten(rec record.Record, o record.Outcome) {
-	if !j.dryRun || o != record.Created || rec.Customer == nil || rec.ParentSourceID == "" {
-		return
+// CustomerWritten is the customers stage's outcome observer. It has nothing
+// to do today: a customer's entry is made when it is mapped.
+func (j *Join) CustomerWritten(rec record.Record, o record.Outcome) {}
+
+// MayCreateCustomer says whether a transaction batch may create the
+// customer of this key when Partnero does not have it: only a customer of
+// the customers input that was not rejected (in a dry run, one the
+// customers stage would create; in a real run, one it left to its
+// transactions).
+func (j *Join) MayCreateCustomer(key string) bool {
+	if key == "" {
+		return false
 	}
 	j.mu.Lock()
-	j.dryCustomers[j.hash("k", rec.Customer.Key)] = rec.ParentSourceID
-	j.mu.Unlock()
+	defer j.mu.Unlock()
+	e, ok := j.customers[j.hash("k", key)]
+	return ok && e.rejected == nil && !e.mapOnly
 }
 
-// MapTransaction is the transactions stage's map hook: a transaction of a
-// rejected customer, or whose customer's partner was rejected, is rejected
-// (parent_rejected); the partner of customer.partner.source_id is set on the
-// transaction's customer, so that a customer missing from the target can be
-// created with its first transaction.
+// customerOf finds the customer of the input a transaction names: by the
+// old platform's customer id, then key, then email. rule is the one that
+// matched (-1: none).
+func (j *Join) customerOf(rec *record.Record) (e *joinCustomer, rule int, name string) {
+	tx := rec.Transaction
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if sid := rec.CustomerSourceID; sid != "" {
+		if e := j.customers[j.hash("s", sid)]; e != nil {
+			return e, joinSourceID, sid
+		}
+	}
+	if k := tx.Customer.Key; k != "" {
+		if e := j.customers[j.hash("k", k)]; e != nil {
+			return e, joinKey, k
+		}
+		return nil, -1, ""
+	}
+	if m := strings.ToLower(strings.TrimSpace(tx.Customer.Email)); m != "" {
+		if e := j.customers[j.hash("e", m)]; e != nil && e != ambiguousCustomer {
+			return e, joinEmail, tx.Customer.Email
+		}
+	}
+	return nil, -1, ""
+}
+
+// MapTransaction is the transactions stage's map hook. It joins the
+// transaction to its customer in the customers input by customer.source_id
+// (the old platform's customer id), else customer.key, else customer.email,
+// and names the customer as that row does (key, email, name, partner: what
+// a transaction batch creates it with). A transaction of a rejected
+// customer, or of a rejected partner, is rejected (parent_rejected); one
+// that names its customer only by an old id the customers input does not
+// have is rejected (unknown_customer). A customer named by key or email
+// and not in the input is left to the sink, which looks for it in Partnero
+// and never creates it unless told it may (create_customers).
 func (j *Join) MapTransaction(rec *record.Record) *record.RowError {
 	tx := rec.Transaction
 	if tx == nil {
 		return nil
 	}
-	j.mu.Lock()
-	if tx.Customer.Key == "" && tx.Customer.Email != "" {
-		// Named by email only: the customers input says which key.
-		tx.Customer.Key = j.customerKeys[j.hash("e", strings.ToLower(tx.Customer.Email))]
-	}
-	why, what, name := j.rejectedCustomers[j.hash("k", tx.Customer.Key)], "customer", tx.Customer.Key
-	if tx.Customer.Key == "" && tx.Customer.Email != "" {
-		why, name = j.rejectedCustomers[j.hash("e", strings.ToLower(tx.Customer.Email))], tx.Customer.Email
-	}
-	dryParent, dryNew := "", false
-	if j.dryRun && tx.Customer.Key != "" {
-		dryParent, dryNew = j.dryCustomers[j.hash("k", tx.Customer.Key)]
-	}
-	j.mu.Unlock()
-	if why != nil {
-		return parentRejected(rec, "customer", what, name, why)
+	e, rule, name := j.customerOf(rec)
+	switch {
+	case e != nil && e.rejected != nil:
+		if e.key != "" && rule != joinKey {
+			name = e.key
+		}
+		return parentRejected(rec, "customer", "customer", name, e.rejected)
+	case e != nil:
+		j.mu.Lock()
+		j.joined[rule]++
+		j.mu.Unlock()
+		tx.Customer = e.ref
+		return nil
+	case rec.CustomerSourceID != "" && tx.Customer.Key == "" && tx.Customer.Email == "":
+		j.mu.Lock()
+		has := j.hasCustomers
+		j.mu.Unlock()
+		msg := fmt.Sprintf("customer %s (customer.source_id) is not in the customers input", rec.CustomerSourceID)
+		if !has {
+			msg = fmt.Sprintf("customer %s is named by its id on the old platform only (customer.source_id), and the migration has no customers input to find it in", rec.CustomerSourceID)
+		}
+		return &record.RowError{Origin: rec.Origin, Field: "customer.source_id", Code: record.CodeUnknownCustomer, Message: msg}
 	}
 	sourceID := rec.ParentSourceID
-	if sourceID == "" && dryNew {
-		sourceID = dryParent
-	}
 	if sourceID == "" {
 		return nil
 	}
@@ -406,6 +544,26 @@ func (j *Join) MapTransaction(rec *record.Record) *record.RowError {
 		tx.Customer.Partner = p.ref(sourceID, j.dryRun)
 	}
 	return nil
+}
+
+// RejectedParent is for a transaction row that mapping refused: when the
+// customer it names (by the old id or key read from it apart) was
+// rejected, the row is parent_rejected with the customer's reason, whatever
+// mapping found wrong with the row's own copy of the customer's fields.
+func (j *Join) RejectedParent(rerr *record.RowError, customerSourceID, customerKey string) *record.RowError {
+	rec := &record.Record{Origin: rerr.Origin, CustomerSourceID: customerSourceID,
+		Transaction: &api.Transaction{Customer: api.CustomerRef{Key: customerKey}}}
+	if customerSourceID == "" && customerKey == "" {
+		return rerr
+	}
+	e, rule, name := j.customerOf(rec)
+	if e == nil || e.rejected == nil {
+		return rerr
+	}
+	if e.key != "" && rule != joinKey {
+		name = e.key
+	}
+	return parentRejected(rec, "customer", "customer", name, e.rejected)
 }
 
 func (j *Join) hash(kind, s string) uint64 {

@@ -171,46 +171,93 @@ func txRec(key, customerKey, email, parent string) *record.Record {
 		Transaction: &api.Transaction{Key: key, Customer: api.CustomerRef{Key: customerKey, Email: email}}, ParentSourceID: parent}
 }
 
-func TestJoinMapTransaction(t *testing.T) {
-	j := scanned(t, false)
-	// The customers stage: c1 and c2 accepted (c2 shares no email), c3
-	// rejected by mapping, c4 a duplicate key (its first row stands), c5
-	// rejected by its partner.
-	for _, c := range []*record.Record{customerRec("c1", "one@example.com", "p1", nil), customerRec("c2", "two@example.com", "p2", nil)} {
+// txBySource is a transaction naming its customer by the old platform's id
+// (and, when key is set, by a key too).
+func txBySource(sourceID, key string) *record.Record {
+	rec := txRec("t", key, "", "")
+	rec.CustomerSourceID = sourceID
+	return rec
+}
+
+// joinedCustomers is a join after the customers stage of a migration with
+// a customers input:
+//
+//	c1 (source s1, one@, partner p1) accepted; s4 is a second row of key c1
+//	c2 (source s2, two@, partner p2) accepted
+//	c3 (source s3) refused by mapping (invalid_email)
+//	c5 (five@) rejected for its partner p3
+//	six@ refused by mapping, its key unreadable
+//	c7 (source s7) accepted by mapping, refused by the API
+func joinedCustomers(t *testing.T, dryRun bool) *Join {
+	t.Helper()
+	j := scanned(t, dryRun)
+	j.ExpectCustomers()
+	withSource := func(rec *record.Record, sid string) *record.Record { rec.SourceID = sid; return rec }
+	for _, c := range []*record.Record{
+		withSource(customerRec("c1", "one@example.com", "p1", nil), "s1"),
+		withSource(customerRec("c2", "two@example.com", "p2", nil), "s2"),
+		withSource(customerRec("c7", "seven@example.com", "p1", nil), "s7"),
+	} {
 		if err := j.MapCustomer(c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	j.CustomerRejected("c3", "", &record.RowError{Origin: record.Origin{File: "customers.csv", Line: 7}, Code: record.CodeInvalidEmail, Message: "has more than one @"})
-	j.CustomerRejected("c4", "", &record.RowError{Code: record.CodeDuplicate, Field: "key", Message: "duplicate of line 2"})
+	dup := withSource(customerRec("c1", "one.again@example.com", "p1", nil), "s4")
+	if err := j.MapCustomer(dup); err != nil {
+		t.Fatal(err)
+	}
+	j.CustomerRejected("", "c1", "", true, &record.RowError{Code: record.CodeDuplicate, Field: "key", Message: "duplicate of line 2"})
+	j.CustomerRejected("s3", "c3", "", false, &record.RowError{Origin: record.Origin{File: "customers.csv", Line: 7}, Code: record.CodeInvalidEmail, Message: "has more than one @"})
 	c5 := customerRec("c5", "five@example.com", "p3", nil)
 	rerr := j.MapCustomer(c5)
-	j.CustomerRejected("c5", "five@example.com", rerr)
-	// A customer whose key could not be read, known by email only.
-	j.CustomerRejected("", "six@example.com", &record.RowError{Code: record.CodeTooLong, Message: "too long"})
-	if n := j.RejectedCustomers(); n != 4 {
-		t.Errorf("%d rejected customer identities, want 4 (c3, c5, c5's email and six's)", n)
+	if rerr == nil {
+		t.Fatal("c5 of a rejected partner accepted")
 	}
+	j.CustomerRejected("", "c5", "", true, rerr)
+	j.CustomerRejected("", "", "six@example.com", false, &record.RowError{Code: record.CodeTooLong, Message: "too long"})
+	j.CustomerRejected("", "c7", "", true, &record.RowError{Code: record.CodeAPIValidation, Message: "the API refused the row: bad name"})
+	return j
+}
 
-	tests := []struct {
-		name     string
-		rec      *record.Record
-		wantCode string
-		wantMsg  string
-		wantKey  string
-		wantRef  *api.PartnerRef
-	}{
-		{name: "partner set for create_customer", rec: txRec("t1", "c9", "", "p1"), wantKey: "c9", wantRef: &api.PartnerRef{Email: "ann@example.com"}},
-		{name: "no partner named", rec: txRec("t2", "c1", "", ""), wantKey: "c1"},
-		{name: "customer by email only", rec: txRec("t3", "", "Two@Example.com", ""), wantKey: "c2"},
-		{name: "customer rejected", rec: txRec("t4", "c3", "", "p1"), wantCode: record.CodeParentRejected, wantMsg: "customer c3 was rejected (customers.csv:7: has more than one @ [invalid_email])"},
-		{name: "duplicate customer row is no rejection", rec: txRec("t5", "c4", "", ""), wantKey: "c4"},
-		{name: "customer rejected for its partner", rec: txRec("t6", "c5", "", ""), wantCode: record.CodeParentRejected, wantMsg: "partner p3 was rejected"},
-		{name: "rejected customer, by email", rec: txRec("t7", "", "five@example.com", ""), wantCode: record.CodeParentRejected, wantMsg: "customer c5 was rejected"},
-		{name: "rejected customer known by email only", rec: txRec("t7", "", "Six@example.com", ""), wantCode: record.CodeParentRejected, wantMsg: "customer Six@example.com was rejected"},
-		{name: "partner rejected", rec: txRec("t8", "c9", "", "p4"), wantCode: record.CodeParentRejected, wantMsg: "partner p4 was rejected"},
-		{name: "partner unknown", rec: txRec("t9", "c9", "", "p9"), wantKey: "c9"},
+func TestJoinMapTransaction(t *testing.T) {
+	j := joinedCustomers(t, false)
+	if n := j.RejectedCustomers(); n != 4 {
+		t.Errorf("%d rejected customers, want 4 (c3, c5, six@, c7)", n)
 	}
+	ann := &api.PartnerRef{Email: "ann@example.com"}
+	bob := &api.PartnerRef{Email: "bob@example.com"}
+	tests := []struct {
+		name      string
+		rec       *record.Record
+		wantCode  string
+		wantMsg   string
+		wantKey   string
+		wantEmail string
+		wantRef   *api.PartnerRef
+		wantRule  string
+	}{
+		// The old platform's customer id wins over a key that names
+		// another id of the customer (a referral id beside a Stripe id).
+		{name: "by source id", rec: txBySource("s1", "ref_1"), wantKey: "c1", wantEmail: "one@example.com", wantRef: ann, wantRule: "source_id"},
+		{name: "by source id of a second row of the key", rec: txBySource("s4", ""), wantKey: "c1", wantEmail: "one@example.com", wantRef: ann, wantRule: "source_id"},
+		{name: "by key", rec: txRec("t", "c2", "", ""), wantKey: "c2", wantEmail: "two@example.com", wantRef: bob, wantRule: "key"},
+		{name: "by key, the customer's partner over the row's", rec: txRec("t", "c2", "", "p1"), wantKey: "c2", wantEmail: "two@example.com", wantRef: bob, wantRule: "key"},
+		{name: "by email", rec: txRec("t", "", "Two@Example.com", ""), wantKey: "c2", wantEmail: "two@example.com", wantRef: bob, wantRule: "email"},
+		{name: "source id unknown, then key", rec: txBySource("s9", "c2"), wantKey: "c2", wantEmail: "two@example.com", wantRef: bob, wantRule: "key"},
+		{name: "source id unknown, nothing else", rec: txBySource("s9", ""), wantCode: record.CodeUnknownCustomer, wantMsg: "customer s9 (customer.source_id) is not in the customers input"},
+		{name: "customer refused by mapping, by source id", rec: txBySource("s3", ""), wantCode: record.CodeParentRejected, wantMsg: "customer c3 was rejected (customers.csv:7: has more than one @ [invalid_email])"},
+		{name: "customer refused by mapping, by key", rec: txRec("t", "c3", "", "p1"), wantCode: record.CodeParentRejected, wantMsg: "customer c3 was rejected"},
+		{name: "customer rejected for its partner", rec: txRec("t", "c5", "", ""), wantCode: record.CodeParentRejected, wantMsg: "partner p3 was rejected"},
+		{name: "rejected customer, by email", rec: txRec("t", "", "five@example.com", ""), wantCode: record.CodeParentRejected, wantMsg: "customer c5 was rejected"},
+		{name: "rejected customer known by email only", rec: txRec("t", "", "Six@example.com", ""), wantCode: record.CodeParentRejected, wantMsg: "customer Six@example.com was rejected"},
+		{name: "customer refused by the API", rec: txBySource("s7", ""), wantCode: record.CodeParentRejected, wantMsg: "customer c7 was rejected (the API refused the row: bad name [api_validation])"},
+		// Not in the input: left to the sink, which finds it in Partnero
+		// or rejects it; the partner is named for create_customers.
+		{name: "key not in the input", rec: txRec("t", "c9", "", "p1"), wantKey: "c9", wantRef: ann},
+		{name: "key not in the input, partner rejected", rec: txRec("t", "c9", "", "p4"), wantCode: record.CodeParentRejected, wantMsg: "partner p4 was rejected"},
+		{name: "key not in the input, partner unknown", rec: txRec("t", "c9", "", "p9"), wantKey: "c9"},
+	}
+	want := map[string]int64{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rerr := j.MapTransaction(tt.rec)
@@ -218,17 +265,67 @@ func TestJoinMapTransaction(t *testing.T) {
 				if rerr == nil || rerr.Code != tt.wantCode || !strings.Contains(rerr.Message, tt.wantMsg) {
 					t.Fatalf("got %v, want %s with %q", rerr, tt.wantCode, tt.wantMsg)
 				}
+				if rerr.Origin != tt.rec.Origin {
+					t.Errorf("origin %v, want the transaction's", rerr.Origin)
+				}
 				return
 			}
 			if rerr != nil {
 				t.Fatalf("rejected: %v", rerr)
 			}
+			want[tt.wantRule]++
 			c := tt.rec.Transaction.Customer
-			if c.Key != tt.wantKey {
-				t.Errorf("customer key %q, want %q", c.Key, tt.wantKey)
+			if c.Key != tt.wantKey || c.Email != tt.wantEmail {
+				t.Errorf("customer %q %q, want %q %q", c.Key, c.Email, tt.wantKey, tt.wantEmail)
 			}
 			if (c.Partner == nil) != (tt.wantRef == nil) || (c.Partner != nil && *c.Partner != *tt.wantRef) {
 				t.Errorf("partner %+v, want %+v", c.Partner, tt.wantRef)
+			}
+		})
+	}
+	got := j.Joined()
+	for _, rule := range JoinRules {
+		if got[rule] != want[rule] {
+			t.Errorf("joined by %s: %d, want %d", rule, got[rule], want[rule])
+		}
+	}
+	for key, want := range map[string]bool{"c1": true, "c2": true, "c3": false, "c5": false, "c7": false, "c9": false, "": false} {
+		if got := j.MayCreateCustomer(key); got != want {
+			t.Errorf("MayCreateCustomer(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
+func TestJoinSourceIDWithoutCustomersInput(t *testing.T) {
+	j := scanned(t, false)
+	rerr := j.MapTransaction(txBySource("s1", ""))
+	if rerr == nil || rerr.Code != record.CodeUnknownCustomer || !strings.Contains(rerr.Message, "no customers input") {
+		t.Errorf("got %v, want unknown_customer saying there is no customers input", rerr)
+	}
+}
+
+// TestJoinRejectedParentOfRefusedRow: a transaction row mapping refused
+// for its own copy of the customer's fields (an invalid email) is
+// parent_rejected when its customer was rejected; on the old code it kept
+// mapping's code (invalid_email).
+func TestJoinRejectedParentOfRefusedRow(t *testing.T) {
+	j := joinedCustomers(t, false)
+	own := &record.RowError{Origin: record.Origin{File: "tx.csv", Line: 9}, Field: "customer.email", Code: record.CodeInvalidEmail, Message: "not an email"}
+	tests := []struct {
+		name, sourceID, key string
+		wantCode, wantMsg   string
+	}{
+		{"customer rejected, by source id", "s3", "", record.CodeParentRejected, "customer c3 was rejected"},
+		{"customer rejected, by key", "", "c5", record.CodeParentRejected, "partner p3 was rejected"},
+		{"customer accepted", "s1", "", record.CodeInvalidEmail, "not an email"},
+		{"customer unknown", "s9", "c9", record.CodeInvalidEmail, "not an email"},
+		{"nothing readable", "", "", record.CodeInvalidEmail, "not an email"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := j.RejectedParent(own, tt.sourceID, tt.key)
+			if got.Code != tt.wantCode || !strings.Contains(got.Message, tt.wantMsg) || got.Origin != own.Origin {
+				t.Errorf("got %v, want %s with %q at %v", got, tt.wantCode, tt.wantMsg, own.Origin)
 			}
 		})
 	}
@@ -251,29 +348,25 @@ func TestJoinEmailSharedByTwoCustomers(t *testing.T) {
 }
 
 func TestJoinDryRunNewCustomer(t *testing.T) {
-	// In a dry run, a transaction naming a customer the customers stage
-	// would create (and no partner) gets that customer's partner, so that
-	// the sink sees a customer it could create.
+	// In a dry run, a transaction of a customer the customers stage would
+	// create gets that customer's partner as the dry run names it (a
+	// stand-in id for a partner that would be created too), so that the
+	// sink sees a customer it may create.
 	j := scanned(t, true)
+	j.PartnerWritten(record.Record{SourceID: "p2", Partner: &api.Partner{}}, record.Created)
 	c := customerRec("c1", "", "p2", nil)
 	if err := j.MapCustomer(c); err != nil {
 		t.Fatal(err)
 	}
-	j.CustomerWritten(*c, record.Created)
 	rec := txRec("t1", "c1", "", "")
 	if err := j.MapTransaction(rec); err != nil {
 		t.Fatal(err)
 	}
-	if p := rec.Transaction.Customer.Partner; p == nil || p.Email != "bob@example.com" {
-		t.Errorf("partner %+v, want bob's", p)
+	if p := rec.Transaction.Customer.Partner; p == nil || p.ID != "dry-run:p2" {
+		t.Errorf("partner %+v, want the dry run's stand-in for p2", p)
 	}
-	// Not in a real run: the customer exists by then.
-	j = scanned(t, false)
-	j.CustomerWritten(*c, record.Created)
-	rec = txRec("t1", "c1", "", "")
-	_ = j.MapTransaction(rec)
-	if rec.Transaction.Customer.Partner != nil {
-		t.Error("a real run set a partner the row did not name")
+	if !j.MayCreateCustomer("c1") {
+		t.Error("the dry run may not create c1")
 	}
 }
 

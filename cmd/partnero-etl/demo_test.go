@@ -41,7 +41,7 @@ func TestDemo(t *testing.T) {
 	s := stdout.String()
 	for _, want := range []string{
 		"key demo-key", "Migrated from rewardful",
-		"13 parent_rejected", "line 22: email: duplicate of line 4",
+		"14 parent_rejected", "line 22: email: duplicate of line 4",
 		"the program now holds: 35 partners, 242 customers, 896 transactions",
 		filepath.Join(out, "parquet") + "/", filepath.Join(out, "csv") + "/",
 	} {

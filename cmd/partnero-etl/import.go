@@ -41,6 +41,10 @@ type importOptions struct {
 	NoBatch     bool
 	Restart     bool
 	MaxAttempts int
+	// CreateCustomers lets a transaction create its missing customer with
+	// the partner the row names (--create-customers; a mapping's
+	// create_customers says the same).
+	CreateCustomers bool
 
 	g  *globalOptions
 	io *ioStreams
@@ -59,6 +63,13 @@ type importOptions struct {
 	onReject func(row *record.Row, key string, rerr *record.RowError)
 	// onWritten, when set, sees the sink's outcome of every record written.
 	onWritten func(rec record.Record, outcome record.Outcome)
+	// mayCreateCustomer, when set, says whether a transaction may create
+	// its missing customer all the same (a migration's customers input
+	// names it).
+	mayCreateCustomer func(key string) bool
+	// mapErrHook, when set, sees every row mapping refused and may give it
+	// another reason (a transaction of a rejected customer).
+	mapErrHook func(row record.Row, rerr *record.RowError) *record.RowError
 	// noSummary leaves the human summary to the caller.
 	noSummary bool
 	// report, when set, receives the run's report (migrate combines them).
@@ -122,6 +133,7 @@ interrupted.`,
 	f.BoolVar(&opts.NoBatch, "no-batch", false, "write transactions one request each instead of one request per customer")
 	f.BoolVar(&opts.Restart, "restart", false, "ignore the journal of an earlier run and start over (the target is still reconciled)")
 	f.IntVar(&opts.MaxAttempts, "max-attempts", 0, "attempts per request before a row fails (default: the client's)")
+	f.BoolVar(&opts.CreateCustomers, "create-customers", false, "transactions: create a customer Partnero does not have with its first transaction, under the partner the row names (default: reject as unknown_customer)")
 	return cmd
 }
 
@@ -250,6 +262,10 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		// --max-attempts bounds a transaction create's verified re-sends
 		// as it bounds the client's retries of every other request.
 		MaxAttempts: opts.MaxAttempts,
+		// A customer is made from a sale only when asked: a platform
+		// without a customer export (create_customers) or the flag.
+		CreateCustomers:   opts.CreateCustomers || (spec != nil && spec.CreatesCustomers()),
+		MayCreateCustomer: opts.mayCreateCustomer,
 	})
 	started := time.Now()
 	remaining := estimate
@@ -281,6 +297,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			r := mapper.Map(row)
 			if r.Err == nil && !r.Skipped && opts.mapHook != nil {
 				r.Err = opts.mapHook(&r.Record)
+			} else if r.Err != nil && opts.mapErrHook != nil {
+				r.Err = opts.mapErrHook(row, r.Err)
 			}
 			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
 		},

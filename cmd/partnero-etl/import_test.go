@@ -269,3 +269,39 @@ func TestImportMaxRejectsIsAFailure(t *testing.T) {
 		t.Errorf("stderr %q, want %q", errOut, want)
 	}
 }
+
+// TestImportCreateCustomersFlag: `import transactions` creates a customer
+// Partnero lacks only with --create-customers; by default such a sale is
+// rejected as unknown_customer, even when the row names the partner (on the
+// old code the customer was made up from the sale).
+func TestImportCreateCustomersFlag(t *testing.T) {
+	base := newTestSandbox(t)
+	dir := t.TempDir()
+	partners := filepath.Join(dir, "partners.csv")
+	txs := filepath.Join(dir, "txs.csv")
+	if err := os.WriteFile(partners, []byte("email,key\na@x.io,ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(txs, []byte("key,amount,currency,customer.key,customer.partner.key\nt1,10.00,USD,c1,ann\nt2,11.00,USD,c1,ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--base-url", base, "--rate", "1000/s", "--quiet", "--api-key", "good-key"}
+	for _, step := range []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{[]string{"import", "partners", partners}, exitOK, "created    1"},
+		{[]string{"import", "transactions", txs}, exitRejects, "unknown_customer         2"},
+		{[]string{"import", "transactions", txs, "--create-customers", "--dry-run"}, exitOK, "would be created    2"},
+		{[]string{"import", "transactions", txs, "--create-customers"}, exitOK, "created    2"},
+	} {
+		io, out, errOut := testStreams()
+		if code := run(context.Background(), io, append(step.args, common...)); code != step.wantCode {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", step.args, code, step.wantCode, out, errOut)
+		}
+		if !strings.Contains(out.String(), step.wantOut) {
+			t.Errorf("%v: stdout lacks %q:\n%s", step.args, step.wantOut, out)
+		}
+	}
+}

@@ -57,14 +57,19 @@ const migrateLong = `Move a program from another affiliate platform into Partner
 then customers, then transactions, each file mapped by the platform's preset
 (see 'partnero-etl presets') or by a mapping file of your own.
 
-The platform's own ids join the files: a customer names its partner, and a
-transaction its customer's partner, by the old platform's partner id (the
-preset's source_id fields). The partners file is read whole first; each
-customer then gets its partner's Partnero identity, and a transaction whose
-customer is new creates it in the same request. A row whose parent was
-rejected is rejected too, as parent_rejected, naming the parent's line and
-reason; a customer whose partner is neither in the partners file nor named
-by email or key is rejected as unknown_partner.
+The platform's own ids join the files: a customer names its partner by the
+old platform's partner id, and a transaction its customer by the old
+platform's customer id (the preset's source_id fields), else by key, else by
+email. The partners file is read whole first; each customer then gets its
+partner's Partnero identity, and each transaction the customer of the
+customers file. A row whose parent was rejected is rejected too, as
+parent_rejected, naming the parent's line and reason, whatever the parent's
+code; a customer whose partner is neither in the partners file nor named by
+email or key is rejected as unknown_partner; with a customers file, a
+transaction whose customer is neither in it nor in Partnero is rejected as
+unknown_customer, never created under another key. Customers are created
+from transactions only for a platform without a customer export (its
+preset says create_customers: true).
 
 Each stage is an import (see 'partnero-etl import --help'): the same pacing,
 journal, reject files and outcomes. Re-running the same command after a
@@ -473,6 +478,13 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	}
 	log := opts.g.logger()
 	join := pipeline.NewJoin(opts.DryRun)
+	hasCustomers := false
+	for _, st := range stages {
+		if st.entity == record.Customers {
+			hasCustomers = true
+			join.ExpectCustomers()
+		}
+	}
 	mrep := &pipeline.MigrationReport{From: opts.From, DryRun: opts.DryRun, Started: time.Now().UTC()}
 	started := time.Now()
 
@@ -517,14 +529,26 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		case record.Customers:
 			iopts.mapHook = join.MapCustomer
 			iopts.onReject = func(row *record.Row, key string, rerr *record.RowError) {
-				if key == "" {
-					key = ids.customerKey(row)
+				if key != "" {
+					join.CustomerRejected("", key, "", true, rerr)
+					return
 				}
-				join.CustomerRejected(key, "", rerr)
+				sourceID, key := ids.customerIdentity(row)
+				join.CustomerRejected(sourceID, key, "", false, rerr)
 			}
 			iopts.onWritten = join.CustomerWritten
 		case record.Transactions:
 			iopts.mapHook = join.MapTransaction
+			iopts.mapErrHook = func(row record.Row, rerr *record.RowError) *record.RowError {
+				sourceID, key := ids.transactionCustomer(&row)
+				return join.RejectedParent(rerr, sourceID, key)
+			}
+			if hasCustomers {
+				// Only a customer the customers input names may be created
+				// with its transactions; any other is found in Partnero
+				// or rejected.
+				iopts.mayCreateCustomer = join.MayCreateCustomer
+			}
 		}
 		if !opts.g.Quiet {
 			fmt.Fprintf(opts.io.ErrOut, "%s: %s (%s)\n", st.entity, st.file, orDefault(st.specName, "canonical columns"))
@@ -651,7 +675,7 @@ func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, 
 // rejected with its reason: it maps the row with only the rules of those
 // fields, taken from the stage's own mapping.
 type identityReader struct {
-	partner, customer *mapping.Mapper
+	partner, customer, transaction *mapping.Mapper
 }
 
 // The stand-ins that satisfy a mapping's required fields in an identity
@@ -659,6 +683,7 @@ type identityReader struct {
 const (
 	identityEmail   = "identity@example.invalid"
 	identityPartner = "identity"
+	identityAmount  = "0"
 )
 
 func newIdentityReader(st *migrationStage) (*identityReader, error) {
@@ -669,7 +694,12 @@ func newIdentityReader(st *migrationStage) (*identityReader, error) {
 	case record.Partners:
 		want, stand = []string{"source_id"}, map[string]string{"email": identityEmail}
 	case record.Customers:
-		want, stand = []string{"key"}, map[string]string{"partner.source_id": identityPartner}
+		want, stand = []string{"key", "source_id"}, map[string]string{"partner.source_id": identityPartner}
+	case record.Transactions:
+		// The customer a refused transaction names, so that a transaction
+		// of a rejected customer is parent_rejected whatever its own copy
+		// of the customer's fields holds.
+		want, stand = []string{"customer.source_id", "customer.key"}, map[string]string{"reward": identityAmount}
 	default:
 		return ir, nil
 	}
@@ -681,10 +711,13 @@ func newIdentityReader(st *migrationStage) (*identityReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.entity == record.Partners {
+	switch st.entity {
+	case record.Partners:
 		ir.partner = m
-	} else {
+	case record.Customers:
 		ir.customer = m
+	default:
+		ir.transaction = m
 	}
 	return ir, nil
 }
@@ -696,15 +729,29 @@ func (ir *identityReader) partnerSourceID(row *record.Row) string {
 	return ir.partner.Map(*row).Record.SourceID
 }
 
-func (ir *identityReader) customerKey(row *record.Row) string {
+// customerIdentity reads a customer row's source id and key.
+func (ir *identityReader) customerIdentity(row *record.Row) (sourceID, key string) {
 	if ir == nil || ir.customer == nil || row == nil || row.Header == nil {
-		return ""
+		return "", ""
 	}
 	r := ir.customer.Map(*row)
-	if r.Record.Customer == nil {
-		return ""
+	if r.Record.Customer != nil {
+		key = r.Record.Customer.Key
 	}
-	return r.Record.Customer.Key
+	return r.Record.SourceID, key
+}
+
+// transactionCustomer reads the customer.source_id and customer.key of a
+// transaction row.
+func (ir *identityReader) transactionCustomer(row *record.Row) (sourceID, key string) {
+	if ir == nil || ir.transaction == nil || row == nil || row.Header == nil {
+		return "", ""
+	}
+	r := ir.transaction.Map(*row)
+	if r.Record.Transaction != nil {
+		key = r.Record.Transaction.Customer.Key
+	}
+	return r.Record.CustomerSourceID, key
 }
 
 // identitySpec builds a mapping of one entity holding only the rules of the

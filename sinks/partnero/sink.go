@@ -42,6 +42,17 @@ type Options struct {
 	// not land. Pass the client's attempt cap (--max-attempts); 0 means
 	// defaultMaxAttempts, the client's default.
 	MaxAttempts int
+	// CreateCustomers lets a transaction create its customer when Partnero
+	// does not have it (options.create_customer, with the partner the row
+	// names): for a platform without a customer export (a mapping's
+	// create_customers) or `import transactions --create-customers`.
+	// Without it, a transaction of a missing customer is rejected
+	// (unknown_customer): a customer is never made up from a sale.
+	CreateCustomers bool
+	// MayCreateCustomer, when set, says whether the customer of this key may
+	// be created with its first transaction all the same: a migration's
+	// customers input names it (see pipeline.Join.MayCreateCustomer).
+	MayCreateCustomer func(key string) bool
 }
 
 // defaultMaxAttempts is the API client's default attempt budget

@@ -143,7 +143,7 @@ func TestTransactionsFreshAndRerun(t *testing.T) {
 			f.txs = nil
 			f.customers = f.customers[:1]
 			f.calls = map[string]int{}
-			s := New(f, Options{Entity: record.Transactions})
+			s := New(f, Options{Entity: record.Transactions, CreateCustomers: true})
 			if mode.est > -2 {
 				if err := s.Prepare(t.Context(), mode.est); err != nil {
 					t.Fatal(err)
@@ -162,7 +162,7 @@ func TestTransactionsFreshAndRerun(t *testing.T) {
 			}
 
 			// A re-run writes nothing.
-			s = New(f, Options{Entity: record.Transactions})
+			s = New(f, Options{Entity: record.Transactions, CreateCustomers: true})
 			if err := s.Prepare(t.Context(), 1000); err != nil {
 				t.Fatal(err)
 			}
@@ -205,7 +205,7 @@ func TestRefusedBatchFallsBackToSingles(t *testing.T) {
 	f := newFake()
 	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
 	f.badAmount = "666"
-	s := New(f, Options{Entity: record.Transactions})
+	s := New(f, Options{Entity: record.Transactions, CreateCustomers: true})
 	ann := &api.PartnerRef{Key: "ann"}
 	got := writeAll(t, s, txRec(2, "t1", "c9", "10", ann), txRec(3, "t2", "c9", "666", ann), txRec(4, "t3", "c9", "30", ann))
 	if want := []string{"created", "rejected:api_validation", "created"}; !equal(got, want) {
@@ -228,7 +228,7 @@ func TestAmbiguousAnswersAreVerified(t *testing.T) {
 			f := newFake()
 			f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
 			tc.prepare(f)
-			s := New(f, Options{Entity: record.Transactions})
+			s := New(f, Options{Entity: record.Transactions, CreateCustomers: true})
 			if err := s.Prepare(t.Context(), 100); err != nil {
 				t.Fatal(err)
 			}
@@ -250,7 +250,7 @@ func TestNoBatchAndDryRun(t *testing.T) {
 	ann := &api.PartnerRef{Key: "ann"}
 	recs := []record.Record{txRec(2, "t1", "c1", "10", ann), txRec(3, "t2", "c1", "20", nil)}
 
-	dry := New(f, Options{Entity: record.Transactions, DryRun: true})
+	dry := New(f, Options{Entity: record.Transactions, CreateCustomers: true, DryRun: true})
 	if err := dry.Prepare(t.Context(), 10); err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestNoBatchAndDryRun(t *testing.T) {
 		t.Fatalf("dry run wrote: %v", f.calls)
 	}
 
-	s := New(f, Options{Entity: record.Transactions, NoBatch: true})
+	s := New(f, Options{Entity: record.Transactions, CreateCustomers: true, NoBatch: true})
 	if got := writeAll(t, s, recs...); !equal(got, []string{"created", "created"}) {
 		t.Fatalf("no batch: %v", got)
 	}
@@ -297,7 +297,7 @@ func TestListingBudget(t *testing.T) {
 func TestLongHistoriesAreChunked(t *testing.T) {
 	f := newFake()
 	f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
-	s := New(f, Options{Entity: record.Transactions, MaxBatch: 3})
+	s := New(f, Options{Entity: record.Transactions, CreateCustomers: true, MaxBatch: 3})
 	ann := &api.PartnerRef{Key: "ann"}
 	var recs []record.Record
 	for i := range 7 {
@@ -549,6 +549,50 @@ func TestWriteSplitsCustomers(t *testing.T) {
 	for _, tx := range f.txs {
 		if want := map[string]string{"t1": "email:c1@x.io", "t2": "c2", "t3": "email:c1@x.io"}[tx.Key]; tx.Customer.Key != want {
 			t.Errorf("%s under %s, want %s", tx.Key, tx.Customer.Key, want)
+		}
+	}
+}
+
+// TestMissingCustomerIsNotMadeUp: a transaction whose customer Partnero
+// does not have creates it only when the import says it may (a platform
+// without a customer export, --create-customers, or a migration's customers
+// input naming it); otherwise it is rejected as unknown_customer even when
+// the row names a partner (on the old code every such row made a customer).
+func TestMissingCustomerIsNotMadeUp(t *testing.T) {
+	ann := &api.PartnerRef{Key: "ann"}
+	tests := []struct {
+		name      string
+		opt       Options
+		want      []string
+		customers int
+	}{
+		{name: "default", opt: Options{}, want: []string{"rejected:unknown_customer", "rejected:unknown_customer"}},
+		{name: "dry run", opt: Options{DryRun: true}, want: []string{"rejected:unknown_customer", "rejected:unknown_customer"}},
+		{name: "create_customers", opt: Options{CreateCustomers: true}, want: []string{"created", "created"}, customers: 1},
+		{name: "named by the customers input", opt: Options{MayCreateCustomer: func(k string) bool { return k == "c2" }}, want: []string{"created", "created"}, customers: 1},
+		{name: "not named by the customers input", opt: Options{MayCreateCustomer: func(k string) bool { return k == "c9" }}, want: []string{"rejected:unknown_customer", "rejected:unknown_customer"}},
+	}
+	for _, tt := range tests {
+		for _, est := range []int64{1000, -2} {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, est), func(t *testing.T) {
+				f := newFake()
+				f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Key: "ann"}}
+				opt := tt.opt
+				opt.Entity = record.Transactions
+				s := New(f, opt)
+				if est > -2 {
+					if err := s.Prepare(t.Context(), est); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got := writeAll(t, s, txRec(2, "t1", "c2", "10", ann), txRec(3, "t2", "c2", "11", nil))
+				if !equal(got, tt.want) {
+					t.Errorf("got %v, want %v", got, tt.want)
+				}
+				if len(f.customers) != tt.customers {
+					t.Errorf("target holds %d customers, want %d", len(f.customers), tt.customers)
+				}
+			})
 		}
 	}
 }

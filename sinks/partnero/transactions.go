@@ -95,6 +95,12 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 	}
 	g.customer = api.CustomerRef{Key: g.key}
 	if !customerExists {
+		if !s.mayCreateCustomer(g.key) {
+			for _, i := range creates {
+				out[i] = reject(recs[i], record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist in Partnero%s", g.key, s.noCreateReason()))
+			}
+			return nil
+		}
 		withPartner := -1
 		for _, i := range creates {
 			if p := recs[i].Transaction.Customer.Partner; p != nil && (p.ID != "" || p.Key != "" || p.Email != "") {
@@ -146,6 +152,21 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 		}
 	}
 	return nil
+}
+
+// mayCreateCustomer says whether a missing customer may be created with its
+// first transaction (Options.CreateCustomers, Options.MayCreateCustomer).
+func (s *Sink) mayCreateCustomer(key string) bool {
+	return s.opt.CreateCustomers || (s.opt.MayCreateCustomer != nil && s.opt.MayCreateCustomer(key))
+}
+
+// noCreateReason ends the message of a transaction whose customer is
+// missing and may not be created.
+func (s *Sink) noCreateReason() string {
+	if s.opt.MayCreateCustomer != nil {
+		return " and the customers input does not have it (a customer is created from its transactions only when the mapping says the platform has no customer export: create_customers)"
+	}
+	return " (pass --create-customers to create a missing customer with its first transaction, under the partner the row names)"
 }
 
 // keyedByEmail resolves the customer that transactions name by email only

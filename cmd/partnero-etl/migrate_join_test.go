@@ -1,0 +1,158 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+)
+
+// programState reads what a sandbox program holds: customers by key (with
+// their partner's email) and transactions by key.
+type programState struct {
+	customers map[string]api.Customer
+	partners  map[api.ID]string // id -> email
+	txs       map[string]api.Transaction
+}
+
+func readProgram(t *testing.T, base string) programState {
+	t.Helper()
+	c, err := api.NewClient(api.WithBaseURL(base), api.WithAPIKey("good-key"), api.WithRate(api.Rate{PerSecond: 5000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := programState{customers: map[string]api.Customer{}, partners: map[api.ID]string{}, txs: map[string]api.Transaction{}}
+	for p, err := range c.Partners.All(t.Context(), api.ListOptions{Limit: 250}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.partners[p.ID] = p.Email
+	}
+	for cu, err := range c.Customers.All(t.Context(), api.ListOptions{Limit: 250}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.customers[cu.Key] = cu
+	}
+	for tx, err := range c.Transactions.All(t.Context(), api.ListOptions{Limit: 250}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.txs[tx.Key] = tx
+	}
+	return st
+}
+
+// partnerOf is the email of a customer's partner.
+func (st programState) partnerOf(customerKey string) string {
+	c, ok := st.customers[customerKey]
+	if !ok || c.Partner == nil {
+		return ""
+	}
+	return st.partners[c.Partner.ID]
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) map[string]string {
+	t.Helper()
+	paths := map[string]string{}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths[name] = p
+	}
+	return paths
+}
+
+// TestMigrateJoinsByCustomerSourceID migrates files whose transactions name
+// their customer by the old platform's customer id (customer.source_id)
+// beside a key that is another of the customer's ids, as Rewardful's sales
+// do (referral.id beside referral.stripe_customer_id). Every sale must land
+// under the customers file's customer and its partner; nothing the files do
+// not name may be created. On the old code each sale keyed by the referral
+// id made a phantom customer under that id, a sale of an unknown customer
+// made one too, and a sale of a customer rejected for its email was
+// rejected invalid_email (its own copy of the email) instead of
+// parent_rejected.
+func TestMigrateJoinsByCustomerSourceID(t *testing.T) {
+	_, base := newMigrateSandbox(t)
+	dir := t.TempDir()
+	p := writeFiles(t, dir, map[string]string{
+		"partners.csv": "source_id,email,key\np1,ann@example.com,ann\np2,bob@example.com,bob\n",
+		"customers.csv": "source_id,key,email,partner.source_id\n" +
+			"r1,cus_A,a@example.com,p1\n" + // keyed by its Stripe id
+			"r2,r2,b@example.com,p2\n" + // no Stripe id: keyed by the referral id
+			"r3,cus_C,c(at)example.com,p1\n" + // rejected: invalid_email
+			"r4,cus_D,d@example.com,p2\n", // no sales
+		"transactions.csv": "key,amount,currency,customer.source_id,customer.key,customer.email,customer.partner.source_id\n" +
+			"t1,10.00,USD,r1,r1,a@example.com,p1\n" + // the referral id as key: joined to cus_A
+			"t2,20.00,EUR,r2,r2,b@example.com,p2\n" +
+			"t3,5.00,USD,r3,r3,c(at)example.com,p1\n" + // customer rejected
+			"t4,7.00,USD,r9,r9,z@example.com,p1\n" + // a customer no file names
+			"t5,30.50,USD,r1,,,\n" + // the old id only
+			"t6,1200,JPY,r2,,,p1\n", // the customer's partner, not the sale's
+	})
+	report := filepath.Join(dir, "r.json")
+	want := map[string]stageWant{
+		"partners":     {2, 0, 0, nil},
+		"customers":    {3, 0, 1, map[string]int64{"invalid_email": 1}},
+		"transactions": {4, 0, 2, map[string]int64{"parent_rejected": 1, "unknown_customer": 1}},
+	}
+	for _, dry := range []bool{true, false} {
+		args := []string{"--partners", p["partners.csv"], "--customers", p["customers.csv"], "--transactions", p["transactions.csv"], "--report", report}
+		if dry {
+			args = append(args, "--dry-run")
+		}
+		code, out, errOut := runMigrateArgs(t, base, args...)
+		if code != exitRejects {
+			t.Fatalf("dry run %v: exit %d\n%s\n%s", dry, code, out, errOut)
+		}
+		checkMigration(t, readMigrationReport(t, report), want)
+	}
+
+	st := readProgram(t, base)
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range st.customers {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	if want := []string{"cus_A", "cus_D", "r2"}; !slices.Equal(keys, want) {
+		t.Errorf("program holds customers %v, want exactly %v (the files name no other)", keys, want)
+	}
+	for tx, want := range map[string]struct{ customer, partner, amount, currency string }{
+		"t1": {"cus_A", "ann@example.com", "10", "USD"},
+		"t2": {"r2", "bob@example.com", "20", "EUR"},
+		"t5": {"cus_A", "ann@example.com", "30.5", "USD"},
+		"t6": {"r2", "bob@example.com", "1200", "JPY"},
+	} {
+		got, ok := st.txs[tx]
+		if !ok {
+			t.Errorf("transaction %s missing", tx)
+			continue
+		}
+		if got.Customer.Key != want.customer || st.partnerOf(got.Customer.Key) != want.partner {
+			t.Errorf("%s: customer %s of partner %s, want %s of %s", tx, got.Customer.Key, st.partnerOf(got.Customer.Key), want.customer, want.partner)
+		}
+		if got.Amount == nil || got.Amount.String() != want.amount || got.AmountUnits != want.currency {
+			t.Errorf("%s: %v %s, want %s %s", tx, got.Amount, got.AmountUnits, want.amount, want.currency)
+		}
+	}
+	if len(st.txs) != 4 {
+		t.Errorf("program holds %d transactions, want 4", len(st.txs))
+	}
+	rej, err := os.ReadFile(filepath.Join(dir, "transactions.rejects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"customer cus_C was rejected", "customers.csv:4", "customer r9 does not exist in Partnero and the customers input does not have it"} {
+		if !strings.Contains(string(rej), s) {
+			t.Errorf("transaction rejects lack %q:\n%s", s, rej)
+		}
+	}
+}
