@@ -246,13 +246,18 @@ func TestMigratePartnerStackAttribution(t *testing.T) {
 
 	rows := readCSVFile(t, filepath.Join(dir, "transactions.csv"), ',')
 	checked := 0
+	seen := map[string]bool{}
 	for _, r := range rows {
+		if seen[r["key"]] {
+			continue // line 302 repeats a key: rejected as a duplicate
+		}
+		seen[r["key"]] = true
 		tx, ok := s.txs[r["key"]]
 		n, err := strconv.ParseInt(r["amount"], 10, 64)
 		switch {
 		case err == nil && n < 0, r["test"] == "true", r["archived"] == "true":
-			if ok && tx.Amount != nil && tx.Amount.Rat().Sign() < 0 {
-				t.Errorf("%s: a refund or test sale was created: %+v", r["key"], tx)
+			if ok {
+				t.Errorf("%s: a refund, test or archived transaction was sold: %+v", r["key"], tx)
 			}
 			continue
 		case !ok:

@@ -43,11 +43,16 @@ func TestMigrateToltAttribution(t *testing.T) {
 	}
 
 	checked := 0
+	seen := map[string]bool{}
 	for _, o := range readJSONLines(t, filepath.Join(dir, "transactions.jsonl")) {
+		if seen[str(o["charge_id"])] {
+			continue // line 401 repeats a charge id: rejected as a duplicate
+		}
+		seen[str(o["charge_id"])] = true
 		tx, ok := s.txs[str(o["charge_id"])]
 		if str(o["status"]) == "refunded" {
-			if ok && tx.Customer.Key == byToltID[str(o["customer_id"])].key {
-				t.Errorf("%s: a refunded transaction was sold", str(o["charge_id"]))
+			if ok {
+				t.Errorf("%s: a refunded transaction was sold: %+v", str(o["charge_id"]), tx)
 			}
 			continue
 		}
