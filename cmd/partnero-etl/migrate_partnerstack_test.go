@@ -294,3 +294,58 @@ func TestMigratePartnerStackAttribution(t *testing.T) {
 	}
 	checkSums(t, s, map[string]int64{"CAD": 2441500, "EUR": 2400600, "GBP": 2622400, "JPY": 920700, "USD": 7915400})
 }
+
+// TestMigratePartnerStackJSONLines migrates the same transactions as API
+// objects (numbers as numbers, booleans as booleans, the nested customer
+// object the list endpoint returns) and checks they land exactly where the
+// CSV form's did.
+func TestMigratePartnerStackJSONLines(t *testing.T) {
+	base, dir := migrateSample(t, "partnerstack")
+	want := snapshotProgram(t, base)
+
+	jdir := t.TempDir()
+	for _, name := range []string{"partnerships.csv", "customers.jsonl"} {
+		if err := copyFile(filepath.Join(dir, name), filepath.Join(jdir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	for _, r := range readCSVFile(t, filepath.Join(dir, "transactions.csv"), ',') {
+		o := map[string]any{"key": r["key"], "currency": r["currency"], "customer_key": r["customer_key"],
+			"product_key": r["product_key"], "category_key": r["category_key"], "customer": map[string]any{},
+			"test": r["test"] == "true", "archived": r["archived"] == "true", "company": map[string]any{}}
+		for _, f := range []string{"amount", "amount_usd", "created_at"} {
+			if _, err := strconv.ParseInt(r[f], 10, 64); err == nil {
+				o[f] = json.Number(r[f])
+			} else if r[f] != "" {
+				o[f] = r[f]
+			}
+		}
+		line, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(filepath.Join(jdir, "transactions.jsonl"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, jbase := newMigrateSandbox(t)
+	code, out, errOut := runMigrateArgs(t, jbase, "--from", "partnerstack", "--partners", filepath.Join(jdir, "partnerships.csv"),
+		"--customers", filepath.Join(jdir, "customers.jsonl"), "--transactions", filepath.Join(jdir, "transactions.jsonl"))
+	if code != exitRejects {
+		t.Fatalf("exit %d, want 3\n%s\n%s", code, out, errOut)
+	}
+	got := snapshotProgram(t, jbase)
+	if len(got.txs) != len(want.txs) || len(got.customers) != len(want.customers) {
+		t.Fatalf("JSON lines: %d transactions, %d customers; CSV: %d, %d", len(got.txs), len(got.customers), len(want.txs), len(want.customers))
+	}
+	for k, w := range want.txs {
+		g, ok := got.txs[k]
+		if !ok || g.Customer.Key != w.Customer.Key || g.AmountUnits != w.AmountUnits || g.Amount.String() != w.Amount.String() ||
+			got.customerPartner(g.Customer.Key) != want.customerPartner(w.Customer.Key) {
+			t.Errorf("%s: JSON lines %+v, CSV %+v", k, g, w)
+		}
+	}
+}
