@@ -49,4 +49,8 @@ func TestPostAffiliateProDocsFixtures(t *testing.T) {
 	if r.Err != nil || r.Record.Transaction.Amount.String() != "6000" || r.Record.Transaction.AmountUnits != "JPY" {
 		t.Errorf("JPY sale: %+v", r)
 	}
+	// A date alone is a documented form too: midnight, in the preset's zone.
+	if r := res[8]; r.Err != nil || !r.Record.Transaction.CreatedAt.Equal(time.Date(2024, 7, 14, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("date-only sale: %+v", r)
+	}
 }
