@@ -49,6 +49,15 @@ type Join struct {
 	// joined counts the transactions matched to a customer of the input,
 	// by rule (joinSourceID, joinKey, joinEmail).
 	joined [3]int64
+	// txCustomers holds the customers the transactions input names (by the
+	// same hashes as customers), read before the customers stage so that a
+	// new customer with transactions is created inside its first
+	// transaction batch instead of by a request of its own; nil when the
+	// transactions were not scanned.
+	txCustomers map[uint64]struct{}
+	// deferred counts the customers the customers stage left to their
+	// first transaction batch; createdByTx those a batch created.
+	deferred, createdByTx int64
 	// danglingReferrers counts partners whose referring partner's source id
 	// is not in the partners input: they are imported without a referrer.
 	danglingReferrers int64
@@ -69,13 +78,20 @@ var JoinRules = [3]string{"source_id", "key", "email"}
 // need it: the key it is written under, the fields a transaction batch
 // creates it with, and why it was rejected.
 type joinCustomer struct {
-	key string
-	ref api.CustomerRef
+	key    string
+	ref    api.CustomerRef
+	origin record.Origin
 	// rejected is the reason its transactions inherit; mapOnly says the
 	// rejection came from a row mapping refused (its identity read apart),
 	// which an accepted row of the same key replaces.
 	rejected *parentReason
 	mapOnly  bool
+	// deferrable: the transactions input names this customer and its
+	// partner is one of the partners input (so it exists), so a missing
+	// customer is created inside its first transaction batch. deferred:
+	// the customers stage did so; confirmed: a later write saw it exist
+	// (or created it).
+	deferrable, deferred, confirmed bool
 }
 
 // ambiguousCustomer stands for an email two customers of the input share:
@@ -350,8 +366,8 @@ func (j *Join) MapCustomer(rec *record.Record) *record.RowError {
 	if c == nil {
 		return nil
 	}
-	rerr := j.customerPartner(rec)
-	e := &joinCustomer{key: c.Key, ref: api.CustomerRef{
+	rerr, fromInput := j.customerPartner(rec)
+	e := &joinCustomer{key: c.Key, origin: rec.Origin, ref: api.CustomerRef{
 		Key: c.Key, Email: c.Email, Name: c.Name, Surname: c.Surname, Tags: c.Tags, Partner: c.Partner,
 	}}
 	if rerr != nil {
@@ -359,6 +375,7 @@ func (j *Join) MapCustomer(rec *record.Record) *record.RowError {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	e.deferrable = rerr == nil && fromInput && j.namedByTransactions(rec.SourceID, c.Key, c.Email)
 	kh := j.hash("k", c.Key)
 	if have, ok := j.customers[kh]; ok && !have.mapOnly {
 		// A second row of the key (the duplicate check rejects it, and the
@@ -384,28 +401,145 @@ func (j *Join) MapCustomer(rec *record.Record) *record.RowError {
 	return rerr
 }
 
-// customerPartner joins a customer to its partner (see MapCustomer).
-func (j *Join) customerPartner(rec *record.Record) *record.RowError {
+// customerPartner joins a customer to its partner (see MapCustomer);
+// fromInput says the partner is one of the partners input.
+func (j *Join) customerPartner(rec *record.Record) (rerr *record.RowError, fromInput bool) {
 	c := rec.Customer
 	if rec.ParentSourceID == "" {
-		return nil
+		return nil, false
 	}
 	p, ok := j.lookup(rec.ParentSourceID)
 	switch {
 	case ok && p.rejected != nil:
-		return parentRejected(rec, "partner", "partner", rec.ParentSourceID, p.rejected)
+		return parentRejected(rec, "partner", "partner", rec.ParentSourceID, p.rejected), false
 	case ok:
 		c.Partner = p.ref(rec.ParentSourceID, j.dryRun)
-		return nil
+		return nil, true
 	case c.Partner != nil && (c.Partner.ID != "" || c.Partner.Key != "" || c.Partner.Email != ""):
-		return nil
+		return nil, false
 	}
 	return &record.RowError{
 		Origin:  rec.Origin,
 		Field:   "partner.source_id",
 		Code:    record.CodeUnknownPartner,
 		Message: fmt.Sprintf("partner %s is not in the partners input, and the row names no partner email or key to find it in Partnero", rec.ParentSourceID),
+	}, false
+}
+
+// NoteTransactionCustomer records the customer a transaction of the
+// transactions input names (read before the customers stage: see
+// txCustomers). Only transactions that mapped are noted.
+func (j *Join) NoteTransactionCustomer(rec *record.Record) {
+	tx := rec.Transaction
+	if tx == nil {
+		return
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.txCustomers == nil {
+		j.txCustomers = make(map[uint64]struct{})
+	}
+	if rec.CustomerSourceID != "" {
+		j.txCustomers[j.hash("s", rec.CustomerSourceID)] = struct{}{}
+	}
+	if tx.Customer.Key != "" {
+		j.txCustomers[j.hash("k", tx.Customer.Key)] = struct{}{}
+	}
+	if m := strings.ToLower(strings.TrimSpace(tx.Customer.Email)); m != "" {
+		j.txCustomers[j.hash("e", m)] = struct{}{}
+	}
+}
+
+// namedByTransactions says whether the transactions input names a customer
+// by one of its identities. The caller holds j.mu.
+func (j *Join) namedByTransactions(sourceID, key, email string) bool {
+	if j.txCustomers == nil {
+		return false
+	}
+	for _, h := range []struct{ kind, v string }{{"s", sourceID}, {"k", key}, {"e", strings.ToLower(strings.TrimSpace(email))}} {
+		if h.v == "" {
+			continue
+		}
+		if _, ok := j.txCustomers[j.hash(h.kind, h.v)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// DeferCreate is asked by the customers stage's sink about a customer
+// Partnero does not have: true leaves its creation to its first
+// transaction batch (options.create_customer with this customer's own
+// fields), which saves the request a create of its own costs. Only a
+// customer the transactions input names and whose partner is one of the
+// partners input is deferred; a customer no transaction of the input
+// names is created by the customers stage as ever.
+func (j *Join) DeferCreate(key string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e, ok := j.customers[j.hash("k", key)]
+	if !ok || !e.deferrable || e.rejected != nil || e.mapOnly {
+		return false
+	}
+	if !e.deferred {
+		e.deferred = true
+		j.deferred++
+	}
+	return true
+}
+
+// TransactionCustomer is the transactions stage's report of a customer of
+// a transaction: it exists (created false) or a transaction batch created
+// it (created true).
+func (j *Join) TransactionCustomer(key string, created bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	e, ok := j.customers[j.hash("k", key)]
+	if !ok || e.mapOnly {
+		return
+	}
+	e.confirmed = true
+	if created && e.deferred {
+		j.createdByTx++
+	}
+}
+
+// Deferred returns how many customers the customers stage left to their
+// first transaction batch, and how many of them a batch created.
+func (j *Join) Deferred() (deferred, createdByTx int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.deferred, j.createdByTx
+}
+
+// Unconfirmed returns the customers left to their transactions that no
+// transaction batch created or saw (every transaction of theirs was
+// rejected, or a resumed run skipped them all): they are to be written on
+// their own. deferred says the customers stage of this run counted it as
+// created.
+func (j *Join) Unconfirmed() (out []UnconfirmedCustomer) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	seen := map[*joinCustomer]bool{}
+	for _, e := range j.customers {
+		if seen[e] || !e.deferrable || e.confirmed || e.rejected != nil || e.mapOnly {
+			continue
+		}
+		seen[e] = true
+		r := e.ref
+		out = append(out, UnconfirmedCustomer{Customer: api.Customer{
+			Key: r.Key, Email: r.Email, Name: r.Name, Surname: r.Surname, Tags: r.Tags, Partner: r.Partner,
+		}, Origin: e.origin, Deferred: e.deferred})
+	}
+	slices.SortFunc(out, func(a, b UnconfirmedCustomer) int { return strings.Compare(a.Customer.Key, b.Customer.Key) })
+	return out
+}
+
+// UnconfirmedCustomer is a customer of Join.Unconfirmed.
+type UnconfirmedCustomer struct {
+	Customer api.Customer
+	Origin   record.Origin
+	Deferred bool
 }
 
 func reasonOf(rerr *record.RowError) *parentReason {
@@ -449,9 +583,19 @@ func (j *Join) CustomerRejected(sourceID, key, email string, mapped bool, rerr *
 	}
 }
 
-// CustomerWritten is the customers stage's outcome observer. It has nothing
-// to do today: a customer's entry is made when it is mapped.
-func (j *Join) CustomerWritten(rec record.Record, o record.Outcome) {}
+// CustomerWritten is the customers stage's outcome observer: a customer
+// found in Partnero (updated or unchanged), or created there, is confirmed;
+// one left to its transactions (DeferCreate) is not yet.
+func (j *Join) CustomerWritten(rec record.Record, o record.Outcome) {
+	if rec.Customer == nil || o == record.Rejected || o == record.Skipped {
+		return
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if e, ok := j.customers[j.hash("k", rec.Customer.Key)]; ok && !e.mapOnly && !(o == record.Created && e.deferred) {
+		e.confirmed = true
+	}
+}
 
 // MayCreateCustomer says whether a transaction batch may create the
 // customer of this key when Partnero does not have it: only a customer of
@@ -594,6 +738,20 @@ type MigrationReport struct {
 	// DanglingReferrers counts partners imported without their referring
 	// partner, which was not in the partners input.
 	DanglingReferrers int64 `json:"partners_without_referrer,omitempty"`
+	// LateRejects are the customers left to their transactions that could
+	// not be written on their own either (see the customers' counts).
+	LateRejects []string `json:"customers_rejected_after_transactions,omitempty"`
+}
+
+// SetRequests replaces the requests the stages counted by the client's
+// totals for the whole migration (which include the key check and the
+// requests between stages).
+func (m *MigrationReport) SetRequests(total, retries, rateLimited int64) {
+	m.Requests, m.Retries, m.RateLimited = total, retries, rateLimited
+	m.RequestsPerRow = 0
+	if m.Total.Read > 0 {
+		m.RequestsPerRow = float64(m.Requests) / float64(m.Total.Read)
+	}
 }
 
 // Finish adds up the stages.

@@ -399,3 +399,55 @@ func TestMigrationReport(t *testing.T) {
 		t.Errorf("JSON:\n%s", b.String())
 	}
 }
+
+// TestJoinDefersCustomersWithTransactions: a customer the transactions
+// input names, whose partner is one of the partners input, is left to its
+// first transaction batch; the others are created by the customers stage.
+// One that no batch created or saw is returned by Unconfirmed.
+func TestJoinDefersCustomersWithTransactions(t *testing.T) {
+	j := scanned(t, false)
+	j.ExpectCustomers()
+	// The transactions name c1 by the old id, c2 by key, c3 by email, c6
+	// (not in the customers input) by key.
+	for _, rec := range []*record.Record{txBySource("s1", ""), txRec("t", "c2", "", ""), txRec("t", "", "Three@Example.com", ""), txRec("t", "c6", "", "")} {
+		j.NoteTransactionCustomer(rec)
+	}
+	withSource := func(rec *record.Record, sid string) *record.Record { rec.SourceID = sid; return rec }
+	for _, c := range []*record.Record{
+		withSource(customerRec("c1", "one@example.com", "p1", nil), "s1"),
+		customerRec("c2", "two@example.com", "p2", nil),
+		customerRec("c3", "three@example.com", "p1", nil),
+		customerRec("c4", "four@example.com", "p1", nil),                                   // no transactions
+		customerRec("c5", "five@example.com", "", &api.PartnerRef{Email: "x@example.com"}), // partner not from the input
+	} {
+		if err := j.MapCustomer(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rerr := j.MapCustomer(customerRec("c7", "", "p3", nil)); rerr == nil {
+		t.Fatal("c7 of a rejected partner accepted")
+	}
+	want := map[string]bool{"c1": true, "c2": true, "c3": true, "c4": false, "c5": false, "c6": false, "c7": false}
+	for key, w := range want {
+		if got := j.DeferCreate(key); got != w {
+			t.Errorf("DeferCreate(%q) = %v, want %v", key, got, w)
+		}
+	}
+	// c1 is created by its batch, c2 was found to exist; c3's transactions
+	// were all rejected: it is left over.
+	j.TransactionCustomer("c1", true)
+	j.TransactionCustomer("c2", false)
+	if d, c := j.Deferred(); d != 3 || c != 1 {
+		t.Errorf("deferred %d, created by a batch %d; want 3 and 1", d, c)
+	}
+	left := j.Unconfirmed()
+	if len(left) != 1 || left[0].Customer.Key != "c3" || !left[0].Deferred || left[0].Customer.Email != "three@example.com" ||
+		left[0].Customer.Partner == nil || left[0].Customer.Partner.Email != "ann@example.com" || left[0].Origin.Line != 9 {
+		t.Errorf("unconfirmed %+v, want c3 with its own fields", left)
+	}
+	// A customer the customers stage found in Partnero is confirmed.
+	j.CustomerWritten(*customerRec("c3", "", "", nil), record.Unchanged)
+	if left := j.Unconfirmed(); len(left) != 0 {
+		t.Errorf("unconfirmed %+v after c3 was seen", left)
+	}
+}

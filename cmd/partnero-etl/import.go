@@ -70,6 +70,15 @@ type importOptions struct {
 	// mapErrHook, when set, sees every row mapping refused and may give it
 	// another reason (a transaction of a rejected customer).
 	mapErrHook func(row record.Row, rerr *record.RowError) *record.RowError
+	// client and program, when set, are a migration's one client (one
+	// rate budget, learned once, for every stage) and the program its key
+	// was checked against.
+	client  *api.Client
+	program *api.Program
+	// deferCreate and onCustomer: see sinkpartnero.Options.DeferCreate and
+	// OnCustomer.
+	deferCreate func(key string) bool
+	onCustomer  func(key string, created bool)
 	// noSummary leaves the human summary to the caller.
 	noSummary bool
 	// report, when set, receives the run's report (migrate combines them).
@@ -203,25 +212,20 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 	log := opts.g.logger()
 
-	clientOpts := []api.Option{
-		// A transaction create is never sent twice blindly: the sink
-		// settles a lost answer by listing (see sinks/partnero.NewClientTarget).
-		api.WithTransactionCreateRetries(false),
+	client, program := opts.client, opts.program
+	if client == nil {
+		if client, err = newImportClient(ctx, opts.g, opts.httpClient, opts.MaxAttempts); err != nil {
+			return err
+		}
 	}
-	if opts.httpClient != nil {
-		clientOpts = append(clientOpts, api.WithHTTPClient(opts.httpClient))
+	if program == nil {
+		if program, err = client.Test(ctx); err != nil {
+			return fmt.Errorf("check the API key: %w", err)
+		}
 	}
-	if opts.MaxAttempts > 0 {
-		clientOpts = append(clientOpts, api.WithMaxAttempts(opts.MaxAttempts))
-	}
-	client, err := opts.g.newClientWith(ctx, clientOpts...)
-	if err != nil {
-		return err
-	}
-	program, err := client.Test(ctx)
-	if err != nil {
-		return fmt.Errorf("check the API key: %w", err)
-	}
+	// The client may be a migration's, shared by its stages: the report
+	// counts this run's requests only.
+	statsBefore := client.Stats()
 
 	src, err := sources.Open(opts.Input, sources.Options{Format: format, Stdin: opts.io.In})
 	if err != nil {
@@ -266,6 +270,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		// without a customer export (create_customers) or the flag.
 		CreateCustomers:   opts.CreateCustomers || (spec != nil && spec.CreatesCustomers()),
 		MayCreateCustomer: opts.mayCreateCustomer,
+		DeferCreate:       opts.deferCreate,
+		OnCustomer:        opts.onCustomer,
 	})
 	started := time.Now()
 	remaining := estimate
@@ -311,7 +317,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Coalesce:   coalesce,
 	})
 
-	lastAt, lastRequests := time.Now(), client.Stats().Requests
+	lastAt, lastRequests := time.Now(), statsBefore.Requests
 	stopProgress := startProgress(ctx, opts.io, progressOptions{Label: "importing " + string(entity), Quiet: opts.g.Quiet}, func() progressSnapshot {
 		// Called from the display goroutine only: lastAt and lastRequests
 		// are its own.
@@ -343,7 +349,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		}
 	}
 
-	st := client.Stats()
+	st := statsSince(client.Stats(), statsBefore)
 	rep := &pipeline.Report{
 		Entity:      entity,
 		Input:       opts.Input,
@@ -401,6 +407,38 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return withCode(exitRejects, nil)
 	}
 	return nil
+}
+
+// newImportClient builds the API client of an import (or of a whole
+// migration): a transaction create is never sent twice blindly, the sink
+// settles a lost answer by listing (see sinks/partnero.NewClientTarget).
+func newImportClient(ctx context.Context, g *globalOptions, httpClient *http.Client, maxAttempts int) (*api.Client, error) {
+	clientOpts := []api.Option{api.WithTransactionCreateRetries(false)}
+	if httpClient != nil {
+		clientOpts = append(clientOpts, api.WithHTTPClient(httpClient))
+	}
+	if maxAttempts > 0 {
+		clientOpts = append(clientOpts, api.WithMaxAttempts(maxAttempts))
+	}
+	return g.newClientWith(ctx, clientOpts...)
+}
+
+// statsSince is what a client did between two snapshots: the counters'
+// differences, and the budget as it is now.
+func statsSince(now, before api.Stats) api.Stats {
+	d := now
+	d.Requests -= before.Requests
+	d.Retries -= before.Retries
+	d.RateLimited -= before.RateLimited
+	d.ServerErrors -= before.ServerErrors
+	d.NetworkErrors -= before.NetworkErrors
+	d.ByRoute = make(map[string]int64, len(now.ByRoute))
+	for route, n := range now.ByRoute {
+		if n -= before.ByRoute[route]; n > 0 {
+			d.ByRoute[route] = n
+		}
+	}
+	return d
 }
 
 // sinkAdapter lets the sink package keep its own Result type (sinks do not

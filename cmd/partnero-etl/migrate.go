@@ -19,8 +19,10 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/partnero-etl/partnero-etl/mapping"
+	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
+	sinkpartnero "github.com/partnero-etl/partnero-etl/sinks/partnero"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
@@ -478,18 +480,43 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	}
 	log := opts.g.logger()
 	join := pipeline.NewJoin(opts.DryRun)
-	hasCustomers := false
+	byEntity := map[record.Entity]*migrationStage{}
 	for _, st := range stages {
-		if st.entity == record.Customers {
-			hasCustomers = true
-			join.ExpectCustomers()
-		}
+		byEntity[st.entity] = st
+	}
+	hasCustomers := byEntity[record.Customers] != nil
+	if hasCustomers {
+		join.ExpectCustomers()
 	}
 	mrep := &pipeline.MigrationReport{From: opts.From, DryRun: opts.DryRun, Started: time.Now().UTC()}
 	started := time.Now()
 
+	// One client for every stage: one rate budget, learned once, and one
+	// check of the key.
+	client, err := newImportClient(ctx, opts.g, opts.httpClient, opts.MaxAttempts)
+	if err != nil {
+		return err
+	}
+	program, err := client.Test(ctx)
+	if err != nil {
+		return fmt.Errorf("check the API key: %w", err)
+	}
+
 	var runErr error
+	deferring := false
+	if tx := byEntity[record.Transactions]; hasCustomers && tx != nil && tx.file != "-" {
+		// Which customers have transactions: a new one is created inside
+		// its first transaction batch instead of by a request of its own.
+		if err := scanTransactionCustomers(ctx, tx, join); err != nil {
+			runErr = err
+		}
+		deferring = true
+	}
+	var customersReport *pipeline.Report
 	for i, st := range stages {
+		if runErr != nil {
+			break
+		}
 		ids := readers[i]
 		if st.entity == record.Partners {
 			if err := scanPartners(ctx, st, ids, join); err != nil {
@@ -515,6 +542,8 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			g:           opts.g,
 			io:          opts.io,
 			httpClient:  opts.httpClient,
+			client:      client,
+			program:     program,
 			spec:        st.spec,
 			noSummary:   true,
 			report:      &rep,
@@ -537,7 +566,11 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 				join.CustomerRejected(sourceID, key, "", false, rerr)
 			}
 			iopts.onWritten = join.CustomerWritten
+			if deferring {
+				iopts.deferCreate = join.DeferCreate
+			}
 		case record.Transactions:
+			iopts.onCustomer = join.TransactionCustomer
 			iopts.mapHook = join.MapTransaction
 			iopts.mapErrHook = func(row record.Row, rerr *record.RowError) *record.RowError {
 				sourceID, key := ids.transactionCustomer(&row)
@@ -555,6 +588,9 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		}
 		err := runImport(ctx, iopts)
 		if rep != nil {
+			if st.entity == record.Customers {
+				customersReport = rep
+			}
 			mrep.Stages = append(mrep.Stages, rep)
 			if !opts.g.Quiet {
 				writeStageLine(opts.io.ErrOut, rep)
@@ -564,6 +600,15 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		if err != nil && !(errors.As(err, &ee) && ee.code == exitRejects && ee.err == nil) {
 			runErr = err
 			break
+		}
+	}
+	if customersReport != nil {
+		if runErr == nil && ctx.Err() == nil {
+			if err := settleDeferredCustomers(ctx, client, opts, join, customersReport, mrep); err != nil {
+				runErr = err
+			}
+		} else {
+			abandonDeferredCustomers(join, customersReport)
 		}
 	}
 	mrep.Duration = time.Since(started)
@@ -576,6 +621,10 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		}
 	}
 	mrep.Finish()
+	// The stages' reports count their own requests; the client saw them
+	// all, the key check and the settling of deferred customers too.
+	st := client.Stats()
+	mrep.SetRequests(st.Requests, st.Retries, st.RateLimited)
 	if len(mrep.Stages) > 0 {
 		if err := mrep.WriteSummary(opts.io.Out); err != nil {
 			return err
@@ -668,6 +717,86 @@ func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, 
 		r := mapper.Map(row)
 		return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
 	}, func(row record.Row) string { return ids.partnerSourceID(&row) }, dups.Check)
+}
+
+// scanTransactionCustomers reads the transactions input before the
+// customers stage and notes which customers its transactions name.
+func scanTransactionCustomers(ctx context.Context, st *migrationStage, join *pipeline.Join) error {
+	mapper, err := mapping.NewMapper(record.Transactions, st.spec)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	src, err := sources.Open(st.file, sources.Options{Format: st.format})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := src.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if _, ok := errors.AsType[*record.RowError](err); ok {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read transactions: %w", err)
+		}
+		if r := mapper.Map(row); r.Err == nil && !r.Skipped {
+			join.NoteTransactionCustomer(&r.Record)
+		}
+	}
+}
+
+// settleDeferredCustomers writes, one by one, the customers the customers
+// stage left to their transactions that no transaction batch created or
+// saw: every transaction of theirs was rejected, or a resumed run skipped
+// them all. A clean first run has none. A customer that cannot be written
+// moves from created to rejected in the customers stage's counts.
+func settleDeferredCustomers(ctx context.Context, client *api.Client, opts *migrateOptions, join *pipeline.Join, rep *pipeline.Report, mrep *pipeline.MigrationReport) error {
+	left := join.Unconfirmed()
+	if len(left) == 0 {
+		return nil
+	}
+	sink := sinkpartnero.New(sinkpartnero.NewClientTarget(client), sinkpartnero.Options{
+		Entity: record.Customers, DryRun: opts.DryRun, MaxAttempts: opts.MaxAttempts,
+	})
+	if err := sink.Prepare(ctx, int64(len(left))); err != nil {
+		return fmt.Errorf("learn what the program holds: %w", err)
+	}
+	for _, u := range left {
+		c := u.Customer
+		res, err := sink.Write(ctx, []record.Record{{Entity: record.Customers, Origin: u.Origin, Customer: &c}})
+		if err != nil {
+			return err
+		}
+		if len(res) == 1 && res[0].Outcome == record.Rejected && u.Deferred {
+			rerr := res[0].Err
+			rep.Counts.Created--
+			rep.Counts.Rejected++
+			if rep.Counts.ByCode == nil {
+				rep.Counts.ByCode = map[string]int64{}
+			}
+			rep.Counts.ByCode[rerr.Code]++
+			mrep.LateRejects = append(mrep.LateRejects, rerr.Error())
+		}
+	}
+	return nil
+}
+
+// abandonDeferredCustomers: the migration stopped before every customer
+// left to its transactions was created; the customers stage counted them
+// as created, they are abandoned (the next run creates them).
+func abandonDeferredCustomers(join *pipeline.Join, rep *pipeline.Report) {
+	for _, u := range join.Unconfirmed() {
+		if u.Deferred {
+			rep.Counts.Created--
+			rep.Counts.Abandoned++
+		}
+	}
 }
 
 // identityReader reads the identity of a row that mapping rejected (a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +47,27 @@ func readProgram(t *testing.T, base string) programState {
 	return st
 }
 
+// requestFloor is the fewest requests a migration into an empty program
+// can make to leave it holding st: the key check, one listing per stage
+// (what the program holds), a create per partner, a create per customer
+// without transactions, and a batch per 100 transactions of each customer
+// (which creates the customer too).
+func requestFloor(st programState) int64 {
+	perCustomer := map[string]int{}
+	for _, tx := range st.txs {
+		perCustomer[tx.Customer.Key]++
+	}
+	floor := int64(1 + 3 + len(st.partners))
+	for key := range st.customers {
+		if n := perCustomer[key]; n == 0 {
+			floor++
+		} else {
+			floor += int64((n + 99) / 100)
+		}
+	}
+	return floor
+}
+
 // partnerOf is the email of a customer's partner.
 func (st programState) partnerOf(customerKey string) string {
 	c, ok := st.customers[customerKey]
@@ -83,11 +105,11 @@ func TestMigrateJoinsByCustomerSourceID(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFiles(t, dir, map[string]string{
 		"partners.csv": "source_id,email,key\np1,ann@example.com,ann\np2,bob@example.com,bob\n",
-		"customers.csv": "source_id,key,email,partner.source_id\n" +
-			"r1,cus_A,a@example.com,p1\n" + // keyed by its Stripe id
-			"r2,r2,b@example.com,p2\n" + // no Stripe id: keyed by the referral id
-			"r3,cus_C,c(at)example.com,p1\n" + // rejected: invalid_email
-			"r4,cus_D,d@example.com,p2\n", // no sales
+		"customers.csv": "source_id,key,email,name,partner.source_id\n" +
+			"r1,cus_A,a@example.com,Ada,p1\n" + // keyed by its Stripe id
+			"r2,r2,b@example.com,Bo,p2\n" + // no Stripe id: keyed by the referral id
+			"r3,cus_C,c(at)example.com,Cy,p1\n" + // rejected: invalid_email
+			"r4,cus_D,d@example.com,Di,p2\n", // no sales
 		"transactions.csv": "key,amount,currency,customer.source_id,customer.key,customer.email,customer.partner.source_id\n" +
 			"t1,10.00,USD,r1,r1,a@example.com,p1\n" + // the referral id as key: joined to cus_A
 			"t2,20.00,EUR,r2,r2,b@example.com,p2\n" +
@@ -125,6 +147,13 @@ func TestMigrateJoinsByCustomerSourceID(t *testing.T) {
 	if want := []string{"cus_A", "cus_D", "r2"}; !slices.Equal(keys, want) {
 		t.Errorf("program holds customers %v, want exactly %v (the files name no other)", keys, want)
 	}
+	// cus_A and r2 were created inside their first transaction batch, with
+	// the customers file's own fields; cus_D by a request of its own.
+	for key, want := range map[string][2]string{"cus_A": {"a@example.com", "Ada"}, "r2": {"b@example.com", "Bo"}, "cus_D": {"d@example.com", "Di"}} {
+		if c := st.customers[key]; c.Email != want[0] || c.Name != want[1] {
+			t.Errorf("customer %s: %q %q, want %q %q", key, c.Email, c.Name, want[0], want[1])
+		}
+	}
 	for tx, want := range map[string]struct{ customer, partner, amount, currency string }{
 		"t1": {"cus_A", "ann@example.com", "10", "USD"},
 		"t2": {"r2", "bob@example.com", "20", "EUR"},
@@ -154,5 +183,49 @@ func TestMigrateJoinsByCustomerSourceID(t *testing.T) {
 		if !strings.Contains(string(rej), s) {
 			t.Errorf("transaction rejects lack %q:\n%s", s, rej)
 		}
+	}
+}
+
+// TestMigrateDeferredCustomerWhoseSalesAllFail: a customer left to its
+// first transaction batch whose every transaction the API refuses (here a
+// key the program holds with other values) is still created, on its own,
+// after the transactions stage: the customers file names it.
+func TestMigrateDeferredCustomerWhoseSalesAllFail(t *testing.T) {
+	_, base := newMigrateSandbox(t)
+	dir := t.TempDir()
+	p := writeFiles(t, dir, map[string]string{
+		"partners.csv":  "source_id,email,key\np1,ann@example.com,ann\n",
+		"pre-cust.csv":  "key,email,partner.email\nx,x@example.com,ann@example.com\n",
+		"pre-tx.csv":    "key,amount,currency,customer.key\nt9,10.00,USD,x\n",
+		"customers.csv": "source_id,key,email,name,partner.source_id\ny1,cus_Y,y@example.com,Yan,p1\nz1,cus_Z,z@example.com,Zoe,p1\n",
+		"transactions.csv": "key,amount,currency,customer.source_id\n" +
+			"t9,99.00,USD,y1\n" + // the key is x's, with other values: transaction_conflict
+			"t10,5.00,USD,z1\n",
+	})
+	common := []string{"--base-url", base, "--rate", "5000/s", "--quiet", "--api-key", "good-key"}
+	for _, args := range [][]string{{"import", "partners", p["partners.csv"]}, {"import", "customers", p["pre-cust.csv"]}, {"import", "transactions", p["pre-tx.csv"]}} {
+		io, out, errOut := testStreams()
+		if code := run(context.Background(), io, append(args, common...)); code != exitOK {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+	}
+	report := filepath.Join(dir, "r.json")
+	code, out, errOut := runMigrateArgs(t, base, "--partners", p["partners.csv"], "--customers", p["customers.csv"], "--transactions", p["transactions.csv"], "--report", report)
+	if code != exitRejects {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkMigration(t, readMigrationReport(t, report), map[string]stageWant{
+		"partners":     {0, 0, 0, nil},
+		"customers":    {2, 0, 0, nil},
+		"transactions": {1, 0, 1, map[string]int64{"transaction_conflict": 1}},
+	})
+	st := readProgram(t, base)
+	for _, key := range []string{"cus_Y", "cus_Z"} {
+		if c, ok := st.customers[key]; !ok || st.partnerOf(key) != "ann@example.com" {
+			t.Errorf("customer %s: %+v (partner %q), want it under ann", key, c, st.partnerOf(key))
+		}
+	}
+	if st.customers["cus_Y"].Name != "Yan" {
+		t.Errorf("cus_Y created as %+v, want the customers file's fields", st.customers["cus_Y"])
 	}
 }

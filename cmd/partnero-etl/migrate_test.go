@@ -176,6 +176,15 @@ func TestMigrateSamples(t *testing.T) {
 			if want := m.want["transactions"].created; int64(st.Transactions) != want {
 				t.Errorf("program holds %d transactions, want %d", st.Transactions, want)
 			}
+			// Requests at the floor: the key check, a listing per stage,
+			// a create per partner, per customer without transactions, and
+			// per 100 transactions of each customer (a customer with
+			// transactions is created inside its first batch).
+			floor := requestFloor(readProgram(t, base))
+			if float64(rep.Requests) > 1.1*float64(floor) {
+				t.Errorf("%d requests, over 1.1 x the floor of %d", rep.Requests, floor)
+			}
+			t.Logf("%d requests, floor %d (%.3f)", rep.Requests, floor, float64(rep.Requests)/float64(floor))
 			for _, s := range []string{"Migrated from " + m.platform, "rejected by code", "parent_rejected"} {
 				if !strings.Contains(out, s) && (s != "parent_rejected" || m.want["transactions"].codes["parent_rejected"] > 0) {
 					t.Errorf("summary lacks %q:\n%s", s, out)

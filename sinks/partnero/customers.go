@@ -112,6 +112,11 @@ func (s *Sink) writeCustomer(ctx context.Context, rec record.Record) (Result, er
 		return apiReject(rec, err), nil
 	}
 	if have == nil {
+		if p := c.Partner; p != nil && (p.ID != "" || p.Email != "" || p.Key != "") && s.opt.DeferCreate != nil && s.opt.DeferCreate(c.Key) {
+			// Created inside its first transaction batch, with these
+			// fields: a request saved.
+			return Result{Outcome: record.Created}, nil
+		}
 		return s.createCustomer(ctx, rec)
 	}
 	return s.updateCustomer(ctx, rec, have)

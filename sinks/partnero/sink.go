@@ -53,6 +53,15 @@ type Options struct {
 	// be created with its first transaction all the same: a migration's
 	// customers input names it (see pipeline.Join.MayCreateCustomer).
 	MayCreateCustomer func(key string) bool
+	// DeferCreate, when set (customers), is asked about a customer
+	// Partnero does not have: true leaves its creation to its first
+	// transaction batch (a migration whose transactions name it), and the
+	// row's outcome is created.
+	DeferCreate func(key string) bool
+	// OnCustomer, when set (transactions), hears of each transaction's
+	// customer that exists in Partnero (created false) or that a
+	// transaction write created (created true).
+	OnCustomer func(key string, created bool)
 }
 
 // defaultMaxAttempts is the API client's default attempt budget
@@ -99,7 +108,15 @@ type Sink struct {
 	verified atomic.Int64
 
 	listed atomic.Int64 // records seen by listings
+
+	// customersCreated counts the customers transaction writes created
+	// (options.create_customer).
+	customersCreated atomic.Int64
 }
+
+// CustomersCreated counts the customers that transaction writes created
+// with their first transaction (in a dry run: would create).
+func (s *Sink) CustomersCreated() int64 { return s.customersCreated.Load() }
 
 // New returns a sink writing opt.Entity records through t.
 func New(t Target, opt Options) *Sink {

@@ -2,6 +2,7 @@ package partnero
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -594,5 +595,59 @@ func TestMissingCustomerIsNotMadeUp(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestDeferredCustomerIsCreatedByItsBatch: the customers sink leaves a
+// missing customer to its transactions when told (no request), and the
+// transactions sink creates it inside the batch with the customer's own
+// fields, and says so; an existing customer is reported as seen.
+func TestDeferredCustomerIsCreatedByItsBatch(t *testing.T) {
+	f := newFake()
+	f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Key: "ann"}}
+	f.customers = []api.Customer{{Key: "old", Partner: &api.PartnerRef{ID: "p1"}}}
+	ann := &api.PartnerRef{Email: "a@x.io"}
+	cs := New(f, Options{Entity: record.Customers, DeferCreate: func(k string) bool { return k == "new" }})
+	if err := cs.Prepare(t.Context(), 10); err != nil {
+		t.Fatal(err)
+	}
+	newRec := record.Record{Entity: record.Customers, Customer: &api.Customer{Key: "new", Email: "n@x.io", Name: "Nia", Partner: ann}}
+	other := record.Record{Entity: record.Customers, Customer: &api.Customer{Key: "other", Email: "o@x.io", Partner: ann}}
+	if got := writeAll(t, cs, newRec); !equal(got, []string{"created"}) {
+		t.Errorf("deferred customer: %v", got)
+	}
+	if got := writeAll(t, cs, other); !equal(got, []string{"created"}) {
+		t.Errorf("other customer: %v", got)
+	}
+	if n := f.calls["POST /customers"]; n != 1 {
+		t.Errorf("%d customer creates, want 1 (the deferred one costs none)", n)
+	}
+
+	seen := map[string]bool{}
+	ts := New(f, Options{Entity: record.Transactions, MayCreateCustomer: func(k string) bool { return k == "new" },
+		OnCustomer: func(k string, created bool) { seen[k] = created }})
+	tx1, tx2 := txRec(2, "t1", "new", "10", ann), txRec(3, "t2", "new", "11", ann)
+	tx1.Transaction.Customer = api.CustomerRef{Key: "new", Email: "n@x.io", Name: "Nia", Partner: ann}
+	tx2.Transaction.Customer = tx1.Transaction.Customer
+	if got := writeAll(t, ts, tx1, tx2); !equal(got, []string{"created", "created"}) {
+		t.Errorf("batch: %v", got)
+	}
+	if got := writeAll(t, ts, txRec(4, "t3", "old", "5", nil)); !equal(got, []string{"created"}) {
+		t.Errorf("existing customer: %v", got)
+	}
+	if n := f.calls["POST /transactions[]"]; n != 1 {
+		t.Errorf("%d batches, want 1", n)
+	}
+	var created *api.Customer
+	for i := range f.customers {
+		if f.customers[i].Key == "new" {
+			created = &f.customers[i]
+		}
+	}
+	if created == nil || created.Email != "n@x.io" {
+		t.Errorf("customer created by the batch: %+v, want the customers file's fields", created)
+	}
+	if !maps.Equal(seen, map[string]bool{"new": true, "old": false}) || ts.CustomersCreated() != 1 {
+		t.Errorf("reported %v, %d created; want new created, old seen", seen, ts.CustomersCreated())
 	}
 }

@@ -56,6 +56,7 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 	}
 
 	var creates []int
+	sawCustomer := false
 	for i, rec := range recs {
 		tx := rec.Transaction
 		if tx.Customer.Key != g.key {
@@ -63,6 +64,11 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 			continue
 		}
 		have := existing(tx.Key)
+		if !sawCustomer && ofCustomer(have, g.key) {
+			// A transaction of it exists: so does the customer.
+			sawCustomer = true
+			s.onCustomer(g.key, false)
+		}
 		switch {
 		case len(have) == 0:
 			creates = append(creates, i)
@@ -94,6 +100,9 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 		}
 	}
 	g.customer = api.CustomerRef{Key: g.key}
+	if customerExists && !sawCustomer {
+		s.onCustomer(g.key, false)
+	}
 	if !customerExists {
 		if !s.mayCreateCustomer(g.key) {
 			for _, i := range creates {
@@ -261,6 +270,18 @@ func (s *Sink) existingTransactions(ctx context.Context, customerKey string) (fu
 	return func(k string) []txEntry { return byKey[k] }, found, nil
 }
 
+// ofCustomer says whether one of the entries is a transaction of the
+// customer of this key (the index finds a key of any customer).
+func ofCustomer(have []txEntry, customerKey string) bool {
+	h := hashString(customerKey)
+	for _, e := range have {
+		if e.customer == h {
+			return true
+		}
+	}
+	return false
+}
+
 func anySame(have []txEntry, tx *api.Transaction) bool {
 	for _, e := range have {
 		if e.same(tx) {
@@ -363,6 +384,7 @@ func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error
 	if g.createCustomer {
 		g.createCustomer = false
 		s.noteCustomer(g)
+		s.onCustomer(g.key, true)
 	}
 	byKey := make(map[string][]txEntry, len(list))
 	for i := range list {
@@ -445,6 +467,16 @@ func isUnknownCustomer(err error) bool {
 	return strings.Contains(strings.ToLower(err.Error()), "customer not found")
 }
 
+// onCustomer passes what the sink learned of a customer to Options.OnCustomer.
+func (s *Sink) onCustomer(key string, created bool) {
+	if created {
+		s.customersCreated.Add(1)
+	}
+	if s.opt.OnCustomer != nil {
+		s.opt.OnCustomer(key, created)
+	}
+}
+
 // noteCustomer records in the index that the group's customer now exists.
 func (s *Sink) noteCustomer(g *txGroup) {
 	if !s.custReady.Load() || s.txCustomers == nil {
@@ -482,6 +514,9 @@ func (s *Sink) listTxCustomers(ctx context.Context) {
 // indexes, so later rows of the same run see them.
 func (s *Sink) noteCreated(g *txGroup, idxs []int) {
 	if len(idxs) > 0 {
+		if g.createCustomer {
+			s.onCustomer(g.key, true)
+		}
 		g.createCustomer = false
 		s.noteCustomer(g)
 	}
