@@ -78,23 +78,25 @@ func TestPresetForms(t *testing.T) {
 
 		{"partnerstack", record.Partners, "", `{"key":"pship_1","partner_key":"jo-k","email":"jo@k.io","first_name":"Jo","last_name":"K","group":{"slug":"vip"},"joined_at":1712059200000}`,
 			map[string]string{"key": "jo-k", "source_id": "pship_1", "tags": "vip", "email": "jo@k.io"}},
-		{"partnerstack", record.Transactions, "", `{"key":"txn_1","amount":14900,"currency":"usd","created_at":1712059200123,"customer":{"email":"c@d.io","external_key":"acct_1"},"product_key":"p1","category_key":"addon"}`,
-			map[string]string{"key": "txn_1", "amount": "149", "currency": "USD", "created_at": "2024-04-02T12:00:00.123Z", "customer.key": "acct_1", "customer.email": "c@d.io", "product_type": "addon"}},
+		{"partnerstack", record.Transactions, "", `{"key":"txn_1","amount":14900,"amount_usd":10900,"currency":"gbp","created_at":1712059200123,"customer_key":"cus_ps1","partnership_key":"pship_1","product_key":"p1","category_key":"addon"}`,
+			map[string]string{"key": "txn_1", "amount": "149", "currency": "GBP", "created_at": "2024-04-02T12:00:00.123Z", "customer.key": "", "product_type": "addon", "action": "sale"}},
+		{"partnerstack", record.Transactions, "key|amount|currency|customer_key|created_at", "txn_2|4900|EUR|cus_ps1|1712059200123",
+			map[string]string{"key": "txn_2", "amount": "49", "currency": "EUR", "customer.partner.source_id": ""}},
 
-		{"tolt", record.Partners, "id|email|first_name|last_name|status|referral_link", "p1|t@o.io|To|Lt|active|https://acme.io/?ref=tolt1",
+		{"tolt", record.Partners, "", `{"id":"p1","email":"t@o.io","first_name":"To","last_name":"Lt","status":"active","links":[{"id":"lnk_1","param":"ref","value":"tolt1"}]}`,
 			map[string]string{"key": "tolt1", "source_id": "p1", "email": "t@o.io"}},
-		{"tolt", record.Customers, "", `{"id":"cust_1","customer_id":"cus_1","email":"c@d.io","name":"Cy D","status":"active","partner":"p1"}`,
-			map[string]string{"key": "cus_1", "partner.source_id": "p1", "name": "Cy D"}},
-		{"tolt", record.Customers, "", `{"id":"cust_2","customer_id":"cus_2","partner":{"id":"p1","email":"t@o.io"}}`,
-			map[string]string{"key": "cus_2", "partner.source_id": "p1"}},
-		{"tolt", record.Transactions, "Transaction ID|Amount|Customer ID|Partner ID|Billing Type|Created At", "ch_1|4900|cus_1|p1|one_time|2024-05-07T08:15:00Z",
-			map[string]string{"key": "ch_1", "amount": "49", "currency": "USD", "product_type": "one_time", "customer.partner.source_id": "p1"}},
+		{"tolt", record.Customers, "", `{"id":"cust_1","customer_id":"cus_1","email":"c@d.io","name":"Cy D","status":"active","partner_id":"p1"}`,
+			map[string]string{"key": "cus_1", "partner.source_id": "p1", "name": "Cy D", "source_id": "cust_1"}},
+		{"tolt", record.Customers, "", `{"id":"cust_2","customer_id":null,"partner":{"id":"p1","email":"t@o.io"}}`,
+			map[string]string{"key": "cust_2", "partner.source_id": "p1"}},
+		{"tolt", record.Transactions, "id|amount|currency|customer_id|partner_id|billing_type|status|created_at", "txn_1|4900|eur|cust_1|p1|one_time|paid|2024-05-07T08:15:00Z",
+			map[string]string{"key": "txn_1", "amount": "49", "currency": "EUR", "product_type": "one_time", "customer.partner.source_id": "p1", "action": "sale"}},
 
-		{"postaffiliatepro", record.Partners, "USERID|REFID|USERNAME|FIRSTNAME|LASTNAME|RSTATUS", "u1|r1|u@p.io|U|P|A",
+		{"postaffiliatepro", record.Partners, "!USERID|!REFID|!USERNAME|!FIRSTNAME|!LASTNAME|!RSTATUS", "u1|r1|u@p.io|U|P|A",
 			map[string]string{"key": "r1", "source_id": "u1", "email": "u@p.io"}},
-		{"postaffiliatepro", record.Transactions, "!TRANSID|!USERID|!RSTATUS|!RTYPE|!DATEINSERTED|!COMMISSION|!ORDERID|!TOTALCOST|!ORIGINALCURRENCYID|!DATA1|!DATA2",
-			"t1|u1|P|S|2024-06-05 14:30:00|5.5|o1|55|CZK|c@d.io|C1",
-			map[string]string{"key": "o1", "amount": "55", "reward": "5.5", "currency": "CZK", "created_at": "2024-06-05T14:30:00Z", "customer.key": "C1", "rewarded": ""}},
+		{"postaffiliatepro", record.Transactions, "!TRANSID|!USERID|!RSTATUS|!RTYPE|!DATEINSERTED|!COMMISSION|!ORDERID|!TOTALCOST|!ORIGINALCURRENCYID|!ORIGINALCURRENCYVALUE|!DATA1|!DATA2",
+			"t1|u1|P|S|2024-06-05 14:30:00|5.5|o1|55|CZK|1250|c@d.io|C1",
+			map[string]string{"key": "t1", "amount": "1250", "reward": "", "currency": "CZK", "created_at": "2024-06-05T14:30:00Z", "customer.key": "C1", "rewarded": "false"}},
 	}
 	for i, tt := range tests {
 		spec, err := Preset(tt.preset, tt.entity)

@@ -26,13 +26,13 @@ func TestSamplePartnerStack(t *testing.T) {
 
 	custs := mapSample(t, "partnerstack", record.Customers, readSample(t, "partnerstack", "customers.jsonl", 0))
 	checkCounts(t, "customers.jsonl", custs.counts, map[string]int{
-		"valid": 237, record.CodeMissingField: 1, record.CodeDuplicate: 1, record.CodeInvalidEmail: 1,
+		"valid": 235, "skipped": 2, record.CodeMissingField: 1, record.CodeDuplicate: 1, record.CodeInvalidEmail: 1,
 	})
 	if len(custs.unknown) != 0 {
 		t.Errorf("customers.jsonl: unknown columns %q", custs.unknown)
 	}
 	c := custs.records["acct_fixed_1"]
-	if c.Customer == nil || c.Customer.Email != "lena.vogel@example.at" || c.Customer.Name != "Lena Vogel" || c.ParentSourceID != "pship_fixed0001" || c.SourceID != "cust_fixed0001" {
+	if c.Customer == nil || c.Customer.Email != "lena.vogel@example.at" || c.Customer.Name != "Lena Vogel" || c.ParentSourceID != "pship_fixed0001" || c.SourceID != "cus_fixed0000001" {
 		t.Errorf("customer line 1: %+v %+v", c, c.Customer)
 	}
 	ownKey := 0
@@ -50,28 +50,30 @@ func TestSamplePartnerStack(t *testing.T) {
 
 	txs := mapSample(t, "partnerstack", record.Transactions, readSample(t, "partnerstack", "transactions.csv", ','))
 	checkCounts(t, "transactions.csv", txs.counts, map[string]int{
-		"valid": 995, record.CodeInvalidTime: 1, record.CodeInvalidAmount: 2, record.CodeDuplicate: 1, record.CodeMissingField: 1,
+		"valid": 957, "skipped": 38, record.CodeInvalidTime: 1, record.CodeInvalidAmount: 2, record.CodeDuplicate: 1, record.CodeMissingField: 1,
 	})
 	if len(txs.unknown) != 0 {
 		t.Errorf("transactions.csv: unknown columns %q", txs.unknown)
 	}
-	tx := txs.records["txn_fixed_0001"].Transaction
+	r := txs.records["txn_fixed_0001"]
+	tx := r.Transaction
 	if tx == nil || tx.Amount.String() != "149" || tx.AmountUnits != "USD" || !tx.CreatedAt.Equal(time.Date(2024, 4, 2, 12, 0, 0, 123e6, time.UTC)) ||
-		tx.Customer.Key != "acct_fixed_1" || tx.ProductID != "prod_growth" || len(tx.ProductType) != 1 || tx.ProductType[0] != "subscription" || tx.Reward != nil {
-		t.Errorf("txn_fixed_0001: %+v", tx)
+		r.CustomerSourceID != "cus_fixed0000001" || tx.Customer.Key != "" || tx.ProductID != "prod_growth" ||
+		len(tx.ProductType) != 1 || tx.ProductType[0] != "subscription" || tx.Reward != nil || tx.Action != "sale" {
+		t.Errorf("txn_fixed_0001: %+v %+v", r, tx)
 	}
-	tx = txs.records["txn_fixed_0002"].Transaction
-	if tx == nil || tx.Amount.String() != "8800" || tx.AmountUnits != "JPY" || !tx.CreatedAt.Equal(time.Date(2024, 4, 2, 13, 0, 0, 0, time.UTC)) {
+	if tx := txs.records["txn_fixed_0002"].Transaction; tx == nil || tx.Amount.String() != "8800" || tx.AmountUnits != "JPY" ||
+		!tx.CreatedAt.Equal(time.Date(2024, 4, 2, 13, 0, 0, 0, time.UTC)) {
 		t.Errorf("txn_fixed_0002: %+v", tx)
 	}
-	byEmail := 0
-	for _, r := range txs.records {
-		if r.Transaction.Customer.Key == "" && r.Transaction.Customer.Email != "" {
-			byEmail++
-		}
+	// 29900 pence of its own currency, not amount_usd.
+	if tx := txs.records["txn_fixed_0003"].Transaction; tx == nil || tx.Amount.String() != "299" || tx.AmountUnits != "GBP" {
+		t.Errorf("txn_fixed_0003: %+v", tx)
 	}
-	if byEmail == 0 {
-		t.Error("no transaction names its customer by email only")
+	for _, r := range txs.records {
+		if r.CustomerSourceID == "" || r.Transaction.Amount.Rat().Sign() < 0 {
+			t.Fatalf("%s: customer source %q, amount %s", r.Transaction.Key, r.CustomerSourceID, r.Transaction.Amount)
+		}
 	}
 	wantErr(t, txs, 102, record.CodeInvalidTime, "created_at")
 	wantErr(t, txs, 202, record.CodeInvalidAmount, "amount")

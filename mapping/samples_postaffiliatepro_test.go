@@ -35,24 +35,33 @@ func TestSamplePostAffiliatePro(t *testing.T) {
 
 	com := mapSample(t, "postaffiliatepro", record.Transactions, readSample(t, "postaffiliatepro", "commissions.csv", ','))
 	checkCounts(t, "commissions.csv", com.counts, map[string]int{
-		"valid": 807, "skipped": 188, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
+		"valid": 804, "skipped": 191, record.CodeInvalidAmount: 1, record.CodeInvalidTime: 1, record.CodeDuplicate: 1,
 		record.CodeMissingField: 1, record.CodeInvalidCurrency: 1,
 	})
 	if len(com.unknown) != 0 {
 		t.Errorf("commissions.csv: unknown columns %q", com.unknown)
 	}
-	r := com.records["ORD-FIXED-1"]
+	r := com.records["fixed001"]
 	tx := r.Transaction
-	if tx == nil || tx.Amount.String() != "149" || tx.Reward.String() != "29.8" || tx.AmountUnits != "EUR" || !*tx.Rewarded ||
+	// The sale as made (149.00 EUR), not !TOTALCOST (162.01, in USD).
+	if tx == nil || tx.Amount.String() != "149" || tx.Reward != nil || tx.AmountUnits != "EUR" || !*tx.Rewarded ||
 		!tx.CreatedAt.Equal(time.Date(2024, 6, 5, 14, 30, 0, 0, time.UTC)) || tx.Customer.Email != "marek.novak@example.cz" ||
 		tx.Customer.Key != "C000001" || r.ParentSourceID != "11111111" || tx.Action != "sale" {
-		t.Errorf("ORD-FIXED-1: %+v %+v", r, tx)
+		t.Errorf("fixed001: %+v %+v", r, tx)
 	}
-	// Line 3: a manual commission: no order id (the transaction id is the
-	// key), no currency (the preset's USD).
+	// A manual commission: no order id, a zero sale in the main currency.
 	tx = com.records["fixed002"].Transaction
-	if tx == nil || tx.Amount.String() != "0" || tx.Reward.String() != "10" || tx.AmountUnits != "USD" || *tx.Rewarded {
+	if tx == nil || tx.Amount.String() != "0" || tx.AmountUnits != "" || *tx.Rewarded {
 		t.Errorf("fixed002: %+v", tx)
+	}
+	// The renewal of fixed001 (a recurring commission, type U) is a sale
+	// of the same customer.
+	tx = com.records["fixed003"].Transaction
+	if tx == nil || tx.Action != "sale" || tx.Amount.String() != "149" || tx.AmountUnits != "EUR" || tx.Customer.Key != "C000001" {
+		t.Errorf("fixed003: %+v", tx)
+	}
+	if tx := com.records["fixed004"].Transaction; tx == nil || tx.Amount.String() != "9800" || tx.AmountUnits != "JPY" {
+		t.Errorf("fixed004: %+v", tx)
 	}
 	wantErr(t, com, 102, record.CodeInvalidAmount, "amount")
 	wantErr(t, com, 202, record.CodeInvalidTime, "created_at")

@@ -606,7 +606,7 @@ func (p *parser) transforms(r *fieldRule, n *yaml.Node, path string) error {
 		step := transformStep{name: name, line: it.Line}
 		sp := path + "." + name
 		switch name {
-		case "trim", "lower", "upper":
+		case "trim", "lower", "upper", "sign":
 			if arg != nil {
 				return p.errf(it, sp, "takes no setting")
 			}
@@ -637,7 +637,7 @@ func (p *parser) transforms(r *fieldRule, n *yaml.Node, path string) error {
 				step.params = ps
 			}
 		default:
-			return p.errf(it, sp, "unknown transform %q: want trim, lower, upper, strip_suffix, strip_prefix or referral_code", name)
+			return p.errf(it, sp, "unknown transform %q: want trim, lower, upper, strip_suffix, strip_prefix, referral_code or sign", name)
 		}
 		r.transforms = append(r.transforms, step)
 	}

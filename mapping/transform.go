@@ -44,8 +44,47 @@ func applyTransform(t *transformStep, s string) (out, msg string) {
 		return strings.TrimSpace(strings.TrimPrefix(s, t.arg)), ""
 	case "referral_code":
 		return referralCode(s, t.params)
+	case "sign":
+		return numberSign(s), ""
 	}
 	return s, "unknown transform " + t.name
+}
+
+// numberSign names the sign of a plain number ("-1500", "0.00", "49.99"):
+// negative, zero or positive. It lets a map tell refunds written as negative
+// amounts from sales without parsing money twice. Text that is not a plain
+// number (digits, one dot, an optional leading sign) passes through as it is,
+// so the field's map decides what it becomes and the amount field reports it.
+func numberSign(s string) string {
+	t := strings.TrimSpace(s)
+	neg := false
+	switch {
+	case strings.HasPrefix(t, "-"):
+		neg, t = true, t[1:]
+	case strings.HasPrefix(t, "+"):
+		t = t[1:]
+	}
+	if t == "" || t == "." || strings.Count(t, ".") > 1 {
+		return s
+	}
+	zero := true
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == '.':
+		case c >= '1' && c <= '9':
+			zero = false
+		case c == '0':
+		default:
+			return s
+		}
+	}
+	switch {
+	case zero:
+		return "zero"
+	case neg:
+		return "negative"
+	}
+	return "positive"
 }
 
 // referralCode returns the referral code in a full referral link

@@ -494,3 +494,43 @@ func errCode(r Result) string {
 	}
 	return r.Err.Code
 }
+
+// The sign transform lets a map keep refunds written as negative amounts
+// (PartnerStack transactions, -50000000000 to 50000000000 cents) out of
+// the sales.
+func TestSignTransform(t *testing.T) {
+	for in, want := range map[string]string{
+		"-1500": "negative", "-0.01": "negative", "1500": "positive", "+3": "positive", "49.99": "positive",
+		"0": "zero", "-0": "zero", "0.00": "zero", " 12 ": "positive",
+		"": "", "abc": "abc", "1.2.3": "1.2.3", "-": "-", "1,50": "1,50", ".": ".",
+	} {
+		if got := numberSign(in); got != want {
+			t.Errorf("numberSign(%q) = %q, want %q", in, got, want)
+		}
+	}
+	spec := mustParse(t, `transactions:
+  fields:
+    customer.key: c
+    amount: {column: a, money: minor}
+    currency: {value: USD}
+    action:
+      column: a
+      transform: [sign]
+      map: {negative: "skip: a refund (negative amount)", zero: sale, positive: sale}
+`)
+	m := mustMapper(t, record.Transactions, spec)
+	if res := m.Map(csvRow("c|a", "cus_1|-1500")); !res.Skipped || res.Reason != "a refund (negative amount)" {
+		t.Errorf("negative amount: %+v, want skipped as a refund", res)
+	}
+	res := m.Map(csvRow("c|a", "cus_1|1500"))
+	if res.Err != nil || res.Skipped || res.Record.Transaction.Action != "sale" || res.Record.Transaction.Amount.String() != "15" {
+		t.Errorf("positive amount: %+v", res)
+	}
+	// Not a number: the map has no entry for it, and says so.
+	if res := m.Map(csvRow("c|a", "cus_1|12,00")); res.Err == nil || res.Err.Code != record.CodeInvalidValue {
+		t.Errorf("12,00: %+v, want invalid_value", res)
+	}
+	if _, err := Parse("m.yaml", []byte("transactions:\n  fields:\n    customer.key: c\n    amount: a\n    action: {column: a, transform: [{sign: x}]}\n")); err == nil || !strings.Contains(err.Error(), "takes no setting") {
+		t.Errorf("sign with a setting: %v", err)
+	}
+}

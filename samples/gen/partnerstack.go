@@ -8,8 +8,21 @@ import (
 	"time"
 )
 
-// partnerstack writes partnerships.csv (export), customers.jsonl (API
-// objects, epoch-millisecond numbers) and transactions.csv (export).
+// partnerstack writes partnerships.csv, customers.jsonl and
+// transactions.csv in the shapes of PartnerStack's API v2 objects
+// (mapping/presets/partnerstack.md has the sources):
+//   - partnerships: key, partner_key, email, first_name, last_name, group
+//     {slug}, joined_at (airbytehq/airbyte source-partnerstack manifest.yaml,
+//     schema partnerships; dubinc/dub apps/web/lib/partnerstack/schemas.ts),
+//     as CSV columns with the API's names (group.slug flattened to group_slug);
+//   - customers: key (PartnerStack's, cus_...), customer_key (yours),
+//     name, email, partnership_key, provider_key, test, epoch-ms created_at
+//     (docs.partnerstack.com get_v2-customers example; dub schemas.ts);
+//   - transactions: key, amount (cents of currency), amount_usd, currency,
+//     customer_key (PartnerStack's customer key: the customer object's key,
+//     docs.partnerstack.com/reference/post_v2-transactions), product_key,
+//     category_key, test, archived, epoch-ms created_at (Airbyte schema
+//     transactions), as CSV columns; refunds are negative amounts.
 func partnerstack(g *gen) {
 	epoch := time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC)
 	ms := func(t time.Time) int64 { return t.UnixMilli() }
@@ -47,8 +60,8 @@ func partnerstack(g *gen) {
 	g.reportf("partnerships.csv: read=30 %v", mapped)
 
 	type customer struct {
-		key, email string
-		ok         bool
+		psKey string // PartnerStack's key: what transactions name
+		ok    bool
 	}
 	var good []partnership
 	for _, p := range parts {
@@ -62,9 +75,9 @@ func partnerstack(g *gen) {
 	for i := range 240 {
 		first, last, email := g.person(4000 + i)
 		p := good[g.rng.IntN(len(good))]
-		c := customer{key: fmt.Sprintf("acct_%06d", 500000+i*11), email: email, ok: true}
+		c := customer{psKey: "cus_" + g.alnum(14), ok: true}
 		obj := map[string]any{
-			"key": "cust_" + g.alnum(12), "customer_key": c.key, "name": first + " " + last, "email": email,
+			"key": c.psKey, "customer_key": fmt.Sprintf("acct_%06d", 500000+i*11), "name": first + " " + last, "email": email,
 			"partnership_key": p.key, "provider_key": "cus_" + g.alnum(14),
 			"created_at": json.Number(strconv.FormatInt(ms(epoch.Add(time.Duration(i)*13*time.Hour)), 10)),
 			"updated_at": json.Number(strconv.FormatInt(ms(epoch.Add(time.Duration(i)*13*time.Hour+time.Hour)), 10)),
@@ -73,15 +86,16 @@ func partnerstack(g *gen) {
 		outcome := "valid"
 		switch i {
 		case 0:
-			obj["key"], obj["customer_key"], obj["email"], obj["name"], obj["partnership_key"] = "cust_fixed0001", "acct_fixed_1", "Lena.Vogel@Example.AT", "Lena Vogel", "pship_fixed0001"
-			c.key, c.email = "acct_fixed_1", "lena.vogel@example.at"
-		case 30, 31: // no customer_key of yours: PartnerStack's key
+			c.psKey = "cus_fixed0000001"
+			obj["key"], obj["customer_key"], obj["email"], obj["name"], obj["partnership_key"] = c.psKey, "acct_fixed_1", "Lena.Vogel@Example.AT", "Lena Vogel", "pship_fixed0001"
+		case 30, 31: // no customer_key of yours: PartnerStack's key is the key
 			obj["customer_key"] = nil
-			c.key = obj["key"].(string)
 		case 50:
 			obj["partnership_key"], outcome = nil, "rejected missing_field"
+		case 70, 71: // made with test keys
+			obj["test"], outcome = true, "skipped"
 		case 90:
-			obj["customer_key"], outcome = custs[9].key, "rejected duplicate"
+			obj["customer_key"], outcome = objs[9]["customer_key"], "rejected duplicate"
 		case 130:
 			obj["email"], outcome = "lena@vogel@example.at", "rejected invalid_email"
 		}
@@ -99,58 +113,78 @@ func partnerstack(g *gen) {
 			pool = append(pool, c)
 		}
 	}
+	// Cents per unit of USD, for amount_usd (which the preset never reads).
+	usdRate := map[string]float64{"USD": 1, "CAD": 0.74, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067}
 	rows = nil
 	mapped = counts{}
 	migrated := counts{}
+	sums := map[string]int{}
 	var txKeys []string
 	for i := range 1000 {
 		c := pool[g.rng.IntN(len(pool))]
 		if i == 800 || i == 801 {
 			c = custs[130]
 		}
-		cur := g.pick([]string{"USD", "USD", "USD", "CAD", "EUR", "JPY"})
+		cur := g.pick([]string{"USD", "USD", "USD", "CAD", "EUR", "GBP", "JPY"})
 		amount := []int{2900, 7900, 14900, 49900}[g.rng.IntN(4)]
 		if cur == "JPY" {
 			amount = []int{3300, 8800}[g.rng.IntN(2)]
 		}
-		key := "txn_" + g.alnum(16)
+		key := "key_" + g.alnum(14)
 		at := strconv.FormatInt(ms(epoch.Add(time.Duration(i)*4*time.Hour+time.Duration(g.rng.IntN(3600000))*time.Millisecond)), 10)
-		custKey, custEmail := c.key, ""
-		if i%10 == 3 { // some rows name the customer by email only
-			custKey, custEmail = "", c.email
-		}
+		custKey := c.psKey
 		product := g.pick([]string{"prod_starter", "prod_growth", "prod_scale"})
 		category := g.pick([]string{"subscription", "subscription", "addon"})
-		amountText := strconv.Itoa(amount)
+		test, archived := "false", "false"
 		outcome := "valid"
-		switch i {
-		case 0:
-			key, amountText, cur, at, custKey, custEmail, product, category = "txn_fixed_0001", "14900", "USD", "1712059200123", "acct_fixed_1", "", "prod_growth", "subscription"
-		case 1:
-			key, amountText, cur, at = "txn_fixed_0002", "8800", "JPY", "1712062800000"
-		case 100:
+		switch {
+		case i == 0:
+			key, amount, cur, at, custKey, product, category = "txn_fixed_0001", 14900, "USD", "1712059200123", "cus_fixed0000001", "prod_growth", "subscription"
+		case i == 1:
+			key, amount, cur, at = "txn_fixed_0002", 8800, "JPY", "1712062800000"
+		case i == 2:
+			key, amount, cur = "txn_fixed_0003", 29900, "GBP"
+		case i == 100:
 			at, outcome = "1712059200", "rejected invalid_time" // seconds where milliseconds are expected
+		case i == 300:
+			key, outcome = txKeys[44], "rejected duplicate"
+		case i == 400:
+			custKey, outcome = "", "rejected missing_field"
+		case i%50 == 17: // a refund: the sale's amount, negative
+			amount, outcome = -amount, "skipped refund"
+		case i%97 == 5:
+			test, outcome = "true", "skipped test"
+		case i%131 == 7:
+			archived, outcome = "true", "skipped archived"
+		}
+		amountText := strconv.Itoa(amount)
+		switch i {
 		case 200:
 			amountText, outcome = "149.00", "rejected invalid_amount"
-		case 300:
-			key, outcome = txKeys[44], "rejected duplicate"
-		case 400:
-			custKey, custEmail, outcome = "", "", "rejected missing_field"
 		case 500:
 			cur, outcome = "", "rejected invalid_amount" // cents with no currency to convert by
+		}
+		usd := ""
+		if r, ok := usdRate[cur]; ok {
+			usd = strconv.Itoa(int(float64(amount) * r))
+			if cur == "JPY" {
+				usd = strconv.Itoa(int(float64(amount) * r * 100))
+			}
 		}
 		mapped[outcome]++
 		if outcome == "valid" {
 			txKeys = append(txKeys, key)
 			if c.ok {
 				migrated["created"]++
+				sums[cur] += amount
 			} else {
 				migrated["parent_rejected"]++
 			}
 		}
-		rows = append(rows, []string{key, amountText, cur, custKey, custEmail, product, category, at})
+		rows = append(rows, []string{key, amountText, usd, cur, custKey, product, category, test, archived, at})
 	}
-	g.writeCSV("transactions.csv", ',', []string{"key", "amount", "currency", "customer_key", "customer_email", "product_key", "category_key", "created_at"}, rows)
+	g.writeCSV("transactions.csv", ',', []string{"key", "amount", "amount_usd", "currency", "customer_key", "product_key", "category_key", "test", "archived", "created_at"}, rows)
 	g.reportf("transactions.csv: read=1000 %v", mapped)
 	g.reportf("transactions.csv migration of the valid rows: %v", migrated)
+	g.reportf("transactions.csv created, minor units by currency: %v", counts(sums))
 }
