@@ -189,9 +189,9 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	program, err := client.Test(ctx)
+	program, err := checkProgram(ctx, client)
 	if err != nil {
-		return fmt.Errorf("check the API key: %w", err)
+		return err
 	}
 
 	progress := &exportProgress{}

@@ -206,9 +206,9 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if err != nil {
 		return err
 	}
-	program, err := client.Test(ctx)
+	program, err := checkProgram(ctx, client)
 	if err != nil {
-		return fmt.Errorf("check the API key: %w", err)
+		return err
 	}
 
 	src, err := sources.Open(opts.Input, sources.Options{Format: format, Stdin: opts.io.In})

@@ -43,12 +43,9 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 		return err
 	}
 	start := time.Now()
-	p, err := c.Test(ctx)
+	p, err := checkProgram(ctx, c)
 	if err != nil {
-		if isAuthError(err) {
-			return fmt.Errorf("the API at %s refused the key: %w", c.BaseURL(), err)
-		}
-		return fmt.Errorf("ping %s: %w", c.BaseURL(), err)
+		return err
 	}
 	name := p.Name
 	if name == "" {

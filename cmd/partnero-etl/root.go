@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; a build
@@ -54,26 +57,54 @@ func (g *globalOptions) logger() *slog.Logger {
 }
 
 // apiKey resolves the key from --api-key, --api-key-file or PARTNERO_API_KEY,
-// in that order. The key never appears in errors or logs.
+// in that order, without the blanks around it. Every problem with it is a
+// usage error (exit 2) that names where the key came from; the key itself
+// never appears in errors or logs.
 func (g *globalOptions) apiKey() (string, error) {
-	if g.APIKey != "" {
-		return g.APIKey, nil
-	}
-	if g.APIKeyFile != "" {
-		b, err := os.ReadFile(g.APIKeyFile)
+	var key, source string
+	switch {
+	case g.APIKey != "":
+		key, source = g.APIKey, "--api-key"
+	case g.APIKeyFile != "":
+		source = "--api-key-file " + g.APIKeyFile
+		b, err := readKeyFile(g.APIKeyFile)
 		if err != nil {
-			return "", fmt.Errorf("read API key file: %w", err)
+			return "", usageError("--api-key-file: %v", err)
 		}
-		key := strings.TrimSpace(string(b))
-		if key == "" {
-			return "", fmt.Errorf("API key file %s is empty", g.APIKeyFile)
-		}
-		return key, nil
+		key = string(b)
+	case os.Getenv("PARTNERO_API_KEY") != "":
+		key, source = os.Getenv("PARTNERO_API_KEY"), "PARTNERO_API_KEY"
+	default:
+		return "", usageError("no API key: pass --api-key, --api-key-file or set PARTNERO_API_KEY")
 	}
-	if key := os.Getenv("PARTNERO_API_KEY"); key != "" {
-		return key, nil
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return "", usageError("the API key from %s is empty", source)
 	}
-	return "", usageError("no API key: pass --api-key, --api-key-file or set PARTNERO_API_KEY")
+	if err := partnero.CheckAPIKey(key); err != nil {
+		return "", usageError("the API key from %s: %v", source, err)
+	}
+	return key, nil
+}
+
+// maxKeyFile bounds what is read of a key file: a key is a line, and
+// --api-key-file /dev/zero must not fill the memory.
+const maxKeyFile = 64 << 10
+
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, pathErrCause(err))
+	}
+	if len(b) > maxKeyFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB: not a key file", path, maxKeyFile>>10)
+	}
+	return b, nil
 }
 
 func newRootCmd(io *ioStreams) *cobra.Command {

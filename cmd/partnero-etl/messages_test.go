@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testAPI serves GET /v1/test for key, counting every request it gets.
+func testAPI(t *testing.T, key string) (srv *httptest.Server, requests *atomic.Int64) {
+	t.Helper()
+	requests = new(atomic.Int64)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path != "/v1/test" {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"Not Found"}`)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+key {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"message":"Unauthenticated."}`)
+			return
+		}
+		io.WriteString(w, `{"data":{"program":{"pub_id":"prg_1","name":"Acme"}},"status":1}`)
+	})
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, requests
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestAPIKeyAndBaseURLMessages: every problem with the key or the base URL
+// is named as what it is, with the exit code scripts expect, and the key
+// itself never shows.
+func TestAPIKeyAndBaseURLMessages(t *testing.T) {
+	const key = "sk_live_messages_4d3c2b1a"
+	srv, requests := testAPI(t, key)
+	base := srv.URL + "/v1/"
+	dir := t.TempDir()
+	writeKey := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	input := filepath.Join(dir, "partners.csv")
+	if err := os.WriteFile(input, []byte("id,email,name\np1,a@x.io,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unreachable := "http://" + closedPort(t) + "/v1/"
+
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string // in stderr
+		notWant  []string // not in stderr
+		noCalls  bool     // refused before any request
+	}{
+		{"key with a line break", []string{"--api-key", key[:8] + "\n" + key[8:], "--base-url", base, "ping"},
+			exitUsage, []string{"--api-key", "line break"}, []string{"--base-url"}, true},
+		{"key file with two lines", []string{"--api-key-file", writeKey("two.key", key+"\n"+key+"\n"), "--base-url", base, "ping"},
+			exitUsage, []string{"--api-key-file", "two.key", "line break"}, []string{"--base-url"}, true},
+		{"key with a control character", []string{"--api-key-file", writeKey("ctl.key", key[:5]+"\x01"+key[5:]), "--base-url", base, "import", "partners", input},
+			exitUsage, []string{"ctl.key", "control character"}, []string{"--base-url"}, true},
+		{"key with a tab", []string{"--api-key", key[:5] + "\t" + key[5:], "--base-url", base, "ping"},
+			exitUsage, []string{"--api-key", "control character"}, nil, true},
+		{"missing key file", []string{"--api-key-file", filepath.Join(dir, "nope.key"), "--base-url", base, "ping"},
+			exitUsage, []string{"--api-key-file", "nope.key", "no such file"}, nil, true},
+		{"empty key file", []string{"--api-key-file", writeKey("empty.key", " \n"), "--base-url", base, "ping"},
+			exitUsage, []string{"empty.key", "empty"}, nil, true},
+		{"key file is a folder", []string{"--api-key-file", dir, "--base-url", base, "ping"},
+			exitUsage, []string{"--api-key-file"}, nil, true},
+		{"key file with surrounding blanks", []string{"--api-key-file", writeKey("blanks.key", "  "+key+" \r\n"), "--base-url", base, "ping"},
+			exitOK, nil, nil, false},
+		{"bad base URL", []string{"--api-key", key, "--base-url", "ftp://x", "ping"},
+			exitUsage, []string{"--base-url"}, nil, true},
+		{"base URL without /v1/: ping", []string{"--api-key", key, "--base-url", srv.URL, "ping"},
+			exitFailure, []string{"404", "/v1/"}, nil, false},
+		{"base URL without /v1/: import", []string{"--api-key", key, "--base-url", srv.URL + "/", "import", "partners", input, "--dry-run"},
+			exitFailure, []string{"404", "/v1/"}, []string{"check the API key"}, false},
+		{"unreachable API: import", []string{"--api-key", key, "--base-url", unreachable, "import", "partners", input, "--dry-run", "--max-attempts", "1"},
+			exitFailure, []string{"cannot reach the API", "connection refused"}, []string{"API key"}, false},
+		{"refused key: import", []string{"--api-key", "sk_wrong_key_9", "--base-url", base, "import", "partners", input, "--dry-run"},
+			exitAuth, []string{"refused the key"}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PARTNERO_API_KEY", "")
+			before := requests.Load()
+			streams, out, errOut := testStreams()
+			start := time.Now()
+			code := run(context.Background(), streams, tt.args)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q: %s", w, errOut)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr has %q: %s", w, errOut)
+				}
+			}
+			if tt.noCalls {
+				if n := requests.Load() - before; n != 0 {
+					t.Errorf("%d requests sent, want none", n)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("took %s to refuse", d)
+				}
+			}
+			if all := out.String() + errOut.String(); strings.Contains(all, key[:8]) || strings.Contains(all, key[8:]) {
+				t.Errorf("output shows the key: %s", all)
+			}
+		})
+	}
+}
