@@ -99,6 +99,9 @@ interrupted.`,
   partnero-etl import transactions sales.csv.gz --dry-run
   partnero-etl import transactions sales.parquet --max-rejects 100 --workers 8`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 2 {
+				return tooManyArgs(cmd, "an entity and one FILE", args[2:])
+			}
 			if len(args) != 2 {
 				return usageError("import needs an entity (partners, customers or transactions) and a FILE")
 			}
@@ -116,7 +119,7 @@ interrupted.`,
 	f.StringVar(&opts.Journal, "journal", "", "journal file for resuming (default: beside the input, .NAME.ENTITY.journal)")
 	f.StringVar(&opts.Report, "report", "", "write the run report as JSON to this file")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "make only read requests; report what would be created, updated, unchanged or rejected")
-	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers (default: what the rate limit and the API's latency need)")
+	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers, at most 256 (default: what the rate limit and the API's latency need)")
 	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop (exit 1; run again to resume) once more than N rows were rejected (0: no limit)")
 	f.BoolVar(&opts.Replace, "replace-transactions", false, "replace a transaction whose key exists with other values (delete, then create) instead of rejecting it")
 	f.BoolVar(&opts.NoBatch, "no-batch", false, "write transactions one request each instead of one request per customer")
@@ -132,6 +135,11 @@ const (
 	maxWorkers     = 64
 	unlimitedPool  = 16 // no rate limit known
 	workerHeadroom = 3.0
+	// maxWorkersFlag bounds --workers: enough for 100 requests/s at 2.5 s
+	// a request. Each worker holds a queue and a goroutine; 100,000 of them
+	// took 19 s and 590 MB to import one row, and could not go faster than
+	// the rate limit anyway.
+	maxWorkersFlag = 256
 )
 
 // coalesceRows is how many transactions an import holds back to gather a
@@ -160,6 +168,10 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 	if opts.Workers < 0 || opts.MaxRejects < 0 || opts.MaxAttempts < 0 {
 		return usageError("--workers, --max-rejects and --max-attempts must not be negative")
+	}
+	if opts.Workers > maxWorkersFlag {
+		return usageError("--workers %d: at most %d (more writers than the rate limit keeps busy only wait for it; leave it out to size the pool from the limit and the API's latency)",
+			opts.Workers, maxWorkersFlag)
 	}
 	format, err := sources.FormatOf(opts.Input, sources.Options{Format: opts.Format})
 	if err != nil {
@@ -422,9 +434,8 @@ func (h rejectHook) Reject(row *record.Row, key string, rerr *record.RowError) e
 
 // checkImportPaths refuses, before anything is read or written, outputs
 // that would overwrite or delete the input or each other, and outputs the
-// run could not write (a report that would fail only after the whole run).
-// A default reject file is checked only for clashes: it is written only
-// when a row is rejected.
+// run could not write (a report that would fail only after the whole run,
+// a reject file at the first rejected row).
 func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error {
 	rejects := outputPath{"--rejects", rejectPath}
 	if opts.Rejects == "" {
@@ -438,13 +449,11 @@ func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error
 	if err := checkOutputs([]string{opts.Input}, []outputPath{rejects, journal, report}); err != nil {
 		return err
 	}
-	if opts.Rejects != "" {
-		if err := checkWritable(rejects); err != nil {
-			return err
-		}
+	if err := checkWritable(rejects); err != nil {
+		return elsewhere(err, opts.Rejects, "--rejects")
 	}
 	if err := checkWritable(journal); err != nil {
-		return err
+		return elsewhere(err, opts.Journal, "--journal")
 	}
 	return checkWritable(report)
 }

@@ -152,3 +152,78 @@ func TestPlanSyntaxErrorLine(t *testing.T) {
 		t.Errorf("err = %v, want it at plan.yaml:8", err)
 	}
 }
+
+// TestUsageMessages: usage mistakes exit 2, before any request or row, and
+// say what is wrong rather than something near it.
+func TestUsageMessages(t *testing.T) {
+	const key = "sk_usage_test_5e6f"
+	srv, requests := testAPI(t, key)
+	base := srv.URL + "/v1/"
+	dir := t.TempDir()
+	input := filepath.Join(dir, "partners.csv")
+	if err := os.WriteFile(input, []byte("id,email,name\np1,a@x.io,Ann\np2,bad,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The default reject file of blocked.csv cannot be written: a folder
+	// holds its name.
+	blocked := filepath.Join(dir, "blocked.csv")
+	if err := os.WriteFile(blocked, []byte("id,email,name\np1,a@x.io,Ann\np2,bad,Bob\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "blocked.rejects.csv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g := []string{"--api-key", key, "--base-url", base}
+	tests := []struct {
+		name    string
+		args    []string
+		want    []string
+		notWant []string
+	}{
+		{"import: too many arguments", append(g, "import", "partners", input, "more.csv"),
+			[]string{"too many arguments", `"more.csv"`}, []string{"needs"}},
+		{"validate: too many arguments", []string{"validate", "partners", input, "more.csv", "again.csv"},
+			[]string{"too many arguments", `"more.csv"`}, []string{"needs"}},
+		{"presets show: too many arguments", []string{"presets", "show", "tolt", "rewardful"},
+			[]string{"too many arguments", `"rewardful"`}, nil},
+		{"ping: an argument", append(g, "ping", "extra"),
+			[]string{"takes no arguments", `"extra"`}, nil},
+		{"import: too few arguments", append(g, "import", "partners"),
+			[]string{"needs", "FILE"}, nil},
+		{"export: unknown table", append(g, "export", "bogus"),
+			[]string{`"bogus"`, "partners", "customers", "transactions", "rewards", "all"}, nil},
+		{"export: --compression with CSV", append(g, "export", "--format", "csv", "--compression", "snappy", "--out", filepath.Join(dir, "out")),
+			[]string{"--compression", "Parquet"}, nil},
+		{"export: --compression with JSON lines", append(g, "export", "--format", "jsonl", "--compression", "zstd", "--out", "-", "partners"),
+			[]string{"--compression", "Parquet"}, nil},
+		{"validate: default reject file not writable", []string{"validate", "partners", blocked},
+			[]string{"blocked.rejects.csv", "folder", "--rejects"}, []string{"read "}},
+		{"import: default reject file not writable", append(g, "import", "partners", blocked, "--dry-run"),
+			[]string{"blocked.rejects.csv", "folder", "--rejects"}, nil},
+		{"import: too many workers", append(g, "import", "partners", input, "--workers", "100000"),
+			[]string{"--workers", "100000", "at most"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := requests.Load()
+			streams, out, errOut := testStreams()
+			code := run(context.Background(), streams, tt.args)
+			if code != exitUsage {
+				t.Fatalf("exit %d, want %d; stdout: %s; stderr: %s", code, exitUsage, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q: %s", w, errOut)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(errOut.String()+out.String(), w) {
+					t.Errorf("output has %q: %s%s", w, out, errOut)
+				}
+			}
+			if n := requests.Load() - before; n != 0 {
+				t.Errorf("%d requests sent, want none", n)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -167,7 +168,7 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of partnero-etl",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, err := fmt.Fprintf(g.io.Out, "partnero-etl %s\n", toolVersion())
 			return err
@@ -195,4 +196,36 @@ func run(ctx context.Context, io *ioStreams, args []string) int {
 		}
 	}
 	return code
+}
+
+// noArgs refuses positional arguments, as what they are (cobra's own
+// NoArgs calls them unknown commands).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError("%s takes no arguments, got %s", cmd.CommandPath(), quoteArgs(args))
+	}
+	return nil
+}
+
+// tooManyArgs is the usage error of a command given more arguments than
+// it takes: it names the first extra ones, since the usual cause is a path
+// with spaces left unquoted or a second file where one is read.
+func tooManyArgs(cmd *cobra.Command, takes string, extra []string) error {
+	return usageError("%s takes %s: too many arguments: %s (quote a path that holds spaces)", cmd.CommandPath(), takes, quoteArgs(extra))
+}
+
+// quoteArgs quotes up to three arguments for a message.
+func quoteArgs(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i == 3 {
+			fmt.Fprintf(&b, " and %d more", len(args)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(a))
+	}
+	return b.String()
 }
