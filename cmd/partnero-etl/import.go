@@ -30,6 +30,7 @@ type importOptions struct {
 	Entity      string
 	Input       string
 	Format      string
+	Delimiter   string
 	Mapping     string
 	Rejects     string
 	Journal     string
@@ -114,6 +115,7 @@ interrupted.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "", "input format: csv, jsonl or parquet (default: from the file extension)")
+	f.StringVar(&opts.Delimiter, "delimiter", "", `CSV delimiter: one character, or "tab" (default: detected among , ; tab |)`)
 	f.StringVar(&opts.Mapping, "mapping", "", "mapping file (YAML) from the input's columns to Partnero fields")
 	f.StringVar(&opts.Rejects, "rejects", "", "reject file (default: beside the input, NAME.rejects.csv or .jsonl)")
 	f.StringVar(&opts.Journal, "journal", "", "journal file for resuming (default: beside the input, .NAME.ENTITY.journal)")
@@ -173,9 +175,16 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return usageError("--workers %d: at most %d (more writers than the rate limit keeps busy only wait for it; leave it out to size the pool from the limit and the API's latency)",
 			opts.Workers, maxWorkersFlag)
 	}
-	format, err := sources.FormatOf(opts.Input, sources.Options{Format: opts.Format})
+	delim, err := parseDelimiter(opts.Delimiter)
 	if err != nil {
 		return usageError("%v", err)
+	}
+	format, err := sources.FormatOf(opts.Input, sources.Options{Format: opts.Format, Delimiter: delim})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if delim != 0 && format != sources.FormatCSV {
+		return usageError("--delimiter applies to CSV input only, and this input is %s", format)
 	}
 	rejectFormat := pipeline.RejectFormatFor(format)
 	rejectPath := opts.Rejects
@@ -223,7 +232,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return err
 	}
 
-	src, err := sources.Open(opts.Input, sources.Options{Format: format, Stdin: opts.io.In})
+	src, err := sources.Open(opts.Input, sources.Options{Format: format, Delimiter: delim, Stdin: opts.io.In})
 	if err != nil {
 		return err
 	}
@@ -235,9 +244,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			log.Warn("columns no mapping rule reads", "columns", strings.Join(unknown, ", "))
 		}
 	}
-	delim := rune(0)
 	if d, ok := src.(sources.Delimited); ok {
-		delim = d.Delimiter()
+		delim = d.Delimiter() // the reject file's: the one detected, or --delimiter
 	}
 
 	rejects, err := pipeline.NewRejectWriter(pipeline.RejectOptions{Path: rejectPath, Format: rejectFormat, Delimiter: delim, Columns: columns})

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -225,5 +226,145 @@ func TestUsageMessages(t *testing.T) {
 				t.Errorf("%d requests sent, want none", n)
 			}
 		})
+	}
+}
+
+// TestBuildVersion: the version comes from -ldflags, else the module
+// version, else the VCS revision the build recorded; "dev" only when the
+// binary knows nothing.
+func TestBuildVersion(t *testing.T) {
+	const rev = "789d2ed1a2b3c4d5e6f708192a3b4c5d6e7f8091"
+	info := func(mainVersion string, settings ...string) func() (*debug.BuildInfo, bool) {
+		return func() (*debug.BuildInfo, bool) {
+			bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/partnero-etl/partnero-etl", Version: mainVersion}}
+			for i := 0; i+1 < len(settings); i += 2 {
+				bi.Settings = append(bi.Settings, debug.BuildSetting{Key: settings[i], Value: settings[i+1]})
+			}
+			return bi, true
+		}
+	}
+	none := func() (*debug.BuildInfo, bool) { return nil, false }
+	tests := []struct {
+		name    string
+		ldflags string
+		read    func() (*debug.BuildInfo, bool)
+		want    string
+	}{
+		{"ldflags win", "v1.4.0", info("v1.3.0", "vcs.revision", rev), "v1.4.0"},
+		{"module version", "", info("v1.3.0"), "v1.3.0"},
+		{"pseudo-version", "", info("v0.0.0-20261129205002-789d2ed1a2b3+dirty", "vcs.revision", rev, "vcs.modified", "true"), "v0.0.0-20261129205002-789d2ed1a2b3+dirty"},
+		{"devel build with a revision", "", info("(devel)", "vcs.revision", rev, "vcs.modified", "false"), "dev-789d2ed1a2b3"},
+		{"devel build, modified", "", info("(devel)", "vcs.revision", rev, "vcs.modified", "true"), "dev-789d2ed1a2b3+dirty"},
+		{"nothing known", "", info("(devel)"), "dev"},
+		{"no build info", "", none, "dev"},
+	}
+	for _, tt := range tests {
+		if got := buildVersion(tt.ldflags, tt.read).Version; got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+
+	// The version command prints it with the revision; the User-Agent and
+	// the export manifest carry it.
+	old := readBuildInfo
+	readBuildInfo = info("(devel)", "vcs.revision", rev, "vcs.time", "2026-11-29T20:50:02Z", "vcs.modified", "true")
+	t.Cleanup(func() { readBuildInfo = old })
+	const want = "dev-789d2ed1a2b3+dirty"
+
+	streams, out, errOut := testStreams()
+	if code := run(context.Background(), streams, []string{"version"}); code != exitOK {
+		t.Fatalf("version: exit %d: %s", code, errOut)
+	}
+	for _, w := range []string{"partnero-etl " + want + "\n", rev, "2026-11-29T20:50:02Z", "uncommitted", "go1.26.8"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("version printed %q, want %q in it", out, w)
+		}
+	}
+
+	var ua atomic.Value
+	uaSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua.Store(r.Header.Get("User-Agent"))
+		io.WriteString(w, `{"data":{"program":{"pub_id":"prg_1","name":"Acme"}},"status":1}`)
+	}))
+	t.Cleanup(uaSrv.Close)
+	streams, _, errOut = testStreams()
+	if code := run(context.Background(), streams, []string{"--api-key", "k", "--base-url", uaSrv.URL + "/v1/", "ping"}); code != exitOK {
+		t.Fatalf("ping: exit %d: %s", code, errOut)
+	}
+	if got, _ := ua.Load().(string); got != "partnero-etl/"+want {
+		t.Errorf("User-Agent %q, want %q", got, "partnero-etl/"+want)
+	}
+
+	dir := filepath.Join(t.TempDir(), "snap")
+	streams, _, errOut = testStreams()
+	if code := run(context.Background(), streams, []string{"--api-key", exportKey, "--base-url", exportSandbox(t), "--rate", "none", "export", "partners", "--out", dir}); code != exitOK {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"tool_version": "`+want+`"`) && !strings.Contains(string(b), `"tool_version":"`+want+`"`) {
+		t.Errorf("manifest lacks tool_version %q:\n%s", want, b)
+	}
+}
+
+// TestImportDelimiter: import takes --delimiter as validate does.
+func TestImportDelimiter(t *testing.T) {
+	base := newTestSandbox(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// Commas in the names make "," look like the delimiter too.
+	piped := write("partners.txt", "id|email|name\np1|a@x.io|Lee, Ann\np2|b@x.io|Roe, Bob\n")
+	jsonl := write("partners.jsonl", `{"id":"p3","email":"c@x.io"}`+"\n")
+	g := []string{"--api-key", "good-key", "--base-url", base, "--rate", "none"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{"pipe", append(g, "import", "partners", piped, "--delimiter", "|"), exitOK, "created", ""},
+		{"named", append(g, "import", "partners", piped, "--delimiter", "pipe", "--dry-run"), exitOK, "", ""},
+		{"not CSV", append(g, "import", "partners", jsonl, "--delimiter", ";"), exitUsage, "", "CSV"},
+		{"two characters", append(g, "import", "partners", piped, "--delimiter", "||"), exitUsage, "", "--delimiter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			streams, out, errOut := testStreams()
+			code := run(context.Background(), streams, tt.args)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stdout: %s; stderr: %s", code, tt.wantCode, out, errOut)
+			}
+			if !strings.Contains(out.String(), tt.wantOut) || !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Errorf("stdout %q (want %q), stderr %q (want %q)", out, tt.wantOut, errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestRateHelp: --rate's help names every kind of value ParseRate takes.
+func TestRateHelp(t *testing.T) {
+	streams, out, _ := testStreams()
+	if code := run(context.Background(), streams, []string{"--help"}); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var line string
+	for l := range strings.SplitSeq(out.String(), "\n") {
+		if strings.Contains(l, "--rate") {
+			line = l
+		}
+	}
+	for _, w := range []string{"auto", "none", "/s", "/min", "/h"} {
+		if !strings.Contains(line, w) {
+			t.Errorf("--rate help %q lacks %q", line, w)
+		}
 	}
 }
