@@ -368,3 +368,52 @@ func TestRateHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeSaysWhatMakeTestFetches: the README's promise about the network
+// matches the build: it names the Go module proxy and every module the
+// interop check (a separate module that make test runs) requires directly.
+func TestReadmeSaysWhatMakeTestFetches(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join("..", "..", "sinks", "parquet", "interop", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	if strings.Contains(text, "no network.") {
+		t.Error(`README still says "no network."`)
+	}
+	if !strings.Contains(text, "Go module proxy") {
+		t.Error("README does not say where make test downloads modules from")
+	}
+	direct := 0
+	inRequire := false
+	for line := range strings.SplitSeq(string(gomod), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "require (":
+			inRequire = true
+			continue
+		case line == ")":
+			inRequire = false
+			continue
+		case strings.HasPrefix(line, "require "):
+			line = strings.TrimPrefix(line, "require ")
+		case !inRequire:
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.Contains(line, "// indirect") || f[0] == "github.com/partnero-etl/partnero-etl" {
+			continue
+		}
+		direct++
+		if !strings.Contains(text, f[0]) {
+			t.Errorf("README does not name %s, which make test downloads for the interop check", f[0])
+		}
+	}
+	if direct == 0 {
+		t.Error("no direct requirement found in the interop go.mod")
+	}
+}
