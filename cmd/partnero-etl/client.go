@@ -74,5 +74,5 @@ func checkProgram(ctx context.Context, c *partnero.Client) (*partnero.Program, e
 		}
 		return nil, fmt.Errorf("%s answered 404 to GET /test: %s (%w)", base, hint, err)
 	}
-	return nil, fmt.Errorf("check the key with the API at %s: %w", base, err)
+	return nil, fmt.Errorf("ask the API at %s which program the key belongs to: %w", base, err)
 }
