@@ -92,9 +92,10 @@ holds, so nothing is written twice. The journal is deleted when a run
 finishes; --restart ignores an existing one.
 
 Exit status: 0 all rows landed, 3 the run finished but some rows were
-rejected (see the reject file), 4 the API refused the key, 1 another failure
-(including a run stopped by --max-rejects: run it again to resume), 130
-interrupted.`,
+rejected (see the reject file), 4 the API refused the key, 2 a usage error
+(flags, arguments, the key, the mapping file, an output that cannot be
+written: nothing was sent), 1 another failure (including a run stopped by
+--max-rejects: run it again to resume), 130 interrupted.`,
 		Example: `  partnero-etl import partners partners.csv
   partnero-etl import customers customers.jsonl --mapping rewardful.yaml --report run.json
   partnero-etl import transactions sales.csv.gz --dry-run
