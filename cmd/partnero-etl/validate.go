@@ -54,7 +54,8 @@ lines input gives a .jsonl reject file; Parquet input a .csv one) unless
 --rejects says where. It is mode 0600 and only exists when rows were rejected.
 
 Exit status: 0 every row is valid, 3 some rows were rejected, 1 the file could
-not be read, 2 usage errors (including a bad mapping file).`,
+not be read, 2 usage errors (including a bad mapping file, or a reject file
+that could not be written, checked before the first row is read).`,
 		Example: `  partnero-etl validate transactions sales.csv
   partnero-etl validate partners affiliates.csv --mapping rewardful.yaml
   zcat export.jsonl.gz | partnero-etl validate customers - --format jsonl`,
