@@ -259,16 +259,26 @@ func run(ctx context.Context, io *ioStreams, args []string) int {
 // NoArgs calls them unknown commands).
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageError("%s takes no arguments, got %s", cmd.CommandPath(), quoteArgs(args))
+		return usageError("%s takes no arguments, got %s", commandName(cmd), quoteArgs(args))
 	}
 	return nil
 }
 
 // tooManyArgs is the usage error of a command given more arguments than
-// it takes: it names the first extra ones, since the usual cause is a path
-// with spaces left unquoted or a second file where one is read.
+// it takes: it names the first extra ones. For a command that reads a file
+// the usual cause is a path with spaces left unquoted, which it says.
 func tooManyArgs(cmd *cobra.Command, takes string, extra []string) error {
-	return usageError("%s takes %s: too many arguments: %s (quote a path that holds spaces)", cmd.CommandPath(), takes, quoteArgs(extra))
+	hint := ""
+	if strings.Contains(strings.ToLower(takes), "file") {
+		hint = " (quote a path that holds spaces)"
+	}
+	return usageError("%s takes %s: too many arguments: %s%s", commandName(cmd), takes, quoteArgs(extra), hint)
+}
+
+// commandName is the command's path without the program's name, which
+// every error line already starts with ("presets show").
+func commandName(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 }
 
 // quoteArgs quotes up to three arguments for a message.
