@@ -1,17 +1,19 @@
 package mapping
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
 // checkEmail validates a trimmed, lower-cased address and returns why it is
-// not one ("" when it is). It accepts what mail systems deliver to in
+// not one ("" when it is). The reason quotes shown, the value as the input
+// has it, so a user can find the row. It accepts what mail systems deliver to in
 // practice: a dot-atom local part and a dotted domain of letter/digit/hyphen
 // labels, UTF-8 allowed. Display names ("Sam <sam@x.com>"), quoted local
 // parts, IP-literal domains and spaces are refused: Partnero stores the bare
 // address and a migration must not import something no one can log in with.
-func checkEmail(s string) string {
+func checkEmail(s, shown string) string {
 	switch {
 	case s == "":
 		return "empty email address"
@@ -20,33 +22,34 @@ func checkEmail(s string) string {
 	case !utf8.ValidString(s):
 		return "email address is not valid UTF-8"
 	}
+	q := strconv.Quote(shown)
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
-		return "\"" + s + "\" is not an email address: no @"
+		return q + " is not an email address: no @"
 	}
 	local, domain := s[:at], s[at+1:]
 	for i := 0; i < len(s); i++ {
 		if notInAddress[s[i]] {
-			return "\"" + s + "\" is not a bare email address (display name, spaces, quotes or control characters)"
+			return q + " is not a bare email address (display name, spaces, quotes or control characters)"
 		}
 	}
 	switch {
 	case local == "":
-		return "\"" + s + "\" has nothing before the @"
+		return q + " has nothing before the @"
 	case len(local) > 64:
-		return "\"" + s + "\" has a local part longer than 64 characters"
+		return q + " has a local part longer than 64 characters"
 	case strings.IndexByte(local, '@') >= 0:
-		return "\"" + s + "\" has more than one @"
+		return q + " has more than one @"
 	case local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, ".."):
-		return "\"" + s + "\" has a misplaced dot before the @"
+		return q + " has a misplaced dot before the @"
 	}
 	for i := 0; i < len(local); i++ {
 		if !localChar[local[i]] {
-			return "\"" + s + "\" has a character not allowed before the @"
+			return q + " has a character not allowed before the @"
 		}
 	}
 	if msg := checkDomain(domain); msg != "" {
-		return "\"" + s + "\" " + msg
+		return q + " " + msg
 	}
 	return ""
 }

@@ -163,12 +163,12 @@ func TestEmailSyntax(t *testing.T) {
 	bad := []string{"", "a", "@b.io", "a@", "a@b", "a@@b.io", "a b@c.io", ".a@b.io", "a.@b.io", "a..b@c.io", "a@-b.io", "a@b-.io", "a@b..io",
 		"a@b.123", "\"a\"@b.io", "a@[1.2.3.4]", "Sam <a@b.io>", "a@b_c.io", strings.Repeat("x", 65) + "@b.io"}
 	for _, s := range good {
-		if msg := checkEmail(s); msg != "" {
+		if msg := checkEmail(s, s); msg != "" {
 			t.Errorf("checkEmail(%q) = %q, want valid", s, msg)
 		}
 	}
 	for _, s := range bad {
-		if msg := checkEmail(s); msg == "" {
+		if msg := checkEmail(s, s); msg == "" {
 			t.Errorf("checkEmail(%q) valid, want refused", s)
 		}
 	}

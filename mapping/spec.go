@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/partnero-etl/partnero-etl/internal/yamlpos"
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 )
@@ -190,7 +191,7 @@ func Parse(name string, data []byte) (*Spec, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	p := &parser{file: name}
 	spec, err := p.spec(&doc)
@@ -201,22 +202,24 @@ func Parse(name string, data []byte) (*Spec, error) {
 }
 
 // yamlError turns the YAML library's "yaml: line 3: ..." into a SpecError.
-func yamlError(name string, err error) error {
-	msg := err.Error()
+// A syntax error is placed by yamlpos: the library names the line where the
+// enclosing block starts, not the mistake's.
+func yamlError(name string, data []byte, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if i := strings.IndexByte(rest, ':'); i > 0 {
-			if n, err := strconv.Atoi(rest[:i]); err == nil {
-				line = n
-				msg = strings.TrimSpace(rest[i+1:])
+		msg := strings.TrimPrefix(te.Errors[0], "yaml: ")
+		line := 0
+		if rest, ok := strings.CutPrefix(msg, "line "); ok {
+			if i := strings.IndexByte(rest, ':'); i > 0 {
+				if n, err := strconv.Atoi(rest[:i]); err == nil {
+					line = n
+					msg = strings.TrimSpace(rest[i+1:])
+				}
 			}
 		}
+		return &SpecError{File: name, Line: line, Message: "not valid YAML: " + msg}
 	}
+	line, msg := yamlpos.SyntaxError(data, err)
 	return &SpecError{File: name, Line: line, Message: "not valid YAML: " + msg}
 }
 

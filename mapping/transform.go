@@ -162,7 +162,7 @@ func parseTyped(v *value, d *fieldDef, r *fieldRule, s string, raw any, currency
 		return "", ""
 	case kEmail:
 		e := strings.ToLower(strings.TrimSpace(s))
-		if msg := checkEmail(e); msg != "" {
+		if msg := checkEmail(e, strings.TrimSpace(s)); msg != "" {
 			return codeInvalidEmail, msg
 		}
 		v.s = e

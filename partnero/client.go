@@ -143,6 +143,32 @@ func WithTransactionCreateRetries(retry bool) Option {
 	return func(c *config) error { c.noTxCreateRetries = !retry; return nil }
 }
 
+// NewClient's errors for a key or a base URL it refuses wrap these, so a
+// caller can say which of its settings is wrong.
+var (
+	ErrInvalidAPIKey  = errors.New("invalid API key")
+	ErrInvalidBaseURL = errors.New("invalid base URL")
+)
+
+// CheckAPIKey reports why key cannot be an API key (wrapping
+// ErrInvalidAPIKey), or nil. A key is sent in a header, so a line break or
+// another control character (a key file with two lines, a stray byte from a
+// copy and paste) could never be sent: the HTTP layer refuses the request,
+// and retrying it only wastes time. The error says where the character is,
+// never what the key is. An empty key is not checked here.
+func CheckAPIKey(key string) error {
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '\n' || c == '\r':
+			return fmt.Errorf("%w: it contains a line break (at character %d of %d): a key is one line", ErrInvalidAPIKey, i+1, len(key))
+		case c < 0x20 || c == 0x7f:
+			return fmt.Errorf("%w: it contains a control character (byte 0x%02x at character %d of %d)", ErrInvalidAPIKey, c, i+1, len(key))
+		}
+	}
+	return nil
+}
+
 // NewClient returns a client configured by opts.
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, userAgent: "partnero-etl"}
@@ -151,16 +177,16 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("partnero client: %w", err)
 		}
 	}
-	if strings.ContainsAny(cfg.key, "\r\n") {
-		return nil, errors.New("partnero client: API key contains a line break")
+	if err := CheckAPIKey(cfg.key); err != nil {
+		return nil, fmt.Errorf("partnero client: %w", err)
 	}
 	base, err := url.Parse(strings.TrimSpace(cfg.baseURL))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		// url.Parse's error repeats the URL, which may hold credentials.
-		return nil, errors.New("partnero client: base URL must be an absolute http or https URL")
+		return nil, fmt.Errorf("partnero client: %w: it must be an absolute http or https URL", ErrInvalidBaseURL)
 	}
 	if base.RawQuery != "" || base.Fragment != "" {
-		return nil, errors.New("partnero client: base URL must not have a query or fragment")
+		return nil, fmt.Errorf("partnero client: %w: it must not have a query or fragment", ErrInvalidBaseURL)
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 )
@@ -36,8 +40,39 @@ func (g *globalOptions) newClientWith(ctx context.Context, extra ...partnero.Opt
 		partnero.WithUserAgent("partnero-etl/" + toolVersion()),
 	}, extra...)
 	c, err := partnero.NewClient(opts...)
-	if err != nil {
+	switch {
+	case errors.Is(err, partnero.ErrInvalidBaseURL):
 		return nil, usageError("--base-url: %v", err)
+	case err != nil:
+		return nil, usageError("%v", err)
 	}
 	return c, nil
+}
+
+// checkProgram asks the API which program the key belongs to (GET /test),
+// the first call of every command that talks to Partnero, and says what a
+// failure means: the key refused (exit 4), the API not reached, or a base
+// URL that is not the API's.
+func checkProgram(ctx context.Context, c *partnero.Client) (*partnero.Program, error) {
+	p, err := c.Test(ctx)
+	if err == nil {
+		return p, nil
+	}
+	base := c.BaseURL()
+	var netErr *partnero.NetworkError
+	switch {
+	case ctx.Err() != nil:
+		return nil, err
+	case isAuthError(err):
+		return nil, fmt.Errorf("the API at %s refused the key: %w", base, err)
+	case errors.As(err, &netErr):
+		return nil, fmt.Errorf("cannot reach the API at %s (check --base-url and the network): %w", base, err)
+	case partnero.IsNotFound(err):
+		hint := "is --base-url the API's?"
+		if u, perr := url.Parse(base); perr == nil && !strings.HasSuffix(u.Path, "/v1/") {
+			hint = "the API's base URL ends in /v1/, as in " + partnero.DefaultBaseURL
+		}
+		return nil, fmt.Errorf("%s answered 404 to GET /test: %s (%w)", base, hint, err)
+	}
+	return nil, fmt.Errorf("ask the API at %s which program the key belongs to: %w", base, err)
 }

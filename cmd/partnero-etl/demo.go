@@ -68,7 +68,7 @@ folder. The sample files are copied to --out/input first, so that the
 journals and the samples stay apart; reject files go to --out/rejects.`,
 		Example: `  partnero-etl demo
   partnero-etl demo --from tolt --rate-limit 20`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDemo(cmd.Context(), opts)
 		},
@@ -165,7 +165,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	for _, format := range []string{"parquet", "csv"} {
 		dir := filepath.Join(opts.Out, format)
 		eopts := &exportOptions{
-			g: &g, Format: format, Out: dir, Partition: "none", Compression: "zstd",
+			g: &g, Format: format, Out: dir, Partition: "none", // Parquet gets the default codec, zstd
 			MaxRowsPerFile: defaultDemoMaxRows,
 		}
 		if err := runExport(ctx, eopts); err != nil {

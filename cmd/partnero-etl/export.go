@@ -78,11 +78,16 @@ take about 17 more minutes.`,
 			if opts.SinceLast {
 				// An increment adds to the snapshot in its own format and
 				// layout: what is not given comes from its manifest.
-				for name, v := range map[string]*string{"format": &opts.Format, "partition": &opts.Partition, "compression": &opts.Compression} {
+				for name, v := range map[string]*string{"format": &opts.Format, "partition": &opts.Partition} {
 					if !cmd.Flags().Changed(name) {
 						*v = ""
 					}
 				}
+			}
+			// Empty is the default codec (or, with --since-last, the
+			// snapshot's); a value given is checked against the format.
+			if !cmd.Flags().Changed("compression") {
+				opts.Compression = ""
 			}
 			return runExport(cmd.Context(), opts)
 		},
@@ -91,7 +96,7 @@ take about 17 more minutes.`,
 	f.StringVar(&opts.Format, "format", "parquet", "file format: parquet, csv or jsonl")
 	f.StringVarP(&opts.Out, "out", "o", "./partnero-export", `output folder, or - to stream one table to standard output (csv or jsonl)`)
 	f.StringVar(&opts.Partition, "partition", "none", "none, or daily: <table>/dt=YYYY-MM-DD/part-00000.<ext> by creation day (Hive layout)")
-	f.StringVar(&opts.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
+	f.StringVar(&opts.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none (Parquet only: CSV and JSON lines are written uncompressed)")
 	f.BoolVar(&opts.SinceLast, "since-last", false, "transactions: only those whose created_at is newer than the previous export's mark (not backfills with older dates, not deletions)")
 	f.BoolVar(&opts.WithReferralLinks, "with-referral-links", false, "fetch each partner's referral keys: one extra request per partner")
 	f.BoolVar(&opts.CSVSafe, "csv-safe", false, "prefix CSV text cells starting with = + - @ with ' so spreadsheets do not run them as formulas")
@@ -119,7 +124,7 @@ func parseExportEntities(args []string, stdout bool) ([]record.Entity, error) {
 		}
 		e, err := record.ParseEntity(a)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("unknown entity %q: want partners, customers, transactions, rewards or all", a)
 		}
 		if e == record.Rewards && !stdout {
 			return nil, fmt.Errorf("rewards are written with transactions: export transactions")
@@ -165,6 +170,11 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		if compression, err = sinks.ParseCompression(opts.Compression); err != nil {
 			return usageError("--compression: %v", err)
 		}
+		if opts.Format != "" && opts.Format != "parquet" {
+			// Only the Parquet writer compresses: a codec asked for with
+			// CSV or JSON lines would be silently left out.
+			return usageError("--compression applies to Parquet only: %s files are written uncompressed (compress them afterwards, or use --format parquet)", opts.Format)
+		}
 	}
 	if opts.MaxRowsPerFile <= 0 {
 		return usageError("--max-rows-per-file must be positive")
@@ -189,9 +199,9 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	program, err := client.Test(ctx)
+	program, err := checkProgram(ctx, client)
 	if err != nil {
-		return fmt.Errorf("check the API key: %w", err)
+		return err
 	}
 
 	progress := &exportProgress{}

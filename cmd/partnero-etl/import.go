@@ -30,6 +30,7 @@ type importOptions struct {
 	Entity      string
 	Input       string
 	Format      string
+	Delimiter   string
 	Mapping     string
 	Rejects     string
 	Journal     string
@@ -111,14 +112,18 @@ holds, so nothing is written twice. The journal is deleted when a run
 finishes; --restart ignores an existing one.
 
 Exit status: 0 all rows landed, 3 the run finished but some rows were
-rejected (see the reject file), 4 the API refused the key, 1 another failure
-(including a run stopped by --max-rejects: run it again to resume), 130
-interrupted.`,
+rejected (see the reject file), 4 the API refused the key, 2 a usage error
+(flags, arguments, the key, the mapping file, an output that cannot be
+written: nothing was sent), 1 another failure (including a run stopped by
+--max-rejects: run it again to resume), 130 interrupted.`,
 		Example: `  partnero-etl import partners partners.csv
   partnero-etl import customers customers.jsonl --mapping rewardful.yaml --report run.json
   partnero-etl import transactions sales.csv.gz --dry-run
   partnero-etl import transactions sales.parquet --max-rejects 100 --workers 8`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 2 {
+				return tooManyArgs(cmd, "an entity and one FILE", args[2:])
+			}
 			if len(args) != 2 {
 				return usageError("import needs an entity (partners, customers or transactions) and a FILE")
 			}
@@ -131,12 +136,13 @@ interrupted.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "", "input format: csv, jsonl or parquet (default: from the file extension)")
+	f.StringVar(&opts.Delimiter, "delimiter", "", `CSV delimiter: one character, or "tab" (default: detected among , ; tab |)`)
 	f.StringVar(&opts.Mapping, "mapping", "", "mapping file (YAML) from the input's columns to Partnero fields")
 	f.StringVar(&opts.Rejects, "rejects", "", "reject file (default: beside the input, NAME.rejects.csv or .jsonl)")
 	f.StringVar(&opts.Journal, "journal", "", "journal file for resuming (default: beside the input, .NAME.ENTITY.journal)")
 	f.StringVar(&opts.Report, "report", "", "write the run report as JSON to this file")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "make only read requests; report what would be created, updated, unchanged or rejected")
-	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers (default: what the rate limit and the API's latency need)")
+	f.IntVar(&opts.Workers, "workers", 0, "concurrent writers, at most 256 (default: what the rate limit and the API's latency need)")
 	f.Int64Var(&opts.MaxRejects, "max-rejects", 0, "stop (exit 1; run again to resume) once more than N rows were rejected (0: no limit)")
 	f.BoolVar(&opts.Replace, "replace-transactions", false, "replace a transaction whose key exists with other values (delete, then create) instead of rejecting it")
 	f.BoolVar(&opts.NoBatch, "no-batch", false, "write transactions one request each instead of one request per customer")
@@ -153,6 +159,11 @@ const (
 	maxWorkers     = 64
 	unlimitedPool  = 16 // no rate limit known
 	workerHeadroom = 3.0
+	// maxWorkersFlag bounds --workers: enough for 100 requests/s at 2.5 s
+	// a request. Each worker holds a queue and a goroutine; 100,000 of them
+	// took 19 s and 590 MB to import one row, and could not go faster than
+	// the rate limit anyway.
+	maxWorkersFlag = 256
 )
 
 // coalesceRows is how many transactions an import holds back to gather a
@@ -182,9 +193,20 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if opts.Workers < 0 || opts.MaxRejects < 0 || opts.MaxAttempts < 0 {
 		return usageError("--workers, --max-rejects and --max-attempts must not be negative")
 	}
-	format, err := sources.FormatOf(opts.Input, sources.Options{Format: opts.Format})
+	if opts.Workers > maxWorkersFlag {
+		return usageError("--workers %d: at most %d (more writers than the rate limit keeps busy only wait for it; leave it out to size the pool from the limit and the API's latency)",
+			opts.Workers, maxWorkersFlag)
+	}
+	delim, err := parseDelimiter(opts.Delimiter)
 	if err != nil {
 		return usageError("%v", err)
+	}
+	format, err := sources.FormatOf(opts.Input, sources.Options{Format: opts.Format, Delimiter: delim})
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if delim != 0 && format != sources.FormatCSV {
+		return usageError("--delimiter applies to CSV input only, and this input is %s", format)
 	}
 	rejectFormat := pipeline.RejectFormatFor(format)
 	rejectPath := opts.Rejects
@@ -219,15 +241,15 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		}
 	}
 	if program == nil {
-		if program, err = client.Test(ctx); err != nil {
-			return fmt.Errorf("check the API key: %w", err)
+		if program, err = checkProgram(ctx, client); err != nil {
+			return err
 		}
 	}
 	// The client may be a migration's, shared by its stages: the report
 	// counts this run's requests only.
 	statsBefore := client.Stats()
 
-	src, err := sources.Open(opts.Input, sources.Options{Format: format, Stdin: opts.io.In})
+	src, err := sources.Open(opts.Input, sources.Options{Format: format, Delimiter: delim, Stdin: opts.io.In})
 	if err != nil {
 		return err
 	}
@@ -239,9 +261,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			log.Warn("columns no mapping rule reads", "columns", strings.Join(unknown, ", "))
 		}
 	}
-	delim := rune(0)
 	if d, ok := src.(sources.Delimited); ok {
-		delim = d.Delimiter()
+		delim = d.Delimiter() // the reject file's: the one detected, or --delimiter
 	}
 
 	rejects, err := pipeline.NewRejectWriter(pipeline.RejectOptions{Path: rejectPath, Format: rejectFormat, Delimiter: delim, Columns: columns})
@@ -478,9 +499,8 @@ func (h rejectHook) Reject(row *record.Row, key string, rerr *record.RowError) e
 
 // checkImportPaths refuses, before anything is read or written, outputs
 // that would overwrite or delete the input or each other, and outputs the
-// run could not write (a report that would fail only after the whole run).
-// A default reject file is checked only for clashes: it is written only
-// when a row is rejected.
+// run could not write (a report that would fail only after the whole run,
+// a reject file at the first rejected row).
 func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error {
 	rejects := outputPath{"--rejects", rejectPath}
 	if opts.Rejects == "" {
@@ -494,13 +514,11 @@ func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error
 	if err := checkOutputs([]string{opts.Input}, []outputPath{rejects, journal, report}); err != nil {
 		return err
 	}
-	if opts.Rejects != "" {
-		if err := checkWritable(rejects); err != nil {
-			return err
-		}
+	if err := checkWritable(rejects); err != nil {
+		return elsewhere(err, opts.Rejects, "--rejects")
 	}
 	if err := checkWritable(journal); err != nil {
-		return err
+		return elsewhere(err, opts.Journal, "--journal")
 	}
 	return checkWritable(report)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/partnero-etl/partnero-etl/internal/yamlpos"
 	"github.com/partnero-etl/partnero-etl/mapping"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
@@ -301,11 +302,13 @@ var (
 func planError(path string, data []byte, err error) error {
 	te, ok := errors.AsType[*yaml.TypeError](err)
 	if !ok {
-		// A syntax error: "yaml: line 3: did not find expected key".
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			return usageError("%s:%s: %s", path, m[1], m[2])
+		// A syntax error: the library names the line where the block
+		// around it starts; yamlpos finds the mistake's own.
+		line, msg := yamlpos.SyntaxError(data, err)
+		if line == 0 {
+			return usageError("%s: %s", path, msg)
 		}
-		return usageError("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return usageError("%s:%d: %s", path, line, msg)
 	}
 	var doc yaml.Node
 	_ = yaml.Unmarshal(data, &doc) // it parsed: only the types were wrong
@@ -497,9 +500,9 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	if err != nil {
 		return err
 	}
-	program, err := client.Test(ctx)
+	program, err := checkProgram(ctx, client)
 	if err != nil {
-		return fmt.Errorf("check the API key: %w", err)
+		return err
 	}
 
 	var runErr error

@@ -496,7 +496,7 @@ func TestPlanErrors(t *testing.T) {
 		{"partners:\n  file: a.csv\n  colour: red\n", "plan.yaml:3: partners: unknown field colour (want file, preset, mapping or format)"},
 		{"customers: [1, 2]\n", "plan.yaml:1: customers: want a section with a file, not a list"},
 		{"from: tolt\nextra: 2\n", "plan.yaml:2: unknown field extra (want from, partners, customers, transactions or options)"},
-		{"from: tolt\npartners:\n  file: a.csv\n options: x\n", "plan.yaml:3: did not find expected key"},
+		{"from: tolt\npartners:\n  file: a.csv\n options: x\n", "plan.yaml:4: did not find expected key"},
 		{"options:\n  max_rejects: x\n  no_batch: perhaps\n", "plan.yaml:2: options: max_rejects: want a whole number, not \"x\"\nplan.yaml:3: options: no_batch: want true or false, not \"perhaps\""},
 	}
 	for _, tt := range tests {

@@ -26,7 +26,7 @@ belongs to and the API it talked to. It exits with 4 when the API refuses the
 key, so scripts can check a key before a long import.`,
 		Example: `  PARTNERO_API_KEY=... partnero-etl ping
   partnero-etl ping --api-key-file key.txt --base-url http://127.0.0.1:8765/v1/`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPing(cmd.Context(), opts)
 		},
@@ -43,12 +43,9 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 		return err
 	}
 	start := time.Now()
-	p, err := c.Test(ctx)
+	p, err := checkProgram(ctx, c)
 	if err != nil {
-		if isAuthError(err) {
-			return fmt.Errorf("the API at %s refused the key: %w", c.BaseURL(), err)
-		}
-		return fmt.Errorf("ping %s: %w", c.BaseURL(), err)
+		return err
 	}
 	name := p.Name
 	if name == "" {

@@ -41,7 +41,7 @@ func TestPing(t *testing.T) {
 		{"no key", "", []string{"--base-url", base, "ping"}, exitUsage, nil, "no API key"},
 		{"bad rate", "", []string{"--api-key", key, "--base-url", base, "--rate", "fast", "ping"}, exitUsage, nil, "--rate"},
 		{"bad base URL", "", []string{"--api-key", key, "--base-url", "ftp://x", "ping"}, exitUsage, nil, "--base-url"},
-		{"arguments", "", []string{"--api-key", key, "--base-url", base, "ping", "extra"}, exitUsage, nil, "unknown command"},
+		{"arguments", "", []string{"--api-key", key, "--base-url", base, "ping", "extra"}, exitUsage, nil, "takes no arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

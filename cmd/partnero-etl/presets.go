@@ -42,6 +42,9 @@ migration plan) when your export differs.`,
 		Use:   "show NAME",
 		Short: "Print a preset as a mapping file (YAML) to copy and edit",
 		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return tooManyArgs(cmd, "one preset name", args[1:])
+			}
 			if len(args) != 1 {
 				return usageError("presets show needs a preset name: %s", presetList())
 			}

@@ -54,11 +54,15 @@ lines input gives a .jsonl reject file; Parquet input a .csv one) unless
 --rejects says where. It is mode 0600 and only exists when rows were rejected.
 
 Exit status: 0 every row is valid, 3 some rows were rejected, 1 the file could
-not be read, 2 usage errors (including a bad mapping file).`,
+not be read, 2 usage errors (including a bad mapping file, or a reject file
+that could not be written, checked before the first row is read).`,
 		Example: `  partnero-etl validate transactions sales.csv
   partnero-etl validate partners affiliates.csv --mapping rewardful.yaml
   zcat export.jsonl.gz | partnero-etl validate customers - --format jsonl`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 2 {
+				return tooManyArgs(cmd, "an entity and one file", args[2:])
+			}
 			if len(args) != 2 {
 				return usageError("validate needs <entity> and <file>, got %d argument(s)", len(args))
 			}
@@ -139,10 +143,11 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	if err := checkOutputs([]string{opts.File}, []outputPath{rejectOut}); err != nil {
 		return err
 	}
-	if opts.Rejects != "" {
-		if err := checkWritable(rejectOut); err != nil {
-			return err
-		}
+	// Checked even at its default path, though it is written only when a
+	// row is rejected: a reject file that cannot be written would stop the
+	// run at its first reject, rows or hours in.
+	if err := checkWritable(rejectOut); err != nil {
+		return elsewhere(err, opts.Rejects, "--rejects")
 	}
 
 	src, err := sources.Open(opts.File, srcOpts)
@@ -322,6 +327,16 @@ func checkWritable(o outputPath) error {
 	_ = f.Close()
 	_ = os.Remove(f.Name())
 	return nil
+}
+
+// elsewhere adds to a checkWritable error of an output at its default path
+// (given is "") the flag that puts it elsewhere.
+func elsewhere(err error, given, flag string) error {
+	var ee *exitError
+	if given != "" || !errors.As(err, &ee) || ee.err == nil {
+		return err
+	}
+	return usageError("%v (%s PATH writes it elsewhere)", ee.err, flag)
 }
 
 // pathErrCause is the cause of a *fs.PathError (which names a path the
