@@ -10,7 +10,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS  = $(if $(VERSION),-X main.version=$(VERSION))
 
-.PHONY: all build test fmt vet race interop bench fuzz demo clean
+.PHONY: all build test fmt vet race interop bench fuzz demo clean release-check
 
 all: build
 
@@ -60,5 +60,16 @@ bench:
 demo:
 	$(GO) run -ldflags '$(LDFLAGS)' ./cmd/partnero-etl demo
 
+# Release configuration check and a snapshot build of every archive and
+# package (.goreleaser.yaml) into dist/, without publishing. Needs goreleaser
+# on PATH: 'go install github.com/goreleaser/goreleaser/v2@v2.14.3' (a
+# release that builds with this project's Go 1.26). CI runs it after
+# 'make test'.
+GORELEASER ?= goreleaser
+release-check:
+	$(GORELEASER) check
+	$(GORELEASER) release --snapshot --clean --skip=publish
+	@ls dist/*.tar.gz dist/*.zip dist/*.deb dist/*.rpm dist/checksums.txt
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -13,8 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline/export"
 	"github.com/partnero-etl/partnero-etl/record"
+	"github.com/partnero-etl/partnero-etl/signals"
 	"github.com/partnero-etl/partnero-etl/sinks"
 	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
 )
@@ -34,6 +36,10 @@ type exportOptions struct {
 	WithReferralLinks bool
 	CSVSafe           bool
 	MaxRowsPerFile    int64
+	Signals           signalOptions
+
+	// result is what the run did, for the signals (set once the export ran).
+	result signals.Result
 
 	// now replaces the clock (tests).
 	now func() time.Time
@@ -89,7 +95,10 @@ take about 17 more minutes.`,
 			if !cmd.Flags().Changed("compression") {
 				opts.Compression = ""
 			}
-			return runExport(cmd.Context(), opts)
+			return runWithSignals(cmd.Context(), g, "export", opts.Signals, func() (signals.Result, error) {
+				err := runExport(cmd.Context(), opts)
+				return opts.result, err
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -101,6 +110,7 @@ take about 17 more minutes.`,
 	f.BoolVar(&opts.WithReferralLinks, "with-referral-links", false, "fetch each partner's referral keys: one extra request per partner")
 	f.BoolVar(&opts.CSVSafe, "csv-safe", false, "prefix CSV text cells starting with = + - @ with ' so spreadsheets do not run them as formulas")
 	f.Int64Var(&opts.MaxRowsPerFile, "max-rows-per-file", export.DefaultMaxRowsPerFile, "roll a table over into numbered part files after this many rows")
+	opts.Signals.addFlags(f)
 	return cmd
 }
 
@@ -239,6 +249,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	src := sourcepartnero.New(client, sourcepartnero.Options{WithReferralLinks: opts.WithReferralLinks})
 	m, err := export.Run(ctx, eo, src)
 	stop()
+	opts.result = exportResult(m, client.Stats())
 	if mismatch := (*export.MismatchError)(nil); errors.As(err, &mismatch) {
 		return usageError("%v", err)
 	}
@@ -256,6 +267,23 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	}
 	writeExportSummary(w, opts, m)
 	return nil
+}
+
+// exportResult is what an export did, for the signals: the rows of each
+// table this run wrote (none when it failed before its manifest) and the
+// requests it made.
+func exportResult(m *export.Manifest, s partnero.Stats) signals.Result {
+	res := signals.Result{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited,
+		ServerErrors: s.ServerErrors, NetworkErrors: s.NetworkErrors}
+	if m != nil {
+		res.Rows = map[string]int64{}
+		for e, st := range m.Entities {
+			if st.ExportedAt.Equal(m.StartedAt) {
+				res.Rows[string(e)] = st.Rows
+			}
+		}
+	}
+	return res
 }
 
 func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
