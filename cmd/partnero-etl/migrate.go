@@ -545,6 +545,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			client:      client,
 			program:     program,
 			spec:        st.spec,
+			specYAML:    st.specYAML,
 			noSummary:   true,
 			report:      &rep,
 		}
@@ -588,8 +589,11 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		}
 		err := runImport(ctx, iopts)
 		if rep != nil {
-			if st.entity == record.Customers {
+			switch st.entity {
+			case record.Customers:
 				customersReport = rep
+			case record.Transactions:
+				rep.CustomerJoins = join.Joined()
 			}
 			mrep.Stages = append(mrep.Stages, rep)
 			if !opts.g.Quiet {

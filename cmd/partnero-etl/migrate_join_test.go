@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"maps"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
 // programState reads what a sandbox program holds: customers by key (with
@@ -45,6 +49,57 @@ func readProgram(t *testing.T, base string) programState {
 		st.txs[tx.Key] = tx
 	}
 	return st
+}
+
+// checkMoney holds a migration report's money against the program: per
+// currency, every row read is in exactly one bucket (rows and exact sums),
+// and what the report says was written (with what was already there) is
+// what the program holds, to the last digit.
+func checkMoney(t *testing.T, rep pipeline.MigrationReport, st programState) {
+	t.Helper()
+	rat := func(s string) *big.Rat {
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("report amount %q is not a decimal", s)
+		}
+		return r
+	}
+	held := map[string]*big.Rat{}
+	for _, tx := range st.txs {
+		if held[tx.AmountUnits] == nil {
+			held[tx.AmountUnits] = new(big.Rat)
+		}
+		if tx.Amount != nil {
+			held[tx.AmountUnits].Add(held[tx.AmountUnits], tx.Amount.Rat())
+		}
+	}
+	var landed int64
+	for cur, m := range rep.Money {
+		buckets := []pipeline.MoneyTotals{m.Written, m.Unchanged, m.Skipped, m.Rejected, m.NotFinished}
+		rows, amount := int64(0), new(big.Rat)
+		for _, b := range buckets {
+			rows += b.Rows
+			amount.Add(amount, rat(b.Amount))
+		}
+		if rows != m.Read.Rows || amount.Cmp(rat(m.Read.Amount)) != 0 {
+			t.Errorf("%s: read %d rows %s, the buckets add up to %d rows %s", cur, m.Read.Rows, m.Read.Amount, rows, amount.FloatString(2))
+		}
+		if cur == pipeline.MoneyUnreadable || cur == pipeline.MoneyProgramCurrency {
+			continue
+		}
+		landed += m.Written.Rows + m.Unchanged.Rows
+		in := new(big.Rat).Add(rat(m.Written.Amount), rat(m.Unchanged.Amount))
+		if h := held[cur]; (h == nil && in.Sign() != 0) || (h != nil && h.Cmp(in) != 0) {
+			t.Errorf("%s: the report says %s landed, the program holds %v", cur, in.FloatString(3), h)
+		}
+		delete(held, cur)
+	}
+	if len(held) > 0 {
+		t.Errorf("the program holds currencies the report does not: %v", held)
+	}
+	if landed != int64(len(st.txs)) {
+		t.Errorf("the report says %d transactions landed, the program holds %d", landed, len(st.txs))
+	}
 }
 
 // requestFloor is the fewest requests a migration into an empty program
@@ -174,6 +229,27 @@ func TestMigrateJoinsByCustomerSourceID(t *testing.T) {
 	}
 	if len(st.txs) != 4 {
 		t.Errorf("program holds %d transactions, want 4", len(st.txs))
+	}
+	rep := readMigrationReport(t, report)
+	checkMoney(t, rep, st)
+	wantMoney := map[string][4]string{ // read, written, rejected; rows read
+		"USD": {"52.50", "40.50", "12.00", "4"},
+		"EUR": {"20.00", "20.00", "0.00", "1"},
+		"JPY": {"1200", "1200", "0", "1"},
+	}
+	for cur, w := range wantMoney {
+		m := rep.Money[cur]
+		if m == nil || m.Read.Amount != w[0] || m.Written.Amount != w[1] || m.Rejected.Amount != w[2] || strconv.FormatInt(m.Read.Rows, 10) != w[3] {
+			t.Errorf("%s: %+v, want read %s written %s rejected %s in %s rows", cur, m, w[0], w[1], w[2], w[3])
+		}
+	}
+	// t1, t2, t5 and t6 by the old id; t4's customer is in no file, looked
+	// for in Partnero by key; t3's customer was rejected.
+	if !maps.Equal(rep.CustomerJoins, map[string]int64{"source_id": 4, "partnero_key": 1}) {
+		t.Errorf("joined by %v, want source_id 4, partnero_key 1", rep.CustomerJoins)
+	}
+	if rep.CustomersCreated != 2 {
+		t.Errorf("%d customers created from transactions, want 2 (cus_A and r2, inside their first batch)", rep.CustomersCreated)
 	}
 	rej, err := os.ReadFile(filepath.Join(dir, "transactions.rejects.csv"))
 	if err != nil {

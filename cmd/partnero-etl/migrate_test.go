@@ -180,7 +180,9 @@ func TestMigrateSamples(t *testing.T) {
 			// a create per partner, per customer without transactions, and
 			// per 100 transactions of each customer (a customer with
 			// transactions is created inside its first batch).
-			floor := requestFloor(readProgram(t, base))
+			held := readProgram(t, base)
+			checkMoney(t, rep, held)
+			floor := requestFloor(held)
 			if float64(rep.Requests) > 1.1*float64(floor) {
 				t.Errorf("%d requests, over 1.1 x the floor of %d", rep.Requests, floor)
 			}
