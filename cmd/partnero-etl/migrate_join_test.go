@@ -305,3 +305,45 @@ func TestMigrateDeferredCustomerWhoseSalesAllFail(t *testing.T) {
 		t.Errorf("cus_Y created as %+v, want the customers file's fields", st.customers["cus_Y"])
 	}
 }
+
+// TestMigrateParentRejectedWhateverTheCode: a transaction of a customer
+// that mapping refused is parent_rejected, whether the transaction names
+// the customer by the old id (the customer's own key was unreadable: too
+// long) or its row has a fault of its own (its copy of the customer's key
+// too long, its time unreadable). On the old code such rows kept their own
+// codes (too_long, invalid_time) or were unknown.
+func TestMigrateParentRejectedWhateverTheCode(t *testing.T) {
+	_, base := newMigrateSandbox(t)
+	dir := t.TempDir()
+	long := strings.Repeat("k", 70)
+	p := writeFiles(t, dir, map[string]string{
+		"partners.csv": "source_id,email\np1,ann@example.com\n",
+		"customers.csv": "source_id,key,email,partner.source_id\n" +
+			"r5," + long + ",e@example.com,p1\n" + // too_long key
+			"r6,cus_F,f(at)example.com,p1\n", // invalid_email
+		"transactions.csv": "key,amount,currency,created_at,customer.source_id,customer.key\n" +
+			"t1,1.00,USD,,r5,\n" + // by the old id only
+			"t2,1.00,USD,,r5," + long + "\n" + // its own copy of the key too long
+			"t3,1.00,USD,yesterday,r6,cus_F\n" + // its own time unreadable
+			"t4,1.00,USD,,,cus_F\n", // by key
+	})
+	report := filepath.Join(dir, "r.json")
+	code, out, errOut := runMigrateArgs(t, base, "--partners", p["partners.csv"], "--customers", p["customers.csv"], "--transactions", p["transactions.csv"], "--report", report)
+	if code != exitRejects {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkMigration(t, readMigrationReport(t, report), map[string]stageWant{
+		"partners":     {1, 0, 0, nil},
+		"customers":    {0, 0, 2, map[string]int64{"too_long": 1, "invalid_email": 1}},
+		"transactions": {0, 0, 4, map[string]int64{"parent_rejected": 4}},
+	})
+	rej, err := os.ReadFile(filepath.Join(dir, "transactions.rejects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"customer r5 was rejected (" + filepath.Join(dir, "customers.csv") + ":2", "[too_long]", "customer cus_F was rejected", "[invalid_email]"} {
+		if !strings.Contains(string(rej), s) {
+			t.Errorf("transaction rejects lack %q:\n%s", s, rej)
+		}
+	}
+}
