@@ -71,7 +71,9 @@ email or key is rejected as unknown_partner; with a customers file, a
 transaction whose customer is neither in it nor in Partnero is rejected as
 unknown_customer, never created under another key. Customers are created
 from transactions only for a platform without a customer export (its
-preset says create_customers: true).
+preset says create_customers: true). A new customer of the customers file
+that has transactions is created inside its first transaction batch, with
+the file's own fields: a request saved per customer.
 
 Each stage is an import (see 'partnero-etl import --help'): the same pacing,
 journal, reject files and outcomes. Re-running the same command after a
