@@ -328,7 +328,7 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 	ew.printf("  transactions by currency (exact sums):\n")
 	ew.printf("    %-19s", "")
 	for _, c := range cols {
-		ew.printf(" %16s", c)
+		ew.printf(" %14s", c)
 	}
 	ew.printf("\n")
 	for _, cur := range slices.Sorted(maps.Keys(money)) {
@@ -343,7 +343,7 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 		}
 		ew.printf("    %-13s %5s", label, "rows")
 		for _, b := range buckets {
-			ew.printf(" %16d", b.Rows)
+			ew.printf(" %14d", b.Rows)
 		}
 		ew.printf("\n")
 		if cur == MoneyUnreadable {
@@ -362,7 +362,7 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 			}
 			ew.printf("    %-13s %5s", "", line.name)
 			for _, b := range buckets {
-				ew.printf(" %16s", line.value(b))
+				ew.printf(" %14s", line.value(b))
 			}
 			ew.printf("\n")
 		}

@@ -163,6 +163,7 @@ func TestMigrateSamples(t *testing.T) {
 			}
 			checkMigration(t, dry, m.want)
 
+			checksBefore := sb.Stats().Routes["GET /test"].Total
 			code, out, errOut = runMigrateArgs(t, base, args...)
 			if code != exitRejects {
 				t.Fatalf("exit %d, want 3\n%s\n%s", code, out, errOut)
@@ -180,6 +181,10 @@ func TestMigrateSamples(t *testing.T) {
 			// a create per partner, per customer without transactions, and
 			// per 100 transactions of each customer (a customer with
 			// transactions is created inside its first batch).
+			// One client for every stage: the key is checked once.
+			if n := sb.Stats().Routes["GET /test"].Total - checksBefore; n != 1 {
+				t.Errorf("the key was checked %d times, want once", n)
+			}
 			held := readProgram(t, base)
 			checkMoney(t, rep, held)
 			floor := requestFloor(held)
