@@ -187,6 +187,16 @@ func TestMigrateSamples(t *testing.T) {
 			}
 			held := readProgram(t, base)
 			checkMoney(t, rep, held)
+			// No customer the files do not name: with a customers file, the
+			// program holds exactly the customers it created; without one
+			// (Post Affiliate Pro), those the transactions created.
+			wantCustomers := m.want["customers"].created
+			if m.files[1] == "" {
+				wantCustomers = rep.CustomersCreated
+			}
+			if int64(len(held.customers)) != wantCustomers || wantCustomers == 0 {
+				t.Errorf("program holds %d customers, want %d", len(held.customers), wantCustomers)
+			}
 			floor := requestFloor(held)
 			if float64(rep.Requests) > 1.1*float64(floor) {
 				t.Errorf("%d requests, over 1.1 x the floor of %d", rep.Requests, floor)
