@@ -594,6 +594,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			switch st.entity {
 			case record.Customers:
 				customersReport = rep
+				join.ForgetTransactionCustomers()
 			case record.Transactions:
 				rep.CustomerJoins = join.Joined()
 			}
