@@ -19,9 +19,13 @@ import (
 
 // Join carries identities across the stages of a migration: partners, then
 // customers, then transactions, each an import of its own. A platform names
-// a customer's partner (and a transaction's customer's partner) by its own
-// id, the source id; Join turns that into the partner's Partnero identity,
-// and rejects every child of a rejected parent with the parent's reason.
+// a customer's partner by its own id, the source id, and a transaction's
+// customer by the customer's own id on it (customer.source_id), its key or
+// its email; Join turns those into Partnero identities (a transaction is
+// filed under the customers input's customer and that customer's partner),
+// rejects every child of a rejected parent with the parent's reason
+// (parent_rejected, whatever the parent's code), and never lets a
+// transaction make up a customer the customers input does not name.
 //
 // Memory: an entry per partner (thousands) and an entry per customer of
 // the customers input (its key, email, name and partner, what a transaction
