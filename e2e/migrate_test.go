@@ -152,6 +152,7 @@ func TestMigrationKilledAndResumed(t *testing.T) {
 					t.Errorf("resumed run %s: %+v; want created+unchanged %d, rejected %d", e, c, n, p.rejected[e])
 				}
 			}
+			checkMoneyLanded(t, final, p.created["transactions"])
 			got := readTarget(t, sb)
 			for _, cmp := range []struct {
 				what      string
@@ -164,6 +165,24 @@ func TestMigrationKilledAndResumed(t *testing.T) {
 			}
 			t.Logf("killed %d times; the resumed run: %d requests", kills, final.Requests)
 		})
+	}
+}
+
+// checkMoneyLanded: the report's money reconciles (per currency, the rows
+// read are in the outcome buckets, none unfinished) and counts as landed,
+// written by this run or an earlier one (the journal) or already there,
+// exactly the transactions the migration must create.
+func checkMoneyLanded(t *testing.T, rep pipeline.MigrationReport, want int64) {
+	t.Helper()
+	var landed int64
+	for cur, m := range rep.Money {
+		if n := m.Written.Rows + m.Unchanged.Rows + m.Skipped.Rows + m.Rejected.Rows; n != m.Read.Rows || m.NotFinished.Rows != 0 {
+			t.Errorf("%s: %+v does not reconcile", cur, m)
+		}
+		landed += m.Written.Rows + m.Unchanged.Rows
+	}
+	if landed != want {
+		t.Errorf("the report's money counts %d transactions landed, want %d", landed, want)
 	}
 }
 
@@ -228,6 +247,7 @@ func TestMigrationInterrupted(t *testing.T) {
 	if c := final.ByEntity["transactions"]; c.Resumed == 0 || c.Created != p.created["transactions"] {
 		t.Errorf("transactions: %+v, want some resumed from the journal, %d created in all", c, p.created["transactions"])
 	}
+	checkMoneyLanded(t, final, p.created["transactions"])
 	got := readTarget(t, sb)
 	if int64(len(got.customers)) != p.created["customers"] || int64(len(got.transactions)) != p.created["transactions"] {
 		t.Errorf("program holds %d customers and %d transactions, want %d and %d", len(got.customers), len(got.transactions), p.created["customers"], p.created["transactions"])

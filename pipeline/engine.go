@@ -80,7 +80,10 @@ type Config struct {
 	// Journal, when set, skips rows an earlier run confirmed and records the
 	// rows this run confirms.
 	Journal *Journal
-	Rejects RejectRecorder
+	// OnResumed, when set, sees each record whose outcome came from the
+	// journal (an earlier run finished it), for the report's reconciliation.
+	OnResumed func(rec record.Record, o record.Outcome)
+	Rejects   RejectRecorder
 	// Workers is the number of concurrent writers (at least 1).
 	Workers int
 	// MaxRejects stops the run once more rows than this were rejected; 0
@@ -283,6 +286,9 @@ func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop contex
 		if cfg.Journal != nil {
 			if o, ok := cfg.Journal.Lookup(journalKey(rec), content); ok {
 				r.tally.add(o, "", true)
+				if cfg.OnResumed != nil {
+					cfg.OnResumed(rec, o)
+				}
 				continue
 			}
 		}

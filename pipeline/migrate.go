@@ -19,13 +19,19 @@ import (
 
 // Join carries identities across the stages of a migration: partners, then
 // customers, then transactions, each an import of its own. A platform names
-// a customer's partner (and a transaction's customer's partner) by its own
-// id, the source id; Join turns that into the partner's Partnero identity,
-// and rejects every child of a rejected parent with the parent's reason.
+// a customer's partner by its own id, the source id, and a transaction's
+// customer by the customer's own id on it (customer.source_id), its key or
+// its email; Join turns those into Partnero identities (a transaction is
+// filed under the customers input's customer and that customer's partner),
+// rejects every child of a rejected parent with the parent's reason
+// (parent_rejected, whatever the parent's code), and never lets a
+// transaction make up a customer the customers input does not name.
 //
 // Memory: an entry per partner (thousands) and an entry per customer of
-// the customers input (its key, email, name and partner: about 200 bytes),
-// under up to three 64-bit hashes (source id, key, email).
+// the customers input (its key, email, name and partner, what a transaction
+// batch creates it with: about 300 bytes, 30 MB for 100,000 customers),
+// under up to three 64-bit hashes (source id, key, email); until the
+// customers stage ends, a hash per identity the transactions name.
 //
 // The tables are rebuilt by every run from the inputs themselves (the
 // partners file is read whole before the first write; customers are seen as
@@ -46,9 +52,9 @@ type Join struct {
 	// hasCustomers: the migration has a customers input, so a transaction
 	// whose customer is not in it must find it in Partnero, never create it.
 	hasCustomers bool
-	// joined counts the transactions matched to a customer of the input,
-	// by rule (joinSourceID, joinKey, joinEmail).
-	joined [3]int64
+	// joined counts the transactions by how their customer was found
+	// (CustomerJoinRules).
+	joined [len(CustomerJoinRules)]int64
 	// txCustomers holds the customers the transactions input names (by the
 	// same hashes as customers), read before the customers stage so that a
 	// new customer with transactions is created inside its first
@@ -64,15 +70,29 @@ type Join struct {
 }
 
 // The rules a transaction is joined to its customer by, in the order they
-// are tried.
+// are tried: in the customers input by the old platform's customer id, by
+// key, by email; then, for a customer the input does not have (or an
+// import, which has none), in Partnero by key or email.
 const (
 	joinSourceID = iota
 	joinKey
 	joinEmail
+	joinPartneroKey
+	joinPartneroEmail
 )
 
-// JoinRules names the rules of Join.Joined, in the order they are tried.
-var JoinRules = [3]string{"source_id", "key", "email"}
+// CustomerJoinRules names the rules of the reports' customers_joined_by,
+// in the order they are tried.
+var CustomerJoinRules = [...]string{"source_id", "key", "email", "partnero_key", "partnero_email"}
+
+// CustomerJoinRule is how a transaction outside a migration's join finds
+// its customer: in Partnero, by key, else by email.
+func CustomerJoinRule(tx *api.Transaction) string {
+	if tx.Customer.Key != "" {
+		return CustomerJoinRules[joinPartneroKey]
+	}
+	return CustomerJoinRules[joinPartneroEmail]
+}
 
 // joinCustomer is a customer of the customers input as its transactions
 // need it: the key it is written under, the fields a transaction batch
@@ -160,14 +180,18 @@ func (j *Join) RejectedCustomers() int {
 	return len(seen)
 }
 
-// Joined returns how many transactions were matched to a customer of the
-// customers input by each rule (JoinRules: source_id, key, email).
+// Joined returns how many transactions found their customer by each rule
+// (CustomerJoinRules), counted when they were read: the customers input's
+// source_id, key or email, or (not in the input) Partnero's key or email.
+// A transaction of a rejected customer or partner is in none.
 func (j *Join) Joined() map[string]int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make(map[string]int64, len(JoinRules))
-	for i, name := range JoinRules {
-		out[name] = j.joined[i]
+	out := make(map[string]int64, len(CustomerJoinRules))
+	for i, name := range CustomerJoinRules {
+		if j.joined[i] > 0 {
+			out[name] = j.joined[i]
+		}
 	}
 	return out
 }
@@ -450,6 +474,14 @@ func (j *Join) NoteTransactionCustomer(rec *record.Record) {
 	}
 }
 
+// ForgetTransactionCustomers drops what NoteTransactionCustomer noted, once
+// the customers stage is over and nothing asks any more.
+func (j *Join) ForgetTransactionCustomers() {
+	j.mu.Lock()
+	j.txCustomers = nil
+	j.mu.Unlock()
+}
+
 // namedByTransactions says whether the transactions input names a customer
 // by one of its identities. The caller holds j.mu.
 func (j *Join) namedByTransactions(sourceID, key, email string) bool {
@@ -676,17 +708,22 @@ func (j *Join) MapTransaction(rec *record.Record) *record.RowError {
 		}
 		return &record.RowError{Origin: rec.Origin, Field: "customer.source_id", Code: record.CodeUnknownCustomer, Message: msg}
 	}
-	sourceID := rec.ParentSourceID
-	if sourceID == "" {
-		return nil
+	if sourceID := rec.ParentSourceID; sourceID != "" {
+		p, ok := j.lookup(sourceID)
+		switch {
+		case ok && p.rejected != nil:
+			return parentRejected(rec, "customer.partner", "partner", sourceID, p.rejected)
+		case ok:
+			tx.Customer.Partner = p.ref(sourceID, j.dryRun)
+		}
 	}
-	p, ok := j.lookup(sourceID)
-	switch {
-	case ok && p.rejected != nil:
-		return parentRejected(rec, "customer.partner", "partner", sourceID, p.rejected)
-	case ok:
-		tx.Customer.Partner = p.ref(sourceID, j.dryRun)
+	rule = joinPartneroEmail
+	if tx.Customer.Key != "" {
+		rule = joinPartneroKey
 	}
+	j.mu.Lock()
+	j.joined[rule]++
+	j.mu.Unlock()
 	return nil
 }
 
@@ -741,6 +778,15 @@ type MigrationReport struct {
 	// LateRejects are the customers left to their transactions that could
 	// not be written on their own either (see the customers' counts).
 	LateRejects []string `json:"customers_rejected_after_transactions,omitempty"`
+
+	// Money, CustomerJoins and CustomersCreated are the transactions
+	// stage's (see Report): the money reconciled per currency, how each
+	// transaction found its customer, and the customers created inside a
+	// transaction batch (with a customers file: its own customers, which
+	// the customers stage left to their first batch and counts as created).
+	Money            map[string]*CurrencyMoney `json:"money_by_currency,omitempty"`
+	CustomerJoins    map[string]int64          `json:"customers_joined_by,omitempty"`
+	CustomersCreated int64                     `json:"customers_created_from_transactions"`
 }
 
 // SetRequests replaces the requests the stages counted by the client's
@@ -776,6 +822,9 @@ func (m *MigrationReport) Finish() {
 		m.Requests += r.Requests.Total
 		m.Retries += r.Requests.Retries
 		m.RateLimited += r.Requests.RateLimited
+		if r.Entity == record.Transactions {
+			m.Money, m.CustomerJoins, m.CustomersCreated = r.Money, r.CustomerJoins, r.CustomersCreated
+		}
 	}
 	m.Seconds = m.Duration.Seconds()
 	m.RequestsPerRow = 0
@@ -831,6 +880,14 @@ func (m *MigrationReport) WriteSummary(w io.Writer) error {
 	}
 	if t.Resumed > 0 {
 		ew.printf("  %d rows were done by an earlier run, according to the journals\n", t.Resumed)
+	}
+	writeMoney(ew, m.Money, would)
+	writeJoins(ew, m.CustomerJoins, m.CustomersCreated, would)
+	if _, ok := m.ByEntity[string(record.Customers)]; ok && m.CustomersCreated > 0 {
+		ew.printf("    (customers of the customers file, created inside their first transaction batch: counted as created under customers)\n")
+	}
+	for _, r := range m.LateRejects {
+		ew.printf("  a customer left to its transactions could not be created: %s\n", r)
 	}
 	if m.DanglingReferrers > 0 {
 		ew.printf("  %d partners were imported without their referring partner (not in the partners input)\n", m.DanglingReferrers)

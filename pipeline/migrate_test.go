@@ -253,9 +253,10 @@ func TestJoinMapTransaction(t *testing.T) {
 		{name: "customer refused by the API", rec: txBySource("s7", ""), wantCode: record.CodeParentRejected, wantMsg: "customer c7 was rejected (the API refused the row: bad name [api_validation])"},
 		// Not in the input: left to the sink, which finds it in Partnero
 		// or rejects it; the partner is named for create_customers.
-		{name: "key not in the input", rec: txRec("t", "c9", "", "p1"), wantKey: "c9", wantRef: ann},
+		{name: "key not in the input", rec: txRec("t", "c9", "", "p1"), wantKey: "c9", wantRef: ann, wantRule: "partnero_key"},
 		{name: "key not in the input, partner rejected", rec: txRec("t", "c9", "", "p4"), wantCode: record.CodeParentRejected, wantMsg: "partner p4 was rejected"},
-		{name: "key not in the input, partner unknown", rec: txRec("t", "c9", "", "p9"), wantKey: "c9"},
+		{name: "key not in the input, partner unknown", rec: txRec("t", "c9", "", "p9"), wantKey: "c9", wantRule: "partnero_key"},
+		{name: "email not in the input", rec: txRec("t", "", "nine@example.com", ""), wantEmail: "nine@example.com", wantRule: "partnero_email"},
 	}
 	want := map[string]int64{}
 	for _, tt := range tests {
@@ -284,7 +285,7 @@ func TestJoinMapTransaction(t *testing.T) {
 		})
 	}
 	got := j.Joined()
-	for _, rule := range JoinRules {
+	for _, rule := range CustomerJoinRules {
 		if got[rule] != want[rule] {
 			t.Errorf("joined by %s: %d, want %d", rule, got[rule], want[rule])
 		}
@@ -371,22 +372,36 @@ func TestJoinDryRunNewCustomer(t *testing.T) {
 }
 
 func TestMigrationReport(t *testing.T) {
+	var money MoneyTally
+	money.Add(MoneyRead, "GBP", d("299"), nil)
+	money.Add(MoneyWritten, "GBP", d("299"), nil)
 	m := &MigrationReport{From: "rewardful", Duration: 2 * time.Second, Stages: []*Report{
 		{Entity: record.Partners, Counts: Counts{Read: 10, Created: 8, Rejected: 2, ByCode: map[string]int64{"duplicate": 2}}, Requests: RequestStats{Total: 10}, RejectsFile: "p.rejects.csv"},
-		{Entity: record.Transactions, Counts: Counts{Read: 30, Created: 20, Skipped: 5, Rejected: 5, ByCode: map[string]int64{"duplicate": 1, "parent_rejected": 4}}, Requests: RequestStats{Total: 5, RateLimited: 1}},
+		{Entity: record.Customers, Counts: Counts{Read: 1, Created: 1}},
+		{Entity: record.Transactions, Counts: Counts{Read: 30, Created: 20, Skipped: 5, Rejected: 5, ByCode: map[string]int64{"duplicate": 1, "parent_rejected": 4}}, Requests: RequestStats{Total: 5, RateLimited: 1},
+			Money: money.Snapshot(), CustomerJoins: map[string]int64{"source_id": 25}, CustomersCreated: 1},
 	}}
 	m.Finish()
-	if m.Total.Read != 40 || m.Total.Created != 28 || m.Total.Rejected != 7 || m.Total.ByCode["duplicate"] != 3 || !m.Total.Balanced() {
+	if m.Total.Read != 41 || m.Total.Created != 29 || m.Total.Rejected != 7 || m.Total.ByCode["duplicate"] != 3 || !m.Total.Balanced() {
 		t.Errorf("total %+v", m.Total)
 	}
-	if m.Requests != 15 || m.RateLimited != 1 || m.RequestsPerRow != 15.0/40 {
+	if m.Requests != 15 || m.RateLimited != 1 || m.RequestsPerRow != 15.0/41 {
 		t.Errorf("requests %d, 429s %d, per row %v", m.Requests, m.RateLimited, m.RequestsPerRow)
+	}
+	if m.Money["GBP"].Written.Amount != "299.00" || m.CustomerJoins["source_id"] != 25 || m.CustomersCreated != 1 {
+		t.Errorf("money %+v, joins %v, created %d: want the transactions stage's", m.Money, m.CustomerJoins, m.CustomersCreated)
+	}
+	// The client's total: the key check and the requests between stages.
+	m.SetRequests(16, 0, 1)
+	if m.Requests != 16 || m.RequestsPerRow != 16.0/41 {
+		t.Errorf("requests %d, per row %v after SetRequests", m.Requests, m.RequestsPerRow)
 	}
 	var b bytes.Buffer
 	if err := m.WriteSummary(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"Migrated from rewardful: 40 rows", "partners", "parent_rejected          4", "rejected partners written to p.rejects.csv", "requests: 15 (0.375 per row)"} {
+	for _, s := range []string{"Migrated from rewardful: 41 rows", "partners", "parent_rejected          4", "rejected partners written to p.rejects.csv", "requests: 16 (0.390 per row)",
+		"GBP", "299.00", "joined to their customer by: source_id 25", "customers created from transactions: 1", "counted as created under customers"} {
 		if !strings.Contains(b.String(), s) {
 			t.Errorf("summary lacks %q:\n%s", s, b.String())
 		}
@@ -395,7 +410,7 @@ func TestMigrationReport(t *testing.T) {
 	if err := m.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), `"by_entity"`) || !strings.Contains(b.String(), `"parent_rejected": 4`) {
+	if !strings.Contains(b.String(), `"by_entity"`) || !strings.Contains(b.String(), `"parent_rejected": 4`) || !strings.Contains(b.String(), `"money_by_currency"`) {
 		t.Errorf("JSON:\n%s", b.String())
 	}
 }

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/big"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/mapping"
+	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -150,6 +154,236 @@ type Report struct {
 
 	RejectsFile string `json:"rejects_file,omitempty"`
 	JournalFile string `json:"journal_file,omitempty"`
+
+	// Money reconciles a transactions run per currency: the rows and the
+	// exact sums of their amounts and rewards, read and by outcome (see
+	// CurrencyMoney). Keyed by ISO 4217 code; MoneyProgramCurrency for
+	// transactions that name no currency, MoneyUnreadable for rows whose
+	// amount or currency could not be read.
+	Money map[string]*CurrencyMoney `json:"money_by_currency,omitempty"`
+	// CustomerJoins counts the transactions by how their customer was
+	// found when they were read (see JoinRules and the README).
+	CustomerJoins map[string]int64 `json:"customers_joined_by,omitempty"`
+	// CustomersCreated counts the customers transaction writes created
+	// with their first transaction (options.create_customer).
+	CustomersCreated int64 `json:"customers_created_from_transactions"`
+}
+
+// The currency keys of Report.Money that are not ISO 4217 codes.
+const (
+	MoneyProgramCurrency = "program_currency"
+	MoneyUnreadable      = "unreadable"
+)
+
+// MoneyTotals is a number of transactions and the exact sums of their
+// amounts and rewards, as decimal text ("0" when none).
+type MoneyTotals struct {
+	Rows   int64  `json:"rows"`
+	Amount string `json:"amount"`
+	Reward string `json:"reward"`
+}
+
+// CurrencyMoney is one currency's reconciliation. Every row read ends in
+// one of the other buckets, so Read = Written + Unchanged + Skipped +
+// Rejected + NotFinished, in rows and in sums.
+type CurrencyMoney struct {
+	// Read is every transaction row read in this currency.
+	Read MoneyTotals `json:"read"`
+	// Written were created or updated (by this run, or by an earlier one
+	// according to the journal); Unchanged were already in the program.
+	Written   MoneyTotals `json:"written"`
+	Unchanged MoneyTotals `json:"unchanged"`
+	// Skipped were left out by a mapping rule (refunds, voids...);
+	// Rejected have a reject row with the reason.
+	Skipped  MoneyTotals `json:"skipped"`
+	Rejected MoneyTotals `json:"rejected"`
+	// NotFinished were read but not finished (an interrupted run):
+	// the next run picks them up.
+	NotFinished MoneyTotals `json:"not_finished"`
+}
+
+// The buckets of a MoneyTally.
+const (
+	MoneyRead = iota
+	MoneyWritten
+	MoneyUnchanged
+	MoneySkipped
+	MoneyRejected
+	moneyBuckets
+)
+
+// MoneyTally adds up transactions' amounts and rewards per currency and
+// bucket in exact arithmetic (never floats). Safe for concurrent use.
+type MoneyTally struct {
+	mu sync.Mutex
+	by map[string]*[moneyBuckets]moneySum
+}
+
+type moneySum struct {
+	rows           int64
+	amount, reward big.Rat
+	// scale is the most fractional digits an added value had: a sum of
+	// decimals is printed with as many.
+	scale int
+}
+
+// Add counts one transaction in a bucket: currency "" is the program's
+// currency; amount and reward may be nil.
+func (m *MoneyTally) Add(bucket int, currency string, amount, reward *api.Decimal) {
+	if currency == "" {
+		currency = MoneyProgramCurrency
+	}
+	currency = strings.ToUpper(currency)
+	if currency == strings.ToUpper(MoneyProgramCurrency) {
+		currency = MoneyProgramCurrency
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.by == nil {
+		m.by = make(map[string]*[moneyBuckets]moneySum)
+	}
+	b, ok := m.by[currency]
+	if !ok {
+		b = new([moneyBuckets]moneySum)
+		m.by[currency] = b
+	}
+	s := &b[bucket]
+	s.rows++
+	if amount != nil && !amount.IsZero() {
+		s.amount.Add(&s.amount, amount.Rat())
+		s.scale = max(s.scale, amount.Scale())
+	}
+	if reward != nil && !reward.IsZero() {
+		s.reward.Add(&s.reward, reward.Rat())
+		s.scale = max(s.scale, reward.Scale())
+	}
+}
+
+// AddUnreadable counts, in a bucket, a row whose amount or currency could
+// not be read.
+func (m *MoneyTally) AddUnreadable(bucket int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.by == nil {
+		m.by = make(map[string]*[moneyBuckets]moneySum)
+	}
+	b, ok := m.by[MoneyUnreadable]
+	if !ok {
+		b = new([moneyBuckets]moneySum)
+		m.by[MoneyUnreadable] = b
+	}
+	b[bucket].rows++
+}
+
+// Snapshot returns the reconciliation per currency (nil when nothing was
+// counted); NotFinished is what was read and is in no other bucket.
+func (m *MoneyTally) Snapshot() map[string]*CurrencyMoney {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.by) == 0 {
+		return nil
+	}
+	out := make(map[string]*CurrencyMoney, len(m.by))
+	for cur, b := range m.by {
+		// Sums are printed in the currency's minor units (2 for USD, 0
+		// for JPY, 3 for KWD), or finer when a value was.
+		scale, _ := mapping.CurrencyExponent(cur)
+		for i := range b {
+			scale = max(scale, b[i].scale)
+		}
+		var rest moneySum
+		rest.rows = b[MoneyRead].rows
+		rest.amount.Set(&b[MoneyRead].amount)
+		rest.reward.Set(&b[MoneyRead].reward)
+		for i := MoneyWritten; i < moneyBuckets; i++ {
+			rest.rows -= b[i].rows
+			rest.amount.Sub(&rest.amount, &b[i].amount)
+			rest.reward.Sub(&rest.reward, &b[i].reward)
+		}
+		t := func(s *moneySum) MoneyTotals {
+			return MoneyTotals{Rows: s.rows, Amount: s.amount.FloatString(scale), Reward: s.reward.FloatString(scale)}
+		}
+		out[cur] = &CurrencyMoney{
+			Read: t(&b[MoneyRead]), Written: t(&b[MoneyWritten]), Unchanged: t(&b[MoneyUnchanged]),
+			Skipped: t(&b[MoneySkipped]), Rejected: t(&b[MoneyRejected]), NotFinished: t(&rest),
+		}
+	}
+	return out
+}
+
+// writeMoney prints the money reconciliation: per currency, rows, amounts
+// and rewards read and by outcome.
+func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
+	if len(money) == 0 {
+		return
+	}
+	unfinished := false
+	for _, m := range money {
+		unfinished = unfinished || m.NotFinished.Rows != 0
+	}
+	cols := []string{"read", would + "written", would + "unchanged", "skipped", would + "rejected"}
+	if unfinished {
+		cols = append(cols, "not finished")
+	}
+	ew.printf("  transactions by currency (exact sums):\n")
+	ew.printf("    %-19s", "")
+	for _, c := range cols {
+		ew.printf(" %14s", c)
+	}
+	ew.printf("\n")
+	for _, cur := range slices.Sorted(maps.Keys(money)) {
+		m := money[cur]
+		buckets := []MoneyTotals{m.Read, m.Written, m.Unchanged, m.Skipped, m.Rejected, m.NotFinished}[:len(cols)]
+		label := cur
+		switch cur {
+		case MoneyProgramCurrency:
+			label = "(program's)"
+		case MoneyUnreadable:
+			label = "(unreadable)"
+		}
+		ew.printf("    %-13s %5s", label, "rows")
+		for _, b := range buckets {
+			ew.printf(" %14d", b.Rows)
+		}
+		ew.printf("\n")
+		if cur == MoneyUnreadable {
+			continue
+		}
+		for _, line := range []struct {
+			name  string
+			value func(MoneyTotals) string
+		}{{"amount", func(t MoneyTotals) string { return t.Amount }}, {"reward", func(t MoneyTotals) string { return t.Reward }}} {
+			any := false
+			for _, b := range buckets {
+				any = any || strings.Trim(line.value(b), "0.") != ""
+			}
+			if !any && line.name == "reward" {
+				continue
+			}
+			ew.printf("    %-13s %5s", "", line.name)
+			for _, b := range buckets {
+				ew.printf(" %14s", line.value(b))
+			}
+			ew.printf("\n")
+		}
+	}
+}
+
+// writeJoins prints how transactions found their customers, and the
+// customers created from transactions.
+func writeJoins(ew *errWriter, joins map[string]int64, created int64, would string) {
+	var parts []string
+	for _, rule := range CustomerJoinRules {
+		if n := joins[rule]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", rule, n))
+		}
+	}
+	if len(parts) > 0 {
+		ew.printf("  transactions joined to their customer by: %s\n", strings.Join(parts, ", "))
+	}
+	if created > 0 || len(parts) > 0 {
+		ew.printf("  customers %screated from transactions: %d\n", would, created)
+	}
 }
 
 // Finish fills the derived figures from Counts, Duration and Requests.
@@ -210,6 +444,8 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		ew.printf(" (from the API's headers)")
 	}
 	ew.printf("\n")
+	writeMoney(ew, r.Money, would)
+	writeJoins(ew, r.CustomerJoins, r.CustomersCreated, would)
 	if r.RejectsFile != "" && c.Rejected > 0 {
 		ew.printf("  rejected rows written to %s\n", r.RejectsFile)
 	}

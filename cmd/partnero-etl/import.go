@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,8 +54,10 @@ type importOptions struct {
 	httpClient *http.Client
 
 	// Set by migrate, which runs one import per entity and joins them.
-	// spec, when set, maps the rows instead of --mapping (a preset).
-	spec *mapping.Spec
+	// spec, when set, maps the rows instead of --mapping (a preset);
+	// specYAML is its text (nil: the canonical columns).
+	spec     *mapping.Spec
+	specYAML []byte
 	// mapHook, when set, sees every record mapping accepted before it is
 	// deduplicated: it may fill in the record (a partner resolved from a
 	// source id) or reject it.
@@ -317,6 +320,47 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		coalesce = coalesceRows
 	}
 	dups := mapping.NewDuplicates(entity)
+	// The money of a transactions run is reconciled per currency: every
+	// row read is counted once as read and once by its outcome.
+	var money *pipeline.MoneyTally
+	var moneyRows *moneyReader
+	joins := map[string]int64{}
+	var joinsMu sync.Mutex
+	if entity == record.Transactions {
+		money = &pipeline.MoneyTally{}
+		specYAML := opts.specYAML
+		if specYAML == nil && opts.spec == nil {
+			specYAML = mappingYAML(opts.Mapping)
+		}
+		moneyRows = newMoneyReader(specYAML)
+	}
+	onWritten := opts.onWritten
+	onReject := opts.onReject
+	var onResumed func(record.Record, record.Outcome)
+	if money != nil {
+		onWritten = func(rec record.Record, o record.Outcome) {
+			switch o {
+			case record.Created, record.Updated:
+				addRecord(money, pipeline.MoneyWritten, &rec)
+			case record.Unchanged:
+				addRecord(money, pipeline.MoneyUnchanged, &rec)
+			}
+			if opts.onWritten != nil {
+				opts.onWritten(rec, o)
+			}
+		}
+		onResumed = func(rec record.Record, o record.Outcome) { onWritten(rec, o) }
+		onReject = func(row *record.Row, key string, rerr *record.RowError) {
+			if rerr.Code == record.CodeMalformedRow {
+				// Never reached mapping: read only here.
+				moneyRows.add(money, pipeline.MoneyRead, row)
+			}
+			moneyRows.add(money, pipeline.MoneyRejected, row)
+			if opts.onReject != nil {
+				opts.onReject(row, key, rerr)
+			}
+		}
+	}
 	run := pipeline.NewRun(pipeline.Config{
 		Entity: entity,
 		Source: src,
@@ -327,12 +371,31 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			} else if r.Err != nil && opts.mapErrHook != nil {
 				r.Err = opts.mapErrHook(row, r.Err)
 			}
+			if money != nil {
+				switch {
+				case r.Skipped:
+					moneyRows.add(money, pipeline.MoneyRead, &row)
+					moneyRows.add(money, pipeline.MoneySkipped, &row)
+				case r.Record.Transaction != nil:
+					addRecord(money, pipeline.MoneyRead, &r.Record)
+					if r.Err == nil && opts.mapHook == nil {
+						// An import finds the customer in Partnero; a
+						// migration's join counts its own rules.
+						joinsMu.Lock()
+						joins[pipeline.CustomerJoinRule(r.Record.Transaction)]++
+						joinsMu.Unlock()
+					}
+				default:
+					moneyRows.add(money, pipeline.MoneyRead, &row)
+				}
+			}
 			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
 		},
 		Dedupe:     dups.Check,
-		Sink:       sinkAdapter{s: sink, onWritten: opts.onWritten},
+		Sink:       sinkAdapter{s: sink, onWritten: onWritten},
 		Journal:    journal,
-		Rejects:    rejectHook{w: rejects, onReject: opts.onReject},
+		OnResumed:  onResumed,
+		Rejects:    rejectHook{w: rejects, onReject: onReject},
 		Workers:    workers,
 		MaxRejects: opts.MaxRejects,
 		Coalesce:   coalesce,
@@ -386,6 +449,13 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			ServerErrors: st.ServerErrors, NetworkErrors: st.NetworkErrors, Budget: st.Limit, BudgetLearned: st.LearnedFromHeaders,
 			AmbiguousWrites: sink.AmbiguousVerified(), LatencyMS: float64(client.Latency().Microseconds()) / 1000,
 		},
+	}
+	if money != nil {
+		rep.Money = money.Snapshot()
+		rep.CustomersCreated = sink.CustomersCreated()
+		if len(joins) > 0 {
+			rep.CustomerJoins = joins
+		}
 	}
 	if rejErr == nil && rejects.Count() > 0 {
 		// Only a reject file that was written in full is named.

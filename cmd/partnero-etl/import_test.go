@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -294,7 +295,7 @@ func TestImportCreateCustomersFlag(t *testing.T) {
 		{[]string{"import", "partners", partners}, exitOK, "created    1"},
 		{[]string{"import", "transactions", txs}, exitRejects, "unknown_customer         2"},
 		{[]string{"import", "transactions", txs, "--create-customers", "--dry-run"}, exitOK, "would be created    2"},
-		{[]string{"import", "transactions", txs, "--create-customers"}, exitOK, "created    2"},
+		{[]string{"import", "transactions", txs, "--create-customers", "--report", filepath.Join(dir, "r.json")}, exitOK, "created    2"},
 	} {
 		io, out, errOut := testStreams()
 		if code := run(context.Background(), io, append(step.args, common...)); code != step.wantCode {
@@ -303,5 +304,19 @@ func TestImportCreateCustomersFlag(t *testing.T) {
 		if !strings.Contains(out.String(), step.wantOut) {
 			t.Errorf("%v: stdout lacks %q:\n%s", step.args, step.wantOut, out)
 		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep pipeline.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if m := rep.Money["USD"]; m == nil || m.Read.Amount != "21.00" || m.Written.Amount != "21.00" || m.Written.Rows != 2 {
+		t.Errorf("money %+v, want USD 21.00 read and written in 2 rows", rep.Money)
+	}
+	if rep.CustomerJoins["partnero_key"] != 2 || rep.CustomersCreated != 1 {
+		t.Errorf("joins %v, customers created %d; want partnero_key 2 and 1", rep.CustomerJoins, rep.CustomersCreated)
 	}
 }

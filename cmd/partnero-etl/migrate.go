@@ -72,7 +72,9 @@ email or key is rejected as unknown_partner; with a customers file, a
 transaction whose customer is neither in it nor in Partnero is rejected as
 unknown_customer, never created under another key. Customers are created
 from transactions only for a platform without a customer export (its
-preset says create_customers: true).
+preset says create_customers: true). A new customer of the customers file
+that has transactions is created inside its first transaction batch, with
+the file's own fields: a request saved per customer.
 
 Each stage is an import (see 'partnero-etl import --help'): the same pacing,
 journal, reject files and outcomes. Re-running the same command after a
@@ -548,6 +550,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			client:      client,
 			program:     program,
 			spec:        st.spec,
+			specYAML:    st.specYAML,
 			noSummary:   true,
 			report:      &rep,
 		}
@@ -591,8 +594,12 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		}
 		err := runImport(ctx, iopts)
 		if rep != nil {
-			if st.entity == record.Customers {
+			switch st.entity {
+			case record.Customers:
 				customersReport = rep
+				join.ForgetTransactionCustomers()
+			case record.Transactions:
+				rep.CustomerJoins = join.Joined()
 			}
 			mrep.Stages = append(mrep.Stages, rep)
 			if !opts.g.Quiet {
@@ -803,11 +810,14 @@ func abandonDeferredCustomers(join *pipeline.Join, rep *pipeline.Report) {
 }
 
 // identityReader reads the identity of a row that mapping rejected (a
-// partner's source id, a customer's key), so that the rows joined to it are
-// rejected with its reason: it maps the row with only the rules of those
-// fields, taken from the stage's own mapping.
+// partner's source id, a customer's key and source id, the customer a
+// transaction names), so that the rows joined to it are rejected with its
+// reason: it maps the row with only the rule of each such field, taken
+// from the stage's own mapping, one field at a time (a customer refused
+// for its too long key still has its source id read).
 type identityReader struct {
-	partner, customer, transaction *mapping.Mapper
+	entity record.Entity
+	fields map[string]*mapping.Mapper
 }
 
 // The stand-ins that satisfy a mapping's required fields in an identity
@@ -819,14 +829,14 @@ const (
 )
 
 func newIdentityReader(st *migrationStage) (*identityReader, error) {
-	ir := &identityReader{}
+	ir := &identityReader{entity: st.entity, fields: map[string]*mapping.Mapper{}}
 	var want []string
 	var stand map[string]string
 	switch st.entity {
 	case record.Partners:
 		want, stand = []string{"source_id"}, map[string]string{"email": identityEmail}
 	case record.Customers:
-		want, stand = []string{"key", "source_id"}, map[string]string{"partner.source_id": identityPartner}
+		want, stand = []string{"key", "source_id"}, map[string]string{"partner.source_id": identityPartner, "key": identityPartner}
 	case record.Transactions:
 		// The customer a refused transaction names, so that a transaction
 		// of a rejected customer is parent_rejected whatever its own copy
@@ -835,55 +845,74 @@ func newIdentityReader(st *migrationStage) (*identityReader, error) {
 	default:
 		return ir, nil
 	}
-	spec, err := identitySpec(st.specYAML, st.entity, want, stand)
-	if err != nil || spec == nil {
-		return ir, err
-	}
-	m, err := mapping.NewMapper(st.entity, spec)
-	if err != nil {
-		return nil, err
-	}
-	switch st.entity {
-	case record.Partners:
-		ir.partner = m
-	case record.Customers:
-		ir.customer = m
-	default:
-		ir.transaction = m
+	for _, field := range want {
+		fieldStand := map[string]string{}
+		for k, v := range stand {
+			if k != field {
+				fieldStand[k] = v
+			}
+		}
+		spec, err := identitySpec(st.specYAML, st.entity, []string{field}, fieldStand)
+		if err != nil {
+			return nil, err
+		}
+		if spec == nil {
+			continue
+		}
+		m, err := mapping.NewMapper(st.entity, spec)
+		if err != nil {
+			return nil, err
+		}
+		ir.fields[field] = m
 	}
 	return ir, nil
 }
 
-func (ir *identityReader) partnerSourceID(row *record.Row) string {
-	if ir == nil || ir.partner == nil || row == nil || row.Header == nil {
-		return ""
+// read maps the row with the rule of one field; nil when the reader has
+// no rule for it or the value is unusable.
+func (ir *identityReader) read(field string, row *record.Row) *record.Record {
+	if ir == nil || row == nil || row.Header == nil {
+		return nil
 	}
-	return ir.partner.Map(*row).Record.SourceID
+	m := ir.fields[field]
+	if m == nil {
+		return nil
+	}
+	r := m.Map(*row)
+	if r.Err != nil || r.Skipped {
+		return nil
+	}
+	return &r.Record
+}
+
+func (ir *identityReader) partnerSourceID(row *record.Row) string {
+	if r := ir.read("source_id", row); r != nil {
+		return r.SourceID
+	}
+	return ""
 }
 
 // customerIdentity reads a customer row's source id and key.
 func (ir *identityReader) customerIdentity(row *record.Row) (sourceID, key string) {
-	if ir == nil || ir.customer == nil || row == nil || row.Header == nil {
-		return "", ""
+	if r := ir.read("source_id", row); r != nil {
+		sourceID = r.SourceID
 	}
-	r := ir.customer.Map(*row)
-	if r.Record.Customer != nil {
-		key = r.Record.Customer.Key
+	if r := ir.read("key", row); r != nil && r.Customer != nil {
+		key = r.Customer.Key
 	}
-	return r.Record.SourceID, key
+	return sourceID, key
 }
 
 // transactionCustomer reads the customer.source_id and customer.key of a
 // transaction row.
 func (ir *identityReader) transactionCustomer(row *record.Row) (sourceID, key string) {
-	if ir == nil || ir.transaction == nil || row == nil || row.Header == nil {
-		return "", ""
+	if r := ir.read("customer.source_id", row); r != nil {
+		sourceID = r.CustomerSourceID
 	}
-	r := ir.transaction.Map(*row)
-	if r.Record.Transaction != nil {
-		key = r.Record.Transaction.Customer.Key
+	if r := ir.read("customer.key", row); r != nil && r.Transaction != nil {
+		key = r.Transaction.Customer.Key
 	}
-	return r.Record.CustomerSourceID, key
+	return sourceID, key
 }
 
 // identitySpec builds a mapping of one entity holding only the rules of the

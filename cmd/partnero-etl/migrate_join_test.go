@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"maps"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
 // programState reads what a sandbox program holds: customers by key (with
@@ -45,6 +49,57 @@ func readProgram(t *testing.T, base string) programState {
 		st.txs[tx.Key] = tx
 	}
 	return st
+}
+
+// checkMoney holds a migration report's money against the program: per
+// currency, every row read is in exactly one bucket (rows and exact sums),
+// and what the report says was written (with what was already there) is
+// what the program holds, to the last digit.
+func checkMoney(t *testing.T, rep pipeline.MigrationReport, st programState) {
+	t.Helper()
+	rat := func(s string) *big.Rat {
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("report amount %q is not a decimal", s)
+		}
+		return r
+	}
+	held := map[string]*big.Rat{}
+	for _, tx := range st.txs {
+		if held[tx.AmountUnits] == nil {
+			held[tx.AmountUnits] = new(big.Rat)
+		}
+		if tx.Amount != nil {
+			held[tx.AmountUnits].Add(held[tx.AmountUnits], tx.Amount.Rat())
+		}
+	}
+	var landed int64
+	for cur, m := range rep.Money {
+		buckets := []pipeline.MoneyTotals{m.Written, m.Unchanged, m.Skipped, m.Rejected, m.NotFinished}
+		rows, amount := int64(0), new(big.Rat)
+		for _, b := range buckets {
+			rows += b.Rows
+			amount.Add(amount, rat(b.Amount))
+		}
+		if rows != m.Read.Rows || amount.Cmp(rat(m.Read.Amount)) != 0 {
+			t.Errorf("%s: read %d rows %s, the buckets add up to %d rows %s", cur, m.Read.Rows, m.Read.Amount, rows, amount.FloatString(2))
+		}
+		if cur == pipeline.MoneyUnreadable || cur == pipeline.MoneyProgramCurrency {
+			continue
+		}
+		landed += m.Written.Rows + m.Unchanged.Rows
+		in := new(big.Rat).Add(rat(m.Written.Amount), rat(m.Unchanged.Amount))
+		if h := held[cur]; (h == nil && in.Sign() != 0) || (h != nil && h.Cmp(in) != 0) {
+			t.Errorf("%s: the report says %s landed, the program holds %v", cur, in.FloatString(3), h)
+		}
+		delete(held, cur)
+	}
+	if len(held) > 0 {
+		t.Errorf("the program holds currencies the report does not: %v", held)
+	}
+	if landed != int64(len(st.txs)) {
+		t.Errorf("the report says %d transactions landed, the program holds %d", landed, len(st.txs))
+	}
 }
 
 // requestFloor is the fewest requests a migration into an empty program
@@ -175,6 +230,27 @@ func TestMigrateJoinsByCustomerSourceID(t *testing.T) {
 	if len(st.txs) != 4 {
 		t.Errorf("program holds %d transactions, want 4", len(st.txs))
 	}
+	rep := readMigrationReport(t, report)
+	checkMoney(t, rep, st)
+	wantMoney := map[string][4]string{ // read, written, rejected; rows read
+		"USD": {"52.50", "40.50", "12.00", "4"},
+		"EUR": {"20.00", "20.00", "0.00", "1"},
+		"JPY": {"1200", "1200", "0", "1"},
+	}
+	for cur, w := range wantMoney {
+		m := rep.Money[cur]
+		if m == nil || m.Read.Amount != w[0] || m.Written.Amount != w[1] || m.Rejected.Amount != w[2] || strconv.FormatInt(m.Read.Rows, 10) != w[3] {
+			t.Errorf("%s: %+v, want read %s written %s rejected %s in %s rows", cur, m, w[0], w[1], w[2], w[3])
+		}
+	}
+	// t1, t2, t5 and t6 by the old id; t4's customer is in no file, looked
+	// for in Partnero by key; t3's customer was rejected.
+	if !maps.Equal(rep.CustomerJoins, map[string]int64{"source_id": 4, "partnero_key": 1}) {
+		t.Errorf("joined by %v, want source_id 4, partnero_key 1", rep.CustomerJoins)
+	}
+	if rep.CustomersCreated != 2 {
+		t.Errorf("%d customers created from transactions, want 2 (cus_A and r2, inside their first batch)", rep.CustomersCreated)
+	}
 	rej, err := os.ReadFile(filepath.Join(dir, "transactions.rejects.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -227,5 +303,47 @@ func TestMigrateDeferredCustomerWhoseSalesAllFail(t *testing.T) {
 	}
 	if st.customers["cus_Y"].Name != "Yan" {
 		t.Errorf("cus_Y created as %+v, want the customers file's fields", st.customers["cus_Y"])
+	}
+}
+
+// TestMigrateParentRejectedWhateverTheCode: a transaction of a customer
+// that mapping refused is parent_rejected, whether the transaction names
+// the customer by the old id (the customer's own key was unreadable: too
+// long) or its row has a fault of its own (its copy of the customer's key
+// too long, its time unreadable). On the old code such rows kept their own
+// codes (too_long, invalid_time) or were unknown.
+func TestMigrateParentRejectedWhateverTheCode(t *testing.T) {
+	_, base := newMigrateSandbox(t)
+	dir := t.TempDir()
+	long := strings.Repeat("k", 70)
+	p := writeFiles(t, dir, map[string]string{
+		"partners.csv": "source_id,email\np1,ann@example.com\n",
+		"customers.csv": "source_id,key,email,partner.source_id\n" +
+			"r5," + long + ",e@example.com,p1\n" + // too_long key
+			"r6,cus_F,f(at)example.com,p1\n", // invalid_email
+		"transactions.csv": "key,amount,currency,created_at,customer.source_id,customer.key\n" +
+			"t1,1.00,USD,,r5,\n" + // by the old id only
+			"t2,1.00,USD,,r5," + long + "\n" + // its own copy of the key too long
+			"t3,1.00,USD,yesterday,r6,cus_F\n" + // its own time unreadable
+			"t4,1.00,USD,,,cus_F\n", // by key
+	})
+	report := filepath.Join(dir, "r.json")
+	code, out, errOut := runMigrateArgs(t, base, "--partners", p["partners.csv"], "--customers", p["customers.csv"], "--transactions", p["transactions.csv"], "--report", report)
+	if code != exitRejects {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkMigration(t, readMigrationReport(t, report), map[string]stageWant{
+		"partners":     {1, 0, 0, nil},
+		"customers":    {0, 0, 2, map[string]int64{"too_long": 1, "invalid_email": 1}},
+		"transactions": {0, 0, 4, map[string]int64{"parent_rejected": 4}},
+	})
+	rej, err := os.ReadFile(filepath.Join(dir, "transactions.rejects.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"customer r5 was rejected (" + filepath.Join(dir, "customers.csv") + ":2", "[too_long]", "customer cus_F was rejected", "[invalid_email]"} {
+		if !strings.Contains(string(rej), s) {
+			t.Errorf("transaction rejects lack %q:\n%s", s, rej)
+		}
 	}
 }

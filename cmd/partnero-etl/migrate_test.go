@@ -163,6 +163,7 @@ func TestMigrateSamples(t *testing.T) {
 			}
 			checkMigration(t, dry, m.want)
 
+			checksBefore := sb.Stats().Routes["GET /test"].Total
 			code, out, errOut = runMigrateArgs(t, base, args...)
 			if code != exitRejects {
 				t.Fatalf("exit %d, want 3\n%s\n%s", code, out, errOut)
@@ -180,7 +181,23 @@ func TestMigrateSamples(t *testing.T) {
 			// a create per partner, per customer without transactions, and
 			// per 100 transactions of each customer (a customer with
 			// transactions is created inside its first batch).
-			floor := requestFloor(readProgram(t, base))
+			// One client for every stage: the key is checked once.
+			if n := sb.Stats().Routes["GET /test"].Total - checksBefore; n != 1 {
+				t.Errorf("the key was checked %d times, want once", n)
+			}
+			held := readProgram(t, base)
+			checkMoney(t, rep, held)
+			// No customer the files do not name: with a customers file, the
+			// program holds exactly the customers it created; without one
+			// (Post Affiliate Pro), those the transactions created.
+			wantCustomers := m.want["customers"].created
+			if m.files[1] == "" {
+				wantCustomers = rep.CustomersCreated
+			}
+			if int64(len(held.customers)) != wantCustomers || wantCustomers == 0 {
+				t.Errorf("program holds %d customers, want %d", len(held.customers), wantCustomers)
+			}
+			floor := requestFloor(held)
 			if float64(rep.Requests) > 1.1*float64(floor) {
 				t.Errorf("%d requests, over 1.1 x the floor of %d", rep.Requests, floor)
 			}
