@@ -531,11 +531,19 @@ func (c *Client) Test(ctx context.Context) (*Program, error) {
 	var v struct {
 		PubID ID     `json:"pub_id"` // a string, but a number would do
 		Name  string `json:"name"`
+		// Not in the contract: taken when it is a plain code, ignored in
+		// any other shape.
+		Currency json.RawMessage `json:"currency"`
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, &DecodeError{StatusCode: http.StatusOK, Method: http.MethodGet, Path: "/test", Err: err}
 	}
-	return &Program{PubID: string(v.PubID), Name: v.Name, Raw: raw}, nil
+	p := &Program{PubID: string(v.PubID), Name: v.Name, Raw: raw}
+	var code string
+	if json.Unmarshal(v.Currency, &code) == nil && len(code) == 3 {
+		p.Currency = strings.ToUpper(code)
+	}
+	return p, nil
 }
 
 // segment escapes one id or key for a URL path. An empty id, "." or ".."

@@ -484,3 +484,25 @@ func TestNewHTTPClient(t *testing.T) {
 		t.Errorf("client %+v", h)
 	}
 }
+
+// The program's currency is taken from GET /test when it is a plain code
+// (the sandbox sends one; the contract does not promise it), and ignored in
+// any other shape.
+func TestTestProgramCurrency(t *testing.T) {
+	for _, tt := range []struct{ body, want string }{
+		{`{"data":{"program":{"pub_id":"p1","currency":"eur"}},"status":1}`, "EUR"},
+		{`{"data":{"program":{"pub_id":"p1"}},"status":1}`, ""},
+		{`{"data":{"program":{"pub_id":"p1","currency":{"code":"EUR"}}},"status":1}`, ""},
+		{`{"data":{"program":{"pub_id":"p1","currency":"euro"}},"status":1}`, ""},
+	} {
+		c, mux := setup(t)
+		mux.HandleFunc("/v1/test", func(w http.ResponseWriter, r *http.Request) { reply(w, 200, tt.body) })
+		p, err := c.Test(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", tt.body, err)
+		}
+		if p.Currency != tt.want || p.PubID != "p1" {
+			t.Errorf("%s: currency %q, want %q", tt.body, p.Currency, tt.want)
+		}
+	}
+}

@@ -148,6 +148,9 @@ type ReferralLink struct {
 type Program struct {
 	PubID string `json:"pub_id,omitempty"`
 	Name  string `json:"name,omitempty"`
+	// Currency is the program's currency, when the answer says it: the
+	// one a transaction without amount_units is recorded in.
+	Currency string `json:"currency,omitempty"`
 	// Raw keeps every field the answer carried.
 	Raw json.RawMessage `json:"-"`
 }

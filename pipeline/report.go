@@ -215,6 +215,12 @@ const (
 // MoneyTally adds up transactions' amounts and rewards per currency and
 // bucket in exact arithmetic (never floats). Safe for concurrent use.
 type MoneyTally struct {
+	// ProgramCurrency is the program's own currency when the API said it
+	// (GET /test): a transaction without a currency is counted in it, so
+	// the report's totals compare with the program's. Empty: such rows are
+	// counted under MoneyProgramCurrency.
+	ProgramCurrency string
+
 	mu sync.Mutex
 	by map[string]*[moneyBuckets]moneySum
 }
@@ -232,6 +238,9 @@ type moneySum struct {
 func (m *MoneyTally) Add(bucket int, currency string, amount, reward *api.Decimal) {
 	if currency == "" {
 		currency = MoneyProgramCurrency
+		if m.ProgramCurrency != "" {
+			currency = m.ProgramCurrency
+		}
 	}
 	currency = strings.ToUpper(currency)
 	if currency == strings.ToUpper(MoneyProgramCurrency) {

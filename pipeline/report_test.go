@@ -95,3 +95,19 @@ func TestReportMoneyAndJoins(t *testing.T) {
 		t.Errorf("JSON: %s", b.String())
 	}
 }
+
+// With the program's currency known, a transaction without a currency is
+// counted in it, beside those that name it.
+func TestMoneyTallyProgramCurrency(t *testing.T) {
+	m := MoneyTally{ProgramCurrency: "EUR"}
+	m.Add(MoneyRead, "", d("5"), nil)
+	m.Add(MoneyRead, "eur", d("2.50"), nil)
+	m.Add(MoneyWritten, "", d("5"), nil)
+	got := m.Snapshot()
+	if _, ok := got[MoneyProgramCurrency]; ok || got["EUR"] == nil {
+		t.Fatalf("currencies %v: want EUR only", got)
+	}
+	if r := got["EUR"].Read; r.Rows != 2 || r.Amount != "7.50" {
+		t.Errorf("EUR read %+v, want 2 rows, 7.50", r)
+	}
+}

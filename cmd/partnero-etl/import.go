@@ -327,7 +327,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	joins := map[string]int64{}
 	var joinsMu sync.Mutex
 	if entity == record.Transactions {
-		money = &pipeline.MoneyTally{}
+		money = &pipeline.MoneyTally{ProgramCurrency: strings.ToUpper(strings.TrimSpace(program.Currency))}
 		specYAML := opts.specYAML
 		if specYAML == nil && opts.spec == nil {
 			specYAML = mappingYAML(opts.Mapping)
