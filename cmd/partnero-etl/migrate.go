@@ -920,6 +920,25 @@ func (ir *identityReader) transactionCustomer(row *record.Row) (sourceID, key st
 // of the same name when there is none), and constant stand-ins for the
 // fields a mapping requires. It returns nil when the mapping has none of
 // the wanted fields.
+// withoutAliases copies a YAML node with every alias replaced by a copy of
+// the node it names, and no anchors: the copy stands alone in a new
+// document.
+func withoutAliases(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = withoutAliases(k)
+	}
+	return &c
+}
+
 func identitySpec(specYAML []byte, entity record.Entity, want []string, stand map[string]string) (*mapping.Spec, error) {
 	fields := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(name string, v *yaml.Node) {
@@ -940,7 +959,9 @@ func identitySpec(specYAML []byte, entity record.Entity, want []string, stand ma
 		all := mapValue(section, "fields")
 		for _, w := range want {
 			if v := mapValue(all, w); v != nil {
-				add(w, v)
+				// The new document holds no anchors: a rule that uses
+				// one (*account) gets a copy of what it names.
+				add(w, withoutAliases(v))
 				found++
 			}
 		}

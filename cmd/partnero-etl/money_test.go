@@ -1,0 +1,32 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/partnero-etl/partnero-etl/mapping"
+	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/record"
+)
+
+// A preset whose money rules use a YAML anchor (FirstPromoter's
+// *account currency) still has its money read for rows that did not become
+// records: before, the copied rules named an anchor the new document did
+// not hold and every such row was counted unreadable.
+func TestMoneyReaderFollowsAliases(t *testing.T) {
+	yamlText, err := mapping.PresetYAML("firstpromoter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := newMoneyReader(yamlText)
+	if mr.m == nil {
+		t.Fatal("the money rules of the firstpromoter preset did not compile")
+	}
+	h := record.NewHeader([]string{"original_sale_amount", "original_sale_currency", "amount"})
+	row := record.Row{Header: h, Text: []string{"4500", "GBP", "1500"}}
+	var tally pipeline.MoneyTally
+	mr.add(&tally, pipeline.MoneyRead, &row)
+	got := tally.Snapshot()
+	if got["GBP"] == nil || got["GBP"].Read.Amount != "45.00" {
+		t.Errorf("money read %+v, want 45.00 GBP", got)
+	}
+}
