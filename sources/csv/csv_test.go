@@ -352,3 +352,84 @@ func FuzzReader(f *testing.F) {
 		t.Fatal("no io.EOF")
 	})
 }
+
+// An unterminated quote makes encoding/csv read every following line into one
+// field up to the next quote. Those lines must not vanish: each comes back as
+// a row error at its own line, with its text, and the one that opened the
+// quote says which lines were consumed.
+func TestUnterminatedQuoteKeepsEveryConsumedLine(t *testing.T) {
+	data := "key,name\n" + // 1
+		"k1,Ann\n" + // 2
+		"k2,\"Bob\n" + // 3: the quote is never closed here
+		"k3,Cy\n" + // 4
+		"\n" + // 5: blank, inside the field
+		"k4,Di\n" + // 6
+		"k5,\"Ed\"\n" + // 7: its opening quote closes the field of line 3
+		"k6,Fay\n" // 8: read normally again
+	r := open(t, []byte(data), csv.Options{})
+	type got struct {
+		line int64
+		ok   bool
+		text []string
+		raw  string
+		msg  string
+	}
+	var rows []got
+	for {
+		row, err := r.Next(t.Context())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *record.RowError
+		switch {
+		case errors.As(err, &re):
+			if re.Code != record.CodeMalformedRow || re.Origin.Line != row.Origin.Line {
+				t.Fatalf("row error %+v for row at %v", re, row.Origin)
+			}
+			rows = append(rows, got{line: re.Origin.Line, text: row.Text, raw: string(row.Raw), msg: re.Message})
+		case err != nil:
+			t.Fatal(err)
+		default:
+			rows = append(rows, got{line: row.Origin.Line, ok: true, text: row.Text})
+		}
+	}
+	want := []struct {
+		line int64
+		ok   bool
+		raw  string
+		text []string
+	}{
+		{2, true, "", []string{"k1", "Ann"}},
+		{3, false, "k2,\"Bob", nil},
+		{4, false, "k3,Cy", []string{"k3", "Cy"}},
+		{6, false, "k4,Di", []string{"k4", "Di"}},
+		{7, false, "k5,\"Ed\"", []string{"k5", "Ed"}},
+		{8, true, "", []string{"k6", "Fay"}},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(want))
+	}
+	for i, w := range want {
+		g := rows[i]
+		if g.line != w.line || g.ok != w.ok || g.raw != w.raw || strings.Join(g.text, "|") != strings.Join(w.text, "|") {
+			t.Errorf("row %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if m := rows[1].msg; !strings.Contains(m, "lines 3-7") || !strings.Contains(m, "4 more lines") {
+		t.Errorf("opening line's message %q does not say which lines were consumed", m)
+	}
+	if m := rows[2].msg; !strings.Contains(m, "line 3") {
+		t.Errorf("consumed line's message %q does not name the line that opened the quote", m)
+	}
+}
+
+// An unterminated quote that runs to the end of the file: every line after it
+// is reported, the last one without its newline too.
+func TestUnterminatedQuoteToEndOfFile(t *testing.T) {
+	data := "key,name\nk1,\"Ann\nk2,Bob\r\nk3,Cy"
+	got := readAll(t, open(t, []byte(data), csv.Options{}))
+	want := []string{"err:test.csv:2:malformed_row", "err:test.csv:3:malformed_row", "err:test.csv:4:malformed_row"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// One unterminated quote swallows every line up to the next quote. Those
+// rows must neither vanish nor be imported blind: each is counted as
+// rejected, its text is in the reject file, and once the quote is fixed
+// there the reject file validates clean.
+func TestValidateUnterminatedQuoteKeepsSwallowedRows(t *testing.T) {
+	in := genFile(t, "tx.csv", "csv", 50, 0)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Open a quote in the product of tx-5 that nothing closes.
+	broken := strings.Replace(string(data), "tx-5,", "tx-5,\"", 1)
+	if err := os.WriteFile(in, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	streams, out, errOut := testStreams()
+	if code := run(context.Background(), streams, []string{"validate", "transactions", in}); code != exitRejects {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if got := strings.Join(strings.Fields(out.String()), " "); !strings.Contains(got, "valid 4") || !strings.Contains(got, "malformed_row 46") {
+		t.Errorf("output does not count the 46 swallowed rows:\n%s", out)
+	}
+	rej, err := os.ReadFile(rejectsOf(in, ".csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i <= 50; i++ {
+		if !strings.Contains(string(rej), "tx-"+strconv.Itoa(i)+",") {
+			t.Fatalf("reject file lacks the text of tx-%d:\n%s", i, rej)
+		}
+	}
+	if !strings.Contains(string(rej), "lines 6-51") {
+		t.Errorf("reject file does not say which lines were consumed:\n%s", rej)
+	}
+}
