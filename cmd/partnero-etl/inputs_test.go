@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	pq "github.com/parquet-go/parquet-go"
 )
 
 // One unterminated quote swallows every line up to the next quote. Those
@@ -41,5 +44,27 @@ func TestValidateUnterminatedQuoteKeepsSwallowedRows(t *testing.T) {
 	}
 	if !strings.Contains(string(rej), "lines 6-51") {
 		t.Errorf("reject file does not say which lines were consumed:\n%s", rej)
+	}
+}
+
+// FLOAT (32-bit) money in Parquet: 0.1 was read at float64 precision
+// (0.10000000149011612) and every such amount was rejected.
+func TestValidateParquetFloatMoney(t *testing.T) {
+	type tx struct {
+		Key         string  `parquet:"key"`
+		CustomerKey string  `parquet:"customer_key"`
+		Amount      float32 `parquet:"amount"`
+		Reward      float32 `parquet:"reward"`
+		Currency    string  `parquet:"currency"`
+	}
+	path := filepath.Join(t.TempDir(), "tx.parquet")
+	rows := []tx{{"t1", "c1", 19.99, 0.1, "USD"}, {"t2", "c1", 1234.56, 0.07, "EUR"}}
+	if err := pq.WriteFile(path, rows); err != nil {
+		t.Fatal(err)
+	}
+	mapFile := writeTemp(t, "m.yaml", "transactions:\n  fields:\n    customer.key: customer_key\n    key: key\n    amount: amount\n    reward: reward\n    currency: currency\n")
+	streams, out, errOut := testStreams()
+	if code := run(context.Background(), streams, []string{"validate", "transactions", path, "--mapping", mapFile}); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }

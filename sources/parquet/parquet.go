@@ -8,7 +8,8 @@
 // "links.0.token"). Leaf values are decoded by their logical type:
 // timestamps and dates to time.Time in UTC, decimals to an exact json.Number,
 // strings, enums, JSON and UUIDs to string, integers to int64 (an unsigned
-// 64-bit value too large for int64 to json.Number), floats to float64, and
+// 64-bit value too large for int64 to json.Number), DOUBLE to float64, FLOAT
+// to the json.Number of its shortest float32 decimal (see leafConverter), and
 // nulls to nil. Origin.Line is the 1-based row number in the file.
 //
 // parquet-go panics on some malformed input; every call into it here
@@ -536,7 +537,20 @@ func leafConverter(t pq.Type) (func(pq.Value) (any, error), error) {
 			return time.Unix(days*86400, nanos).UTC(), nil
 		}, nil
 	case pq.Float:
-		return func(v pq.Value) (any, error) { return float64(v.Float()), nil }, nil
+		// A FLOAT holds the nearest float32 to what its writer meant
+		// (0.1 is 0.100000001490116...). Widened to float64 it would
+		// print with float64 digits (0.10000000149011612) and money
+		// would fail every scale check; the shortest decimal that reads
+		// back as the same float32 is the value the writer wrote, kept
+		// exact as a json.Number like a DECIMAL. NaN and infinities
+		// stay floats (they are not numbers to a mapping).
+		return func(v pq.Value) (any, error) {
+			f := v.Float()
+			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+				return float64(f), nil
+			}
+			return json.Number(strconv.FormatFloat(float64(f), 'f', -1, 32)), nil
+		}, nil
 	case pq.Double:
 		return func(v pq.Value) (any, error) { return v.Double(), nil }, nil
 	case pq.ByteArray, pq.FixedLenByteArray:

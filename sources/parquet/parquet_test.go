@@ -169,7 +169,7 @@ func TestTypedValues(t *testing.T) {
 		{0, "attrs.plan", "pro"},
 		{0, "u", json.Number("9223372036854775813")},
 		{0, "flag", true},
-		{0, "f", float64(1.5)},
+		{0, "f", json.Number("1.5")},
 		{0, "opt", int64(-7)},
 		{0, "group.x", "in"},
 		{1, "when_ms", nil},
@@ -192,6 +192,27 @@ func TestTypedValues(t *testing.T) {
 		"customer.email", "customer.tags", "links", "codes", "attrs", "u", "flag", "f", "opt", "group.x"}
 	if !slices.Equal(r.Columns(), wantCols) {
 		t.Errorf("Columns() = %q\nwant        %q", r.Columns(), wantCols)
+	}
+}
+
+// A FLOAT (32-bit) column holds the nearest float32 to what its writer
+// meant: 0.1 is 0.100000001490116119384765625. Read at float64 precision it
+// reaches the API as 0.10000000149011612 and fails every money check; read
+// at its own precision it is the shortest decimal that is that float32, the
+// value the writer wrote.
+func TestFloat32AtItsOwnPrecision(t *testing.T) {
+	var rows []typed
+	for _, f := range []float32{0.1, 19.99, 1234.56, -0.07, 3e-7} {
+		rows = append(rows, typed{F: f})
+	}
+	got, errs := sourcetest.ReadAll(t, openBytes(t, writeTyped(t, rows)))
+	if len(errs) > 0 || len(got) != len(rows) {
+		t.Fatalf("rows %d errs %v", len(got), errs)
+	}
+	for i, want := range []json.Number{"0.1", "19.99", "1234.56", "-0.07", "0.0000003"} {
+		if v, _ := got[i].Lookup("f"); v != want {
+			t.Errorf("row %d: f = %#v, want %#v", i, v, want)
+		}
 	}
 }
 
