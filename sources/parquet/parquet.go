@@ -92,6 +92,9 @@ func Open(path string) (*Reader, error) {
 // origin recorded in rows. The caller closes ra (Open's Reader closes its file).
 func NewReader(ra io.ReaderAt, size int64, name string) (r *Reader, err error) {
 	defer recoverInto(&err, "open "+name)
+	if err := checkFooter(ra, size); err != nil {
+		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
+	}
 	file, err := pq.OpenFile(ra, size, pq.SkipPageIndex(true), pq.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
@@ -114,6 +117,29 @@ func NewReader(ra io.ReaderAt, size int64, name string) (r *Reader, err error) {
 	r.header = record.NewHeader(names)
 	r.columns = make([][]pq.Value, col)
 	return r, nil
+}
+
+// checkFooter reads the file's last 8 bytes (footer length, magic) and checks
+// that the footer fits in the file. The Parquet library allocates a buffer
+// of the length the file claims before reading it: a 28-byte file claiming
+// a 4 GiB footer would cost 4 GiB.
+func checkFooter(ra io.ReaderAt, size int64) error {
+	const magic = 4
+	if size < magic+8 {
+		return fmt.Errorf("%d bytes is too short for a Parquet file", size)
+	}
+	var tail [8]byte
+	if n, err := ra.ReadAt(tail[:], size-8); n < len(tail) {
+		return fmt.Errorf("read footer: %w", err)
+	}
+	if m := string(tail[4:]); m != "PAR1" && m != "PARE" {
+		return fmt.Errorf("no Parquet magic at the end (found %q)", m)
+	}
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer > size-magic-8 {
+		return fmt.Errorf("footer claims %d bytes but the file has only %d (truncated or corrupt)", footer, size)
+	}
+	return nil
 }
 
 // Columns returns the paths of the leaf columns ("customer.email"); a LIST

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -239,6 +240,23 @@ func TestNotParquet(t *testing.T) {
 	}
 }
 
+// crafted is a 28-byte file whose footer claims to be 4 GiB long: the
+// Parquet library allocates a buffer of the claimed size before reading it.
+var crafted = append(append([]byte("PAR1"), make([]byte, 16)...), 0xff, 0xff, 0xff, 0xff, 'P', 'A', 'R', '1')
+
+func TestFooterLongerThanTheFileIsRefusedCheaply(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := parquet.NewReader(bytes.NewReader(crafted), int64(len(crafted)), "crafted.parquet")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "crafted.parquet") || !strings.Contains(err.Error(), "footer") {
+		t.Fatalf("err = %v, want an error about the footer naming the file", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("refusing a %d-byte file allocated %d MiB", len(crafted), grew>>20)
+	}
+}
+
 func TestCorruptPagesAreErrorsNotPanics(t *testing.T) {
 	good := writeTyped(t, []typed{{ID: 1, Note: new("a")}, {ID: 2}, {ID: 3}, {ID: 4}})
 	// Flip bytes all over the data area (after the magic, before the
@@ -293,6 +311,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(good[:len(good)-10])
 	f.Add([]byte("PAR1PAR1"))
 	f.Add([]byte("key,email\n"))
+	f.Add(crafted) // also in testdata/fuzz/FuzzReader
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := parquet.NewReader(bytes.NewReader(data), int64(len(data)), "fuzz.parquet")
 		if err != nil {
