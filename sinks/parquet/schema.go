@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
 )
 
 // The row types below are the Parquet schemas of the export tables, in the
@@ -28,10 +29,12 @@ import (
 //   - free-form JSON (custom_fields, product_type_data) is a STRING column
 //     holding the JSON text.
 
-// DecimalScale and DecimalPrecision describe every amount column.
+// DecimalScale and DecimalPrecision describe every amount column (the
+// struct tags below spell them out: decimal(9:38)); mapping refuses amounts
+// wider than record's bound, which is the same.
 const (
-	DecimalScale     = 9
-	DecimalPrecision = 38
+	DecimalScale     = record.AmountScale
+	DecimalPrecision = record.AmountPrecision
 )
 
 type partnerRow struct {
