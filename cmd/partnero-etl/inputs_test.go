@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -66,5 +67,36 @@ func TestValidateParquetFloatMoney(t *testing.T) {
 	streams, out, errOut := testStreams()
 	if code := run(context.Background(), streams, []string{"validate", "transactions", path, "--mapping", mapFile}); code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// A program holding an amount wider than DECIMAL(38,9) (imported before
+// mapping refused them) exports everything else, says which row it left
+// out, and exits 3 like any run that finished with rejected rows.
+func TestExportAmountTooWideForParquet(t *testing.T) {
+	base := exportSandbox(t)
+	req, _ := http.NewRequest(http.MethodPost, base+"transactions", strings.NewReader(`{"key":"t-wide","amount":"1e35","customer":{"key":"c1"}}`))
+	req.Header.Set("Authorization", "Bearer "+exportKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("POST: %s", resp.Status)
+	}
+	dir := filepath.Join(t.TempDir(), "snap")
+	streams, out, errOut := testStreams()
+	code := run(context.Background(), streams, []string{"--api-key", exportKey, "--base-url", base, "--rate", "none",
+		"export", "transactions", "--out", dir})
+	if code != exitRejects {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitRejects, out, errOut)
+	}
+	if !strings.Contains(out.String(), "1 left out") || !strings.Contains(out.String(), "t-wide") {
+		t.Errorf("summary does not name the row left out:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
+		t.Fatalf("no snapshot: %v", err)
 	}
 }

@@ -134,7 +134,7 @@ func EncodeDecimal(d *partnero.Decimal) (*[16]byte, error) {
 	r := d.Rat()
 	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(DecimalScale), nil)))
 	if !r.IsInt() {
-		return nil, fmt.Errorf("amount %s has more than %d fractional digits", d, DecimalScale)
+		return nil, fmt.Errorf("amount %s has more than %d fractional digits: it does not fit DECIMAL(%d,%d)", d, DecimalScale, DecimalPrecision, DecimalScale)
 	}
 	n := r.Num()
 	if new(big.Int).Abs(n).Cmp(decimalLimit) >= 0 {
