@@ -56,9 +56,12 @@ type Reader struct {
 	cr     *csv.Reader
 	header *record.Header
 	delim  rune
-	closed bool
-	done   bool // io.EOF or a fatal error was returned
-	err    error
+	// trailing is the number of empty header cells after the last name
+	// ("key,email,"): rows may have as many empty cells more.
+	trailing int
+	closed   bool
+	done     bool // io.EOF or a fatal error was returned
+	err      error
 
 	// pending holds the lines a quoting error consumed, handed out one
 	// by one before reading on.
@@ -109,12 +112,29 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	fields, err := cr.Read()
 	rec.drop(cr.InputOffset())
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read %s: empty file: no header row", name)
+		// No header because no bytes (or only blank lines): a file of
+		// no rows, as an empty JSON lines file is. The caller says
+		// "the input has no rows"; refusing it would make an empty
+		// export an error in one format and not in the other.
+		rd.header = record.NewHeader(nil)
+		rd.done, rd.err = true, io.EOF
+		return rd, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: header: %w", name, rd.describe(err))
 	}
-	names, err := headerNames(fields)
+	// Spreadsheets often end every line with a delimiter: the empty
+	// header cells at the end are no columns, and the rows' cells under
+	// them must be empty.
+	named := len(fields)
+	for named > 0 && strings.TrimSpace(strings.TrimPrefix(fields[named-1], "\uFEFF")) == "" {
+		named--
+	}
+	if named == 0 {
+		return nil, fmt.Errorf("read %s: header: the first line has no column names", name)
+	}
+	rd.trailing = len(fields) - named
+	names, err := headerNames(fields[:named])
 	if err != nil {
 		return nil, fmt.Errorf("read %s: header: %w", name, err)
 	}
@@ -202,11 +222,31 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 	}
 	line, _ := r.cr.FieldPos(0)
 	origin := record.Origin{File: r.name, Line: int64(line)}
+	want := len(r.header.Names)
+	extra := -1 // the first unnamed cell holding a value
+	if n := len(fields); n > want && n <= want+r.trailing {
+		for i := want; i < n; i++ {
+			if strings.TrimSpace(fields[i]) != "" {
+				extra = i
+				break
+			}
+		}
+		if extra < 0 {
+			fields = fields[:want]
+		}
+	}
 	text := r.take(len(fields))
 	copy(text, fields)
 	row := record.Row{Origin: origin, Header: r.header, Text: text}
 
-	if want := len(r.header.Names); len(fields) != want {
+	if extra >= 0 {
+		return row, &record.RowError{
+			Origin:  origin,
+			Code:    record.CodeMalformedRow,
+			Message: fmt.Sprintf("field %d holds %q, but its header cell is empty (no column name)", extra+1, fields[extra]),
+		}
+	}
+	if len(fields) != want {
 		return row, &record.RowError{
 			Origin:  origin,
 			Code:    record.CodeMalformedRow,

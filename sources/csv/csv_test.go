@@ -112,8 +112,15 @@ func TestHeader(t *testing.T) {
 		{"post affiliate pro names kept", "!TRANSID,!USERID,!COMMISSION\n", []string{"!TRANSID", "!USERID", "!COMMISSION"}, ""},
 		{"duplicate", "key,email,key\n", nil, `duplicate column "key" (columns 1 and 3)`},
 		{"empty name", "key,,email\n", nil, "column 2 has an empty name"},
-		{"empty file", "", nil, "empty file"},
-		{"only BOM", "\xEF\xBB\xBF", nil, "empty file"},
+		// An empty file has no rows, whatever its format (a JSON lines
+		// file of no bytes is a file of no rows too).
+		{"empty file", "", nil, ""},
+		{"only BOM", "\xEF\xBB\xBF", nil, ""},
+		{"only blank lines", "\n\r\n\n", nil, ""},
+		// Spreadsheets end every line with a delimiter: an empty last
+		// header cell is not a column.
+		{"trailing empty header cells", "key,email,,\n", []string{"key", "email"}, ""},
+		{"empty name before a trailing one", "key,,email,\n", nil, "column 2 has an empty name"},
 		{"invalid UTF-8 name", "k\xffey,email\n", nil, "not valid UTF-8"},
 		{"unterminated quote", "\"key,email\n", nil, "header"},
 	}
@@ -134,6 +141,11 @@ func TestHeader(t *testing.T) {
 			}
 			if got := r.Columns(); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("Columns() = %q, want %q", got, tt.want)
+			}
+			if tt.want == nil {
+				if row, err := r.Next(t.Context()); !errors.Is(err, io.EOF) {
+					t.Errorf("Next on an empty file = %+v, %v; want io.EOF", row, err)
+				}
 			}
 		})
 	}
@@ -184,6 +196,12 @@ func TestHostileFiles(t *testing.T) {
 		{"invalid UTF-8", "key,v\nk1,caf\xe9\nk2,ok\n", csv.Options{}, []string{"err:test.csv:2:malformed_row", "ok:test.csv:3:k2"}},
 		{"wrong delimiter forced: one field per row is ragged", "key;v\nk1;a\n", csv.Options{Delimiter: ','},
 			[]string{"ok:test.csv:2:k1;a"}},
+		{"trailing delimiter on every line", "key,v,\nk1,a,\nk2,b\nk3,c, \n", csv.Options{},
+			[]string{"ok:test.csv:2:k1", "ok:test.csv:3:k2", "ok:test.csv:4:k3"}},
+		{"a value under a header cell without a name", "key,v,\nk1,a,x\nk2,b,\n", csv.Options{},
+			[]string{"err:test.csv:2:malformed_row", "ok:test.csv:3:k2"}},
+		{"too many trailing fields", "key,v,\nk1,a,,,\n", csv.Options{},
+			[]string{"err:test.csv:2:malformed_row"}},
 		{"Latin-1 file", "key,name\nk1,Jos\xe9\nk2,Zo\xeb\n", csv.Options{},
 			[]string{"err:test.csv:2:malformed_row", "err:test.csv:3:malformed_row"}},
 	}
