@@ -100,3 +100,23 @@ func TestExportAmountTooWideForParquet(t *testing.T) {
 		t.Fatalf("no snapshot: %v", err)
 	}
 }
+
+// A ".json" file holding one JSON array was read line by line: every line
+// a malformed row. It is read as the array of objects it is.
+func TestValidateJSONArrayFile(t *testing.T) {
+	in := writeTemp(t, "partners.json", "[\n  {\"email\": \"a@b.io\", \"name\": \"A\"},\n  {\n    \"email\": \"nope\"\n  }\n]\n")
+	streams, out, errOut := testStreams()
+	if code := run(context.Background(), streams, []string{"validate", "partners", in}); code != exitRejects {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if got := strings.Join(strings.Fields(out.String()), " "); !strings.Contains(got, "valid 1") || !strings.Contains(got, "invalid_email 1") {
+		t.Errorf("output:\n%s", out)
+	}
+	rej, err := os.ReadFile(rejectsOf(in, ".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"email":"nope","_line":2,`; !strings.HasPrefix(string(rej), want) {
+		t.Errorf("reject file %q, want the element on one line, starting %q", rej, want)
+	}
+}
