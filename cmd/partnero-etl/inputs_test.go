@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"net/http"
 	"os"
@@ -118,5 +120,37 @@ func TestValidateJSONArrayFile(t *testing.T) {
 	}
 	if want := `{"email":"nope","_line":2,`; !strings.HasPrefix(string(rej), want) {
 		t.Errorf("reject file %q, want the element on one line, starting %q", rej, want)
+	}
+}
+
+// A file of no bytes exited 1 as CSV ("no header row") and 0 as JSON lines.
+// It is a file of no rows in every format: exit 0, "the input has no rows".
+func TestValidateEmptyFileEveryFormat(t *testing.T) {
+	for _, name := range []string{"empty.csv", "empty.jsonl", "empty.json", "empty.tsv"} {
+		in := writeTemp(t, name, "")
+		streams, out, errOut := testStreams()
+		if code := run(context.Background(), streams, []string{"validate", "partners", in}); code != exitOK {
+			t.Errorf("%s: exit %d\n%s%s", name, code, out, errOut)
+			continue
+		}
+		if !strings.Contains(out.String()+errOut.String(), "no rows") {
+			t.Errorf("%s: output does not say the input has no rows:\n%s%s", name, out, errOut)
+		}
+	}
+}
+
+// Gzip on standard input was not recognised: it was read as text.
+func TestValidateGzipOnStdin(t *testing.T) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("email,name\na@b.io,A\nc@d.io,C\n"))
+	zw.Close()
+	streams, out, errOut := testStreams()
+	streams.In = &buf
+	if code := run(context.Background(), streams, []string{"validate", "partners", "-", "--format", "csv"}); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if got := strings.Join(strings.Fields(out.String()), " "); !strings.Contains(got, "valid 2") {
+		t.Errorf("output:\n%s", out)
 	}
 }

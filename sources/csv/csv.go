@@ -59,6 +59,7 @@ type Reader struct {
 	// trailing is the number of empty header cells after the last name
 	// ("key,email,"): rows may have as many empty cells more.
 	trailing int
+	rows     int64 // rows returned, good or bad, for messages
 	closed   bool
 	done     bool // io.EOF or a fatal error was returned
 	err      error
@@ -89,11 +90,10 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 			def = ','
 		}
 		// Peek may return fewer bytes and an error at EOF: that is all
-		// the evidence there is.
-		head, err := br.Peek(br.Size())
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
+		// the evidence there is. A failing stream (a truncated gzip file)
+		// fails again when the rows are read: the rows before the
+		// failure are read first, and the error then says how many.
+		head, _ := br.Peek(br.Size())
 		delim = Detect(head, def)
 	}
 	if !validDelimiter(delim) {
@@ -189,6 +189,7 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 	if len(r.pending) > 0 {
 		p := r.pending[0]
 		r.pending = r.pending[1:]
+		r.rows++
 		return p.row, p.err
 	}
 	r.guard.arm()
@@ -214,12 +215,14 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 			r.pending = r.consumed(pe, raw)
 			p := r.pending[0]
 			r.pending = r.pending[1:]
+			r.rows++
 			return p.row, p.err
 		default:
-			r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, r.describe(err))
+			r.done, r.err = true, fmt.Errorf("read %s: after %d rows: %w", r.name, r.rows, r.describe(err))
 			return record.Row{}, r.err
 		}
 	}
+	r.rows++
 	line, _ := r.cr.FieldPos(0)
 	origin := record.Origin{File: r.name, Line: int64(line)}
 	want := len(r.header.Names)

@@ -59,6 +59,7 @@ type Reader struct {
 	array    bool
 	elements int64 // array elements read
 	arrLine  int64 // the line the array mode is on
+	rows     int64 // rows returned, good or bad, for messages
 	tail     bool  // the array's ']' was read
 }
 
@@ -73,6 +74,14 @@ func NewReader(r io.Reader, name string) *Reader {
 // with a row error the Row's Raw holds the offending line (truncated to
 // 64 KiB when longer).
 func (r *Reader) Next(ctx context.Context) (record.Row, error) {
+	row, err := r.next(ctx)
+	if _, bad := errors.AsType[*record.RowError](err); err == nil || bad {
+		r.rows++
+	}
+	return row, err
+}
+
+func (r *Reader) next(ctx context.Context) (record.Row, error) {
 	if r.closed {
 		return record.Row{}, fmt.Errorf("read %s: reader is closed", r.name)
 	}
@@ -97,7 +106,7 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 			if errors.Is(err, io.EOF) {
 				r.done, r.err = true, io.EOF
 			} else {
-				r.done, r.err = true, fmt.Errorf("read %s: line %d: %w", r.name, r.line, err)
+				r.done, r.err = true, fmt.Errorf("read %s: line %d, after %d rows: %w", r.name, r.line, r.rows, err)
 			}
 			return record.Row{}, r.err
 		}
