@@ -18,6 +18,7 @@
 package parquet
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -33,6 +34,7 @@ import (
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/partnero-etl/partnero-etl/record"
@@ -99,6 +101,9 @@ func NewReader(ra io.ReaderAt, size int64, name string) (r *Reader, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
 	}
+	if err := checkPages(ra, size, file.Metadata()); err != nil {
+		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
+	}
 	schema := file.Schema()
 	r = &Reader{name: name, file: file, groups: file.RowGroups()}
 	var names []string
@@ -140,6 +145,91 @@ func checkFooter(ra io.ReaderAt, size int64) error {
 		return fmt.Errorf("footer claims %d bytes but the file has only %d (truncated or corrupt)", footer, size)
 	}
 	return nil
+}
+
+// maxPageBytes and maxPageValues bound what a page may claim. Writers cut
+// pages at about 1 MiB (and well under a million values); a page claiming
+// more is a corrupt or crafted header, and the library would allocate what
+// it claims before reading it. 64 MiB is also the largest row the text
+// readers take.
+const (
+	maxPageBytes  = 64 << 20
+	maxPageValues = 1 << 24
+)
+
+// checkPages walks the page headers of every column chunk before anything is
+// read: each chunk must lie inside the file, and each page inside its chunk
+// and under maxPageBytes and maxPageValues. The Parquet library allocates a buffer of the size
+// a page header claims before it reads the page, so a 4 KB file claiming a
+// 1.8 GB page cost 1.8 GB. This reads one small header per page (about one
+// per MiB of data), never the data.
+func checkPages(ra io.ReaderAt, size int64, meta *format.FileMetaData) error {
+	var proto thrift.CompactProtocol
+	for g, rg := range meta.RowGroups {
+		for c, cc := range rg.Columns {
+			if cc.FilePath != "" {
+				return fmt.Errorf("row group %d, column %d: data in another file (%s) is not supported", g, c, cc.FilePath)
+			}
+			md := cc.MetaData
+			start := md.DataPageOffset
+			if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+				start = md.DictionaryPageOffset
+			}
+			end := start + md.TotalCompressedSize
+			if start < 4 || md.TotalCompressedSize < 0 || end < start || end > size {
+				return fmt.Errorf("row group %d, column %d: its data (%d bytes at %d) lies outside the file (%d bytes)",
+					g, c, md.TotalCompressedSize, start, size)
+			}
+			for pos := start; pos < end; {
+				cr := &countingReader{r: io.NewSectionReader(ra, pos, end-pos)}
+				br := bufio.NewReaderSize(cr, 4<<10)
+				var h format.PageHeader
+				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
+					return fmt.Errorf("row group %d, column %d: page header at %d: %w", g, c, pos, err)
+				}
+				pos += cr.n - int64(br.Buffered())
+				switch {
+				case h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes:
+					return fmt.Errorf("row group %d, column %d: a page claims %d bytes uncompressed (at most %d MiB)",
+						g, c, h.UncompressedPageSize, maxPageBytes>>20)
+				case pageValues(&h) > maxPageValues:
+					return fmt.Errorf("row group %d, column %d: a page claims %d values (at most %d)",
+						g, c, pageValues(&h), maxPageValues)
+				case h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-pos:
+					return fmt.Errorf("row group %d, column %d: a page claims %d bytes, but its column chunk has %d left",
+						g, c, h.CompressedPageSize, end-pos)
+				}
+				pos += int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return nil
+}
+
+// pageValues is the number of values a page header claims.
+func pageValues(h *format.PageHeader) int64 {
+	n := int64(0)
+	if v := h.DataPageHeader; v.Valid {
+		n = max(n, int64(v.V.NumValues))
+	}
+	if v := h.DataPageHeaderV2; v.Valid {
+		n = max(n, int64(v.V.NumValues), int64(v.V.NumRows))
+	}
+	if v := h.DictionaryPageHeader; v.Valid {
+		n = max(n, int64(v.V.NumValues))
+	}
+	return n
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Columns returns the paths of the leaf columns ("customer.email"); a LIST

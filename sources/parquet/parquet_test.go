@@ -10,12 +10,15 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sources/parquet"
@@ -255,6 +258,110 @@ func TestFooterLongerThanTheFileIsRefusedCheaply(t *testing.T) {
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
 		t.Fatalf("refusing a %d-byte file allocated %d MiB", len(crafted), grew>>20)
 	}
+}
+
+// TestCraftedFilesAreCheap reads every file of the fuzz seed corpus (crafted
+// files the fuzzer found) and checks that none makes the reader allocate
+// more than a file's worth: the Parquet library sizes buffers by what the
+// file claims (a footer, a page), before reading them.
+func TestCraftedFilesAreCheap(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzReader", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no seed corpus: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data := corpusEntry(t, f)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if r, err := parquet.NewReader(bytes.NewReader(data), int64(len(data)), "crafted.parquet"); err == nil {
+				for range 1000 {
+					if _, err := r.Next(t.Context()); err != nil {
+						break
+					}
+				}
+			}
+			runtime.ReadMemStats(&after)
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Fatalf("reading a %d-byte file allocated %d MiB", len(data), grew>>20)
+			}
+		})
+	}
+}
+
+// TestPageClaimsAreChecked rewrites the first page header of a real file to
+// claim too much; the file is refused at open, naming what it claims.
+func TestPageClaimsAreChecked(t *testing.T) {
+	good := writeTyped(t, []typed{{ID: 1}, {ID: 2}})
+	f, err := pq.OpenFile(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := f.Metadata().RowGroups[0].Columns[0].MetaData.DataPageOffset
+	if d := f.Metadata().RowGroups[0].Columns[0].MetaData.DictionaryPageOffset; d > 0 && d < start {
+		start = d
+	}
+	var proto thrift.CompactProtocol
+	for _, tc := range []struct {
+		name, want string
+		edit       func(h *format.PageHeader)
+	}{
+		{"uncompressed size", "uncompressed", func(h *format.PageHeader) { h.UncompressedPageSize = 100 << 20 }},
+		{"values", "values", func(h *format.PageHeader) {
+			h.DataPageHeader.V.NumValues = 1 << 30 // whichever the writer used
+			h.DataPageHeaderV2.V.NumValues = 1 << 30
+			h.DictionaryPageHeader.V.NumValues = 1 << 30
+		}},
+		{"compressed size", "column chunk has", func(h *format.PageHeader) { h.CompressedPageSize = 1 << 30 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h format.PageHeader
+			cr := bytes.NewReader(good[start:])
+			if err := thrift.NewDecoder(proto.NewReader(cr)).Decode(&h); err != nil {
+				t.Fatal(err)
+			}
+			headerLen := int64(len(good)) - start - int64(cr.Len())
+			tc.edit(&h)
+			b, err := thrift.Marshal(&proto, &h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := append(append(bytes.Clone(good[:start]), b...), good[start+headerLen:]...)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err = parquet.NewReader(bytes.NewReader(data), int64(len(data)), "claims.parquet")
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), "claims.parquet") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a refusal naming the file and %q", err, tc.want)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+				t.Errorf("refusing it allocated %d MiB", grew>>20)
+			}
+		})
+	}
+}
+
+// corpusEntry reads a file of the fuzz corpus ("go test fuzz v1" and one
+// []byte value).
+func corpusEntry(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(b), "\n", 3)
+	if len(lines) < 2 || lines[0] != "go test fuzz v1" {
+		t.Fatalf("%s: not a fuzz corpus file", path)
+	}
+	q, ok := strings.CutPrefix(strings.TrimSpace(lines[1]), "[]byte(")
+	if !ok {
+		t.Fatalf("%s: not a []byte value", path)
+	}
+	data, err := strconv.Unquote(strings.TrimSuffix(q, ")"))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return []byte(data)
 }
 
 func TestCorruptPagesAreErrorsNotPanics(t *testing.T) {
