@@ -289,6 +289,11 @@ func (r *Reader) consumed(pe *csv.ParseError, raw []byte) []pendingRow {
 	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
 		lines = lines[:n-1]
 	}
+	// encoding/csv skips empty lines before a record, and StartLine is
+	// the line after them.
+	for len(lines) > 1 && len(bytes.TrimRight(lines[0], "\r\n")) == 0 {
+		lines = lines[1:]
+	}
 	if len(lines) == 0 { // nothing recorded: keep what the error says
 		lines = [][]byte{nil}
 	}

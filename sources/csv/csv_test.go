@@ -193,6 +193,8 @@ func TestHostileFiles(t *testing.T) {
 			[]string{"err:test.csv:2:malformed_row", "err:test.csv:3:malformed_row", "ok:test.csv:4:k3"}},
 		{"unterminated quote at the end", "key,v\nk1,a\nk2,\"never closed\n", csv.Options{},
 			[]string{"ok:test.csv:2:k1", "err:test.csv:3:malformed_row"}},
+		{"blank lines before an unbalanced quote keep the line numbers", "key,v\nk1,a\n\n\r\nk2,\"open\nk3,b\n", csv.Options{},
+			[]string{"ok:test.csv:2:k1", "err:test.csv:5:malformed_row", "err:test.csv:6:malformed_row"}},
 		{"invalid UTF-8", "key,v\nk1,caf\xe9\nk2,ok\n", csv.Options{}, []string{"err:test.csv:2:malformed_row", "ok:test.csv:3:k2"}},
 		{"wrong delimiter forced: one field per row is ragged", "key;v\nk1;a\n", csv.Options{Delimiter: ','},
 			[]string{"ok:test.csv:2:k1;a"}},
