@@ -328,6 +328,7 @@ func FuzzReader(f *testing.F) {
 		"a,b\n1,\"x\ny\"\n2\n",
 		"a\tb\n1\t\"\"\"\"\n",
 		"a,b\n\"unterminated\n",
+		"a,b\n1,2\n\n\r\n3,\"open\n4,5\n6,\"x\"\n7,8\n",
 		"a,a\n",
 		"a,b\nk1,caf\xe9\n",
 		"",
@@ -354,6 +355,12 @@ func FuzzReader(f *testing.F) {
 				if re.Origin.File != "fuzz.csv" || re.Origin.Line <= 0 {
 					t.Fatalf("row error without a position: %+v", re)
 				}
+				// Every row, good or bad, is on a later line than the
+				// one before (lines consumed by a quote included).
+				if re.Origin.Line <= prev {
+					t.Fatalf("row error at line %d after line %d", re.Origin.Line, prev)
+				}
+				prev = re.Origin.Line
 			case err != nil:
 				if !strings.Contains(err.Error(), "fuzz.csv") {
 					t.Fatalf("fatal error without the file name: %v", err)
