@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
 )
 
 // defaultReferralParams are the query parameters referral links carry on the
@@ -175,7 +176,10 @@ func parseTyped(v *value, d *fieldDef, r *fieldRule, s string, raw any, currency
 		v.s = c
 		return "", ""
 	case kMoney:
-		return parseMoney(v, r, s, raw != nil, currency)
+		if code, msg := parseMoney(v, r, s, raw != nil, currency); msg != "" {
+			return code, msg
+		}
+		return checkAmountFits(v.d)
 	case kTime:
 		t, msg := parseTime(r, s, raw)
 		if msg != "" {
@@ -306,6 +310,27 @@ func parseMoney(v *value, r *fieldRule, s string, native bool, currency string) 
 	}
 	v.d = d
 	return "", ""
+}
+
+// checkAmountFits refuses an amount the tool cannot carry to its exports
+// (record.AmountPrecision digits, record.AmountScale after the point).
+func checkAmountFits(d partnero.Decimal) (code, msg string) {
+	text := strings.TrimPrefix(d.String(), "-")
+	whole, _, _ := strings.Cut(text, ".")
+	if d.Scale() > record.AmountScale || len(whole) > record.AmountPrecision-record.AmountScale {
+		return codeInvalidAmount, fmt.Sprintf("amount %s does not fit DECIMAL(%d,%d), the widest amount exported: at most %d digits before the point and %d after",
+			clipDigits(d.String()), record.AmountPrecision, record.AmountScale, record.AmountPrecision-record.AmountScale, record.AmountScale)
+	}
+	return "", ""
+}
+
+// clipDigits shortens a very long number for a message (1e400 has 401
+// digits).
+func clipDigits(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return s[:25] + fmt.Sprintf("...(%d digits)...", len(s)-50) + s[len(s)-25:]
 }
 
 // checkAmountScale refuses a sale amount with more decimals than its

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -309,12 +310,34 @@ func (c *Client) observeLatency(d time.Duration) {
 }
 
 // scrub removes the key from text that came from elsewhere (a body echoing
-// the request, an error of the transport).
+// the request, an error of the transport), also in the escaped spellings an
+// echo may use: JSON-escaped (a raw JSON value quoted as is) and
+// URL-escaped (a server quoting the request line).
 func (c *Client) scrub(s string) string {
 	if c.key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.key, "[redacted]")
+	s = strings.ReplaceAll(s, c.key, "[redacted]")
+	for _, alt := range c.keyForms() {
+		s = strings.ReplaceAll(s, alt, "[redacted]")
+	}
+	return s
+}
+
+// keyForms returns the escaped spellings of the key that differ from it.
+func (c *Client) keyForms() []string {
+	var forms []string
+	if b, err := json.Marshal(c.key); err == nil {
+		if j := string(b[1 : len(b)-1]); j != c.key {
+			forms = append(forms, j)
+		}
+	}
+	for _, u := range []string{url.QueryEscape(c.key), url.PathEscape(c.key)} {
+		if u != c.key && !slices.Contains(forms, u) {
+			forms = append(forms, u)
+		}
+	}
+	return forms
 }
 
 // request is one API call before it is sent.

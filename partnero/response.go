@@ -135,12 +135,18 @@ func checkResponse(a answer) (*envelope, error) {
 	case a.status == http.StatusNotFound:
 		return nil, &NotFoundError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
 	case a.status == http.StatusBadRequest || a.status == http.StatusUnprocessableEntity:
-		fields := env.fieldErrors()
-		for f, msgs := range fields {
-			for i := range msgs {
-				msgs[i] = clip(scrub(msgs[i]))
+		// Field names are the server's text as much as messages are: a
+		// server that echoes the request may put the key in either, and
+		// consumers (the reject file) show both.
+		var fields map[string][]string
+		if raw := env.fieldErrors(); raw != nil {
+			fields = make(map[string][]string, len(raw))
+			for _, f := range sortedKeys(raw) {
+				name := clip(scrub(f))
+				for _, m := range raw[f] {
+					fields[name] = append(fields[name], clip(scrub(m)))
+				}
 			}
-			fields[f] = msgs
 		}
 		return nil, &ValidationError{Message: msg, Fields: fields, StatusCode: a.status, Method: a.method, Path: a.path}
 	case a.status == http.StatusTooManyRequests:

@@ -102,3 +102,52 @@ func TestKeyNeverLeaks(t *testing.T) {
 type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A server may echo the key in anything it answers, field names included;
+// every consumer of a ValidationError (the reject file names fields) reads
+// Fields directly, so the names are scrubbed where the error is built.
+func TestKeyNeverLeaksFromFieldNames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, err := NewClient(WithBaseURL("http://api.test/v1/"), WithAPIKey(testKey), WithRate(Rate{}), WithMaxAttempts(1),
+			WithHTTPClient(&http.Client{Transport: rtFunc(func(r *http.Request) (*http.Response, error) {
+				key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+				rec := httptest.NewRecorder()
+				reply(rec, 422, `{"message":"invalid","errors":{"`+key+`":["bad"],"meta.`+key+`.x":[{"k":"`+key+`"}],"email":"taken"}}`)
+				return rec.Result(), nil
+			})}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Partners.Get(t.Context(), "p1")
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("err = %v, want a ValidationError", err)
+		}
+		if s := fmt.Sprintf("%v %#v", err, ve.Fields); strings.Contains(s, testKey) {
+			t.Fatalf("the key leaks through the field names: %s", s)
+		}
+		if got := ve.Fields["[redacted]"]; len(got) != 1 || got[0] != "bad" {
+			t.Errorf("Fields = %q: want the scrubbed field kept with its message", ve.Fields)
+		}
+		if got := ve.Fields["email"]; len(got) != 1 || got[0] != "taken" {
+			t.Errorf("Fields = %q: the other fields must be kept as they are", ve.Fields)
+		}
+	})
+}
+
+// An echo may quote the key escaped: as raw JSON (a non-string value kept as
+// its JSON text) or URL-escaped (a quoted request line).
+func TestScrubEscapedKey(t *testing.T) {
+	const key = "sk+a/b<c>&d"
+	c := &Client{key: key}
+	for _, s := range []string{
+		"plain " + key,
+		`json {"k":"sk+a/b\u003cc\u003e\u0026d"}`,
+		"query sk%2Ba%2Fb%3Cc%3E%26d",
+		"path sk+a%2Fb%3Cc%3E&d",
+	} {
+		if got := c.scrub(s); !strings.Contains(got, "[redacted]") || strings.Contains(got, "sk+") || strings.Contains(got, "sk%2B") {
+			t.Errorf("scrub(%q) = %q", s, got)
+		}
+	}
+}

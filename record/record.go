@@ -265,6 +265,16 @@ const (
 	CodeAPIError            = "api_error"            // the API failed after every retry
 )
 
+// AmountPrecision and AmountScale bound every amount the tool carries: the
+// Parquet export stores amounts as DECIMAL(AmountPrecision, AmountScale), so
+// at most 29 digits before the point and 9 after. Mapping refuses what would
+// not fit (invalid_amount) rather than let it into a program whose every
+// Parquet export would then fail on it.
+const (
+	AmountPrecision = 38
+	AmountScale     = 9
+)
+
 // RowError explains why one row was rejected: where (origin, column, field),
 // a stable code and a message. It is a value, not a fatal error: the run goes on.
 type RowError struct {

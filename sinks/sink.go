@@ -21,7 +21,9 @@ import (
 // Sink writes records of one table. Write is called from one goroutine; Close
 // flushes whatever the format buffers (a Parquet footer, a CSV writer) but
 // never closes the io.Writer the sink was built on: the caller owns that and
-// decides whether the output is committed or thrown away.
+// decides whether the output is committed or thrown away. A *record.RowError
+// from Write is that record's own problem (an amount the format cannot hold):
+// nothing of it was written and the sink goes on.
 type Sink interface {
 	Write(ctx context.Context, rec record.Record) error
 	Close() error

@@ -7,6 +7,7 @@ package sources
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -141,13 +142,19 @@ func Open(path string, opts Options) (Source, error) {
 		}
 		r = f
 	}
-	if gz {
-		zr, err := newGzipReader(r)
+	// Gzip is recognised by its name or by its first two bytes, so that
+	// a compressed standard input or a file named without ".gz" is read
+	// too (text input never starts with 0x1f 0x8b: not UTF-8).
+	br := bufio.NewReaderSize(r, 64<<10)
+	if magic, _ := br.Peek(2); gz || bytes.Equal(magic, gzipMagic) {
+		zr, err := newGzipReader(br, r)
 		if err != nil {
 			_ = r.Close()
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		r = zr
+	} else {
+		r = readCloser{Reader: br, Closer: r}
 	}
 
 	switch format {
@@ -179,20 +186,51 @@ func pathError(path string, err error) error {
 	return err
 }
 
+var gzipMagic = []byte{0x1f, 0x8b}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
 // gzipReadCloser closes both the decompressor and the file under it.
 type gzipReadCloser struct {
 	*gzip.Reader
 	under io.Closer
 }
 
-func newGzipReader(r io.ReadCloser) (*gzipReadCloser, error) {
-	zr, err := gzip.NewReader(bufio.NewReaderSize(r, 64<<10))
+func newGzipReader(r io.Reader, under io.Closer) (*gzipReadCloser, error) {
+	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("gzip: %w", err)
 	}
-	return &gzipReadCloser{Reader: zr, under: r}, nil
+	return &gzipReadCloser{Reader: zr, under: under}, nil
+}
+
+// Read says what a failure of the compressed stream means: gzip reports a
+// file cut short as a bare "unexpected EOF".
+func (g *gzipReadCloser) Read(p []byte) (int, error) {
+	n, err := g.Reader.Read(p)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = &gzipError{msg: "the gzip data is truncated: it ends inside the compressed stream (an interrupted download or copy?)", err: err}
+	case errors.Is(err, gzip.ErrChecksum):
+		err = &gzipError{msg: "the gzip data is corrupt: its checksum does not match", err: err}
+	case errors.Is(err, gzip.ErrHeader):
+		err = &gzipError{msg: "the gzip data is corrupt: bad header after the first member", err: err}
+	}
+	return n, err
 }
 
 func (g *gzipReadCloser) Close() error {
 	return errors.Join(g.Reader.Close(), g.under.Close())
 }
+
+// gzipError explains a failure of the decompressor; it wraps the original.
+type gzipError struct {
+	msg string
+	err error
+}
+
+func (e *gzipError) Error() string { return e.msg }
+func (e *gzipError) Unwrap() error { return e.err }

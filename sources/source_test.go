@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -94,6 +95,9 @@ func TestOpen(t *testing.T) {
 		{"format overrides extension", write(t, "t.dat", jsonData), sources.Options{Format: "jsonl"}, ""},
 		{"stdin csv", "-", sources.Options{Format: "csv", Stdin: bytes.NewReader(csvData)}, ""},
 		{"stdin jsonl", "-", sources.Options{Format: "jsonl", Stdin: bytes.NewReader(jsonData)}, ""},
+		{"stdin csv gzip", "-", sources.Options{Format: "csv", Stdin: bytes.NewReader(gz(t, csvData))}, ""},
+		{"stdin jsonl gzip", "-", sources.Options{Format: "jsonl", Stdin: bytes.NewReader(gz(t, jsonData))}, ""},
+		{"gzip without .gz", write(t, "t.csv", gz(t, csvData)), sources.Options{}, ""},
 		{"stdin needs a format", "-", sources.Options{Stdin: bytes.NewReader(csvData)}, "--format"},
 		{"stdin parquet", "-", sources.Options{Format: "parquet", Stdin: bytes.NewReader(pqData)}, "plain file"},
 		{"parquet.gz", write(t, "t.parquet.gz", gz(t, pqData)), sources.Options{}, "plain file"},
@@ -198,5 +202,35 @@ func TestOpenMissingFileNamesItOnce(t *testing.T) {
 		if want := "open " + path + ": no such file or directory"; err.Error() != want {
 			t.Errorf("%s: %q, want %q", name, err, want)
 		}
+	}
+}
+
+// A gzip file cut short said only "unexpected EOF". It says the file is
+// truncated, where, and how many rows came before.
+func TestTruncatedGzip(t *testing.T) {
+	for _, format := range []string{"csv", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			data := gz(t, generated(t, format, 2000))
+			path := write(t, "t."+format+".gz", data[:len(data)/2])
+			src, err := sources.Open(path, sources.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			var rows int
+			for {
+				_, err := src.Next(t.Context())
+				if err == nil {
+					rows++
+					continue
+				}
+				msg := err.Error()
+				if rows == 0 || rows >= 2000 || !strings.Contains(msg, "truncated") || !strings.Contains(msg, path) ||
+					!strings.Contains(msg, fmt.Sprintf("after %d rows", rows)) {
+					t.Fatalf("after %d rows: %v; want the file, \"truncated\" and \"after %d rows\"", rows, err, rows)
+				}
+				return
+			}
+		})
 	}
 }

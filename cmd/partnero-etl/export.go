@@ -266,6 +266,13 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		w = g.io.ErrOut
 	}
 	writeExportSummary(w, opts, m)
+	for _, s := range m.Entities {
+		if s.Rejected > 0 && s.ExportedAt.Equal(m.StartedAt) {
+			// The snapshot is complete but for those rows: say so the
+			// way a run with rejected rows does.
+			return withCode(exitRejects, nil)
+		}
+	}
 	return nil
 }
 
@@ -318,7 +325,17 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 		if s.Incremental {
 			line += ", since the last export"
 		}
+		if s.Rejected > 0 {
+			line += fmt.Sprintf(", %d left out (listed in the manifest)", s.Rejected)
+		}
 		fmt.Fprintln(w, line)
+		for i, r := range s.RejectedRows {
+			if i == 3 {
+				fmt.Fprintf(w, "    ... %d more in the manifest\n", s.Rejected-3)
+				break
+			}
+			fmt.Fprintf(w, "    left out %s: %s\n", r.Key, r.Message)
+		}
 	}
 	fmt.Fprintf(w, "requests: %d (%d retried, %d rate limited)\n", m.API.Requests, m.API.Retries, m.API.RateLimited)
 	if opts.Out != "-" {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
-	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // progressSnapshot is what a progress display shows at one moment: units
@@ -31,11 +34,15 @@ type progressOptions struct {
 	Interval time.Duration
 	// Refresh is the time between bar updates on a terminal; 0 means 200 ms.
 	Refresh time.Duration
+	// Width returns the terminal's width in columns; nil measures the
+	// terminal the display writes to (80 when it cannot).
+	Width func() int
 }
 
 // startProgress shows progress on streams.ErrOut until the returned stop is
 // called (once; it waits for the display to finish). On a terminal it is a
-// progress bar, refreshed from one goroutine and throttled; elsewhere a plain
+// status line with a bar redrawn in place, fitted to the terminal's width,
+// refreshed from one goroutine every Refresh; elsewhere a plain
 // line every Interval, so logs of unattended runs show life without filling
 // up. snap is called from the display goroutine only.
 func startProgress(ctx context.Context, streams *ioStreams, opts progressOptions, snap func() progressSnapshot) (stop func()) {
@@ -174,45 +181,32 @@ func writeProgressLine(w io.Writer, opts progressOptions, s progressSnapshot, ra
 	fmt.Fprintln(w, line)
 }
 
+// runBar redraws one status line in place on a terminal: a carriage
+// return, the line, and "erase to the end of the line" (a shorter line
+// leaves nothing of a longer one behind). The line is fitted to the
+// terminal's width, measured at every redraw (a resized window is
+// followed): a line as wide as the terminal or wider would wrap, and every
+// redraw would then leave the wrapped part behind. It was drawn by a
+// progress bar library once; that library shrank the bar to nothing and
+// still overflowed the line with the description.
 func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() progressSnapshot, meter *rateMeter, done <-chan struct{}) {
-	s := snap()
-	total := s.Total
-	if total <= 0 {
-		total = -1 // a spinner
+	width := opts.Width
+	if width == nil {
+		width = func() int { return terminalWidth(w) }
 	}
-	bar := progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(opts.Label),
-		progressbar.OptionShowCount(),
-		// The bar's own rate and ETA start counting at its first render,
-		// not at the start (rows finished before it showed absurd rates):
-		// the description carries the meter's instead.
-		progressbar.OptionSetPredictTime(false),
-		// No throttle of its own: it is updated every Refresh from this
-		// goroutine, and a throttle would drop the count or the
-		// description of an update (both render).
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowDescriptionAtLineEnd(),
-		progressbar.OptionSpinnerType(14),
-		// Without a total the bar would start its own goroutine to turn
-		// the spinner; it must be fed from this one goroutine only.
-		progressbar.OptionSetSpinnerChangeInterval(0),
-	)
+	drawn := false
 	update := func() {
 		s := snap()
-		if total > 0 && s.Done > total {
-			s.Done = total
-		}
-		desc := opts.Label
 		rate, ok := meter.add(time.Now(), s.Done)
-		if r := rateAndETA(s, rate, ok, opts.Unit); r != "" {
-			desc += " · " + r
+		line := barLine(width(), opts, s, rateAndETA(s, rate, ok, opts.Unit))
+		fmt.Fprint(w, "\r"+line+"\x1b[K")
+		drawn = true
+	}
+	finish := func() {
+		update()
+		if drawn {
+			fmt.Fprintln(w)
 		}
-		if s.Detail != "" {
-			desc += " · " + s.Detail
-		}
-		bar.Describe(desc)
-		_ = bar.Set64(s.Done)
 	}
 	t := time.NewTicker(opts.Refresh)
 	defer t.Stop()
@@ -222,15 +216,133 @@ func runBar(ctx context.Context, w io.Writer, opts progressOptions, snap func() 
 			update()
 		case <-ctx.Done():
 			<-done
-			update()
-			_ = bar.Exit()
-			fmt.Fprintln(w)
+			finish()
 			return
 		case <-done:
-			update()
-			_ = bar.Finish()
-			fmt.Fprintln(w)
+			finish()
 			return
 		}
 	}
 }
+
+// terminalWidth is the width of the terminal w writes to, 80 when it cannot
+// be measured.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return 80
+}
+
+// Bar widths: the bar never grows past maxBar (a wide terminal gets a
+// readable bar, not a ruler) and keeps at least minBar while the text can be
+// shortened instead.
+const (
+	maxBar = 40
+	minBar = 10
+)
+
+// barLine renders the status line for a terminal of the given width:
+//
+//	importing partners  42% [========>           ] 2100/5000, 115 rows/s, ETA 24s, 75 req/s of 80
+//
+// It is at most width-1 columns (the last column would make some terminals
+// wrap). What does not fit goes in this order: the detail, the rate and
+// ETA, then the label is shortened; the bar keeps minBar columns as long
+// as the percentage and the count fit beside it. Without a total there is
+// no bar: the count, rate and detail. Only ASCII is drawn, so every
+// character is one column in every locale.
+func barLine(width int, opts progressOptions, s progressSnapshot, rate string) string {
+	room := max(width-1, 1)
+	label := opts.Label
+	var extras []string // dropped from the end first
+	if rate != "" {
+		extras = append(extras, rate)
+	}
+	if s.Detail != "" {
+		// A detail of several parts ("75 req/s of 80/s budget, 0
+		// retries") loses them one at a time.
+		extras = append(extras, strings.Split(s.Detail, ", ")...)
+	}
+	if s.Total <= 0 {
+		line := label + ": " + fmt.Sprintf("%d %s", s.Done, opts.Unit)
+		for i := len(extras); i >= 0; i-- {
+			full := line
+			for _, e := range extras[:i] {
+				full += ", " + e
+			}
+			if cols(full) <= room {
+				return full
+			}
+		}
+		return clipText(line, room)
+	}
+	done := min(max(s.Done, 0), s.Total)
+	frac := float64(done) / float64(s.Total)
+	pct := fmt.Sprintf("%3.0f%%", 100*frac)
+	count := fmt.Sprintf("%d/%d", done, s.Total)
+	render := func(label string, bar int, extras []string) string {
+		var b strings.Builder
+		if label != "" {
+			b.WriteString(label)
+			b.WriteByte(' ')
+		}
+		b.WriteString(pct)
+		b.WriteString(" [")
+		b.WriteString(drawBar(bar, frac))
+		b.WriteString("] ")
+		b.WriteString(count)
+		for _, e := range extras {
+			b.WriteString(", ")
+			b.WriteString(e)
+		}
+		return b.String()
+	}
+	// The widest bar that fits beside the whole text, with fewer extras
+	// until one of minBar does.
+	for i := len(extras); i >= 0; i-- {
+		fixed := cols(render(label, 0, extras[:i]))
+		if bar := min(maxBar, room-fixed); bar >= minBar {
+			return render(label, bar, extras[:i])
+		}
+	}
+	// Shorten the label, then drop it, keeping minBar.
+	fixed := cols(render("", 0, nil))
+	if left := room - fixed - minBar - 1; left >= 4 {
+		return render(clipText(label, left), minBar, nil)
+	}
+	if bar := room - fixed; bar >= 3 {
+		return render("", min(bar, minBar), nil)
+	}
+	return clipText(pct+" "+count, room)
+}
+
+// drawBar draws a bar of width columns, frac of it done.
+func drawBar(width int, frac float64) string {
+	full := int(frac * float64(width))
+	if full >= width {
+		return strings.Repeat("=", width)
+	}
+	if full == 0 {
+		return strings.Repeat(" ", width)
+	}
+	return strings.Repeat("=", full-1) + ">" + strings.Repeat(" ", width-full)
+}
+
+// clipText cuts s to n columns, marking the cut with "..".
+func clipText(s string, n int) string {
+	if cols(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if n <= 2 {
+		return string(r[:max(n, 0)])
+	}
+	return string(r[:n-2]) + ".."
+}
+
+// cols is the width of s on a terminal, one column a character: the line
+// draws only ASCII itself, and labels and details are plain text.
+func cols(s string) int { return utf8.RuneCountInString(s) }

@@ -150,7 +150,7 @@ func TestProgressBarRate(t *testing.T) {
 		time.Sleep(20 * time.Second)
 		stop()
 		got := buf.String()
-		if !strings.Contains(got, "(2000/10000) importing · 100 rows/s, ETA 1m20s") {
+		if !strings.Contains(got, "] 2000/10000, 100 rows/s, ETA 1m20s") {
 			t.Errorf("bar output %q", got[max(0, len(got)-400):])
 		}
 	})
@@ -175,6 +175,66 @@ func TestProgressLineRateWindow(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 		if len(lines) != 4 || lines[1] != "importing: 2000 rows, 100 rows/s" || lines[3] != "importing: 2200 rows, 10 rows/s" {
 			t.Errorf("lines:\n%s", buf.String())
+		}
+	})
+}
+
+// TestBarLineFits: the status line is never as wide as the terminal (it
+// would wrap, and each redraw would leave the wrapped part behind), and the
+// bar keeps a visible width while text can be dropped instead.
+func TestBarLineFits(t *testing.T) {
+	opts := progressOptions{Label: "importing transactions", Unit: "rows"}
+	snap := progressSnapshot{Done: 2100, Total: 5000, Detail: "75.2 req/s of 80.0/s budget, 0 retries, 3 429s, 12 rejected"}
+	rate := "115 rows/s, ETA 24s"
+	for _, width := range []int{200, 120, 80, 60, 40, 30, 20, 8} {
+		line := barLine(width, opts, snap, rate)
+		if cols(line) >= width {
+			t.Errorf("width %d: line of %d columns: %q", width, cols(line), line)
+		}
+		open, end := strings.IndexByte(line, '['), strings.IndexByte(line, ']')
+		bar := end - open - 1
+		switch {
+		case width >= 40 && (open < 0 || bar < minBar || !strings.Contains(line, "2100/5000") || !strings.Contains(line, "42%")):
+			t.Errorf("width %d: want a bar of at least %d columns, 42%% and 2100/5000: %q", width, minBar, line)
+		case width >= 30 && (open < 0 || bar < 3):
+			t.Errorf("width %d: no bar: %q", width, line)
+		}
+		if width == 120 && (!strings.Contains(line, "importing transactions") || !strings.Contains(line, "ETA 24s")) {
+			t.Errorf("width 120 has room for the label and the rate: %q", line)
+		}
+		if width == 80 && !strings.Contains(line, "importing transactions") {
+			t.Errorf("width 80 has room for the label: %q", line)
+		}
+	}
+	if got := barLine(120, opts, progressSnapshot{Done: 5000, Total: 5000}, ""); !strings.Contains(got, "100% ["+strings.Repeat("=", maxBar)+"] 5000/5000") {
+		t.Errorf("done: %q", got)
+	}
+	if got := barLine(80, opts, progressSnapshot{Done: 7, Detail: "partners, 3 requests"}, ""); got != "importing transactions: 7 rows, partners, 3 requests" {
+		t.Errorf("no total: %q", got)
+	}
+}
+
+// TestBarRedrawsInPlace: every redraw starts at the beginning of the line
+// and erases what a longer previous line left; the last one ends the line.
+func TestBarRedrawsInPlace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var buf syncBuffer
+		var n atomic.Int64
+		stop := startProgress(t.Context(), &ioStreams{ErrOut: &buf, ErrTTY: true},
+			progressOptions{Label: "importing", Width: func() int { return 50 }}, func() progressSnapshot {
+				return progressSnapshot{Done: n.Add(7), Total: 1000, Detail: "a detail long enough not to fit in fifty columns"}
+			})
+		time.Sleep(2 * time.Second)
+		stop()
+		got := buf.String()
+		if strings.Count(got, "\n") != 1 || !strings.HasSuffix(got, "\x1b[K\n") {
+			t.Fatalf("want redraws on one line, ended once: %q", got)
+		}
+		for _, draw := range strings.Split(strings.TrimSuffix(got, "\n"), "\r")[1:] {
+			line := strings.TrimSuffix(draw, "\x1b[K")
+			if line == draw || cols(line) >= 50 {
+				t.Errorf("redraw %q: want at most 49 columns, then erase to the end of the line", draw)
+			}
 		}
 	})
 }

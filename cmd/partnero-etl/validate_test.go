@@ -66,7 +66,7 @@ func TestValidate(t *testing.T) {
 		{"ragged row rejected", []string{ragged}, nil, exitRejects, []string{"malformed_row"}, "", rejectsOf(ragged, ".csv")},
 		{"explicit rejects path", []string{badCSV, "--rejects", filepath.Join(t.TempDir(), "r.csv")}, nil, exitRejects, []string{"r.csv"}, "", ""},
 		{"header only", []string{headerOnly}, nil, exitOK, []string{"the input has no rows"}, "", ""},
-		{"empty file", []string{empty}, nil, exitFailure, nil, "no header row", ""},
+		{"empty file: no rows, like an empty JSON lines file", []string{empty}, nil, exitOK, []string{"the input has no rows"}, "", ""},
 		{"missing file", []string{filepath.Join(t.TempDir(), "missing.csv")}, nil, exitFailure, nil, "missing.csv", ""},
 		{"not parquet", []string{notParquet}, nil, exitFailure, nil, "not a readable Parquet file", ""},
 		{"bad entity", []string{"--", "widgets"}, nil, exitUsage, nil, "unknown entity", ""},

@@ -333,6 +333,7 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 		}
 	}
 	hwm := &hwmTracker{}
+	rewardsSum := &EntitySummary{ExportedAt: m.StartedAt}
 	for _, e := range opts.Entities {
 		sum := &EntitySummary{ExportedAt: m.StartedAt}
 		m.Entities[e] = sum
@@ -342,10 +343,17 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			sum.Incremental = incremental
 		}
 		stats, err := src.Each(ctx, e, s, func(rec record.Record) error {
+			// A record the format cannot hold is left out and listed
+			// in the manifest: one bad row must not fail every export.
 			if err := snap.write(ctx, rec); err != nil {
-				return err
+				re, ok := errors.AsType[*record.RowError](err)
+				if !ok {
+					return err
+				}
+				sum.reject(rec, re)
+			} else {
+				sum.Rows++
 			}
-			sum.Rows++
 			opts.progress(e, 1)
 			if e != record.Transactions {
 				return nil
@@ -357,7 +365,11 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			}
 			for _, r := range rewards {
 				if err := snap.write(ctx, r); err != nil {
-					return err
+					re, ok := errors.AsType[*record.RowError](err)
+					if !ok {
+						return err
+					}
+					rewardsSum.reject(r, re)
 				}
 			}
 			return nil
@@ -372,7 +384,8 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 				// Nothing new: the mark stays where it was.
 				sum.HighWaterMark = prev.Entities[record.Transactions].HighWaterMark
 			}
-			rw := &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.Rewards).rows, Incremental: incremental}
+			rw := rewardsSum
+			rw.Rows, rw.Incremental = snap.table(record.Rewards).rows, incremental
 			m.Entities[record.Rewards] = rw
 		}
 	}

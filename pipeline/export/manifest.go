@@ -58,6 +58,31 @@ type EntitySummary struct {
 	// ExportedAt is when the run that wrote this entity's files started
 	// (differs from the manifest's for an entity carried over).
 	ExportedAt time.Time `json:"exported_at"`
+	// Rejected counts records read but not written because the format
+	// cannot hold them (a Parquet amount wider than DECIMAL(38,9)); the
+	// first RejectedRows of them are listed with the reason.
+	Rejected     int64         `json:"rejected,omitempty"`
+	RejectedRows []RejectedRow `json:"rejected_rows,omitempty"`
+}
+
+// RejectedRow is one record an export left out, and why.
+type RejectedRow struct {
+	Key     string `json:"key"`
+	Field   string `json:"field,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// maxRejectedRows bounds the rows a manifest lists: a program with
+// thousands of bad amounts keeps a readable manifest (the count is exact).
+const maxRejectedRows = 100
+
+// reject notes a record left out.
+func (s *EntitySummary) reject(rec record.Record, re *record.RowError) {
+	s.Rejected++
+	if len(s.RejectedRows) < maxRejectedRows {
+		s.RejectedRows = append(s.RejectedRows, RejectedRow{Key: rec.Key(), Field: re.Field, Code: re.Code, Message: re.Message})
+	}
 }
 
 // HighWaterMark marks how far an export of transactions got.

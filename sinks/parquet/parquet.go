@@ -6,6 +6,7 @@ package parquet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -42,6 +43,9 @@ type typedTable[T any] struct {
 
 func (t *typedTable[T]) add(rec record.Record) error {
 	row, err := t.conv(rec)
+	if re, ok := errors.AsType[*record.RowError](err); ok {
+		return re // the row's own problem: it says where
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", rec.Origin, err)
 	}
@@ -197,7 +201,7 @@ func transactionToRow(rec record.Record) (transactionRow, error) {
 	t := rec.Transaction
 	amount, err := EncodeDecimal(t.Amount)
 	if err != nil {
-		return transactionRow{}, fmt.Errorf("transaction %s: %w", t.Key, err)
+		return transactionRow{}, amountError(rec, fmt.Sprintf("transaction %s", t.Key), err)
 	}
 	return transactionRow{
 		Key:         optString(t.Key),
@@ -217,6 +221,14 @@ func transactionToRow(rec record.Record) (transactionRow, error) {
 	}, nil
 }
 
+// amountError is an amount the table cannot hold (wider than DECIMAL(38,9),
+// written to the program before mapping refused such amounts): a problem of
+// that row, not of the export, so it is a *record.RowError the caller can
+// count and go on from. Nothing of the row is written.
+func amountError(rec record.Record, what string, err error) error {
+	return &record.RowError{Origin: rec.Origin, Field: "amount", Code: record.CodeInvalidAmount, Message: what + ": " + err.Error()}
+}
+
 func rewardToRow(rec record.Record) (rewardRow, error) {
 	r, err := sinks.Reward(rec)
 	if err != nil {
@@ -224,7 +236,7 @@ func rewardToRow(rec record.Record) (rewardRow, error) {
 	}
 	amount, err := EncodeDecimal(r.Amount)
 	if err != nil {
-		return rewardRow{}, fmt.Errorf("reward %s of transaction %s: %w", r.Key, rec.Transaction.Key, err)
+		return rewardRow{}, amountError(rec, fmt.Sprintf("reward %s of transaction %s", r.Key, rec.Transaction.Key), err)
 	}
 	return rewardRow{
 		TransactionKey:  optString(rec.Transaction.Key),

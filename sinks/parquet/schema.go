@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/record"
 )
 
 // The row types below are the Parquet schemas of the export tables, in the
@@ -28,10 +29,12 @@ import (
 //   - free-form JSON (custom_fields, product_type_data) is a STRING column
 //     holding the JSON text.
 
-// DecimalScale and DecimalPrecision describe every amount column.
+// DecimalScale and DecimalPrecision describe every amount column (the
+// struct tags below spell them out: decimal(9:38)); mapping refuses amounts
+// wider than record's bound, which is the same.
 const (
-	DecimalScale     = 9
-	DecimalPrecision = 38
+	DecimalScale     = record.AmountScale
+	DecimalPrecision = record.AmountPrecision
 )
 
 type partnerRow struct {
@@ -131,7 +134,7 @@ func EncodeDecimal(d *partnero.Decimal) (*[16]byte, error) {
 	r := d.Rat()
 	r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(DecimalScale), nil)))
 	if !r.IsInt() {
-		return nil, fmt.Errorf("amount %s has more than %d fractional digits", d, DecimalScale)
+		return nil, fmt.Errorf("amount %s has more than %d fractional digits: it does not fit DECIMAL(%d,%d)", d, DecimalScale, DecimalPrecision, DecimalScale)
 	}
 	n := r.Num()
 	if new(big.Int).Abs(n).Cmp(decimalLimit) >= 0 {

@@ -52,12 +52,21 @@ type Reader struct {
 	name   string
 	closer io.Closer
 	guard  *limitedReader
+	rec    *recorder
 	cr     *csv.Reader
 	header *record.Header
 	delim  rune
-	closed bool
-	done   bool // io.EOF or a fatal error was returned
-	err    error
+	// trailing is the number of empty header cells after the last name
+	// ("key,email,"): rows may have as many empty cells more.
+	trailing int
+	rows     int64 // rows returned, good or bad, for messages
+	closed   bool
+	done     bool // io.EOF or a fatal error was returned
+	err      error
+
+	// pending holds the lines a quoting error consumed, handed out one
+	// by one before reading on.
+	pending []pendingRow
 
 	// slab hands out the []string of each row from one larger allocation,
 	// so a row costs one string (from encoding/csv) and a share of a slab.
@@ -81,33 +90,51 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 			def = ','
 		}
 		// Peek may return fewer bytes and an error at EOF: that is all
-		// the evidence there is.
-		head, err := br.Peek(br.Size())
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
+		// the evidence there is. A failing stream (a truncated gzip file)
+		// fails again when the rows are read: the rows before the
+		// failure are read first, and the error then says how many.
+		head, _ := br.Peek(br.Size())
 		delim = Detect(head, def)
 	}
 	if !validDelimiter(delim) {
 		return nil, fmt.Errorf("read %s: invalid delimiter %q", name, delim)
 	}
 	guard := &limitedReader{r: br, max: MaxRecordBytes}
-	cr := csv.NewReader(guard)
+	rec := &recorder{r: guard}
+	cr := csv.NewReader(rec)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1 // checked here, so a ragged row is a row error
 	cr.ReuseRecord = true
 	cr.LazyQuotes = false
 
-	rd := &Reader{name: name, closer: closer, guard: guard, cr: cr, delim: delim}
+	rd := &Reader{name: name, closer: closer, guard: guard, rec: rec, cr: cr, delim: delim}
 	guard.arm()
 	fields, err := cr.Read()
+	rec.drop(cr.InputOffset())
 	if errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read %s: empty file: no header row", name)
+		// No header because no bytes (or only blank lines): a file of
+		// no rows, as an empty JSON lines file is. The caller says
+		// "the input has no rows"; refusing it would make an empty
+		// export an error in one format and not in the other.
+		rd.header = record.NewHeader(nil)
+		rd.done, rd.err = true, io.EOF
+		return rd, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: header: %w", name, rd.describe(err))
 	}
-	names, err := headerNames(fields)
+	// Spreadsheets often end every line with a delimiter: the empty
+	// header cells at the end are no columns, and the rows' cells under
+	// them must be empty.
+	named := len(fields)
+	for named > 0 && strings.TrimSpace(strings.TrimPrefix(fields[named-1], "\uFEFF")) == "" {
+		named--
+	}
+	if named == 0 {
+		return nil, fmt.Errorf("read %s: header: the first line has no column names", name)
+	}
+	rd.trailing = len(fields) - named
+	names, err := headerNames(fields[:named])
 	if err != nil {
 		return nil, fmt.Errorf("read %s: header: %w", name, err)
 	}
@@ -159,8 +186,21 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 	if err := ctx.Err(); err != nil {
 		return record.Row{}, err
 	}
+	if len(r.pending) > 0 {
+		p := r.pending[0]
+		r.pending = r.pending[1:]
+		r.rows++
+		return p.row, p.err
+	}
 	r.guard.arm()
+	start := r.cr.InputOffset()
 	fields, err := r.cr.Read()
+	end := r.cr.InputOffset()
+	var raw []byte
+	if err != nil {
+		raw = r.rec.bytes(start, end)
+	}
+	r.rec.drop(end)
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
@@ -169,25 +209,47 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 			return record.Row{}, io.EOF
 		case errors.As(err, &pe) && !errors.Is(err, errTooLarge) && !isIOError(pe.Err):
 			// A quoting error ends that record only: encoding/csv
-			// resumes on the next line.
-			return record.Row{Origin: record.Origin{File: r.name, Line: int64(pe.StartLine)}},
-				&record.RowError{
-					Origin:  record.Origin{File: r.name, Line: int64(pe.StartLine)},
-					Code:    record.CodeMalformedRow,
-					Message: fmt.Sprintf("line %d, column %d: %v", pe.Line, pe.Column, pe.Err),
-				}
+			// resumes after the line where it noticed. When a quote
+			// was left open, that can be many lines later: every line
+			// it consumed is handed out on its own.
+			r.pending = r.consumed(pe, raw)
+			p := r.pending[0]
+			r.pending = r.pending[1:]
+			r.rows++
+			return p.row, p.err
 		default:
-			r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, r.describe(err))
+			r.done, r.err = true, fmt.Errorf("read %s: after %d rows: %w", r.name, r.rows, r.describe(err))
 			return record.Row{}, r.err
 		}
 	}
+	r.rows++
 	line, _ := r.cr.FieldPos(0)
 	origin := record.Origin{File: r.name, Line: int64(line)}
+	want := len(r.header.Names)
+	extra := -1 // the first unnamed cell holding a value
+	if n := len(fields); n > want && n <= want+r.trailing {
+		for i := want; i < n; i++ {
+			if strings.TrimSpace(fields[i]) != "" {
+				extra = i
+				break
+			}
+		}
+		if extra < 0 {
+			fields = fields[:want]
+		}
+	}
 	text := r.take(len(fields))
 	copy(text, fields)
 	row := record.Row{Origin: origin, Header: r.header, Text: text}
 
-	if want := len(r.header.Names); len(fields) != want {
+	if extra >= 0 {
+		return row, &record.RowError{
+			Origin:  origin,
+			Code:    record.CodeMalformedRow,
+			Message: fmt.Sprintf("field %d holds %q, but its header cell is empty (no column name)", extra+1, fields[extra]),
+		}
+	}
+	if len(fields) != want {
 		return row, &record.RowError{
 			Origin:  origin,
 			Code:    record.CodeMalformedRow,
@@ -206,6 +268,95 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 		}
 	}
 	return row, nil
+}
+
+// pendingRow is a row and its error, queued.
+type pendingRow struct {
+	row record.Row
+	err error
+}
+
+// consumed turns the text of a record that ended in a quoting error into
+// row errors, one per non-blank physical line, each with its own line number
+// and text (Raw), so a reject file keeps every line and says where it was.
+// A consumed line that reads as a complete row on its own also gets its
+// fields (Text), so the reject file shows them in their columns and can be
+// fed back once the stray quote is fixed. The first line's message says
+// which lines were consumed.
+func (r *Reader) consumed(pe *csv.ParseError, raw []byte) []pendingRow {
+	startLine := int64(pe.StartLine)
+	lines := bytes.SplitAfter(raw, []byte("\n"))
+	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
+		lines = lines[:n-1]
+	}
+	// encoding/csv skips empty lines before a record, and StartLine is
+	// the line after them.
+	for len(lines) > 1 && len(bytes.TrimRight(lines[0], "\r\n")) == 0 {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 { // nothing recorded: keep what the error says
+		lines = [][]byte{nil}
+	}
+	last := startLine + int64(len(lines)) - 1
+	var out []pendingRow
+	for i, l := range lines {
+		ln := startLine + int64(i)
+		text := bytes.TrimRight(l, "\r\n")
+		if i > 0 && len(bytes.TrimSpace(text)) == 0 {
+			continue // a blank line holds no row
+		}
+		origin := record.Origin{File: r.name, Line: ln}
+		row := record.Row{Origin: origin, Raw: bytes.Clone(text)}
+		var msg string
+		switch {
+		case last == startLine:
+			msg = fmt.Sprintf("line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+		case i == 0:
+			msg = fmt.Sprintf("unbalanced quote: the quoted field opened on line %d ran on to line %d, "+
+				"so lines %d-%d were read as one record (%d more %s); none of them was imported, "+
+				"each is in the reject file with its text (%v at line %d, column %d)",
+				startLine, last, startLine, last, last-startLine, plural(last-startLine, "line", "lines"), pe.Err, pe.Line, pe.Column)
+		default:
+			msg = fmt.Sprintf("not imported: this line was swallowed by the unbalanced quote opened on line %d (lines %d-%d were read as one record)",
+				startLine, startLine, last)
+			if fields, ok := r.parseLine(text); ok {
+				row.Header, row.Text = r.header, fields
+			}
+		}
+		out = append(out, pendingRow{row: row, err: &record.RowError{Origin: origin, Code: record.CodeMalformedRow, Message: msg}})
+	}
+	return out
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// parseLine reads one line on its own as a row: ok when it is a complete,
+// well-formed row of the header's width in valid UTF-8.
+func (r *Reader) parseLine(line []byte) ([]string, bool) {
+	if r.header == nil {
+		return nil, false
+	}
+	cr := csv.NewReader(bytes.NewReader(line))
+	cr.Comma = r.delim
+	cr.FieldsPerRecord = len(r.header.Names)
+	fields, err := cr.Read()
+	if err != nil {
+		return nil, false
+	}
+	if _, err := cr.Read(); !errors.Is(err, io.EOF) {
+		return nil, false
+	}
+	for _, f := range fields {
+		if !utf8.ValidString(f) {
+			return nil, false
+		}
+	}
+	return fields, true
 }
 
 // take returns a fresh []string of length n cut from the current slab.
@@ -253,6 +404,47 @@ func isIOError(err error) bool {
 }
 
 var errTooLarge = errors.New("record too large")
+
+// recorder keeps the bytes encoding/csv read but has not yet consumed as a
+// record (it reads ahead into its own buffer), so that the text of a record
+// that fails to parse can be handed on as read. drop releases what a
+// finished record used, so it holds at most one record plus read-ahead,
+// which the limitedReader under it bounds.
+type recorder struct {
+	r    io.Reader
+	buf  []byte // buf[head:] is held
+	head int
+	base int64 // input offset of buf[head]
+}
+
+func (c *recorder) Read(p []byte) (int, error) {
+	if c.head > 0 && c.head >= len(c.buf)/2 {
+		// Compact only now and then: dropping after every record would
+		// copy the read-ahead once per row.
+		n := copy(c.buf, c.buf[c.head:])
+		c.buf, c.head = c.buf[:n], 0
+	}
+	n, err := c.r.Read(p)
+	c.buf = append(c.buf, p[:n]...)
+	return n, err
+}
+
+// bytes returns a copy of the input between two offsets still held.
+func (c *recorder) bytes(from, to int64) []byte {
+	held := c.buf[c.head:]
+	from, to = max(from-c.base, 0), min(to-c.base, int64(len(held)))
+	if from >= to {
+		return nil
+	}
+	return bytes.Clone(held[from:to])
+}
+
+// drop forgets the input before offset off.
+func (c *recorder) drop(off int64) {
+	n := min(max(off-c.base, 0), int64(len(c.buf)-c.head))
+	c.head += int(n)
+	c.base += n
+}
 
 // limitedReader fails once more than MaxRecordBytes were read since it was
 // last armed (before each record), which bounds the memory one record takes.

@@ -112,8 +112,15 @@ func TestHeader(t *testing.T) {
 		{"post affiliate pro names kept", "!TRANSID,!USERID,!COMMISSION\n", []string{"!TRANSID", "!USERID", "!COMMISSION"}, ""},
 		{"duplicate", "key,email,key\n", nil, `duplicate column "key" (columns 1 and 3)`},
 		{"empty name", "key,,email\n", nil, "column 2 has an empty name"},
-		{"empty file", "", nil, "empty file"},
-		{"only BOM", "\xEF\xBB\xBF", nil, "empty file"},
+		// An empty file has no rows, whatever its format (a JSON lines
+		// file of no bytes is a file of no rows too).
+		{"empty file", "", nil, ""},
+		{"only BOM", "\xEF\xBB\xBF", nil, ""},
+		{"only blank lines", "\n\r\n\n", nil, ""},
+		// Spreadsheets end every line with a delimiter: an empty last
+		// header cell is not a column.
+		{"trailing empty header cells", "key,email,,\n", []string{"key", "email"}, ""},
+		{"empty name before a trailing one", "key,,email,\n", nil, "column 2 has an empty name"},
 		{"invalid UTF-8 name", "k\xffey,email\n", nil, "not valid UTF-8"},
 		{"unterminated quote", "\"key,email\n", nil, "header"},
 	}
@@ -134,6 +141,11 @@ func TestHeader(t *testing.T) {
 			}
 			if got := r.Columns(); strings.Join(got, "|") != strings.Join(tt.want, "|") {
 				t.Errorf("Columns() = %q, want %q", got, tt.want)
+			}
+			if tt.want == nil {
+				if row, err := r.Next(t.Context()); !errors.Is(err, io.EOF) {
+					t.Errorf("Next on an empty file = %+v, %v; want io.EOF", row, err)
+				}
 			}
 		})
 	}
@@ -181,9 +193,17 @@ func TestHostileFiles(t *testing.T) {
 			[]string{"err:test.csv:2:malformed_row", "err:test.csv:3:malformed_row", "ok:test.csv:4:k3"}},
 		{"unterminated quote at the end", "key,v\nk1,a\nk2,\"never closed\n", csv.Options{},
 			[]string{"ok:test.csv:2:k1", "err:test.csv:3:malformed_row"}},
+		{"blank lines before an unbalanced quote keep the line numbers", "key,v\nk1,a\n\n\r\nk2,\"open\nk3,b\n", csv.Options{},
+			[]string{"ok:test.csv:2:k1", "err:test.csv:5:malformed_row", "err:test.csv:6:malformed_row"}},
 		{"invalid UTF-8", "key,v\nk1,caf\xe9\nk2,ok\n", csv.Options{}, []string{"err:test.csv:2:malformed_row", "ok:test.csv:3:k2"}},
 		{"wrong delimiter forced: one field per row is ragged", "key;v\nk1;a\n", csv.Options{Delimiter: ','},
 			[]string{"ok:test.csv:2:k1;a"}},
+		{"trailing delimiter on every line", "key,v,\nk1,a,\nk2,b\nk3,c, \n", csv.Options{},
+			[]string{"ok:test.csv:2:k1", "ok:test.csv:3:k2", "ok:test.csv:4:k3"}},
+		{"a value under a header cell without a name", "key,v,\nk1,a,x\nk2,b,\n", csv.Options{},
+			[]string{"err:test.csv:2:malformed_row", "ok:test.csv:3:k2"}},
+		{"too many trailing fields", "key,v,\nk1,a,,,\n", csv.Options{},
+			[]string{"err:test.csv:2:malformed_row"}},
 		{"Latin-1 file", "key,name\nk1,Jos\xe9\nk2,Zo\xeb\n", csv.Options{},
 			[]string{"err:test.csv:2:malformed_row", "err:test.csv:3:malformed_row"}},
 	}
@@ -308,6 +328,7 @@ func FuzzReader(f *testing.F) {
 		"a,b\n1,\"x\ny\"\n2\n",
 		"a\tb\n1\t\"\"\"\"\n",
 		"a,b\n\"unterminated\n",
+		"a,b\n1,2\n\n\r\n3,\"open\n4,5\n6,\"x\"\n7,8\n",
 		"a,a\n",
 		"a,b\nk1,caf\xe9\n",
 		"",
@@ -334,6 +355,12 @@ func FuzzReader(f *testing.F) {
 				if re.Origin.File != "fuzz.csv" || re.Origin.Line <= 0 {
 					t.Fatalf("row error without a position: %+v", re)
 				}
+				// Every row, good or bad, is on a later line than the
+				// one before (lines consumed by a quote included).
+				if re.Origin.Line <= prev {
+					t.Fatalf("row error at line %d after line %d", re.Origin.Line, prev)
+				}
+				prev = re.Origin.Line
 			case err != nil:
 				if !strings.Contains(err.Error(), "fuzz.csv") {
 					t.Fatalf("fatal error without the file name: %v", err)
@@ -351,4 +378,85 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatal("no io.EOF")
 	})
+}
+
+// An unterminated quote makes encoding/csv read every following line into one
+// field up to the next quote. Those lines must not vanish: each comes back as
+// a row error at its own line, with its text, and the one that opened the
+// quote says which lines were consumed.
+func TestUnterminatedQuoteKeepsEveryConsumedLine(t *testing.T) {
+	data := "key,name\n" + // 1
+		"k1,Ann\n" + // 2
+		"k2,\"Bob\n" + // 3: the quote is never closed here
+		"k3,Cy\n" + // 4
+		"\n" + // 5: blank, inside the field
+		"k4,Di\n" + // 6
+		"k5,\"Ed\"\n" + // 7: its opening quote closes the field of line 3
+		"k6,Fay\n" // 8: read normally again
+	r := open(t, []byte(data), csv.Options{})
+	type got struct {
+		line int64
+		ok   bool
+		text []string
+		raw  string
+		msg  string
+	}
+	var rows []got
+	for {
+		row, err := r.Next(t.Context())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *record.RowError
+		switch {
+		case errors.As(err, &re):
+			if re.Code != record.CodeMalformedRow || re.Origin.Line != row.Origin.Line {
+				t.Fatalf("row error %+v for row at %v", re, row.Origin)
+			}
+			rows = append(rows, got{line: re.Origin.Line, text: row.Text, raw: string(row.Raw), msg: re.Message})
+		case err != nil:
+			t.Fatal(err)
+		default:
+			rows = append(rows, got{line: row.Origin.Line, ok: true, text: row.Text})
+		}
+	}
+	want := []struct {
+		line int64
+		ok   bool
+		raw  string
+		text []string
+	}{
+		{2, true, "", []string{"k1", "Ann"}},
+		{3, false, "k2,\"Bob", nil},
+		{4, false, "k3,Cy", []string{"k3", "Cy"}},
+		{6, false, "k4,Di", []string{"k4", "Di"}},
+		{7, false, "k5,\"Ed\"", []string{"k5", "Ed"}},
+		{8, true, "", []string{"k6", "Fay"}},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(want))
+	}
+	for i, w := range want {
+		g := rows[i]
+		if g.line != w.line || g.ok != w.ok || g.raw != w.raw || strings.Join(g.text, "|") != strings.Join(w.text, "|") {
+			t.Errorf("row %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if m := rows[1].msg; !strings.Contains(m, "lines 3-7") || !strings.Contains(m, "4 more lines") {
+		t.Errorf("opening line's message %q does not say which lines were consumed", m)
+	}
+	if m := rows[2].msg; !strings.Contains(m, "line 3") {
+		t.Errorf("consumed line's message %q does not name the line that opened the quote", m)
+	}
+}
+
+// An unterminated quote that runs to the end of the file: every line after it
+// is reported, the last one without its newline too.
+func TestUnterminatedQuoteToEndOfFile(t *testing.T) {
+	data := "key,name\nk1,\"Ann\nk2,Bob\r\nk3,Cy"
+	got := readAll(t, open(t, []byte(data), csv.Options{}))
+	want := []string{"err:test.csv:2:malformed_row", "err:test.csv:3:malformed_row", "err:test.csv:4:malformed_row"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
 }

@@ -8,6 +8,11 @@
 // never a float. Each row keeps its line as Raw so a reject file can
 // reproduce it. A line that is not a JSON object is a *record.RowError with its
 // line number and the reader goes on; blank lines are skipped.
+//
+// A file that starts with '[' is one JSON array of objects instead (the
+// usual ".json" export): its elements are read one at a time, never the
+// whole array at once, with the same decoding and the same row errors; a
+// row's Origin.Line is then the element's position in the array.
 package jsonl
 
 import (
@@ -18,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/partnero-etl/partnero-etl/record"
@@ -45,6 +51,16 @@ type Reader struct {
 	closed  bool
 	done    bool
 	err     error
+
+	// started is set once the start of the input was looked at: a file
+	// whose first character is '[' is one JSON array of objects (what
+	// many tools write as ".json"), read element by element.
+	started  bool
+	array    bool
+	elements int64 // array elements read
+	arrLine  int64 // the line the array mode is on
+	rows     int64 // rows returned, good or bad, for messages
+	tail     bool  // the array's ']' was read
 }
 
 // NewReader returns a Reader over r; name is the origin recorded in every
@@ -58,6 +74,14 @@ func NewReader(r io.Reader, name string) *Reader {
 // with a row error the Row's Raw holds the offending line (truncated to
 // 64 KiB when longer).
 func (r *Reader) Next(ctx context.Context) (record.Row, error) {
+	row, err := r.next(ctx)
+	if _, bad := errors.AsType[*record.RowError](err); err == nil || bad {
+		r.rows++
+	}
+	return row, err
+}
+
+func (r *Reader) next(ctx context.Context) (record.Row, error) {
 	if r.closed {
 		return record.Row{}, fmt.Errorf("read %s: reader is closed", r.name)
 	}
@@ -68,12 +92,21 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 		if err := ctx.Err(); err != nil {
 			return record.Row{}, err
 		}
+		if !r.started {
+			if err := r.start(); err != nil {
+				r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
+				return record.Row{}, r.err
+			}
+		}
+		if r.array {
+			return r.nextElement()
+		}
 		line, tooLong, err := r.readLine()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				r.done, r.err = true, io.EOF
 			} else {
-				r.done, r.err = true, fmt.Errorf("read %s: line %d: %w", r.name, r.line, err)
+				r.done, r.err = true, fmt.Errorf("read %s: line %d, after %d rows: %w", r.name, r.line, r.rows, err)
 			}
 			return record.Row{}, r.err
 		}
@@ -101,6 +134,181 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 		}
 		return row, nil
 	}
+}
+
+// start skips a byte order mark and leading white space and looks at the
+// first character: '[' opens a JSON array.
+func (r *Reader) start() error {
+	r.started = true
+	if b, err := r.br.Peek(len(utf8BOM)); err == nil && bytes.Equal(b, utf8BOM) {
+		_, _ = r.br.Discard(len(utf8BOM))
+	}
+	for {
+		c, err := r.br.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		switch c {
+		case '\n':
+			r.line++
+			continue
+		case ' ', '\t', '\r':
+			continue
+		case '[':
+			r.array, r.arrLine = true, r.line+1
+			return nil
+		}
+		return r.br.UnreadByte()
+	}
+}
+
+// nextElement returns the next element of a JSON array as a row. Its
+// Origin.Line is the element's position in the array (1-based), which stays
+// meaningful when the whole array is on one line; messages about it name
+// its line in the file too. The element is kept in Raw as compact JSON on
+// one line, so a JSON lines reject file can hold it.
+func (r *Reader) nextElement() (record.Row, error) {
+	for {
+		elem, line, tooLong, last, err := r.scanElement()
+		if err != nil {
+			r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
+			return record.Row{}, r.err
+		}
+		if elem == nil && !tooLong {
+			// The array ended: only white space may follow.
+			if err := r.rest(); err != nil {
+				r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
+				return record.Row{}, r.err
+			}
+			r.done, r.err = true, io.EOF
+			return record.Row{}, io.EOF
+		}
+		r.elements++
+		r.tail = last
+		origin := record.Origin{File: r.name, Line: r.elements}
+		if tooLong {
+			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+				Message: fmt.Sprintf("array element %d (line %d) is longer than %d MiB", r.elements, line, r.maxLine>>20)}
+		}
+		if len(elem) == 0 {
+			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+				Message: fmt.Sprintf("array element %d (line %d) is empty (two commas in a row?)", r.elements, line)}
+		}
+		one := elem
+		var compact bytes.Buffer
+		if bytes.ContainsAny(elem, "\r\n\t ") && json.Compact(&compact, elem) == nil {
+			one = compact.Bytes()
+		}
+		row, rerr := r.decode(one, origin)
+		if rerr != nil {
+			rerr.Message = fmt.Sprintf("array element %d (line %d): %s", r.elements, line,
+				strings.Replace(rerr.Message, "line is a JSON", "element is a JSON", 1))
+			raw := one
+			if len(raw) > 64<<10 {
+				raw = raw[:64<<10]
+			}
+			return record.Row{Origin: origin, Raw: bytes.Clone(raw)}, rerr
+		}
+		return row, nil
+	}
+}
+
+// scanElement reads up to the ',' or ']' that ends the next array element
+// (outside strings and nested values) and returns the element's bytes,
+// trimmed, and the line it starts on. elem is nil when the array's ']'
+// came instead of an element; last is true when the element ended the
+// array. An end of input inside the array is an error: the file was cut
+// short.
+func (r *Reader) scanElement() (elem []byte, line int64, tooLong, last bool, err error) {
+	if r.tail {
+		return nil, 0, false, true, nil
+	}
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil
+	}
+	r.buf = r.buf[:0]
+	depth, inStr, esc, begun := 0, false, false, false
+	line = r.arrLine
+	for {
+		c, err := r.br.ReadByte()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, 0, false, false, fmt.Errorf("line %d: the JSON array is not closed: the input ends inside it after %d %s (a truncated file?)",
+					r.arrLine, r.elements, plural(r.elements, "element", "elements"))
+			}
+			return nil, 0, false, false, fmt.Errorf("line %d: %w", r.arrLine, err)
+		}
+		if c == '\n' {
+			r.arrLine++
+		}
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+		case (c == '}' || c == ']') && depth > 0:
+			depth--
+		case c == ']' || (c == ',' && depth == 0):
+			elem = bytes.TrimSpace(r.buf)
+			if c == ']' && len(elem) == 0 && !begun {
+				return nil, 0, false, true, nil // "[]" or the end after a last ','
+			}
+			if elem == nil {
+				elem = []byte{}
+			}
+			return elem, line, tooLong, c == ']', nil
+		}
+		if !begun && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			begun, line = true, r.arrLine
+		}
+		if tooLong {
+			continue
+		}
+		if len(r.buf) >= r.maxLine {
+			tooLong, r.buf = true, r.buf[:0]
+			continue
+		}
+		r.buf = append(r.buf, c)
+	}
+}
+
+// rest checks that nothing but white space follows the array.
+func (r *Reader) rest() error {
+	for {
+		c, err := r.br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch c {
+		case '\n':
+			r.arrLine++
+		case ' ', '\t', '\r':
+		default:
+			return fmt.Errorf("line %d: unexpected %q after the JSON array that holds the rows: a file holds one array, or one object per line", r.arrLine, c)
+		}
+	}
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // readLine returns the next line without its newline. The slice is valid

@@ -212,7 +212,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{`{"a":[1 2]}`, `byte 9: unexpected '2' after an array element`},
 		{`{"a":tru}`, `byte 6: invalid literal, want true`},
 		{`{"a":{"b":1}`, `unexpected end of line after an object value`},
-		{`[1] [2]`, `byte 5: unexpected '[' after the JSON value`},
+		{`1 [2]`, `byte 3: unexpected '[' after the JSON value`},
 		{`nope`, `byte 1: invalid literal, want null`},
 		{`{"a":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`, `nested too deeply`},
 	}
@@ -273,6 +273,8 @@ func FuzzReader(f *testing.F) {
 		`{"a":1}}`,
 		`  {"x" : [ ] , "y" : { } }  `,
 		"\xEF\xBB\xBF{\"a\":1}\r\n",
+		"[\n {\"a\": \"],\\\"\"},\n 5,,\n {\"b\": [1, {\"c\": 2}]}\n]\n",
+		`[{"a":1},{"a":`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -296,6 +298,12 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("rejected a line encoding/json accepts: %s (%v)", raw, re)
 				}
 			case err != nil:
+				// A JSON array that is cut short or followed by more
+				// text is fatal: the input is not what it claims.
+				if array := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), " \t\r\n"); len(array) > 0 && array[0] == '[' &&
+					strings.Contains(err.Error(), "fuzz.jsonl") {
+					return
+				}
 				t.Fatalf("fatal error on in-memory input: %v", err)
 			default:
 				if row.Origin.Line <= prev {
@@ -324,5 +332,121 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 		t.Fatal("no io.EOF")
+	})
+}
+
+// encodeArray writes the table as one pretty-printed JSON array, as many
+// tools export ".json" files.
+func encodeArray(t testing.TB, table sourcetest.Table, bad int) []byte {
+	t.Helper()
+	lines := bytes.Split(bytes.TrimSpace(encode(t, table)), []byte("\n"))
+	if len(table.Rows) == 0 {
+		lines = nil
+	}
+	var buf bytes.Buffer
+	buf.WriteString("[\n")
+	for i, l := range lines {
+		if i == bad {
+			buf.WriteString("  \"not an object\",\n")
+		}
+		buf.WriteString("  ")
+		buf.Write(l)
+		if i < len(lines)-1 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+	}
+	if bad >= 0 && bad == len(lines) {
+		if len(lines) > 0 {
+			buf.Truncate(buf.Len() - 1)
+			buf.WriteString(",\n")
+		}
+		buf.WriteString("  \"not an object\"\n")
+	}
+	buf.WriteString("]\n")
+	return buf.Bytes()
+}
+
+// A ".json" file holding one JSON array of objects is read as a stream of
+// its elements (it used to be read line by line: every line a bad row).
+func TestArrayConformance(t *testing.T) {
+	sourcetest.Run(t, sourcetest.Suite{
+		Open: func(t *testing.T, table sourcetest.Table) sourcetest.Source {
+			return jsonl.NewReader(bytes.NewReader(encodeArray(t, table, -1)), "test.json")
+		},
+		OpenWithBadRow: func(t *testing.T, table sourcetest.Table, bad int) sourcetest.Source {
+			return jsonl.NewReader(bytes.NewReader(encodeArray(t, table, bad)), "test.json")
+		},
+	})
+}
+
+func TestArray(t *testing.T) {
+	type out struct {
+		line int64
+		key  string
+		raw  string
+		err  string
+	}
+	read := func(t *testing.T, data string) (got []out, fatal error) {
+		r := jsonl.NewReader(strings.NewReader(data), "a.json")
+		for range 100 {
+			row, err := r.Next(t.Context())
+			var re *record.RowError
+			switch {
+			case errors.Is(err, io.EOF):
+				return got, nil
+			case errors.As(err, &re):
+				got = append(got, out{line: re.Origin.Line, raw: string(row.Raw), err: re.Message})
+			case err != nil:
+				return got, err
+			default:
+				k, _ := row.Lookup("key")
+				got = append(got, out{line: row.Origin.Line, key: k.(string), raw: string(row.Raw)})
+			}
+		}
+		t.Fatal("no end")
+		return nil, nil
+	}
+	t.Run("pretty-printed, with a BOM", func(t *testing.T) {
+		got, err := read(t, "\xEF\xBB\xBF\n[\n  {\"key\": \"a\", \"s\": \"],{\\\"\"},\n  {\n    \"key\": \"b\",\n    \"n\": [1, 2]\n  }\n]\n")
+		want := []out{{1, "a", `{"key":"a","s":"],{\""}`, ""}, {2, "b", `{"key":"b","n":[1,2]}`, ""}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %+v, %v\nwant %+v", got, err, want)
+		}
+	})
+	t.Run("one line", func(t *testing.T) {
+		got, err := read(t, `[{"key":"a"},{"key":"b"},{"key":"c"}]`)
+		if err != nil || len(got) != 3 || got[2].line != 3 || got[2].key != "c" {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
+	t.Run("bad elements are row errors that say where", func(t *testing.T) {
+		got, err := read(t, "[{\"key\":\"a\"},\n 5,\n {\"key\": },\n {\"key\":\"d\"}]")
+		if err != nil || len(got) != 4 || got[0].key != "a" || got[3].key != "d" {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+		if !strings.Contains(got[1].err, "not an object") || !strings.Contains(got[1].err, "line 2") || got[1].raw != "5" {
+			t.Errorf("element 2: %+v", got[1])
+		}
+		if got[2].err == "" || !strings.Contains(got[2].err, "line 3") {
+			t.Errorf("element 3: %+v", got[2])
+		}
+	})
+	t.Run("empty array", func(t *testing.T) {
+		if got, err := read(t, " [ ] \n"); err != nil || len(got) != 0 {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+	})
+	t.Run("truncated", func(t *testing.T) {
+		got, err := read(t, "[{\"key\":\"a\"},\n{\"key\":\"b\",\"x\":[")
+		if len(got) != 1 || err == nil || !strings.Contains(err.Error(), "a.json") || !strings.Contains(err.Error(), "not closed") || !strings.Contains(err.Error(), "1 element") {
+			t.Fatalf("got %+v, %v: want one row, then an error saying the array is cut short", got, err)
+		}
+	})
+	t.Run("text after the array", func(t *testing.T) {
+		got, err := read(t, "[{\"key\":\"a\"}]\n{\"key\":\"b\"}\n")
+		if len(got) != 1 || err == nil || !strings.Contains(err.Error(), "after the JSON array") {
+			t.Fatalf("got %+v, %v", got, err)
+		}
 	})
 }

@@ -8,7 +8,8 @@
 // "links.0.token"). Leaf values are decoded by their logical type:
 // timestamps and dates to time.Time in UTC, decimals to an exact json.Number,
 // strings, enums, JSON and UUIDs to string, integers to int64 (an unsigned
-// 64-bit value too large for int64 to json.Number), floats to float64, and
+// 64-bit value too large for int64 to json.Number), DOUBLE to float64, FLOAT
+// to the json.Number of its shortest float32 decimal (see leafConverter), and
 // nulls to nil. Origin.Line is the 1-based row number in the file.
 //
 // parquet-go panics on some malformed input; every call into it here
@@ -17,6 +18,7 @@
 package parquet
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -32,6 +34,7 @@ import (
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/partnero-etl/partnero-etl/record"
@@ -91,8 +94,14 @@ func Open(path string) (*Reader, error) {
 // origin recorded in rows. The caller closes ra (Open's Reader closes its file).
 func NewReader(ra io.ReaderAt, size int64, name string) (r *Reader, err error) {
 	defer recoverInto(&err, "open "+name)
+	if err := checkFooter(ra, size); err != nil {
+		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
+	}
 	file, err := pq.OpenFile(ra, size, pq.SkipPageIndex(true), pq.SkipBloomFilters(true))
 	if err != nil {
+		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
+	}
+	if err := checkPages(ra, size, file.Metadata()); err != nil {
 		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
 	}
 	schema := file.Schema()
@@ -113,6 +122,114 @@ func NewReader(ra io.ReaderAt, size int64, name string) (r *Reader, err error) {
 	r.header = record.NewHeader(names)
 	r.columns = make([][]pq.Value, col)
 	return r, nil
+}
+
+// checkFooter reads the file's last 8 bytes (footer length, magic) and checks
+// that the footer fits in the file. The Parquet library allocates a buffer
+// of the length the file claims before reading it: a 28-byte file claiming
+// a 4 GiB footer would cost 4 GiB.
+func checkFooter(ra io.ReaderAt, size int64) error {
+	const magic = 4
+	if size < magic+8 {
+		return fmt.Errorf("%d bytes is too short for a Parquet file", size)
+	}
+	var tail [8]byte
+	if n, err := ra.ReadAt(tail[:], size-8); n < len(tail) {
+		return fmt.Errorf("read footer: %w", err)
+	}
+	if m := string(tail[4:]); m != "PAR1" && m != "PARE" {
+		return fmt.Errorf("no Parquet magic at the end (found %q)", m)
+	}
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer > size-magic-8 {
+		return fmt.Errorf("footer claims %d bytes but the file has only %d (truncated or corrupt)", footer, size)
+	}
+	return nil
+}
+
+// maxPageBytes and maxPageValues bound what a page may claim. Writers cut
+// pages at about 1 MiB (and well under a million values); a page claiming
+// more is a corrupt or crafted header, and the library would allocate what
+// it claims before reading it. 64 MiB is also the largest row the text
+// readers take.
+const (
+	maxPageBytes  = 64 << 20
+	maxPageValues = 1 << 24
+)
+
+// checkPages walks the page headers of every column chunk before anything is
+// read: each chunk must lie inside the file, and each page inside its chunk
+// and under maxPageBytes and maxPageValues. The Parquet library allocates a buffer of the size
+// a page header claims before it reads the page, so a 4 KB file claiming a
+// 1.8 GB page cost 1.8 GB. This reads one small header per page (about one
+// per MiB of data), never the data.
+func checkPages(ra io.ReaderAt, size int64, meta *format.FileMetaData) error {
+	var proto thrift.CompactProtocol
+	for g, rg := range meta.RowGroups {
+		for c, cc := range rg.Columns {
+			if cc.FilePath != "" {
+				return fmt.Errorf("row group %d, column %d: data in another file (%s) is not supported", g, c, cc.FilePath)
+			}
+			md := cc.MetaData
+			start := md.DataPageOffset
+			if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+				start = md.DictionaryPageOffset
+			}
+			end := start + md.TotalCompressedSize
+			if start < 4 || md.TotalCompressedSize < 0 || end < start || end > size {
+				return fmt.Errorf("row group %d, column %d: its data (%d bytes at %d) lies outside the file (%d bytes)",
+					g, c, md.TotalCompressedSize, start, size)
+			}
+			for pos := start; pos < end; {
+				cr := &countingReader{r: io.NewSectionReader(ra, pos, end-pos)}
+				br := bufio.NewReaderSize(cr, 4<<10)
+				var h format.PageHeader
+				if err := thrift.NewDecoder(proto.NewReader(br)).Decode(&h); err != nil {
+					return fmt.Errorf("row group %d, column %d: page header at %d: %w", g, c, pos, err)
+				}
+				pos += cr.n - int64(br.Buffered())
+				switch {
+				case h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes:
+					return fmt.Errorf("row group %d, column %d: a page claims %d bytes uncompressed (at most %d MiB)",
+						g, c, h.UncompressedPageSize, maxPageBytes>>20)
+				case pageValues(&h) > maxPageValues:
+					return fmt.Errorf("row group %d, column %d: a page claims %d values (at most %d)",
+						g, c, pageValues(&h), maxPageValues)
+				case h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-pos:
+					return fmt.Errorf("row group %d, column %d: a page claims %d bytes, but its column chunk has %d left",
+						g, c, h.CompressedPageSize, end-pos)
+				}
+				pos += int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return nil
+}
+
+// pageValues is the number of values a page header claims.
+func pageValues(h *format.PageHeader) int64 {
+	n := int64(0)
+	if v := h.DataPageHeader; v.Valid {
+		n = max(n, int64(v.V.NumValues))
+	}
+	if v := h.DataPageHeaderV2; v.Valid {
+		n = max(n, int64(v.V.NumValues), int64(v.V.NumRows))
+	}
+	if v := h.DictionaryPageHeader; v.Valid {
+		n = max(n, int64(v.V.NumValues))
+	}
+	return n
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Columns returns the paths of the leaf columns ("customer.email"); a LIST
@@ -536,7 +653,20 @@ func leafConverter(t pq.Type) (func(pq.Value) (any, error), error) {
 			return time.Unix(days*86400, nanos).UTC(), nil
 		}, nil
 	case pq.Float:
-		return func(v pq.Value) (any, error) { return float64(v.Float()), nil }, nil
+		// A FLOAT holds the nearest float32 to what its writer meant
+		// (0.1 is 0.100000001490116...). Widened to float64 it would
+		// print with float64 digits (0.10000000149011612) and money
+		// would fail every scale check; the shortest decimal that reads
+		// back as the same float32 is the value the writer wrote, kept
+		// exact as a json.Number like a DECIMAL. NaN and infinities
+		// stay floats (they are not numbers to a mapping).
+		return func(v pq.Value) (any, error) {
+			f := v.Float()
+			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+				return float64(f), nil
+			}
+			return json.Number(strconv.FormatFloat(float64(f), 'f', -1, 32)), nil
+		}, nil
 	case pq.Double:
 		return func(v pq.Value) (any, error) { return v.Double(), nil }, nil
 	case pq.ByteArray, pq.FixedLenByteArray:

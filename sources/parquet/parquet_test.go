@@ -8,13 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sources/parquet"
@@ -169,7 +173,7 @@ func TestTypedValues(t *testing.T) {
 		{0, "attrs.plan", "pro"},
 		{0, "u", json.Number("9223372036854775813")},
 		{0, "flag", true},
-		{0, "f", float64(1.5)},
+		{0, "f", json.Number("1.5")},
 		{0, "opt", int64(-7)},
 		{0, "group.x", "in"},
 		{1, "when_ms", nil},
@@ -195,6 +199,27 @@ func TestTypedValues(t *testing.T) {
 	}
 }
 
+// A FLOAT (32-bit) column holds the nearest float32 to what its writer
+// meant: 0.1 is 0.100000001490116119384765625. Read at float64 precision it
+// reaches the API as 0.10000000149011612 and fails every money check; read
+// at its own precision it is the shortest decimal that is that float32, the
+// value the writer wrote.
+func TestFloat32AtItsOwnPrecision(t *testing.T) {
+	var rows []typed
+	for _, f := range []float32{0.1, 19.99, 1234.56, -0.07, 3e-7} {
+		rows = append(rows, typed{F: f})
+	}
+	got, errs := sourcetest.ReadAll(t, openBytes(t, writeTyped(t, rows)))
+	if len(errs) > 0 || len(got) != len(rows) {
+		t.Fatalf("rows %d errs %v", len(got), errs)
+	}
+	for i, want := range []json.Number{"0.1", "19.99", "1234.56", "-0.07", "0.0000003"} {
+		if v, _ := got[i].Lookup("f"); v != want {
+			t.Errorf("row %d: f = %#v, want %#v", i, v, want)
+		}
+	}
+}
+
 func TestNotParquet(t *testing.T) {
 	good := writeTyped(t, []typed{{ID: 1}, {ID: 2}, {ID: 3}})
 	tests := []struct {
@@ -216,6 +241,127 @@ func TestNotParquet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// crafted is a 28-byte file whose footer claims to be 4 GiB long: the
+// Parquet library allocates a buffer of the claimed size before reading it.
+var crafted = append(append([]byte("PAR1"), make([]byte, 16)...), 0xff, 0xff, 0xff, 0xff, 'P', 'A', 'R', '1')
+
+func TestFooterLongerThanTheFileIsRefusedCheaply(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := parquet.NewReader(bytes.NewReader(crafted), int64(len(crafted)), "crafted.parquet")
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "crafted.parquet") || !strings.Contains(err.Error(), "footer") {
+		t.Fatalf("err = %v, want an error about the footer naming the file", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Fatalf("refusing a %d-byte file allocated %d MiB", len(crafted), grew>>20)
+	}
+}
+
+// TestCraftedFilesAreCheap reads every file of the fuzz seed corpus (crafted
+// files the fuzzer found) and checks that none makes the reader allocate
+// more than a file's worth: the Parquet library sizes buffers by what the
+// file claims (a footer, a page), before reading them.
+func TestCraftedFilesAreCheap(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzReader", "*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no seed corpus: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data := corpusEntry(t, f)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			if r, err := parquet.NewReader(bytes.NewReader(data), int64(len(data)), "crafted.parquet"); err == nil {
+				for range 1000 {
+					if _, err := r.Next(t.Context()); err != nil {
+						break
+					}
+				}
+			}
+			runtime.ReadMemStats(&after)
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Fatalf("reading a %d-byte file allocated %d MiB", len(data), grew>>20)
+			}
+		})
+	}
+}
+
+// TestPageClaimsAreChecked rewrites the first page header of a real file to
+// claim too much; the file is refused at open, naming what it claims.
+func TestPageClaimsAreChecked(t *testing.T) {
+	good := writeTyped(t, []typed{{ID: 1}, {ID: 2}})
+	f, err := pq.OpenFile(bytes.NewReader(good), int64(len(good)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := f.Metadata().RowGroups[0].Columns[0].MetaData.DataPageOffset
+	if d := f.Metadata().RowGroups[0].Columns[0].MetaData.DictionaryPageOffset; d > 0 && d < start {
+		start = d
+	}
+	var proto thrift.CompactProtocol
+	for _, tc := range []struct {
+		name, want string
+		edit       func(h *format.PageHeader)
+	}{
+		{"uncompressed size", "uncompressed", func(h *format.PageHeader) { h.UncompressedPageSize = 100 << 20 }},
+		{"values", "values", func(h *format.PageHeader) {
+			h.DataPageHeader.V.NumValues = 1 << 30 // whichever the writer used
+			h.DataPageHeaderV2.V.NumValues = 1 << 30
+			h.DictionaryPageHeader.V.NumValues = 1 << 30
+		}},
+		{"compressed size", "column chunk has", func(h *format.PageHeader) { h.CompressedPageSize = 1 << 30 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h format.PageHeader
+			cr := bytes.NewReader(good[start:])
+			if err := thrift.NewDecoder(proto.NewReader(cr)).Decode(&h); err != nil {
+				t.Fatal(err)
+			}
+			headerLen := int64(len(good)) - start - int64(cr.Len())
+			tc.edit(&h)
+			b, err := thrift.Marshal(&proto, &h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := append(append(bytes.Clone(good[:start]), b...), good[start+headerLen:]...)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err = parquet.NewReader(bytes.NewReader(data), int64(len(data)), "claims.parquet")
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.Contains(err.Error(), "claims.parquet") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a refusal naming the file and %q", err, tc.want)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+				t.Errorf("refusing it allocated %d MiB", grew>>20)
+			}
+		})
+	}
+}
+
+// corpusEntry reads a file of the fuzz corpus ("go test fuzz v1" and one
+// []byte value).
+func corpusEntry(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(b), "\n", 3)
+	if len(lines) < 2 || lines[0] != "go test fuzz v1" {
+		t.Fatalf("%s: not a fuzz corpus file", path)
+	}
+	q, ok := strings.CutPrefix(strings.TrimSpace(lines[1]), "[]byte(")
+	if !ok {
+		t.Fatalf("%s: not a []byte value", path)
+	}
+	data, err := strconv.Unquote(strings.TrimSuffix(q, ")"))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return []byte(data)
 }
 
 func TestCorruptPagesAreErrorsNotPanics(t *testing.T) {
@@ -272,6 +418,7 @@ func FuzzReader(f *testing.F) {
 	f.Add(good[:len(good)-10])
 	f.Add([]byte("PAR1PAR1"))
 	f.Add([]byte("key,email\n"))
+	f.Add(crafted) // also in testdata/fuzz/FuzzReader
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := parquet.NewReader(bytes.NewReader(data), int64(len(data)), "fuzz.parquet")
 		if err != nil {
