@@ -17,7 +17,7 @@ func TestSamplePostAffiliatePro(t *testing.T) {
 	}
 	p := affs.records["email:peter.horvath@example.sk"]
 	if p.Partner == nil || p.Partner.Key != "testaff" || p.SourceID != "11111111" || p.Partner.Name != "Peter" || p.Partner.Surname != "Horváth" {
-		t.Errorf("affiliate line 2: %+v %+v", p, p.Partner)
+		t.Errorf("affiliate line 3: %+v %+v", p, p.Partner)
 	}
 	subs := 0
 	for _, r := range affs.records {
@@ -28,10 +28,10 @@ func TestSamplePostAffiliatePro(t *testing.T) {
 	if subs == 0 {
 		t.Error("no sub-affiliate carries its parent")
 	}
-	wantErr(t, affs, 13, record.CodeMissingField, "email")
-	wantErr(t, affs, 17, record.CodeDuplicate, "email")
-	wantErr(t, affs, 24, record.CodeTooLong, "key")
-	wantErr(t, affs, 32, record.CodeInvalidEmail, "email")
+	wantErr(t, affs, 14, record.CodeMissingField, "email")
+	wantErr(t, affs, 18, record.CodeDuplicate, "email")
+	wantErr(t, affs, 25, record.CodeTooLong, "key")
+	wantErr(t, affs, 33, record.CodeInvalidEmail, "email")
 
 	com := mapSample(t, "postaffiliatepro", record.Transactions, readSample(t, "postaffiliatepro", "commissions.csv", ','))
 	checkCounts(t, "commissions.csv", com.counts, map[string]int{
@@ -63,9 +63,9 @@ func TestSamplePostAffiliatePro(t *testing.T) {
 	if tx := com.records["fixed004"].Transaction; tx == nil || tx.Amount.String() != "9800" || tx.AmountUnits != "JPY" {
 		t.Errorf("fixed004: %+v", tx)
 	}
-	wantErr(t, com, 102, record.CodeInvalidAmount, "amount")
-	wantErr(t, com, 202, record.CodeInvalidTime, "created_at")
-	wantErr(t, com, 302, record.CodeDuplicate, "key")
-	wantErr(t, com, 402, record.CodeMissingField, "customer")
-	wantErr(t, com, 502, record.CodeInvalidCurrency, "currency")
+	wantErr(t, com, 103, record.CodeInvalidAmount, "amount")
+	wantErr(t, com, 203, record.CodeInvalidTime, "created_at")
+	wantErr(t, com, 303, record.CodeDuplicate, "key")
+	wantErr(t, com, 403, record.CodeMissingField, "customer")
+	wantErr(t, com, 503, record.CodeInvalidCurrency, "currency")
 }

@@ -63,6 +63,13 @@ func readSample(t *testing.T, platform, name string, comma rune) []record.Row {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(head) == 1 && strings.HasPrefix(head[0], "[[") {
+		// Post Affiliate Pro's section line ([[COMMISSIONS]]): the
+		// header is the next line.
+		if head, err = r.Read(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h := record.NewHeader(head)
 	for {
 		rec, err := r.Read()

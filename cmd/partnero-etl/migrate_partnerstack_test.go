@@ -145,9 +145,13 @@ func readCSVFile(t *testing.T, path string, comma rune) []map[string]string {
 	defer f.Close()
 	r := csv.NewReader(f)
 	r.Comma = comma
+	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(recs[0]) == 1 && strings.HasPrefix(strings.TrimPrefix(recs[0][0], "\ufeff"), "[[") {
+		recs = recs[1:] // Post Affiliate Pro's section line
 	}
 	head := recs[0]
 	head[0] = strings.TrimPrefix(head[0], "\ufeff")

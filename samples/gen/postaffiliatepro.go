@@ -69,6 +69,7 @@ func postaffiliatepro(g *gen) {
 	}
 	g.writeCSV("affiliates.csv", ';', []string{"!USERID", "!REFID", "!USERNAME", "!FIRSTNAME", "!LASTNAME", "!RSTATUS",
 		"!DATEINSERTED", "!DATEAPPROVED", "!PARENTUSERID", "!MINIMUMPAYOUT", "!NOTE", "!DATA1"}, rows)
+	g.section("affiliates.csv", "[[AFFILIATES]]")
 	g.bomCRLF("affiliates.csv")
 	g.reportf("affiliates.csv: read=35 %v", mapped)
 
@@ -212,10 +213,27 @@ func postaffiliatepro(g *gen) {
 	g.writeCSV("commissions.csv", ',', []string{"!TRANSID", "!USERID", "!CAMPAIGNID", "!RSTATUS", "!RTYPE", "!DATEINSERTED",
 		"!PAYOUTSTATUS", "!IP", "!COMMISSION", "!ORDERID", "!PRODUCTID", "!TOTALCOST", "!DATA1", "!DATA2", "!DATA3",
 		"!ORIGINALCURRENCYID", "!ORIGINALCURRENCYVALUE", "!ORIGINALCURRENCYRATE", "!TIER"}, rows)
+	g.section("commissions.csv", "[[COMMISSIONS]]")
 	g.reportf("commissions.csv: read=1000 %v", mapped)
 	g.reportf("commissions.csv skipped: %v", skips)
 	g.reportf("commissions.csv distinct customers of the valid rows: %d", len(buyers))
 	g.reportf("commissions.csv valid, minor units by currency (USD with no original currency): %v", counts(sums))
+}
+
+// section writes the section line Post Affiliate Pro's export puts above
+// each header (support.qualityunit.com article 146800, "Csv file headers
+// format"); the CSV reader takes the header from the line after it.
+func (g *gen) section(name, line string) {
+	if g.err != nil {
+		return
+	}
+	path := filepath.Join(g.dir, name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		g.err = err
+		return
+	}
+	g.err = os.WriteFile(path, append([]byte(line+"\n"), data...), 0o644)
 }
 
 // bomCRLF rewrites a file with a UTF-8 byte order mark and CRLF line ends,

@@ -59,10 +59,13 @@ type Reader struct {
 	// trailing is the number of empty header cells after the last name
 	// ("key,email,"): rows may have as many empty cells more.
 	trailing int
-	rows     int64 // rows returned, good or bad, for messages
-	closed   bool
-	done     bool // io.EOF or a fatal error was returned
-	err      error
+	// section is the Post Affiliate Pro section line above the header
+	// ([[COMMISSIONS]]), when the file has one.
+	section string
+	rows    int64 // rows returned, good or bad, for messages
+	closed  bool
+	done    bool // io.EOF or a fatal error was returned
+	err     error
 
 	// pending holds the lines a quoting error consumed, handed out one
 	// by one before reading on.
@@ -94,7 +97,7 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 		// fails again when the rows are read: the rows before the
 		// failure are read first, and the error then says how many.
 		head, _ := br.Peek(br.Size())
-		delim = Detect(head, def)
+		delim = Detect(skipSectionLine(head), def)
 	}
 	if !validDelimiter(delim) {
 		return nil, fmt.Errorf("read %s: invalid delimiter %q", name, delim)
@@ -119,6 +122,21 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 		rd.header = record.NewHeader(nil)
 		rd.done, rd.err = true, io.EOF
 		return rd, nil
+	}
+	if err == nil && len(fields) == 1 && isSectionLine(fields[0]) {
+		// Post Affiliate Pro writes its section's name above the header
+		// ([[COMMISSIONS]], [[AFFILIATES]]; support.qualityunit.com
+		// article 146800, "Csv file headers format"): the header is the
+		// next line. It stays counted, so line numbers are the file's.
+		rd.section = strings.TrimSpace(fields[0])
+		guard.arm()
+		fields, err = cr.Read()
+		rec.drop(cr.InputOffset())
+		if errors.Is(err, io.EOF) {
+			rd.header = record.NewHeader(nil)
+			rd.done, rd.err = true, io.EOF
+			return rd, nil
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: header: %w", name, rd.describe(err))
@@ -225,6 +243,14 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 	r.rows++
 	line, _ := r.cr.FieldPos(0)
 	origin := record.Origin{File: r.name, Line: int64(line)}
+	if len(fields) == 1 && len(r.header.Names) > 1 && isSectionLine(fields[0]) {
+		// A second section of a Post Affiliate Pro export: its rows
+		// have another header, and reading them under this one would
+		// misfile every value.
+		r.done = true
+		r.err = fmt.Errorf("read %s: line %d starts another section, %s, after %d rows: export or save each section to its own file", r.name, line, strings.TrimSpace(fields[0]), r.rows-1)
+		return record.Row{}, r.err
+	}
 	want := len(r.header.Names)
 	extra := -1 // the first unnamed cell holding a value
 	if n := len(fields); n > want && n <= want+r.trailing {
@@ -466,6 +492,34 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
+}
+
+// isSectionLine reports whether a one-cell line is a Post Affiliate Pro
+// section name: [[COMMISSIONS]], [[AFFILIATES]].
+func isSectionLine(cell string) bool {
+	c := strings.TrimSpace(cell)
+	if len(c) < 5 || !strings.HasPrefix(c, "[[") || !strings.HasSuffix(c, "]]") {
+		return false
+	}
+	for _, r := range c[2 : len(c)-2] {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// skipSectionLine drops a leading section line from the bytes the
+// delimiter is detected in: it holds no delimiter.
+func skipSectionLine(head []byte) []byte {
+	i := bytes.IndexByte(head, '\n')
+	if i < 0 {
+		return head
+	}
+	if isSectionLine(strings.TrimRight(string(head[:i]), "\r")) {
+		return head[i+1:]
+	}
+	return head
 }
 
 func skipBOM(br *bufio.Reader) error {

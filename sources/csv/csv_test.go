@@ -460,3 +460,54 @@ func TestUnterminatedQuoteToEndOfFile(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// Post Affiliate Pro writes the section's name above the header
+// (support.qualityunit.com article 146800): [[COMMISSIONS]] with ','
+// and [[AFFILIATES]] with ';'. The header is the next line, line numbers
+// stay the file's, and a second section is a clear error, not rows read
+// under the wrong header.
+func TestPostAffiliateProSectionLine(t *testing.T) {
+	commissions := "[[COMMISSIONS]]\r\n!TRANSID,!USERID,!RTYPE,!TOTALCOST\r\nt1,u1,S,10.00\r\nt2,u2,U,5.00\r\n"
+	r := open(t, []byte(commissions), csv.Options{})
+	if got := strings.Join(r.Columns(), "|"); got != "!TRANSID|!USERID|!RTYPE|!TOTALCOST" {
+		t.Fatalf("columns %q", got)
+	}
+	if r.Delimiter() != ',' {
+		t.Errorf("delimiter %q", r.Delimiter())
+	}
+	row, err := r.Next(context.Background())
+	if err != nil || row.Origin.Line != 3 || row.Text[0] != "t1" {
+		t.Fatalf("first row %+v, %v: want t1 on line 3", row, err)
+	}
+
+	affiliates := "[[AFFILIATES]]\n!USERID;!REFID;!DATEINSERTED\nu1;ref1;2024-01-02 10:00:00\n"
+	r = open(t, []byte(affiliates), csv.Options{})
+	if r.Delimiter() != ';' || len(r.Columns()) != 3 {
+		t.Fatalf("delimiter %q, columns %q", r.Delimiter(), r.Columns())
+	}
+
+	both := commissions + "[[AFFILIATES]]\r\n!USERID;!REFID\r\nu1;ref1\r\n"
+	r = open(t, []byte(both), csv.Options{})
+	var n int
+	for {
+		_, err = r.Next(context.Background())
+		if err != nil {
+			break
+		}
+		n++
+	}
+	if n != 2 || err == nil || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "line 5 starts another section, [[AFFILIATES]]") {
+		t.Errorf("read %d rows, then %v: want 2 rows and an error naming line 5", n, err)
+	}
+
+	// Only the section line alone: no rows.
+	r = open(t, []byte("[[COMMISSIONS]]\n"), csv.Options{})
+	if _, err := r.Next(context.Background()); !errors.Is(err, io.EOF) {
+		t.Errorf("section line alone: %v", err)
+	}
+	// A one-column file whose values look like that is left alone.
+	r = open(t, []byte("code\n[[x]]\n"), csv.Options{})
+	if row, err := r.Next(context.Background()); err != nil || row.Text[0] != "[[x]]" {
+		t.Errorf("one column: %+v %v", row, err)
+	}
+}
