@@ -1,6 +1,7 @@
 package partnero
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -550,5 +551,69 @@ func TestWriteSplitsCustomers(t *testing.T) {
 		if want := map[string]string{"t1": "email:c1@x.io", "t2": "c2", "t3": "email:c1@x.io"}[tx.Key]; tx.Customer.Key != want {
 			t.Errorf("%s under %s, want %s", tx.Key, tx.Customer.Key, want)
 		}
+	}
+}
+
+// An ambiguous create whose verification fails too is unfinished, not
+// rejected: the rows may have landed, and a rejected row fed again by
+// another route would pay its commission twice. The sink stops with an
+// *UnverifiedError and leaves the rows without an outcome (the engine
+// counts them abandoned, keeps the journal), and a resume reconciles.
+func TestUnverifiedWritesAreUnfinishedNotRejected(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		noBatch bool
+	}{
+		{"batch", false},
+		{"single", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+			f.loseNext = 1
+			f.failCustomerListings = true
+			s := New(f, Options{Entity: record.Transactions, NoBatch: tc.noBatch})
+			if err := s.Prepare(t.Context(), 100); err != nil {
+				t.Fatal(err)
+			}
+			ann := &api.PartnerRef{Key: "ann"}
+			recs := []record.Record{txRec(2, "t1", "c1", "10", ann)}
+			if !tc.noBatch {
+				recs = append(recs, txRec(3, "t2", "c1", "20", ann))
+			}
+			res, err := s.Write(t.Context(), recs)
+			var ue *UnverifiedError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Write error %v, want an *UnverifiedError", err)
+			}
+			if !strings.Contains(err.Error(), "c1") || !strings.Contains(err.Error(), "run the same command again") {
+				t.Errorf("message %q should name the customer and say how to resume", err)
+			}
+			for i, r := range res {
+				if r.Outcome != 0 {
+					t.Errorf("row %d: outcome %v, want none (unfinished)", i, r.Outcome)
+				}
+			}
+			landed := len(f.txs)
+			if landed == 0 {
+				t.Fatal("the lost create did not land: the test proves nothing")
+			}
+
+			// The resume: the listing works again, nothing is sent twice.
+			f.failCustomerListings = false
+			s2 := New(f, Options{Entity: record.Transactions, NoBatch: tc.noBatch})
+			if err := s2.Prepare(t.Context(), 100); err != nil {
+				t.Fatal(err)
+			}
+			got := writeAll(t, s2, recs...)
+			for _, o := range got {
+				if o != "unchanged" && o != "created" {
+					t.Fatalf("resume outcomes %v", got)
+				}
+			}
+			if len(f.txs) != len(recs) {
+				t.Fatalf("target holds %d transactions after the resume, want %d", len(f.txs), len(recs))
+			}
+		})
 	}
 }
