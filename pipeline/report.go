@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -228,4 +229,14 @@ func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
 	}
+}
+
+// WriteReportFile writes a report (an import's, a migration's) as JSON to
+// path atomically: a failure (a full disk) leaves no partial or empty file,
+// and a device or FIFO (/dev/stdout) is written through, never replaced.
+func WriteReportFile(path string, rep interface{ WriteJSON(io.Writer) error }) error {
+	if err := atomicfile.WriteFile(path, 0o644, rep.WriteJSON); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/mapping"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
@@ -361,12 +362,16 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			return err
 		}
 	}
+	// Every output that failed is named (a full disk fails them all),
+	// not only the last one.
+	var repErr error
 	if opts.Report != "" {
-		if err := writeReportFile(opts.Report, rep); err != nil {
-			return err
-		}
+		repErr = writeReportFile(opts.Report, rep)
 	}
-	if err := errors.Join(rejErr, jerr); err != nil {
+	if err := errors.Join(rejErr, repErr, jerr); err != nil {
+		if runErr != nil && ctx.Err() == nil && rejErr == nil {
+			err = errors.Join(runErr, err) // what stopped the run, too
+		}
 		return err
 	}
 	switch {
@@ -443,26 +448,22 @@ func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error
 			return err
 		}
 	}
+	if journal.path != "" {
+		// A journal is locked, truncated and deleted: only a regular file.
+		if err := atomicfile.CheckRegular(journal.path); err != nil {
+			return usageError("%s: %v", journal.name, err)
+		}
+	}
 	if err := checkWritable(journal); err != nil {
 		return err
 	}
 	return checkWritable(report)
 }
 
-// writeReportFile writes a run report (an import's or a migration's) as JSON.
+// writeReportFile writes a run report (an import's or a migration's) as
+// JSON, atomically.
 func writeReportFile(path string, rep interface{ WriteJSON(io.Writer) error }) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	werr := rep.WriteJSON(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("write report %s: %w", path, werr)
-	}
-	return nil
+	return pipeline.WriteReportFile(path, rep)
 }
 
 // estimateRows counts the data rows of a plain CSV or JSON lines file (a
