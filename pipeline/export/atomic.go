@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 )
 
 // tmpSuffix marks files an export is still writing. They are hidden (a dot
@@ -79,6 +81,9 @@ func (a *atomicFile) sum() string { return hex.EncodeToString(a.hash.Sum(nil)) }
 // commit renames the finished temp file to final (in the same folder, so the
 // rename is atomic) and syncs the folder so the rename survives a crash.
 func (a *atomicFile) commit(final string) error {
+	if err := atomicfile.CheckReplaceable(final); err != nil {
+		return err
+	}
 	if err := os.Rename(a.tmp, final); err != nil {
 		return fmt.Errorf("rename %s: %w", final, err)
 	}

@@ -281,7 +281,7 @@ func TestSandboxRecordCreatedDuringExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := int64(seen["during"]) + m2.Entities[record.Transactions].Rows
+	got := int64(seen["during"]) + m2.Entities[record.Transactions].RowsAdded
 	if got != 1 {
 		t.Errorf("the transaction created during the export was exported %d times over two runs", got)
 	}
