@@ -248,7 +248,7 @@ func TestPersistence(t *testing.T) {
 		t.Errorf("after second restart: %+v", st.Programs)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(file))
-	if len(entries) != 1 {
+	if len(entries) != 2 || entries[1].Name() != "sandbox.json"+LogSuffix {
 		t.Errorf("leftover files beside the data file: %v", entries)
 	}
 

@@ -12,7 +12,15 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 )
+
+// MaxBatchTransactions is the most transactions one batch create
+// (transactions[]) takes; more is a 422 on "transactions". The contract
+// names no cap: 100 is a guess (a typical Laravel "max:100" rule, and what
+// the import sends per request), documented in README.md.
+const MaxBatchTransactions = 100
 
 // limiter is Laravel's throttle for one key: a fixed window that opens at
 // the first request and allows max hits; refused requests are not counted.
@@ -196,14 +204,27 @@ type dataFile struct {
 }
 
 // Save writes every program to the data file atomically (a temporary file
-// in the same folder, synced, then renamed over the old one). Without a
-// data file it does nothing.
+// in the same folder, synced, then renamed over the old one) and empties the
+// data log, which the file now holds. Every program is held for the whole
+// save, so the file and the emptied log describe one moment. Without a data
+// file it does nothing.
 func (s *Server) Save() error {
 	if s.cfg.DataFile == "" {
 		return nil
 	}
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
+	for _, p := range s.all {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
+	if s.log != nil {
+		s.log.mu.Lock()
+		defer s.log.mu.Unlock()
+	}
+	if err := atomicfile.CheckReplaceable(s.cfg.DataFile); err != nil {
+		return fmt.Errorf("save sandbox data: %w", err)
+	}
 	dir := filepath.Dir(s.cfg.DataFile)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.cfg.DataFile)+".*.tmp")
 	if err != nil {
@@ -224,23 +245,22 @@ func (s *Server) Save() error {
 	if err := os.Rename(tmp.Name(), s.cfg.DataFile); err != nil {
 		return fmt.Errorf("save sandbox data: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; not every platform supports it
-		d.Close()
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return fmt.Errorf("save sandbox data: %w", err)
+	}
+	if s.log != nil {
+		return s.log.truncateLocked()
 	}
 	return nil
 }
 
-// encode writes the data file, one program at a time under its lock so a
-// save never sees a half-applied write.
+// encode writes the data file (every program's mu held).
 func (s *Server) encode(f *os.File) error {
 	if _, err := f.WriteString(`{"version":1,"programs":[`); err != nil {
 		return err
 	}
 	for i, p := range s.all {
-		p.mu.Lock()
 		b, err := json.Marshal(p.snapshot())
-		p.mu.Unlock()
 		if err != nil {
 			return err
 		}

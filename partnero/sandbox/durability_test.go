@@ -1,0 +1,101 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A sandbox that dies without saving (SIGKILL: Close never runs) keeps every
+// write it acknowledged: the next start finds the same records, with the
+// same generated ids and keys, and new records do not collide with them.
+func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sandbox.json")
+	cfg := Config{Keys: []string{testKey}, DataFile: file, Seed: 9}
+	s := mustNew(t, cfg)
+	for _, req := range []struct{ method, path, body string }{
+		{"POST", "/v1/partners", `{"email":"a@example.com","tags":["vip"]}`},
+		{"POST", "/v1/partners", `{"id":"p2","key":"bob","email":"b@example.com"}`},
+		{"POST", "/v1/customers", `{"key":"c1","partner":{"key":"bob"}}`},
+		{"POST", "/v1/transactions", `{"amount":"99.99","customer":{"key":"c1"}}`},
+		{"POST", "/v1/transactions?key=t2&amount=5&customer[key]=c1", ``},
+		{"POST", "/v1/customers/c1/suspend", ``},
+		{"PUT", "/v1/partners/p2", `{"update":{"name":"Bobby"}}`},
+	} {
+		if rec := serve(s, testKey, req.method, req.path, req.body); rec.Code >= 300 {
+			t.Fatalf("%s %s: %d %s", req.method, req.path, rec.Code, rec.Body)
+		}
+	}
+	// A refused write changes nothing, before or after the crash.
+	if rec := serve(s, testKey, "POST", "/v1/customers", `{"key":"c2","partner":{"key":"nobody"}}`); rec.Code < 400 {
+		t.Fatalf("unknown partner accepted: %d", rec.Code)
+	}
+	want := map[string]string{}
+	for _, path := range []string{"/v1/partners?sort=asc", "/v1/customers/c1", "/v1/transactions?sort=asc", "/v1/partners/p2"} {
+		want[path] = serve(s, testKey, "GET", path, "").Body.String()
+	}
+	// No Close, no Save: the process is gone.
+
+	s2 := mustNew(t, cfg)
+	for path, body := range want {
+		if got := serve(s2, testKey, "GET", path, "").Body.String(); got != body {
+			t.Errorf("GET %s after the crash:\n got %s\nwant %s", path, got, body)
+		}
+	}
+	if rec := serve(s2, testKey, "POST", "/v1/partners", `{"email":"c@example.com"}`); rec.Code != 201 {
+		t.Errorf("create after the crash: %d %s", rec.Code, rec.Body)
+	}
+	// Crash again after a reset: the reset is kept too.
+	serve(s2, "", "POST", "/_sandbox/reset", "")
+	serve(s2, testKey, "POST", "/v1/partners", `{"email":"d@example.com"}`)
+	s3 := mustNew(t, cfg)
+	if st := s3.Stats(); st.Programs[0].Partners != 1 || st.Programs[0].Customers != 0 {
+		t.Errorf("after a reset and a crash: %+v", st.Programs[0])
+	}
+}
+
+// --data on a path that cannot be written fails at start, not at exit
+// after every write was lost.
+func TestUnwritableDataFileFailsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, nil, 0o600)
+	for _, path := range []string{
+		filepath.Join(dir, "missing", "sandbox.json"),
+		filepath.Join(notDir, "sandbox.json"),
+		dir, // a folder
+	} {
+		if _, err := New(Config{Keys: []string{testKey}, DataFile: path}); err == nil {
+			t.Errorf("New accepted --data %s", path)
+		} else if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error %q does not name the path", path, err)
+		}
+	}
+}
+
+// A batch create takes at most MaxBatchTransactions items: beyond, a 422
+// names the field, and nothing is created.
+func TestBatchItemCap(t *testing.T) {
+	s := mustNew(t, Config{})
+	serve(s, testKey, "POST", "/v1/partners", `{"key":"a","email":"a@example.com"}`)
+	serve(s, testKey, "POST", "/v1/customers", `{"key":"c","partner":{"key":"a"}}`)
+	batch := func(n int) string {
+		var items []string
+		for i := range n {
+			items = append(items, fmt.Sprintf(`{"key":"t%d","amount":1}`, i))
+		}
+		return `{"customer":{"key":"c"},"transactions":[` + strings.Join(items, ",") + `]}`
+	}
+	rec := serve(s, testKey, "POST", "/v1/transactions", batch(MaxBatchTransactions+1))
+	if rec.Code != 422 || !strings.Contains(rec.Body.String(), `"transactions":[`) || !strings.Contains(rec.Body.String(), fmt.Sprint(MaxBatchTransactions)) {
+		t.Fatalf("an oversized batch: %d %s", rec.Code, rec.Body)
+	}
+	if st := s.Stats(); st.Programs[0].Transactions != 0 {
+		t.Fatalf("a refused batch created %d transactions", st.Programs[0].Transactions)
+	}
+	if rec := serve(s, testKey, "POST", "/v1/transactions", batch(MaxBatchTransactions)); rec.Code != 201 {
+		t.Fatalf("a full batch: %d %s", rec.Code, rec.Body)
+	}
+}
