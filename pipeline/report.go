@@ -149,6 +149,11 @@ type Report struct {
 	// listing or per-key lookups), for the curious and for tuning.
 	Strategy string `json:"strategy,omitempty"`
 
+	// DuplicateKeys counts input transactions whose key the program holds
+	// more than once (created twice, by runs importing the same rows at
+	// once or outside this tool): a warning, the tool cannot pick one.
+	DuplicateKeys int64 `json:"target_duplicate_keys,omitempty"`
+
 	RejectsFile string `json:"rejects_file,omitempty"`
 	JournalFile string `json:"journal_file,omitempty"`
 }
@@ -211,6 +216,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		ew.printf(" (from the API's headers)")
 	}
 	ew.printf("\n")
+	if r.DuplicateKeys > 0 {
+		ew.printf("  warning: %d transaction key(s) of the input are held by more than one transaction in the program (created twice: by two runs at once, or outside this tool); review them, a commission may be paid twice\n", r.DuplicateKeys)
+	}
 	if r.RejectsFile != "" && c.Rejected > 0 {
 		ew.printf("  rejected rows written to %s\n", r.RejectsFile)
 	}

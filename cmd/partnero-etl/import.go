@@ -212,6 +212,17 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return fmt.Errorf("check the API key: %w", err)
 	}
 
+	if !opts.DryRun {
+		// The journal's lock is per journal path; this one is on the work
+		// itself, so a second run of the same rows through a link, a copy
+		// or another --journal stops here instead of creating them twice.
+		work, err := pipeline.LockWork(ctx, pipeline.JournalScope(entity, client.BaseURL(), program.PubID), opts.Input)
+		if err != nil {
+			return err
+		}
+		defer work.Release()
+	}
+
 	src, err := sources.Open(opts.Input, sources.Options{Format: format, Stdin: opts.io.In})
 	if err != nil {
 		return err
@@ -337,6 +348,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Duration:    time.Since(started),
 		Workers:     workers,
 		Strategy:    sink.Strategy(),
+		// Keys the program holds twice: said, never silently passed over.
+		DuplicateKeys: sink.DuplicateKeys(),
 		Requests: pipeline.RequestStats{
 			Total: st.Requests, ByKind: st.ByRoute, Retries: st.Retries, RateLimited: st.RateLimited,
 			ServerErrors: st.ServerErrors, NetworkErrors: st.NetworkErrors, Budget: st.Limit, BudgetLearned: st.LearnedFromHeaders,

@@ -88,6 +88,10 @@ type Sink struct {
 	verified atomic.Int64
 
 	listed atomic.Int64 // records seen by listings
+
+	// dupKeys counts input transactions whose key the program holds more
+	// than once (DuplicateKeys).
+	dupKeys atomic.Int64
 }
 
 // New returns a sink writing opt.Entity records through t.

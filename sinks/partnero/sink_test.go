@@ -617,3 +617,61 @@ func TestUnverifiedWritesAreUnfinishedNotRejected(t *testing.T) {
 		})
 	}
 }
+
+// A create refused because the identity is taken (422 "already taken"),
+// when the record there is identical, was created by someone else (another
+// run importing the same rows): unchanged, never created. A create whose
+// answer was lost and that landed stays created (TestPartnerLostAnswerIsNotDuplicated).
+func TestTakenIdentityIsUnchangedNotCreated(t *testing.T) {
+	t.Run("partner", func(t *testing.T) {
+		f := newFake()
+		s := New(f, Options{Entity: record.Partners})
+		if err := s.Prepare(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		// Another run creates it after this one listed the program.
+		f.partners = append(f.partners, api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann", Key: "ann"})
+		got := writeAll(t, s, partnerRec(2, api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann"}))
+		if !equal(got, []string{"unchanged"}) || len(f.partners) != 1 {
+			t.Fatalf("outcomes %v, partners %d", got, len(f.partners))
+		}
+	})
+	t.Run("customer", func(t *testing.T) {
+		f := newFake()
+		f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Key: "ann"}}
+		s := New(f, Options{Entity: record.Customers})
+		if err := s.Prepare(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		f.customers = append(f.customers, api.Customer{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}})
+		got := writeAll(t, s, customerRec(2, api.Customer{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}}))
+		if !equal(got, []string{"unchanged"}) || len(f.customers) != 1 {
+			t.Fatalf("outcomes %v, customers %d", got, len(f.customers))
+		}
+	})
+}
+
+// A key several transactions hold (created twice, by concurrent runs or
+// outside the tool) is counted, so the run can say so.
+func TestDuplicateTransactionKeysAreCounted(t *testing.T) {
+	for _, budget := range []int64{100, 0} {
+		f := newFake()
+		f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+		f.customers = []api.Customer{{Key: "c1", Partner: &api.PartnerRef{ID: "p1"}}}
+		twice := txRec(2, "t1", "c1", "10", nil).Transaction
+		f.txs = []api.Transaction{*twice, *twice}
+		s := New(f, Options{Entity: record.Transactions})
+		if budget > 0 {
+			if err := s.Prepare(t.Context(), budget); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := writeAll(t, s, txRec(2, "t1", "c1", "10", nil), txRec(3, "t2", "c1", "20", nil))
+		if !equal(got, []string{"unchanged", "created"}) {
+			t.Fatalf("budget %d: outcomes %v", budget, got)
+		}
+		if n := s.DuplicateKeys(); n != 1 {
+			t.Errorf("budget %d: %d duplicate keys counted, want 1", budget, n)
+		}
+	}
+}

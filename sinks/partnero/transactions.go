@@ -63,6 +63,9 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 			continue
 		}
 		have := existing(tx.Key)
+		if len(have) > 1 {
+			s.dupKeys.Add(1)
+		}
 		switch {
 		case len(have) == 0:
 			creates = append(creates, i)
@@ -490,3 +493,9 @@ func (e *UnverifiedError) Error() string {
 }
 
 func (e *UnverifiedError) Unwrap() error { return e.Err }
+
+// DuplicateKeys counts the input's transactions whose key several
+// transactions of the program hold: created twice (by two runs importing
+// the same rows at once, or outside this tool). The run reports them; it
+// cannot tell which one to keep.
+func (s *Sink) DuplicateKeys() int64 { return s.dupKeys.Load() }
