@@ -71,9 +71,10 @@ func Inspect(path string) (Kind, string, error) {
 	switch {
 	case m.IsRegular():
 		dest, err := filepath.EvalSymlinks(path)
-		if err != nil || strings.HasPrefix(dest, "/proc/") || strings.HasPrefix(dest, "/dev/") {
+		if err != nil || viaDescriptor(path) {
 			// A file reached through /dev/stdout or /proc/self/fd: the
-			// shell holds it open; write where it points.
+			// shell holds it open, and a rename would leave the shell's
+			// descriptor on a file nobody sees. Write into it.
 			return Through, path, nil
 		}
 		return Replace, dest, nil
@@ -303,4 +304,32 @@ func describe(m fs.FileMode) string {
 		return "a block device"
 	}
 	return "something else"
+}
+
+// viaDescriptor reports whether path, or a symbolic link on the way from it,
+// is under /dev or /proc: a name for an open descriptor (/dev/stdout,
+// /dev/fd/1, /proc/self/fd/1) rather than for a file.
+func viaDescriptor(path string) bool {
+	p, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	for range 40 {
+		if strings.HasPrefix(p, "/dev/") || strings.HasPrefix(p, "/proc/") {
+			return true
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return false
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return false
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+	return false
 }

@@ -4,6 +4,7 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -127,5 +128,36 @@ func TestFoldersAndSocketsAreRefused(t *testing.T) {
 		if err := CheckRegular(path); err == nil {
 			t.Errorf("CheckRegular(%s) passed", path)
 		}
+	}
+}
+
+// /dev/stdout redirected to a file (here a link to /proc/self/fd/N, as
+// /dev/stdout is): the output goes into the open file, which is not
+// replaced (a rename would leave the shell's descriptor on a file nobody
+// sees).
+func TestOpenDescriptorIsWrittenInto(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fdPath := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	if _, err := os.Stat(fdPath); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	link := filepath.Join(dir, "stdout")
+	os.Symlink(fdPath, link)
+	before, _ := os.Stat(out)
+	if err := write(t, link, "report\n"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(out)
+	if err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the open file was replaced: %v", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "report\n" {
+		t.Fatalf("the open file holds %q", b)
 	}
 }
