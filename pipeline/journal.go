@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
+	"github.com/partnero-etl/partnero-etl/internal/flock"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -151,9 +152,9 @@ func openLocked(path string) (*os.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
-		if err := lockFile(f); err != nil {
+		if err := flock.TryLock(f); err != nil {
 			_ = f.Close()
-			if errors.Is(err, errLocked) {
+			if errors.Is(err, flock.ErrLocked) {
 				return nil, &JournalInUseError{Path: path}
 			}
 			return nil, fmt.Errorf("lock journal %s: %w", path, err)

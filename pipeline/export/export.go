@@ -296,6 +296,13 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
+	// One export at a time per folder: before the stale temporary files
+	// are removed (another run's would be) and the manifest read.
+	unlock, err := lockFolder(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := removeStaleTemps(dir); err != nil {
 		return err
 	}

@@ -552,3 +552,37 @@ func TestExportNeverReplacesANonFile(t *testing.T) {
 		t.Fatalf("the FIFO was replaced: %v %v", fi, err)
 	}
 }
+
+// One export at a time per folder: a second one (a cron run overlapping
+// the last) is refused before it touches anything, so it cannot remove the
+// first's temporary files, reuse its increment's names or drop its files
+// from the manifest.
+func TestConcurrentExportIntoOneFolderRefused(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(t.Context(), baseOpts(dir, "csv"), fixture()); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockFolder(dir) // the first export, still running
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflight := filepath.Join(dir, ".transactions-123"+tmpSuffix)
+	os.WriteFile(inflight, []byte("rows"), 0o600)
+	before := listDir(t, dir)
+	inc := Options{Dir: dir, Entities: []record.Entity{record.Transactions}, SinceLast: true, Now: clock()}
+	var inUse *FolderInUseError
+	if _, err := Run(t.Context(), inc, &fakeReader{}); !errors.As(err, &inUse) {
+		t.Fatalf("err = %v, want a FolderInUseError", err)
+	}
+	if after := listDir(t, dir); !maps.Equal(after, before) {
+		t.Errorf("the refused run changed the folder: %v", keysOf(after))
+	}
+	unlock()
+	os.Remove(inflight)
+	if _, err := Run(t.Context(), inc, &fakeReader{}); err != nil {
+		t.Fatalf("after the first export ended: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, lockName)); err == nil {
+		t.Error("the lock file was left in the folder")
+	}
+}
