@@ -75,7 +75,7 @@ func TestFullDiskShowsEveryError(t *testing.T) {
 		t.Fatalf("want exit 1, got %v\n%s", err, errOut)
 	}
 	stderr := errOut.String()
-	t.Logf("stderr:\n%s", stderr)
+	t.Logf("stderr:\n%s", stderr) // what a user sees
 	if !strings.Contains(stderr, "partners.rejects.csv") || !strings.Contains(stderr, "report.json") {
 		t.Errorf("stderr should name both failed files:\n%s", stderr)
 	}
@@ -174,5 +174,34 @@ func TestOutputsOnAFIFOAreWrittenThrough(t *testing.T) {
 		if fi, err := os.Lstat(p); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 			t.Errorf("%s was replaced: %v %v", p, fi, err)
 		}
+	}
+}
+
+// The same for a migration: its report and the failed reject file are
+// both named, and no partial report is left.
+func TestMigrateFullDiskShowsEveryError(t *testing.T) {
+	sb := startSandbox(t, sandbox.Config{Seed: 5})
+	dir := t.TempDir()
+	args := migrateArgs(t, platformSamples[0], dir)[:7] // rewardful partners only
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := migrateProc(t.Context(), sb, dir, append(args, "--rate", "2000/s", "-q")...)
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	cmd.Env = append(cmd.Env, fsizeEnv+"=600", fsizeExecEnv+"="+binary)
+	cmd.Path, cmd.Args[0] = self, self
+	err = cmd.Run()
+	stderr := errOut.String()
+	t.Logf("stderr:\n%s", stderr) // what a user sees
+	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v", err)
+	}
+	if !strings.Contains(stderr, "affiliates.rejects.csv") || !strings.Contains(stderr, "report.json") {
+		t.Errorf("stderr should name both failed files")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.json")); err == nil {
+		t.Error("a partial report was left behind")
 	}
 }
