@@ -59,8 +59,11 @@ func Inspect(path string) (Kind, string, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
-			// A link to a file not there yet: creating through the link
-			// keeps the link, at the cost of atomicity.
+			// A link to a file not there yet: the file is created where
+			// the link points, and the link stays.
+			if dest, ok := linkTarget(path); ok && !viaDescriptor(path) {
+				return Replace, dest, nil
+			}
 			return Through, path, nil
 		}
 		return Replace, path, nil
@@ -332,4 +335,31 @@ func viaDescriptor(path string) bool {
 		p = target
 	}
 	return false
+}
+
+// linkTarget follows a chain of symbolic links from path to the name at its
+// end (which need not exist).
+func linkTarget(path string) (string, bool) {
+	p := path
+	for range 40 {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return p, true
+		}
+		if err != nil {
+			return "", false
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return p, true
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", false
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(p), target)
+		}
+		p = target
+	}
+	return "", false
 }

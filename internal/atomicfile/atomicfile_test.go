@@ -161,3 +161,20 @@ func TestOpenDescriptorIsWrittenInto(t *testing.T) {
 		t.Fatalf("the open file holds %q", b)
 	}
 }
+
+// A link to a file not there yet: the file is created where it points.
+func TestDanglingLinkCreatesItsTarget(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.csv")
+	link := filepath.Join(dir, "link.csv")
+	os.Symlink("real.csv", link)
+	if err := write(t, link, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	if b, _ := os.ReadFile(real); string(b) != "new" {
+		t.Fatalf("target holds %q", b)
+	}
+}

@@ -68,10 +68,14 @@ type dataLog struct {
 // now rather than at exit, that the data file can be saved there: its
 // folder takes new files and the path is not a folder or a device.
 func openLog(dataFile string) (*dataLog, error) {
-	if err := atomicfile.CheckRegular(dataFile); err != nil {
+	kind, dest, err := atomicfile.Inspect(dataFile)
+	if err == nil && kind != atomicfile.Replace {
+		err = &atomicfile.NotFileError{Path: dataFile, What: "a device or a FIFO"}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("sandbox data %s: %w", dataFile, err)
 	}
-	dir := filepath.Dir(dataFile)
+	dir := filepath.Dir(dest)
 	probe, err := os.CreateTemp(dir, "."+filepath.Base(dataFile)+".*.tmp")
 	if err != nil {
 		return nil, fmt.Errorf("sandbox data %s: cannot write in %s: %w", dataFile, dir, err)

@@ -99,3 +99,24 @@ func TestBatchItemCap(t *testing.T) {
 		t.Fatalf("a full batch: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// A --data that is a symbolic link stays one: the file it names is saved.
+func TestDataFileThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	s := mustNew(t, Config{DataFile: link})
+	serve(s, testKey, "POST", "/v1/partners", `{"email":"a@example.com"}`)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	if st := mustNew(t, Config{DataFile: real}).Stats(); st.Programs[0].Partners != 1 {
+		t.Errorf("the linked file holds %+v", st.Programs[0])
+	}
+}

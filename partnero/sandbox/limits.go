@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -222,30 +222,23 @@ func (s *Server) Save() error {
 		s.log.mu.Lock()
 		defer s.log.mu.Unlock()
 	}
-	if err := atomicfile.CheckReplaceable(s.cfg.DataFile); err != nil {
+	// A link to the data file stays a link (the file it names is
+	// replaced); a device or FIFO never holds the state.
+	if kind, _, err := atomicfile.Inspect(s.cfg.DataFile); err != nil || kind != atomicfile.Replace {
+		if err == nil {
+			err = &atomicfile.NotFileError{Path: s.cfg.DataFile, What: "a device or a FIFO"}
+		}
 		return fmt.Errorf("save sandbox data: %w", err)
 	}
-	dir := filepath.Dir(s.cfg.DataFile)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.cfg.DataFile)+".*.tmp")
+	f, err := atomicfile.Create(s.cfg.DataFile, 0o600)
 	if err != nil {
 		return fmt.Errorf("save sandbox data: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	if err := s.encode(tmp); err != nil {
-		tmp.Close()
+	if err := s.encode(f); err != nil {
+		f.Abort()
 		return fmt.Errorf("save sandbox data %s: %w", s.cfg.DataFile, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save sandbox data %s: %w", s.cfg.DataFile, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save sandbox data %s: %w", s.cfg.DataFile, err)
-	}
-	if err := os.Rename(tmp.Name(), s.cfg.DataFile); err != nil {
-		return fmt.Errorf("save sandbox data: %w", err)
-	}
-	if err := atomicfile.SyncDir(dir); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("save sandbox data: %w", err)
 	}
 	if s.log != nil {
@@ -255,8 +248,8 @@ func (s *Server) Save() error {
 }
 
 // encode writes the data file (every program's mu held).
-func (s *Server) encode(f *os.File) error {
-	if _, err := f.WriteString(`{"version":1,"programs":[`); err != nil {
+func (s *Server) encode(f io.Writer) error {
+	if _, err := io.WriteString(f, `{"version":1,"programs":[`); err != nil {
 		return err
 	}
 	for i, p := range s.all {
@@ -265,7 +258,7 @@ func (s *Server) encode(f *os.File) error {
 			return err
 		}
 		if i > 0 {
-			if _, err := f.WriteString(",\n"); err != nil {
+			if _, err := io.WriteString(f, ",\n"); err != nil {
 				return err
 			}
 		}
@@ -273,7 +266,7 @@ func (s *Server) encode(f *os.File) error {
 			return err
 		}
 	}
-	_, err := f.WriteString("]}\n")
+	_, err := io.WriteString(f, "]}\n")
 	return err
 }
 
