@@ -253,7 +253,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		routeName = rt.name
 	}
 	status := "canceled"
-	defer func() { s.stats.record(routeName, status) }()
+	defer func() {
+		if status != "" {
+			s.stats.record(routeName, status)
+		}
+	}()
 
 	if err := s.delay(r.Context()); err != nil {
 		// The client went away while the request was "on the network".
@@ -340,7 +344,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 
 	status = strconv.Itoa(out.status)
 	if rt.write && out.status < 300 && s.chance(s.cfg.DropAfterCommitRate) {
-		status = "dropped"
+		// Counted before the client can see the drop (a test reading the
+		// statistics after its error must find it).
+		s.stats.record(routeName, "dropped")
+		status = ""
 		dropConnection(w)
 		return
 	}
