@@ -20,7 +20,8 @@ import (
 // acknowledges is appended to DataFile+".log" and synced before the answer
 // is sent, so a sandbox killed with SIGKILL loses nothing it said yes to.
 // A start replays the log over the data file; Save (on exit, and when the
-// log has grown past compactAt) writes the data file and empties the log.
+// log has grown past Config.CompactLogBytes) writes the data file and empties
+// the log.
 //
 // An entry is the request itself (method, path, query, body) with what the
 // handler drew besides it: the time, the state of the program's id
@@ -34,8 +35,9 @@ import (
 // LogSuffix is appended to Config.DataFile to name the data log.
 const LogSuffix = ".log"
 
-// compactAt is the log size past which a write triggers a Save.
-const compactAt = 64 << 20
+// defaultCompactAt is the log size past which a write triggers a Save
+// (Config.CompactLogBytes).
+const defaultCompactAt = 64 << 20
 
 type logEntry struct {
 	Seq        int64     `json:"seq"`
@@ -58,6 +60,8 @@ type logEntry struct {
 type dataLog struct {
 	path string
 
+	compactAt int64
+
 	mu   sync.Mutex
 	f    *os.File
 	seq  int64
@@ -67,7 +71,7 @@ type dataLog struct {
 // openLog opens (creating) the data log beside the data file and checks,
 // now rather than at exit, that the data file can be saved there: its
 // folder takes new files and the path is not a folder or a device.
-func openLog(dataFile string) (*dataLog, error) {
+func openLog(dataFile string, compactAt int64) (*dataLog, error) {
 	kind, dest, err := atomicfile.Inspect(dataFile)
 	if err == nil && kind != atomicfile.Replace {
 		err = &atomicfile.NotFileError{Path: dataFile, What: "a device or a FIFO"}
@@ -95,7 +99,7 @@ func openLog(dataFile string) (*dataLog, error) {
 		f.Close()
 		return nil, fmt.Errorf("sandbox data log %s: %w", path, err)
 	}
-	return &dataLog{path: path, f: f, size: fi.Size()}, nil
+	return &dataLog{path: path, f: f, size: fi.Size(), compactAt: compactAt}, nil
 }
 
 // append writes one entry (not yet synced) and gives it its number.
@@ -137,7 +141,7 @@ func (l *dataLog) sync() error {
 func (l *dataLog) full() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.size > compactAt
+	return l.size > l.compactAt
 }
 
 // truncate empties the log once a saved data file holds all of it (mu held).
@@ -263,4 +267,14 @@ func (s *Server) apply(e *logEntry) (bool, error) {
 	}
 	p.appliedSeq = e.Seq
 	return true, nil
+}
+
+// compact saves the data file when the log is past its size, once: the
+// writes that found it full at the same time find it empty after the first.
+func (s *Server) compact() {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	if s.log.full() {
+		_ = s.Save() // on failure the log keeps everything; the next write tries again
+	}
 }

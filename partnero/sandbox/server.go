@@ -65,6 +65,9 @@ type Config struct {
 	Seed int64
 	// MaxBodyBytes caps request bodies (413 beyond); 0 means 10 MB.
 	MaxBodyBytes int64
+	// CompactLogBytes is the size of the data log past which a write
+	// saves the data file and empties the log; 0 means 64 MB.
+	CompactLogBytes int64
 }
 
 // DefaultCommission is the commission rate when Config.Commission is 0.
@@ -84,8 +87,9 @@ type Server struct {
 
 	stats statsRecorder
 
-	saveMu sync.Mutex
-	log    *dataLog // with DataFile: every acknowledged write, synced
+	saveMu    sync.Mutex
+	compactMu sync.Mutex
+	log       *dataLog // with DataFile: every acknowledged write, synced
 }
 
 // New builds a sandbox from cfg, loading cfg.DataFile when it exists.
@@ -113,6 +117,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 10 << 20
 	}
+	if cfg.CompactLogBytes <= 0 {
+		cfg.CompactLogBytes = defaultCompactAt
+	}
 	s := &Server{
 		cfg:        cfg,
 		commission: strconv.FormatFloat(cfg.Commission, 'f', -1, 64),
@@ -137,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		// Checked now, not at exit: --data on a path that cannot be
 		// written would lose every write of the run.
-		log, err := openLog(cfg.DataFile)
+		log, err := openLog(cfg.DataFile, cfg.CompactLogBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -339,7 +346,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		logged = false
 	}
 	if logged && s.log.full() {
-		defer s.Save() // compaction, after the answer
+		defer s.compact() // after the answer
 	}
 
 	status = strconv.Itoa(out.status)
