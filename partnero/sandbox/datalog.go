@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
+	"github.com/partnero-etl/partnero-etl/internal/flock"
 )
 
 // The data log makes --data durable between saves: every write the sandbox
@@ -92,6 +93,15 @@ func openLog(dataFile string, compactAt int64) (*dataLog, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
+		return nil, fmt.Errorf("sandbox data log %s: %w", path, err)
+	}
+	// Two sandboxes on one data file would interleave their logs and
+	// overwrite each other's saves.
+	if err := flock.TryLock(f); err != nil {
+		f.Close()
+		if errors.Is(err, flock.ErrLocked) {
+			return nil, fmt.Errorf("sandbox data %s is in use by another sandbox", dataFile)
+		}
 		return nil, fmt.Errorf("sandbox data log %s: %w", path, err)
 	}
 	fi, err := f.Stat()

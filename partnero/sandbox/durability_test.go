@@ -37,6 +37,7 @@ func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
 		want[path] = serve(s, testKey, "GET", path, "").Body.String()
 	}
 	// No Close, no Save: the process is gone.
+	s.crash()
 
 	s2 := mustNew(t, cfg)
 	for path, body := range want {
@@ -50,6 +51,7 @@ func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
 	// Crash again after a reset: the reset is kept too.
 	serve(s2, "", "POST", "/_sandbox/reset", "")
 	serve(s2, testKey, "POST", "/v1/partners", `{"email":"d@example.com"}`)
+	s2.crash()
 	s3 := mustNew(t, cfg)
 	if st := s3.Stats(); st.Programs[0].Partners != 1 || st.Programs[0].Customers != 0 {
 		t.Errorf("after a reset and a crash: %+v", st.Programs[0])
@@ -149,9 +151,24 @@ func TestLogCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(file+LogSuffix, log, 0o600)
+	s.crash()
 
 	s2 := mustNew(t, cfg)
 	if st := s2.Stats(); st.Programs[0].Transactions != 40 || st.Programs[0].Partners != 1 {
 		t.Errorf("after the crash: %+v", st.Programs[0])
+	}
+}
+
+// crash drops the sandbox as a killed process would: its log is closed
+// (the kernel releases the lock), nothing is saved.
+func (s *Server) crash() { s.log.close() }
+
+// Two sandboxes cannot share a data file: the second is refused at start.
+func TestDataFileInUse(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sandbox.json")
+	s := mustNew(t, Config{DataFile: file})
+	defer s.Close()
+	if _, err := New(Config{Keys: []string{testKey}, DataFile: file}); err == nil || !strings.Contains(err.Error(), "in use by another sandbox") {
+		t.Fatalf("err = %v, want the data file in use", err)
 	}
 }
