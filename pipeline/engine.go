@@ -416,14 +416,17 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 				break fill
 			}
 		}
+		var failed error
 		for _, grp := range groupByPartition(window, cfg.Sink) {
-			if runCtx.Err() != nil || writeCtx.Err() != nil {
+			if failed != nil || runCtx.Err() != nil || writeCtx.Err() != nil {
+				// Not written: a resume picks these rows up again.
 				r.tally.abandoned.Add(int64(len(grp)))
 				continue
 			}
-			if err := r.write(writeCtx, grp, stop); err != nil {
-				return err
-			}
+			failed = r.write(writeCtx, grp, stop)
+		}
+		if failed != nil {
+			return failed
 		}
 	}
 }

@@ -348,3 +348,18 @@ func TestCoalescerGroupsKeysAndKeepsOrder(t *testing.T) {
 		t.Fatalf("released %v, want %s", sent, want)
 	}
 }
+
+// A fatal error in one group of a worker's window leaves the window's other
+// groups unwritten: they are abandoned (a resume picks them up), so the
+// counts still add up to the rows read.
+func TestFatalWriteAbandonsTheRestOfTheWindow(t *testing.T) {
+	sink := &fakeSink{seen: map[string][]string{}, fatal: errors.New("outcome unknown")}
+	src := newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}, []string{"t3", "e", "1"}, []string{"t4", "c", "1"})
+	run := NewRun(Config{Entity: record.Transactions, Source: src, Map: mapTx, Sink: sink, Workers: 1, Coalesce: 100})
+	if err := run.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "outcome unknown") {
+		t.Fatalf("err = %v", err)
+	}
+	if c := run.Counts(); !c.Balanced() || c.Abandoned != 4 {
+		t.Fatalf("counts %+v, want 4 abandoned, balanced", c)
+	}
+}

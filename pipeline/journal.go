@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
+	"github.com/partnero-etl/partnero-etl/internal/flock"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -141,14 +142,19 @@ func (e *JournalInUseError) Error() string {
 // journal while it still holds the lock, so a run that got the lock on a
 // file that is no longer at path (or was replaced) opens path again.
 func openLocked(path string) (*os.File, error) {
+	// A device or FIFO at path would be locked, truncated and at the end
+	// deleted (as root, --journal /dev/null would remove /dev/null).
+	if err := atomicfile.CheckRegular(path); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	for range 10 {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
-		if err := lockFile(f); err != nil {
+		if err := flock.TryLock(f); err != nil {
 			_ = f.Close()
-			if errors.Is(err, errLocked) {
+			if errors.Is(err, flock.ErrLocked) {
 				return nil, &JournalInUseError{Path: path}
 			}
 			return nil, fmt.Errorf("lock journal %s: %w", path, err)
@@ -358,7 +364,7 @@ func (j *Journal) Remove() error {
 	j.mu.Unlock()
 	var err error
 	if held {
-		if rerr := os.Remove(j.path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		if rerr := atomicfile.RemoveRegular(j.path); rerr != nil {
 			err = fmt.Errorf("remove journal %s: %w", j.path, rerr)
 		}
 	}

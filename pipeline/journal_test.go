@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/partnero-etl/partnero-etl/record"
 )
@@ -163,4 +164,35 @@ func TestJournalLockAcrossProcesses(t *testing.T) {
 		t.Fatalf("open after the holder was killed: %v", err)
 	}
 	_ = j.Close()
+}
+
+// A journal is locked, truncated and deleted: it must be a regular file. A
+// device or FIFO named by --journal is refused at once, and left as it was.
+func TestJournalRefusesWhatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "journal.pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	for _, path := range []string{fifo, dir} {
+		done := make(chan error, 1)
+		go func() {
+			j, err := OpenJournal(path, "scope", false)
+			if err == nil {
+				j.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("OpenJournal(%s): err = %v, want a refusal", path, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("OpenJournal(%s) hangs", path)
+		}
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the FIFO was changed: %v %v", fi, err)
+	}
 }

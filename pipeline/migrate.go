@@ -892,6 +892,11 @@ func (m *MigrationReport) WriteSummary(w io.Writer) error {
 	if m.DanglingReferrers > 0 {
 		ew.printf("  %d partners were imported without their referring partner (not in the partners input)\n", m.DanglingReferrers)
 	}
+	for _, r := range m.Stages {
+		if r.DuplicateKeys > 0 {
+			ew.printf("  warning: %d %s key(s) are held by more than one record in the program (created twice); review them\n", r.DuplicateKeys, r.Entity)
+		}
+	}
 	ew.printf("  requests: %d (%.3f per row), retries %d, 429s %d\n", m.Requests, m.RequestsPerRow, m.Retries, m.RateLimited)
 	for _, r := range m.Stages {
 		if r.RejectsFile != "" && r.Counts.Rejected > 0 {

@@ -7,13 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -87,14 +86,15 @@ type RejectOptions struct {
 //
 // The file is private (mode 0600: it holds personal data) and appears only
 // when complete: rows go to a temporary file beside it, which Close renames
-// into place. When no row was rejected, Close writes nothing and removes a
-// reject file left at Path by an earlier run, since it would describe rows
-// that are now fine. It is not safe for concurrent use (the engine
-// serialises calls).
+// into place. A Path naming a device or a FIFO (/dev/null, a named pipe) is
+// written through instead and never replaced (see internal/atomicfile). When
+// no row was rejected, Close writes nothing and removes a regular reject
+// file left at Path by an earlier run, since it would describe rows that are
+// now fine. It is not safe for concurrent use (the engine serialises calls).
 type RejectWriter struct {
 	opts RejectOptions
 
-	tmp   *os.File
+	tmp   *atomicfile.File
 	bw    *bufio.Writer
 	cw    *csv.Writer
 	cols  []string // the input columns written (reserved names removed)
@@ -179,12 +179,7 @@ func (w *RejectWriter) open(row *record.Row) error {
 	if w.tmp != nil {
 		return nil
 	}
-	dir, base := filepath.Split(w.opts.Path)
-	if dir == "" {
-		dir = "."
-	}
-	// CreateTemp makes the file 0600.
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := atomicfile.Create(w.opts.Path, 0o600)
 	if err != nil {
 		return fmt.Errorf("create reject file: %w", err)
 	}
@@ -382,7 +377,7 @@ func (w *RejectWriter) Close() error {
 		if w.err != nil {
 			return w.err
 		}
-		if err := os.Remove(w.opts.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := atomicfile.RemoveRegular(w.opts.Path); err != nil {
 			return fmt.Errorf("remove stale reject file: %w", err)
 		}
 		return nil
@@ -390,15 +385,22 @@ func (w *RejectWriter) Close() error {
 	err := w.err
 	if w.cw != nil {
 		w.cw.Flush()
-		err = errors.Join(err, w.cw.Error())
+		if err == nil {
+			err = w.cw.Error()
+		}
 	}
-	err = errors.Join(err, w.bw.Flush(), w.tmp.Sync(), w.tmp.Close())
-	if err == nil {
-		err = os.Rename(w.tmp.Name(), w.opts.Path)
+	if ferr := w.bw.Flush(); err == nil {
+		err = ferr // the first failure only: the others repeat it
 	}
 	if err != nil {
-		_ = os.Remove(w.tmp.Name())
-		w.err = fmt.Errorf("write %s: %w", w.opts.Path, err)
+		w.tmp.Abort()
+		if w.err == nil {
+			w.err = fmt.Errorf("write %s: %w", w.opts.Path, err)
+		}
+		return w.err
+	}
+	if err := w.tmp.Commit(); err != nil {
+		w.err = err
 		return w.err
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/internal/gen"
@@ -286,5 +287,64 @@ func TestRejectsDoesNotKeepRows(t *testing.T) {
 	data, _ := io.ReadAll(f)
 	if !strings.Contains(string(data), "first") {
 		t.Fatalf("row written late: %s", data)
+	}
+}
+
+// A reject file named on a device node or a FIFO (--rejects /dev/null, a
+// named pipe) is written through and never replaced by a regular file, with
+// rows or without.
+func TestRejectsOnAFIFOWriteThrough(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "rejects.pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	isFIFO := func() bool {
+		fi, err := os.Lstat(fifo)
+		return err == nil && fi.Mode()&os.ModeNamedPipe != 0
+	}
+
+	w, err := NewRejectWriter(RejectOptions{Path: fifo, Format: RejectsCSV, Columns: []string{"key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !isFIFO() {
+		t.Fatal("a run without rejects removed the FIFO at the reject path")
+	}
+
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- string(b)
+	}()
+	w, err = NewRejectWriter(RejectOptions{Path: fifo, Format: RejectsCSV, Columns: []string{"key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := record.NewHeader([]string{"key"})
+	row := &record.Row{Origin: record.Origin{File: "in.csv", Line: 2}, Header: hdr, Text: []string{"k1"}}
+	if err := w.Reject(row, "k1", &record.RowError{Origin: row.Origin, Code: record.CodeInvalidValue, Message: "bad"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; !strings.Contains(s, "k1,2,k1,invalid_value") {
+		t.Errorf("the reader got %q", s)
+	}
+	if !isFIFO() {
+		t.Fatal("the FIFO was replaced by a regular file")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left beside the FIFO: %v", entries)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/mapping"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -151,6 +152,11 @@ type Report struct {
 	// Strategy says how the sink learned what the target holds (a full
 	// listing or per-key lookups), for the curious and for tuning.
 	Strategy string `json:"strategy,omitempty"`
+
+	// DuplicateKeys counts input transactions whose key the program holds
+	// more than once (created twice, by runs importing the same rows at
+	// once or outside this tool): a warning, the tool cannot pick one.
+	DuplicateKeys int64 `json:"target_duplicate_keys,omitempty"`
 
 	RejectsFile string `json:"rejects_file,omitempty"`
 	JournalFile string `json:"journal_file,omitempty"`
@@ -453,6 +459,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		ew.printf(" (from the API's headers)")
 	}
 	ew.printf("\n")
+	if r.DuplicateKeys > 0 {
+		ew.printf("  warning: %d transaction key(s) of the input are held by more than one transaction in the program (created twice: by two runs at once, or outside this tool); review them, a commission may be paid twice\n", r.DuplicateKeys)
+	}
 	writeMoney(ew, r.Money, would)
 	writeJoins(ew, r.CustomerJoins, r.CustomersCreated, would)
 	if r.RejectsFile != "" && c.Rejected > 0 {
@@ -473,4 +482,14 @@ func (e *errWriter) printf(format string, args ...any) {
 	if e.err == nil {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
 	}
+}
+
+// WriteReportFile writes a report (an import's, a migration's) as JSON to
+// path atomically: a failure (a full disk) leaves no partial or empty file,
+// and a device or FIFO (/dev/stdout) is written through, never replaced.
+func WriteReportFile(path string, rep interface{ WriteJSON(io.Writer) error }) error {
+	if err := atomicfile.WriteFile(path, 0o644, rep.WriteJSON); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
 }

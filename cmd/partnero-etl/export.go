@@ -316,6 +316,9 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 			continue
 		}
 		line := fmt.Sprintf("  %-13s %10d rows", e, s.Rows)
+		if s.Incremental {
+			line = fmt.Sprintf("  %-13s %10d rows added (%d in the snapshot)", e, s.RowsAdded, s.Rows)
+		}
 		if opts.Out != "-" {
 			line += fmt.Sprintf(", %d file(s)", files[e])
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/mapping"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
@@ -252,6 +253,17 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	// counts this run's requests only.
 	statsBefore := client.Stats()
 
+	if !opts.DryRun {
+		// The journal's lock is per journal path; this one is on the work
+		// itself, so a second run of the same rows through a link, a copy
+		// or another --journal stops here instead of creating them twice.
+		work, err := pipeline.LockWork(ctx, pipeline.JournalScope(entity, client.BaseURL(), program.PubID), opts.Input)
+		if err != nil {
+			return err
+		}
+		defer work.Release()
+	}
+
 	src, err := sources.Open(opts.Input, sources.Options{Format: format, Delimiter: delim, Stdin: opts.io.In})
 	if err != nil {
 		return err
@@ -444,6 +456,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Duration:    time.Since(started),
 		Workers:     workers,
 		Strategy:    sink.Strategy(),
+		// Keys the program holds twice: said, never silently passed over.
+		DuplicateKeys: sink.DuplicateKeys(),
 		Requests: pipeline.RequestStats{
 			Total: st.Requests, ByKind: st.ByRoute, Retries: st.Retries, RateLimited: st.RateLimited,
 			ServerErrors: st.ServerErrors, NetworkErrors: st.NetworkErrors, Budget: st.Limit, BudgetLearned: st.LearnedFromHeaders,
@@ -476,12 +490,16 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			return err
 		}
 	}
+	// Every output that failed is named (a full disk fails them all),
+	// not only the last one.
+	var repErr error
 	if opts.Report != "" {
-		if err := writeReportFile(opts.Report, rep); err != nil {
-			return err
-		}
+		repErr = writeReportFile(opts.Report, rep)
 	}
-	if err := errors.Join(rejErr, jerr); err != nil {
+	if err := errors.Join(rejErr, repErr, jerr); err != nil {
+		if runErr != nil && ctx.Err() == nil && rejErr == nil {
+			err = errors.Join(runErr, err) // what stopped the run, too
+		}
 		return err
 	}
 	switch {
@@ -587,26 +605,22 @@ func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error
 	if err := checkWritable(rejects); err != nil {
 		return elsewhere(err, opts.Rejects, "--rejects")
 	}
+	if journal.path != "" {
+		// A journal is locked, truncated and deleted: only a regular file.
+		if err := atomicfile.CheckRegular(journal.path); err != nil {
+			return usageError("%s: %v", journal.name, err)
+		}
+	}
 	if err := checkWritable(journal); err != nil {
 		return elsewhere(err, opts.Journal, "--journal")
 	}
 	return checkWritable(report)
 }
 
-// writeReportFile writes a run report (an import's or a migration's) as JSON.
+// writeReportFile writes a run report (an import's or a migration's) as
+// JSON, atomically.
 func writeReportFile(path string, rep interface{ WriteJSON(io.Writer) error }) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	werr := rep.WriteJSON(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("write report %s: %w", path, werr)
-	}
-	return nil
+	return pipeline.WriteReportFile(path, rep)
 }
 
 // estimateRows counts the data rows of a plain CSV or JSON lines file (a

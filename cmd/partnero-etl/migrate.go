@@ -642,6 +642,11 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	}
 	if opts.Report != "" {
 		if err := writeReportFile(opts.Report, mrep); err != nil {
+			// Name what failed before too (a full disk fails them all).
+			var ee *exitError
+			if runErr != nil && ctx.Err() == nil && !(errors.As(runErr, &ee) && ee.err == nil) {
+				return errors.Join(runErr, err)
+			}
 			return err
 		}
 	}

@@ -57,8 +57,11 @@ has no real security and its keys are printed on start.
 
 Besides /v1/, it serves GET /_sandbox/stats (requests by route and status,
 429s, record counts) and POST /_sandbox/reset (empty every program).
-With --data FILE the state is loaded at start and saved on exit (SIGINT or
-SIGTERM), so it survives a restart.`,
+With --data FILE the state survives a restart, and a crash: it is loaded at
+start, every write is appended to FILE.log and synced before it is answered
+(so even SIGKILL loses nothing acknowledged), and the log is folded into FILE
+on exit (SIGINT or SIGTERM) and when it grows past 64 MB. A --data the
+sandbox cannot write is refused at start (exit 2).`,
 		Example: `  partnero-etl sandbox --key demo-key
   partnero-etl sandbox --key demo-key --rate-limit 120/min --latency 50ms --jitter 20ms --fault-rate 0.02 --data sandbox.json
   curl -s -H 'Authorization: Bearer demo-key' http://127.0.0.1:8765/v1/test`,
@@ -79,7 +82,7 @@ SIGTERM), so it survives a restart.`,
 	f.Float64Var(&opts.DropAfterCommitRate, "drop-after-commit", 0, "share of successful writes committed and then dropped before the response (0..1)")
 	f.BoolVar(&opts.StrictTransactionKeys, "strict-transaction-keys", false, "answer 422 to a repeated transaction key instead of recording a second transaction")
 	f.Float64Var(&opts.Commission, "commission", sandbox.DefaultCommission, "commission rate of the programs, above 0 and at most 1")
-	f.StringVar(&opts.DataFile, "data", "", "load state from this file at start and save it on exit")
+	f.StringVar(&opts.DataFile, "data", "", "keep state in this file (loaded at start; every write logged to FILE.log before its answer)")
 	f.Int64Var(&opts.Seed, "seed", 0, "seed of the random faults and generated ids (0 = pick one and print it)")
 	return cmd
 }
@@ -137,7 +140,8 @@ func runSandbox(ctx context.Context, opts *sandboxOptions) error {
 	fmt.Fprintf(out, "  rate limit %s per key, latency %v ± %v, fault rate %v, 429 bursts %v, drop after commit %v, strict transaction keys %v, commission %v, seed %d\n",
 		opts.RateLimit, opts.Latency, opts.Jitter, opts.FaultRate, opts.Burst429Rate, opts.DropAfterCommitRate, opts.StrictTransactionKeys, opts.Commission, seed)
 	if opts.DataFile != "" {
-		fmt.Fprintf(out, "  data file %s (saved on exit)\n", opts.DataFile)
+		fmt.Fprintf(out, "  data file %s: every acknowledged write is synced to %s first (kept even if the sandbox is killed), folded into the data file on exit\n",
+			opts.DataFile, opts.DataFile+sandbox.LogSuffix)
 	}
 	fmt.Fprintf(out, "Try:   curl -s -H 'Authorization: Bearer %s' %stest\n", keys[0], base)
 	fmt.Fprintf(out, "Stats: curl -s %s/_sandbox/stats\n", root)

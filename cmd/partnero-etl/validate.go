@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -311,6 +312,16 @@ func checkWritable(o outputPath) error {
 	if fi, err := os.Stat(o.path); err == nil {
 		if fi.IsDir() {
 			return usageError("%s %s is a folder, not a file", o.name, o.path)
+		}
+		if kind, _, err := atomicfile.Inspect(o.path); err != nil {
+			return usageError("%s: %v", o.name, err)
+		} else if kind == atomicfile.Through {
+			// A device or a FIFO (/dev/null, a named pipe) is written
+			// through, never replaced: its folder need not take files.
+			if err := atomicfile.CheckThrough(o.path); err != nil {
+				return usageError("%s %s cannot be written: %v", o.name, o.path, pathErrCause(err))
+			}
+			return nil
 		}
 		f, err := os.OpenFile(o.path, os.O_WRONLY, 0)
 		if err != nil {

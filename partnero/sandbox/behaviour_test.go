@@ -240,7 +240,7 @@ func TestPersistence(t *testing.T) {
 	if rec := serve(s2, testKey, "POST", "/v1/partners", `{"email":"b@example.com"}`); rec.Code != 201 {
 		t.Errorf("create after restart: %d %s", rec.Code, rec.Body)
 	}
-	if err := s2.Save(); err != nil {
+	if err := s2.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s3 := mustNew(t, Config{Keys: []string{testKey, "second"}, DataFile: file})
@@ -248,7 +248,7 @@ func TestPersistence(t *testing.T) {
 		t.Errorf("after second restart: %+v", st.Programs)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(file))
-	if len(entries) != 1 {
+	if len(entries) != 2 || entries[1].Name() != "sandbox.json"+LogSuffix {
 		t.Errorf("leftover files beside the data file: %v", entries)
 	}
 

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 )
 
@@ -35,8 +36,25 @@ func BenchmarkListPage250(b *testing.B) {
 	}
 }
 
-func mustNewB(b *testing.B) *Server {
-	s, err := New(Config{Keys: []string{testKey}})
+func mustNewB(b *testing.B) *Server { return mustNewCfg(b, Config{Keys: []string{testKey}}) }
+
+// BenchmarkCreateTransactionDataLog is BenchmarkCreateTransaction with
+// --data: every create is logged and synced before its answer.
+func BenchmarkCreateTransactionDataLog(b *testing.B) {
+	s := mustNewCfg(b, Config{Keys: []string{testKey}, DataFile: filepath.Join(b.TempDir(), "s.json")})
+	b.Cleanup(func() { s.Close() })
+	i := 0
+	for b.Loop() {
+		i++
+		rec := serve(s, testKey, "POST", "/v1/transactions", fmt.Sprintf(`{"key":"t%d","amount":"19.99","customer":{"key":"c"}}`, i))
+		if rec.Code != 201 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+func mustNewCfg(b *testing.B, cfg Config) *Server {
+	s, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,15 +4,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 )
+
+// MaxBatchTransactions is the most transactions one batch create
+// (transactions[]) takes; more is a 422 on "transactions". The contract
+// names no cap: 100 is a guess (a typical Laravel "max:100" rule, and what
+// the import sends per request), documented in README.md.
+const MaxBatchTransactions = 100
 
 // limiter is Laravel's throttle for one key: a fixed window that opens at
 // the first request and allows max hits; refused requests are not counted.
@@ -196,56 +204,61 @@ type dataFile struct {
 }
 
 // Save writes every program to the data file atomically (a temporary file
-// in the same folder, synced, then renamed over the old one). Without a
-// data file it does nothing.
+// in the same folder, synced, then renamed over the old one) and empties the
+// data log, which the file now holds. Every program is held for the whole
+// save, so the file and the emptied log describe one moment. Without a data
+// file it does nothing.
 func (s *Server) Save() error {
 	if s.cfg.DataFile == "" {
 		return nil
 	}
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
-	dir := filepath.Dir(s.cfg.DataFile)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.cfg.DataFile)+".*.tmp")
+	for _, p := range s.all {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+	}
+	if s.log != nil {
+		s.log.mu.Lock()
+		defer s.log.mu.Unlock()
+	}
+	// A link to the data file stays a link (the file it names is
+	// replaced); a device or FIFO never holds the state.
+	if kind, _, err := atomicfile.Inspect(s.cfg.DataFile); err != nil || kind != atomicfile.Replace {
+		if err == nil {
+			err = &atomicfile.NotFileError{Path: s.cfg.DataFile, What: "a device or a FIFO"}
+		}
+		return fmt.Errorf("save sandbox data: %w", err)
+	}
+	f, err := atomicfile.Create(s.cfg.DataFile, 0o600)
 	if err != nil {
 		return fmt.Errorf("save sandbox data: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	if err := s.encode(tmp); err != nil {
-		tmp.Close()
+	if err := s.encode(f); err != nil {
+		f.Abort()
 		return fmt.Errorf("save sandbox data %s: %w", s.cfg.DataFile, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save sandbox data %s: %w", s.cfg.DataFile, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save sandbox data %s: %w", s.cfg.DataFile, err)
-	}
-	if err := os.Rename(tmp.Name(), s.cfg.DataFile); err != nil {
+	if err := f.Commit(); err != nil {
 		return fmt.Errorf("save sandbox data: %w", err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; not every platform supports it
-		d.Close()
+	if s.log != nil {
+		return s.log.truncateLocked()
 	}
 	return nil
 }
 
-// encode writes the data file, one program at a time under its lock so a
-// save never sees a half-applied write.
-func (s *Server) encode(f *os.File) error {
-	if _, err := f.WriteString(`{"version":1,"programs":[`); err != nil {
+// encode writes the data file (every program's mu held).
+func (s *Server) encode(f io.Writer) error {
+	if _, err := io.WriteString(f, `{"version":1,"programs":[`); err != nil {
 		return err
 	}
 	for i, p := range s.all {
-		p.mu.Lock()
 		b, err := json.Marshal(p.snapshot())
-		p.mu.Unlock()
 		if err != nil {
 			return err
 		}
 		if i > 0 {
-			if _, err := f.WriteString(",\n"); err != nil {
+			if _, err := io.WriteString(f, ",\n"); err != nil {
 				return err
 			}
 		}
@@ -253,7 +266,7 @@ func (s *Server) encode(f *os.File) error {
 			return err
 		}
 	}
-	_, err := f.WriteString("]}\n")
+	_, err := io.WriteString(f, "]}\n")
 	return err
 }
 

@@ -19,9 +19,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +65,9 @@ type Config struct {
 	Seed int64
 	// MaxBodyBytes caps request bodies (413 beyond); 0 means 10 MB.
 	MaxBodyBytes int64
+	// CompactLogBytes is the size of the data log past which a write
+	// saves the data file and empties the log; 0 means 64 MB.
+	CompactLogBytes int64
 }
 
 // DefaultCommission is the commission rate when Config.Commission is 0.
@@ -82,7 +87,9 @@ type Server struct {
 
 	stats statsRecorder
 
-	saveMu sync.Mutex
+	saveMu    sync.Mutex
+	compactMu sync.Mutex
+	log       *dataLog // with DataFile: every acknowledged write, synced
 }
 
 // New builds a sandbox from cfg, loading cfg.DataFile when it exists.
@@ -110,6 +117,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 10 << 20
 	}
+	if cfg.CompactLogBytes <= 0 {
+		cfg.CompactLogBytes = defaultCompactAt
+	}
 	s := &Server{
 		cfg:        cfg,
 		commission: strconv.FormatFloat(cfg.Commission, 'f', -1, 64),
@@ -132,6 +142,21 @@ func New(cfg Config) (*Server, error) {
 		if err := s.load(); err != nil {
 			return nil, err
 		}
+		// Checked now, not at exit: --data on a path that cannot be
+		// written would lose every write of the run.
+		log, err := openLog(cfg.DataFile, cfg.CompactLogBytes)
+		if err != nil {
+			return nil, err
+		}
+		s.log = log
+		n, err := s.replay()
+		if err == nil && n > 0 {
+			err = s.Save() // fold the replayed writes into the data file
+		}
+		if err != nil {
+			log.close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -142,8 +167,22 @@ func pubID(key string) string {
 	return hex.EncodeToString(sum[:4])
 }
 
-// Close saves the data file (when configured). The handler keeps working.
-func (s *Server) Close() error { return s.Save() }
+// Close saves the data file (when configured) and closes its log. The
+// handler keeps working, but writes after Close are not kept.
+func (s *Server) Close() error {
+	err := s.Save()
+	if s.log != nil {
+		s.saveMu.Lock()
+		defer s.saveMu.Unlock()
+		if cerr := s.log.close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close %s: %w", s.log.path, cerr)
+		}
+		if err == nil {
+			os.Remove(s.log.path) // empty: the data file holds everything
+		}
+	}
+	return err
+}
 
 // response is what a handler answers; ServeHTTP writes it (or drops it).
 type response struct {
@@ -191,6 +230,10 @@ type call struct {
 	in     map[string]any
 	params []string
 	now    time.Time
+	// The settings a write depends on, logged with it so that a replay
+	// after a restart with other flags does what the write did.
+	strict     bool   // StrictTransactionKeys
+	commission string // exact decimal
 }
 
 func (c *call) form() form { return form{root: c.in, e: &verrs{}} }
@@ -217,7 +260,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		routeName = rt.name
 	}
 	status := "canceled"
-	defer func() { s.stats.record(routeName, status) }()
+	defer func() {
+		if status != "" {
+			s.stats.record(routeName, status)
+		}
+	}()
 
 	if err := s.delay(r.Context()); err != nil {
 		// The client went away while the request was "on the network".
@@ -257,6 +304,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 		return
 	}
 
+	logged := s.log != nil && rt.write
+	var body []byte
+	if logged && r.Body != nil {
+		// Kept for the data log; readInput still applies the body cap.
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBodyBytes+1)); err != nil {
+			status = "400"
+			writeResponse(w, r, errorResponse(http.StatusBadRequest, "The request body could not be read."))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	in, bad := readInput(r, s.cfg.MaxBodyBytes)
 	if bad != nil {
 		status = strconv.Itoa(bad.status)
@@ -265,13 +324,37 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 	}
 
 	p.mu.Lock()
-	c := &call{s: s, p: p, r: r, in: in, params: params, now: time.Now().UTC().Truncate(time.Second)}
+	var rng []byte
+	if logged {
+		rng, _ = p.pcg.MarshalBinary()
+	}
+	c := &call{s: s, p: p, r: r, in: in, params: params, now: time.Now().UTC().Truncate(time.Second),
+		strict: s.cfg.StrictTransactionKeys, commission: s.commission}
 	out := rt.h(c)
+	var perr error
+	logged = logged && out.status < 300
+	if logged {
+		perr = s.logWrite(p, r, path, body, c, rng)
+	}
 	p.mu.Unlock()
+	if logged && perr == nil {
+		// Durable before the client hears yes.
+		perr = s.log.sync()
+	}
+	if perr != nil {
+		out = errorResponse(http.StatusInternalServerError, "Server Error")
+		logged = false
+	}
+	if logged && s.log.full() {
+		defer s.compact() // after the answer
+	}
 
 	status = strconv.Itoa(out.status)
 	if rt.write && out.status < 300 && s.chance(s.cfg.DropAfterCommitRate) {
-		status = "dropped"
+		// Counted before the client can see the drop (a test reading the
+		// statistics after its error must find it).
+		s.stats.record(routeName, "dropped")
+		status = ""
 		dropConnection(w)
 		return
 	}
@@ -440,13 +523,27 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, path string)
 	}
 }
 
-// Reset empties every program and the request counters.
+// Reset empties every program and the request counters. With a data file
+// the reset is logged like a write, so it survives a crash too.
 func (s *Server) Reset() {
 	for _, p := range s.all {
 		p.mu.Lock()
+	}
+	if s.log != nil {
+		e := &logEntry{Reset: true, Now: time.Now().UTC()}
+		if s.log.append(e) == nil {
+			for _, p := range s.all {
+				p.appliedSeq = e.Seq
+			}
+		}
+	}
+	for _, p := range s.all {
 		p.reset()
 		p.mu.Unlock()
 		p.limiter.reset()
+	}
+	if s.log != nil {
+		_ = s.log.sync()
 	}
 	s.stats.reset()
 }

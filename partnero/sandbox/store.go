@@ -19,10 +19,14 @@ type program struct {
 	Name    string `json:"name"`
 	Website string `json:"website"`
 
-	mu       sync.Mutex
-	ids      *rand.Rand // generated ids and keys; seeded for reproducible runs
-	NextSeq  int64      `json:"next_seq"`
-	NextLink int64      `json:"next_link"`
+	mu  sync.Mutex
+	ids *rand.Rand // generated ids and keys; seeded for reproducible runs
+	pcg *rand.PCG  // ids' source, whose state the data log records
+	// appliedSeq is the data log's sequence number of the last write this
+	// program holds: a replay skips what a saved snapshot already has.
+	appliedSeq int64
+	NextSeq    int64 `json:"next_seq"`
+	NextLink   int64 `json:"next_link"`
 
 	partners      ordered[*partnerRec]
 	partnerByID   map[string]*partnerRec
@@ -144,7 +148,8 @@ func (o *ordered[T]) len() int { return len(o.items) }
 
 func newProgram(key, pubID, name string, seed uint64) *program {
 	p := &program{key: key, PubID: pubID, Name: name, Website: "https://" + pubID + ".example.com/"}
-	p.ids = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	p.pcg = rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	p.ids = rand.New(p.pcg)
 	p.reset()
 	return p
 }
@@ -310,6 +315,8 @@ type snapshot struct {
 	Website      string            `json:"website"`
 	NextSeq      int64             `json:"next_seq"`
 	NextLink     int64             `json:"next_link"`
+	AppliedSeq   int64             `json:"applied_seq,omitempty"`
+	RNG          []byte            `json:"rng,omitempty"` // id generator state
 	Partners     []*partnerRec     `json:"partners"`
 	Customers    []*customerRec    `json:"customers"`
 	Transactions []*transactionRec `json:"transactions"`
@@ -319,7 +326,7 @@ type snapshot struct {
 func (p *program) snapshot() snapshot {
 	return snapshot{
 		Key: p.key, PubID: p.PubID, Name: p.Name, Website: p.Website,
-		NextSeq: p.NextSeq, NextLink: p.NextLink,
+		NextSeq: p.NextSeq, NextLink: p.NextLink, AppliedSeq: p.appliedSeq, RNG: rngState(p.pcg),
 		Partners:     slices.Clone(p.partners.sorted()),
 		Customers:    slices.Clone(p.customers.sorted()),
 		Transactions: slices.Clone(p.transactions.sorted()),
@@ -331,6 +338,12 @@ func (p *program) restore(s snapshot) {
 	p.reset()
 	p.PubID, p.Name, p.Website = s.PubID, s.Name, s.Website
 	p.NextSeq, p.NextLink = s.NextSeq, s.NextLink
+	p.appliedSeq = s.AppliedSeq
+	if len(s.RNG) > 0 {
+		// Ids and keys go on from where they were, not from the seed (a
+		// reward key, drawn without a check, would repeat).
+		_ = p.pcg.UnmarshalBinary(s.RNG)
+	}
 	for _, r := range s.Partners {
 		if r != nil {
 			p.addPartner(r)
@@ -346,4 +359,9 @@ func (p *program) restore(s snapshot) {
 			p.addTx(t)
 		}
 	}
+}
+
+func rngState(g interface{ MarshalBinary() ([]byte, error) }) []byte {
+	b, _ := g.MarshalBinary()
+	return b
 }

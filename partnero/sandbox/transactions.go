@@ -67,6 +67,12 @@ func createTransactions(c *call) response {
 		f.e.add("transactions", "The transactions field is required.")
 		return f.e.response()
 	}
+	if batch && len(items) > MaxBatchTransactions {
+		// Refused before any item is read: an unbounded batch would grow
+		// the program by whatever one body holds.
+		f.e.add("transactions", fmt.Sprintf("The transactions field must not have more than %d items.", MaxBatchTransactions))
+		return f.e.response()
+	}
 
 	cf := f.sub("customer")
 	createCustomer := f.boolean("options.create_customer", false)
@@ -86,7 +92,7 @@ func createTransactions(c *call) response {
 	} else {
 		txs = append(txs, readTx(f))
 	}
-	if c.s.cfg.StrictTransactionKeys {
+	if c.strict {
 		seen := map[string]bool{}
 		for i, t := range txs {
 			if t.key == "" {
@@ -182,7 +188,7 @@ func (c *call) newTransaction(cust *customerRec, in txInput) *transactionRec {
 		amount := in.reward
 		if !in.hasReward {
 			r := in.amount.Rat()
-			r.Mul(r, partnero.MustDecimal(c.s.commission).Rat())
+			r.Mul(r, partnero.MustDecimal(c.commission).Rat())
 			amount = ratDecimal(r)
 		}
 		t.Reward = &rewardRec{

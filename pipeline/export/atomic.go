@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
+	"github.com/partnero-etl/partnero-etl/internal/flock"
 )
 
 // tmpSuffix marks files an export is still writing. They are hidden (a dot
@@ -79,6 +83,9 @@ func (a *atomicFile) sum() string { return hex.EncodeToString(a.hash.Sum(nil)) }
 // commit renames the finished temp file to final (in the same folder, so the
 // rename is atomic) and syncs the folder so the rename survives a crash.
 func (a *atomicFile) commit(final string) error {
+	if err := atomicfile.CheckReplaceable(final); err != nil {
+		return err
+	}
 	if err := os.Rename(a.tmp, final); err != nil {
 		return fmt.Errorf("rename %s: %w", final, err)
 	}
@@ -128,4 +135,47 @@ func removeStaleTemps(dir string) error {
 		}
 		return nil
 	})
+}
+
+// lockName is the lock file an export holds in its folder while it runs.
+const lockName = ".partnero-etl.lock"
+
+// FolderInUseError is the error of an export into a folder another export
+// is writing: the two would remove each other's temporary files, give their
+// increments the same names and each write a manifest without the other's
+// files.
+type FolderInUseError struct{ Dir string }
+
+func (e *FolderInUseError) Error() string {
+	return fmt.Sprintf("another partnero-etl export is writing to %s: wait for it to finish (or stop it), then run again", e.Dir)
+}
+
+// lockFolder takes the export lock of dir without waiting; unlock removes
+// the lock file (while still holding it) and releases it. A run that locked
+// a file no longer at the path (removed by the run before) opens it again.
+func lockFolder(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, lockName)
+	for range 10 {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", dir, err)
+		}
+		if err := flock.TryLock(f); err != nil {
+			f.Close()
+			if errors.Is(err, flock.ErrLocked) {
+				return nil, &FolderInUseError{Dir: dir}
+			}
+			return nil, fmt.Errorf("lock %s: %w", dir, err)
+		}
+		held, err1 := f.Stat()
+		now, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return func() {
+				os.Remove(path)
+				f.Close()
+			}, nil
+		}
+		f.Close()
+	}
+	return nil, &FolderInUseError{Dir: dir}
 }

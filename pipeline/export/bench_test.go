@@ -86,7 +86,6 @@ func BenchmarkExportSandbox100k(b *testing.B) {
 			b.Fatal(err)
 		}
 		ts := httptest.NewServer(srv)
-		defer ts.Close()
 		for _, clientRate := range []string{"20/s", "auto"} {
 			b.Run("window="+window.String()+"/rate="+strings.ReplaceAll(clientRate, "/", "per"), func(b *testing.B) {
 				for b.Loop() {
@@ -122,6 +121,11 @@ func BenchmarkExportSandbox100k(b *testing.B) {
 					b.ReportMetric(peakMB, "peak-RSS-MB")
 				}
 			})
+		}
+		// One sandbox at a time holds the data file.
+		ts.Close()
+		if err := srv.Close(); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -90,12 +91,16 @@ func (o *Options) now() time.Time {
 
 // MismatchError is a --since-last run asked for a format or layout other
 // than the snapshot it adds to: its files would not sit beside the others
-// (flat files next to dt= folders, CSV among Parquet).
+// (flat files next to dt= folders, CSV among Parquet); or its API key is
+// another program's (Setting "program").
 type MismatchError struct {
 	Setting, Given, Previous string
 }
 
 func (e *MismatchError) Error() string {
+	if e.Setting == "program" {
+		return fmt.Sprintf("--since-last adds to a snapshot of program %s, but the API key is program %s's: export into another folder", e.Previous, e.Given)
+	}
 	return fmt.Sprintf("--since-last adds to a snapshot with %s %q, not %q: leave --%s out, or make a full export into another folder",
 		e.Setting, e.Previous, e.Given, e.Setting)
 }
@@ -176,6 +181,9 @@ func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
 			return nil, err
 		}
 		if err := opts.inherit(prev); err != nil {
+			return nil, err
+		}
+		if err := sameProgram(prev, opts.Program); err != nil {
 			return nil, err
 		}
 	}
@@ -288,6 +296,13 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create output folder: %w", err)
 	}
+	// One export at a time per folder: before the stale temporary files
+	// are removed (another run's would be) and the manifest read.
+	unlock, err := lockFolder(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := removeStaleTemps(dir); err != nil {
 		return err
 	}
@@ -311,7 +326,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	}
 	tag := ""
 	if incremental {
-		tag = m.StartedAt.Format("20060102T150405Z")
+		if tag, err = freeTag(dir, prev, m.StartedAt.Format("20060102T150405Z")); err != nil {
+			return err
+		}
 	}
 	snap := newSnapshot(dir, opts.Format, opts.Sink, opts.Partition == "daily", opts.MaxRowsPerFile, tag)
 	committedFiles := false
@@ -433,6 +450,20 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			}
 		}
 	}
+	if incremental {
+		// The table's rows are the snapshot's: the files carried over and
+		// the ones this run added (a reader of the manifest wants the
+		// table, not the last increment).
+		totals := map[record.Entity]int64{}
+		for _, f := range m.Files {
+			totals[f.Entity] += f.Rows
+		}
+		for _, e := range []record.Entity{record.Transactions, record.Rewards} {
+			if sum := m.Entities[e]; sum != nil && sum.Incremental {
+				sum.RowsAdded, sum.Rows = sum.Rows, totals[e]
+			}
+		}
+	}
 	slices.SortStableFunc(m.Files, func(a, b FileEntry) int {
 		if c := tableOrder(a.Entity) - tableOrder(b.Entity); c != 0 {
 			return c
@@ -467,4 +498,76 @@ func tableOrder(e record.Entity) int {
 		return i
 	}
 	return len(sinks.Tables)
+}
+
+// freeTag returns the name tag of an increment's files: its start to the
+// second, with "-2", "-3"... when an earlier increment (in the manifest or
+// only on disk) used it. Two increments in one second must not share file
+// names: the second would replace the first's rows, which the moved
+// high-water mark never exports again.
+func freeTag(dir string, prev *Manifest, base string) (string, error) {
+	used := func(tag string) bool {
+		in := func(name string) bool {
+			return strings.Contains(name, "-"+tag+".") || strings.Contains(name, "-"+tag+"-")
+		}
+		if prev != nil {
+			for _, f := range prev.Files {
+				if in(path.Base(f.Path)) {
+					return true
+				}
+			}
+		}
+		found := false
+		_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && in(d.Name()) {
+				found = true
+				return filepath.SkipAll
+			}
+			return nil
+		})
+		return found
+	}
+	tag := base
+	for n := 2; used(tag); n++ {
+		if n > 10000 {
+			return "", fmt.Errorf("no free name for the increment's files in %s", dir)
+		}
+		tag = fmt.Sprintf("%s-%d", base, n)
+	}
+	return tag, nil
+}
+
+// sameProgram refuses a --since-last run into the snapshot of another
+// program: its increment would sit beside another program's tables and the
+// manifest would be rewritten to name this one.
+func sameProgram(prev *Manifest, program json.RawMessage) error {
+	if prev == nil {
+		return nil
+	}
+	had, have := programID(prev.Program), programID(program)
+	if had == "" || have == "" || had == have {
+		return nil
+	}
+	return &MismatchError{Setting: "program", Given: have, Previous: had}
+}
+
+// programID is the public id of a GET /test program object ("" when not known).
+func programID(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var p struct {
+		PubID string `json:"pub_id"`
+		ID    any    `json:"id"`
+	}
+	if json.Unmarshal(raw, &p) != nil {
+		return ""
+	}
+	if p.PubID != "" {
+		return p.PubID
+	}
+	if p.ID != nil {
+		return fmt.Sprint(p.ID)
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -358,7 +359,7 @@ func TestSinceLastKeepsTheSnapshotsLayout(t *testing.T) {
 	if !maps.Equal(after, before) {
 		t.Errorf("an increment with nothing new wrote files: %v", keysOf(after))
 	}
-	if m.Partition != "daily" || m.Format != "parquet" || m.Compression != "snappy" || m.Entities[record.Transactions].Rows != 0 || !m.Entities[record.Transactions].Incremental {
+	if m.Partition != "daily" || m.Format != "parquet" || m.Compression != "snappy" || m.Entities[record.Transactions].Rows != 4 || m.Entities[record.Transactions].RowsAdded != 0 || !m.Entities[record.Transactions].Incremental {
 		t.Errorf("manifest partition %q format %q compression %q, transactions %+v", m.Partition, m.Format, m.Compression, m.Entities[record.Transactions])
 	}
 	if len(m.Files) != 6 {
@@ -458,5 +459,130 @@ func TestHighWaterMarkManyAtOneInstant(t *testing.T) {
 	h.see(tx("newer", "2025-01-02T00:00:00Z", "1"))
 	if m := h.mark(); !slices.Equal(m.Keys, []string{"newer"}) {
 		t.Errorf("keys %v", m.Keys)
+	}
+}
+
+// fileRows sums the rows the manifest lists per table, and checks every
+// listed file is in the folder.
+func fileRows(t *testing.T, dir string, m *Manifest) map[record.Entity]int64 {
+	t.Helper()
+	out := map[record.Entity]int64{}
+	for _, f := range m.Files {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Path))); err != nil {
+			t.Errorf("the manifest lists %s: %v", f.Path, err)
+		}
+		out[f.Entity] += f.Rows
+	}
+	return out
+}
+
+// Two --since-last runs in one second (the clock stands still here) each
+// add their own files: the second never overwrites the first, whose rows
+// the moved high-water mark would never export again. The manifest's table
+// rows are the snapshot's totals, the increment is rows_added.
+func TestSinceLastTwiceInOneSecond(t *testing.T) {
+	for _, partition := range []string{"none", "daily"} {
+		t.Run(partition, func(t *testing.T) {
+			dir := t.TempDir()
+			frozen := func() time.Time { return time.Date(2026, 11, 23, 19, 0, 0, 0, time.UTC) }
+			opts := baseOpts(dir, "parquet")
+			opts.Partition = partition
+			opts.Now = frozen
+			if _, err := Run(t.Context(), opts, fixture()); err != nil {
+				t.Fatal(err)
+			}
+			inc := Options{Dir: dir, Entities: []record.Entity{record.Transactions}, SinceLast: true, Now: frozen, Program: opts.Program}
+			var m *Manifest
+			for i, key := range []string{"t5", "t6"} {
+				f := &fakeReader{recs: map[record.Entity][]record.Record{record.Transactions: {tx(key, fmt.Sprintf("2025-01-04T0%d:00:00Z", i), "50")}}}
+				var err error
+				if m, err = Run(t.Context(), inc, f); err != nil {
+					t.Fatalf("increment %s: %v", key, err)
+				}
+			}
+			rows := fileRows(t, dir, m)
+			if rows[record.Transactions] != 6 || rows[record.Rewards] != 6 {
+				t.Errorf("the folder's files hold %v, want 6 transactions and 6 rewards", rows)
+			}
+			for _, e := range []record.Entity{record.Transactions, record.Rewards} {
+				if s := m.Entities[e]; s.Rows != 6 || s.RowsAdded != 1 {
+					t.Errorf("%s: manifest rows %d (added %d), want the total 6 (added 1)", e, s.Rows, s.RowsAdded)
+				}
+			}
+			if s := m.Entities[record.Partners]; s.Rows != 2 {
+				t.Errorf("partners: %d rows, want 2", s.Rows)
+			}
+		})
+	}
+}
+
+// --since-last adds only to a snapshot of the same program: into another
+// program's folder it is refused and changes nothing.
+func TestSinceLastRefusesAnotherProgram(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(t.Context(), baseOpts(dir, "parquet"), fixture()); err != nil {
+		t.Fatal(err)
+	}
+	before := listDir(t, dir)
+	inc := Options{Dir: dir, Entities: []record.Entity{record.Transactions}, SinceLast: true, Now: clock(),
+		Program: []byte(`{"pub_id":"other","name":"Another program"}`)}
+	f := &fakeReader{recs: map[record.Entity][]record.Record{record.Transactions: {tx("t5", "2025-01-04T00:00:00Z", "50")}}}
+	_, err := Run(t.Context(), inc, f)
+	if err == nil || !strings.Contains(err.Error(), "prog1") || !strings.Contains(err.Error(), "other") {
+		t.Fatalf("err = %v, want a refusal naming both programs", err)
+	}
+	if after := listDir(t, dir); !maps.Equal(after, before) {
+		t.Errorf("a refused run changed the folder: %v", keysOf(after))
+	}
+}
+
+// An export never renames over what is not a regular file: a FIFO (standing
+// for a device node) at an output's name is refused and left as it was.
+func TestExportNeverReplacesANonFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "partners.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	opts := baseOpts(dir, "csv")
+	if _, err := Run(t.Context(), opts, fixture()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("err = %v, want a refusal", err)
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the FIFO was replaced: %v %v", fi, err)
+	}
+}
+
+// One export at a time per folder: a second one (a cron run overlapping
+// the last) is refused before it touches anything, so it cannot remove the
+// first's temporary files, reuse its increment's names or drop its files
+// from the manifest.
+func TestConcurrentExportIntoOneFolderRefused(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(t.Context(), baseOpts(dir, "csv"), fixture()); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockFolder(dir) // the first export, still running
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflight := filepath.Join(dir, ".transactions-123"+tmpSuffix)
+	os.WriteFile(inflight, []byte("rows"), 0o600)
+	before := listDir(t, dir)
+	inc := Options{Dir: dir, Entities: []record.Entity{record.Transactions}, SinceLast: true, Now: clock()}
+	var inUse *FolderInUseError
+	if _, err := Run(t.Context(), inc, &fakeReader{}); !errors.As(err, &inUse) {
+		t.Fatalf("err = %v, want a FolderInUseError", err)
+	}
+	if after := listDir(t, dir); !maps.Equal(after, before) {
+		t.Errorf("the refused run changed the folder: %v", keysOf(after))
+	}
+	unlock()
+	os.Remove(inflight)
+	if _, err := Run(t.Context(), inc, &fakeReader{}); err != nil {
+		t.Fatalf("after the first export ended: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, lockName)); err == nil {
+		t.Error("the lock file was left in the folder")
 	}
 }

@@ -40,9 +40,15 @@ type Manifest struct {
 	API      APIStats                         `json:"api"`
 }
 
-// EntitySummary is what one run read of one entity.
+// EntitySummary is what the folder holds of one entity, and what the last
+// run read of it.
 type EntitySummary struct {
+	// Rows is the table's rows in the folder: for a --since-last run the
+	// snapshot's total (the files carried over and the ones added), not
+	// only the increment.
 	Rows int64 `json:"rows"`
+	// RowsAdded is what a --since-last run added (Incremental only).
+	RowsAdded int64 `json:"rows_added,omitempty"`
 	// Pages is the number of list pages read.
 	Pages int64 `json:"pages,omitempty"`
 	// Shifted counts records the listing showed twice while it was read

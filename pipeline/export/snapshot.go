@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
 	sinkcsv "github.com/partnero-etl/partnero-etl/sinks/csv"
@@ -255,6 +256,14 @@ func (s *snapshot) commit(ctx context.Context) ([]committed, error) {
 		for _, p := range t.closed {
 			rel := s.finalName(p, count[p.dt])
 			out = append(out, committed{part: p, path: rel, bytes: p.file.bytes, sha: p.file.sum()})
+		}
+	}
+	// Nothing but a regular file is ever replaced (a device node or a
+	// FIFO at an output's name is refused), checked for every file before
+	// the first rename so that a refusal leaves the previous snapshot whole.
+	for _, c := range out {
+		if err := atomicfile.CheckReplaceable(filepath.Join(s.dir, filepath.FromSlash(c.path))); err != nil {
+			return nil, err
 		}
 	}
 	for _, c := range out {

@@ -154,3 +154,34 @@ func TestSandboxTransactionsByEmail(t *testing.T) {
 		t.Errorf("c1 has %d transactions, want 4", len(page.Items))
 	}
 }
+
+// The sink's batches stay within the sandbox's cap on transactions[]: a
+// customer with a long history lands in full, each request a batch (no
+// refusal and no fallback to one request per transaction).
+func TestSandboxBatchesStayUnderTheCap(t *testing.T) {
+	if New(nil, Options{}).opt.MaxBatch > sandbox.MaxBatchTransactions {
+		t.Fatalf("default batch %d exceeds the sandbox's cap %d", New(nil, Options{}).opt.MaxBatch, sandbox.MaxBatchTransactions)
+	}
+	c, newSink := sandboxSink(t)
+	if _, err := c.Partners.Create(t.Context(), &api.Partner{ID: "p1", Email: "p@x.io"}); err != nil {
+		t.Fatal(err)
+	}
+	n := 2*sandbox.MaxBatchTransactions + 50
+	var recs []record.Record
+	for i := range n {
+		recs = append(recs, txRec(i+2, fmt.Sprintf("t%d", i), "c1", "1.50", &api.PartnerRef{ID: "p1"}))
+	}
+	s := newSink(Options{Entity: record.Transactions, CreateCustomers: true})
+	if err := s.Prepare(t.Context(), int64(n)); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range writeAll(t, s, recs...) {
+		if o != "created" {
+			t.Fatalf("row %d: %s", i, o)
+		}
+	}
+	st := c.Stats().ByRoute
+	if batches, singles := st["POST /transactions (batch)"], st["POST /transactions"]; batches != 3 || singles != 0 {
+		t.Errorf("%d batch and %d single creates, want 3 batches: %v", batches, singles, st)
+	}
+}

@@ -177,6 +177,11 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 		return res, err
 	}
 	if customerDiff(c, have.f) == nil {
+		if isDuplicate(err) {
+			// Taken by someone else (another run importing the same
+			// rows), identical: this run created nothing.
+			return Result{Outcome: record.Unchanged}, nil
+		}
 		return Result{Outcome: record.Created}, nil
 	}
 	return s.updateCustomer(ctx, rec, have)

@@ -31,6 +31,9 @@ type fakeTarget struct {
 	// failNext makes the next single transaction creates fail with a 5xx
 	// without landing.
 	failNext int
+	// failCustomerListings makes listings of a customer's transactions
+	// fail with a 503 (after the client's retries).
+	failCustomerListings bool
 }
 
 func newFake() *fakeTarget { return &fakeTarget{calls: map[string]int{}} }
@@ -287,6 +290,9 @@ func (f *fakeTarget) CustomerTransactions(ctx context.Context, key string, p, li
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.count("GET /customers/{key}/transactions")
+	if f.failCustomerListings {
+		return nil, false, &api.ServerError{Message: "Service Unavailable", StatusCode: 503, Method: "GET", Path: "/v1/customers/" + key + "/transactions"}
+	}
 	if f.customer(key) == nil {
 		return nil, false, &api.NotFoundError{Message: "Customer not found", StatusCode: 404}
 	}

@@ -127,6 +127,11 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, er
 	if s.partners != nil {
 		s.partners.add(got, false)
 	}
+	if isDuplicate(err) {
+		// The identity was taken by someone else (another run importing
+		// the same rows): what this run did is at most an update.
+		return s.updatePartner(ctx, rec, have)
+	}
 	if u, unknown := partnerDiff(rec.Partner, have.f, false); u == nil && !unknown {
 		return Result{Outcome: record.Created}, nil
 	}

@@ -112,6 +112,9 @@ type Sink struct {
 	// customersCreated counts the customers transaction writes created
 	// (options.create_customer).
 	customersCreated atomic.Int64
+	// dupKeys counts input transactions whose key the program holds more
+	// than once (DuplicateKeys).
+	dupKeys atomic.Int64
 }
 
 // CustomersCreated counts the customers that transaction writes created

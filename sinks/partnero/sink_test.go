@@ -1,6 +1,7 @@
 package partnero
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -649,5 +650,127 @@ func TestDeferredCustomerIsCreatedByItsBatch(t *testing.T) {
 	}
 	if !maps.Equal(seen, map[string]bool{"new": true, "old": false}) || ts.CustomersCreated() != 1 {
 		t.Errorf("reported %v, %d created; want new created, old seen", seen, ts.CustomersCreated())
+	}
+}
+
+// An ambiguous create whose verification fails too is unfinished, not
+// rejected: the rows may have landed, and a rejected row fed again by
+// another route would pay its commission twice. The sink stops with an
+// *UnverifiedError and leaves the rows without an outcome (the engine
+// counts them abandoned, keeps the journal), and a resume reconciles.
+func TestUnverifiedWritesAreUnfinishedNotRejected(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		noBatch bool
+	}{
+		{"batch", false},
+		{"single", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+			f.loseNext = 1
+			f.failCustomerListings = true
+			s := New(f, Options{Entity: record.Transactions, CreateCustomers: true, NoBatch: tc.noBatch})
+			if err := s.Prepare(t.Context(), 100); err != nil {
+				t.Fatal(err)
+			}
+			ann := &api.PartnerRef{Key: "ann"}
+			recs := []record.Record{txRec(2, "t1", "c1", "10", ann)}
+			if !tc.noBatch {
+				recs = append(recs, txRec(3, "t2", "c1", "20", ann))
+			}
+			res, err := s.Write(t.Context(), recs)
+			var ue *UnverifiedError
+			if !errors.As(err, &ue) {
+				t.Fatalf("Write error %v, want an *UnverifiedError", err)
+			}
+			if !strings.Contains(err.Error(), "c1") || !strings.Contains(err.Error(), "run the same command again") {
+				t.Errorf("message %q should name the customer and say how to resume", err)
+			}
+			for i, r := range res {
+				if r.Outcome != 0 {
+					t.Errorf("row %d: outcome %v, want none (unfinished)", i, r.Outcome)
+				}
+			}
+			landed := len(f.txs)
+			if landed == 0 {
+				t.Fatal("the lost create did not land: the test proves nothing")
+			}
+
+			// The resume: the listing works again, nothing is sent twice.
+			f.failCustomerListings = false
+			s2 := New(f, Options{Entity: record.Transactions, CreateCustomers: true, NoBatch: tc.noBatch})
+			if err := s2.Prepare(t.Context(), 100); err != nil {
+				t.Fatal(err)
+			}
+			got := writeAll(t, s2, recs...)
+			for _, o := range got {
+				if o != "unchanged" && o != "created" {
+					t.Fatalf("resume outcomes %v", got)
+				}
+			}
+			if len(f.txs) != len(recs) {
+				t.Fatalf("target holds %d transactions after the resume, want %d", len(f.txs), len(recs))
+			}
+		})
+	}
+}
+
+// A create refused because the identity is taken (422 "already taken"),
+// when the record there is identical, was created by someone else (another
+// run importing the same rows): unchanged, never created. A create whose
+// answer was lost and that landed stays created (TestPartnerLostAnswerIsNotDuplicated).
+func TestTakenIdentityIsUnchangedNotCreated(t *testing.T) {
+	t.Run("partner", func(t *testing.T) {
+		f := newFake()
+		s := New(f, Options{Entity: record.Partners})
+		if err := s.Prepare(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		// Another run creates it after this one listed the program.
+		f.partners = append(f.partners, api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann", Key: "ann"})
+		got := writeAll(t, s, partnerRec(2, api.Partner{ID: "p1", Email: "a@x.io", Name: "Ann"}))
+		if !equal(got, []string{"unchanged"}) || len(f.partners) != 1 {
+			t.Fatalf("outcomes %v, partners %d", got, len(f.partners))
+		}
+	})
+	t.Run("customer", func(t *testing.T) {
+		f := newFake()
+		f.partners = []api.Partner{{ID: "p1", Email: "a@x.io", Key: "ann"}}
+		s := New(f, Options{Entity: record.Customers})
+		if err := s.Prepare(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		f.customers = append(f.customers, api.Customer{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}})
+		got := writeAll(t, s, customerRec(2, api.Customer{Key: "c1", Email: "c1@x.io", Partner: &api.PartnerRef{ID: "p1"}}))
+		if !equal(got, []string{"unchanged"}) || len(f.customers) != 1 {
+			t.Fatalf("outcomes %v, customers %d", got, len(f.customers))
+		}
+	})
+}
+
+// A key several transactions hold (created twice, by concurrent runs or
+// outside the tool) is counted, so the run can say so.
+func TestDuplicateTransactionKeysAreCounted(t *testing.T) {
+	for _, budget := range []int64{100, 0} {
+		f := newFake()
+		f.partners = []api.Partner{{ID: "p1", Key: "ann"}}
+		f.customers = []api.Customer{{Key: "c1", Partner: &api.PartnerRef{ID: "p1"}}}
+		twice := txRec(2, "t1", "c1", "10", nil).Transaction
+		f.txs = []api.Transaction{*twice, *twice}
+		s := New(f, Options{Entity: record.Transactions})
+		if budget > 0 {
+			if err := s.Prepare(t.Context(), budget); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := writeAll(t, s, txRec(2, "t1", "c1", "10", nil), txRec(3, "t2", "c1", "20", nil))
+		if !equal(got, []string{"unchanged", "created"}) {
+			t.Fatalf("budget %d: outcomes %v", budget, got)
+		}
+		if n := s.DuplicateKeys(); n != 1 {
+			t.Errorf("budget %d: %d duplicate keys counted, want 1", budget, n)
+		}
 	}
 }

@@ -69,6 +69,9 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 			sawCustomer = true
 			s.onCustomer(g.key, false)
 		}
+		if len(have) > 1 {
+			s.dupKeys.Add(1)
+		}
 		switch {
 		case len(have) == 0:
 			creates = append(creates, i)
@@ -364,7 +367,9 @@ func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error
 }
 
 // verify lists the customer's transactions after an ambiguous answer, marks
-// the rows that landed as created and returns the others.
+// the rows that landed as created and returns the others. When the listing
+// fails too (after the client's retries), nobody knows whether the rows
+// landed: they stay without an outcome and an *UnverifiedError ends the run.
 func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error) {
 	s.verified.Add(1)
 	list, found, err := s.customerTransactions(ctx, g.key)
@@ -372,10 +377,7 @@ func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error
 		return nil, err
 	}
 	if err != nil {
-		for _, i := range idxs {
-			g.out[i] = apiReject(g.recs[i], err)
-		}
-		return nil, nil
+		return nil, &UnverifiedError{Customer: g.key, Rows: len(idxs), Err: err}
 	}
 	if !found {
 		return idxs, nil
@@ -447,8 +449,8 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 		if verr != nil {
 			return verr
 		}
-		if len(rest) == 0 || g.out[i].Outcome != 0 {
-			return nil // it landed, or the listing failed and rejected it
+		if len(rest) == 0 {
+			return nil // it landed
 		}
 		if attempt >= s.opt.MaxAttempts {
 			g.out[i] = reject(g.recs[i], record.CodeAPIError, "", fmt.Sprintf("not confirmed after %d attempts, each verified by listing: %v", attempt, err))
@@ -527,3 +529,29 @@ func (s *Sink) noteCreated(g *txGroup, idxs []int) {
 		s.txs.add(g.recs[i].Transaction)
 	}
 }
+
+// UnverifiedError ends a run when transactions may or may not have landed:
+// a create's answer was lost (or a 5xx, or a body not understood) and the
+// listing that would tell failed too. Those rows are unfinished, not
+// rejected: they may be in the program, and a rejected row fed again by
+// another route would pay its commission twice. The rows get no outcome, the
+// journal is kept, and the same command resumes and reconciles them against
+// the customer's transactions.
+type UnverifiedError struct {
+	Customer string
+	Rows     int
+	Err      error // why the listing failed
+}
+
+func (e *UnverifiedError) Error() string {
+	return fmt.Sprintf("could not tell whether %d transaction(s) of customer %s landed: the create's answer was lost and listing the customer's transactions failed too (%v); stopped so that nothing is sent twice: run the same command again to resume and reconcile",
+		e.Rows, e.Customer, e.Err)
+}
+
+func (e *UnverifiedError) Unwrap() error { return e.Err }
+
+// DuplicateKeys counts the input's transactions whose key several
+// transactions of the program hold: created twice (by two runs importing
+// the same rows at once, or outside this tool). The run reports them; it
+// cannot tell which one to keep.
+func (s *Sink) DuplicateKeys() int64 { return s.dupKeys.Load() }

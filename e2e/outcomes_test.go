@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+)
+
+// lossyVerify wraps the sandbox: while on, every transaction create is
+// committed and its connection dropped before the answer, and every listing
+// of a customer's transactions (the verification) fails with a 502.
+type lossyVerify struct {
+	h  http.Handler
+	on atomic.Bool
+}
+
+func (l *lossyVerify) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.on.Load() {
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/transactions":
+			l.h.ServeHTTP(httptest.NewRecorder(), r) // committed
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+			panic(http.ErrAbortHandler)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/customers/") && strings.HasSuffix(r.URL.Path, "/transactions"):
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
+			return
+		}
+	}
+	l.h.ServeHTTP(w, r)
+}
+
+// serveHandler serves h on loopback as a sandboxProc the import helpers
+// accept (no restart, no statistics).
+func serveHandler(t *testing.T, h http.Handler) *sandboxProc {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return &sandboxProc{t: t, addr: ts.Listener.Addr().String()}
+}
+
+// A transaction write whose answer is lost, and whose verification fails
+// too, is unfinished: the run stops with exit 1 keeping the journal, no row
+// is rejected (the rows landed: a rejected row fed again by any other route
+// would pay twice), and the same command resumes and reconciles.
+func TestUnverifiedWritesStopAndResume(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Config{Keys: []string{testKey}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossy := &lossyVerify{h: sb}
+	proc := serveHandler(t, lossy)
+
+	c, err := api.NewClient(api.WithBaseURL(proc.baseURL()), api.WithAPIKey(testKey), api.WithRate(api.Rate{PerSecond: 10000}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Partners.Create(t.Context(), &api.Partner{ID: "p1", Email: "p1@example.com", Name: "P"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var rows strings.Builder
+	rows.WriteString("key,amount,currency,action,customer.key,customer.partner.id\n")
+	var want []string
+	for i := range 9 {
+		key := fmt.Sprintf("tx%02d", i)
+		fmt.Fprintf(&rows, "%s,%d.50,USD,sale,c%d,p1\n", key, 10+i, i/3)
+		want = append(want, key)
+	}
+	input := filepath.Join(dir, "sales.csv")
+	if err := os.WriteFile(input, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "report.json")
+
+	lossy.on.Store(true)
+	res := runImport(t, proc, dir, "transactions", input, "--report", report, "--max-attempts", "2", "--workers", "1")
+	if res.code != 1 {
+		t.Fatalf("first run: want exit 1 (unfinished), got %s", res)
+	}
+	if !strings.Contains(res.stderr, "run the same command again") {
+		t.Errorf("first run: stderr should say how to resume:\n%s", res.stderr)
+	}
+	r := readReport(t, report)
+	if r.Counts.Rejected != 0 || r.Counts.Abandoned == 0 || !r.Counts.Balanced() {
+		t.Errorf("first run: counts %+v, want none rejected, some abandoned", r.Counts)
+	}
+	if r.JournalFile == "" {
+		t.Error("first run: the report names no journal")
+	} else if _, err := os.Stat(filepath.Join(dir, r.JournalFile)); err != nil {
+		if _, err2 := os.Stat(r.JournalFile); err2 != nil {
+			t.Errorf("first run: journal not kept: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sales.rejects.csv")); err == nil {
+		t.Error("first run: a reject file was written")
+	}
+
+	lossy.on.Store(false)
+	res = runImport(t, proc, dir, "transactions", input, "--report", report)
+	if res.code != 0 {
+		t.Fatalf("resume: want exit 0, got %s", res)
+	}
+	tg := readTarget(t, proc)
+	checkExactlyOnce(t, "transaction", tg.transactions, want)
+}
