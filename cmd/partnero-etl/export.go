@@ -42,14 +42,15 @@ type exportOptions struct {
 func newExportCmd(g *globalOptions) *cobra.Command {
 	opts := &exportOptions{g: g}
 	cmd := &cobra.Command{
-		Use:   "export [partners|customers|transactions|all ...]",
+		Use:   "export [partners|customers|transactions|leads|coupons|promotion_codes|payout_requests|webhooks|all ...]",
 		Short: "Write a snapshot of the program to Parquet, CSV or JSON lines files",
 		Long: `Export pages through the API's list endpoints (250 records a request, oldest
 first, several pages in flight within the request budget) and writes one file
 per table into --out: partners, customers, transactions, and rewards (one row
 per commission, with its transaction key), plus manifest.json describing the
 run and every file (rows, bytes, sha256, schema). Without arguments it exports
-everything.
+everything: also leads, coupons, promotion_codes, payout_requests and webhooks
+(without their signing secrets), one table each.
 
 Files are written under temporary names and renamed only when the whole export
 succeeded: an interrupted or failed export leaves the previous snapshot as it
@@ -67,8 +68,9 @@ dates): those appear only in a full export. Nor does it see later deletions
 and archives. Run a full export from time to time to catch all of them.
 
 --with-referral-links makes one extra request per partner (its referral
-links) to fill the partners' referral key: at 10 requests/s, 10,000 partners
-take about 17 more minutes.`,
+links) to fill the partners' referral key, and writes the links as the
+referral_links table: at 10 requests/s, 10,000 partners take about 17 more
+minutes. The estimate for this program is printed before the export starts.`,
 		Example: `  partnero-etl export
   partnero-etl export transactions --format csv --out - > transactions.csv
   partnero-etl export all --partition daily --out /data/partnero
@@ -115,11 +117,21 @@ func parseExportEntities(args []string, stdout bool) ([]record.Entity, error) {
 			add(record.Partners)
 			add(record.Customers)
 			add(record.Transactions)
+			for _, e := range record.ListEntities {
+				add(e)
+			}
 			continue
 		}
 		e, err := record.ParseEntity(a)
 		if err != nil {
-			return nil, err
+			le, ok := record.ParseListEntity(a)
+			if !ok {
+				return nil, fmt.Errorf("%w, or %s", err, listEntityNames())
+			}
+			if le == record.ReferralLinks {
+				return nil, fmt.Errorf("referral links are written with partners: export partners --with-referral-links")
+			}
+			e = le
 		}
 		if e == record.Rewards && !stdout {
 			return nil, fmt.Errorf("rewards are written with transactions: export transactions")
@@ -127,7 +139,8 @@ func parseExportEntities(args []string, stdout bool) ([]record.Entity, error) {
 		add(e)
 	}
 	// Dependency order, whatever order the arguments came in.
-	slices.SortFunc(out, func(a, b record.Entity) int { return slices.Index(sinks.Tables, a) - slices.Index(sinks.Tables, b) })
+	all := sinks.AllTables()
+	slices.SortFunc(out, func(a, b record.Entity) int { return slices.Index(all, a) - slices.Index(all, b) })
 	return out, nil
 }
 
@@ -193,6 +206,17 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return fmt.Errorf("check the API key: %w", err)
 	}
+	if err := checkExportProgram(ctx, client, entities); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(g.io.ErrOut, "export interrupted: the previous snapshot is unchanged")
+			return withCode(exitInterrupted, nil)
+		}
+		return err
+	}
+	if opts.WithReferralLinks && !g.Quiet {
+		// The cost goes up front, before an hour is spent.
+		printReferralLinksCost(g.io.ErrOut, opts.Out, client.Limit())
+	}
 
 	progress := &exportProgress{}
 	stop := startProgress(ctx, g.io, progressOptions{Label: "exporting", Unit: "records", Quiet: g.Quiet}, func() progressSnapshot {
@@ -212,6 +236,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		Sink:           sinks.Options{Compression: compression, CSVSafe: opts.CSVSafe, CreatedBy: "partnero-etl " + toolVersion()},
 		MaxRowsPerFile: opts.MaxRowsPerFile,
 		SinceLast:      opts.SinceLast,
+		ReferralLinks:  opts.WithReferralLinks && !stdout,
 		Program:        program.Raw,
 		ToolVersion:    toolVersion(),
 		Progress:       progress,
@@ -265,7 +290,7 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 			files[f.Entity]++
 		}
 	}
-	for _, e := range sinks.Tables {
+	for _, e := range sinks.AllTables() {
 		s, ok := m.Entities[e]
 		if !ok || !s.ExportedAt.Equal(m.StartedAt) {
 			continue

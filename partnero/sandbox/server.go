@@ -63,6 +63,10 @@ type Config struct {
 	Seed int64
 	// MaxBodyBytes caps request bodies (413 beyond); 0 means 10 MB.
 	MaxBodyBytes int64
+	// PromotionCodesWideLimit makes GET /promotion-codes take limit
+	// 1..250 (default 15), as one doc version says, instead of the other's
+	// 10..100 (default 10).
+	PromotionCodesWideLimit bool
 }
 
 // DefaultCommission is the commission rate when Config.Commission is 0.
@@ -433,6 +437,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, path string)
 	case path == "reset" && r.Method == http.MethodPost:
 		s.Reset()
 		writeResponse(w, r, done())
+	case path == "seed" && r.Method == http.MethodPost:
+		writeResponse(w, r, s.seed(r))
 	case path == "stats" || path == "reset":
 		writeResponse(w, r, errorResponse(http.StatusMethodNotAllowed, "Method Not Allowed"))
 	default:
@@ -446,6 +452,7 @@ func (s *Server) Reset() {
 		p.mu.Lock()
 		p.reset()
 		p.mu.Unlock()
+		extras.reset(p)
 		p.limiter.reset()
 	}
 	s.stats.reset()

@@ -76,6 +76,10 @@ type Options struct {
 	Progress    Progress
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// ReferralLinks says the partners carry their referral links (the
+	// source fetched them, one request per partner): the export writes them
+	// as the referral_links table, beside partners.
+	ReferralLinks bool
 }
 
 // Partitions are the accepted values of Options.Partition.
@@ -159,6 +163,9 @@ func (o *Options) validate() error {
 		if e == record.Rewards {
 			return errors.New("rewards are written with transactions: export transactions")
 		}
+		if e == record.ReferralLinks {
+			return errReferralLinksEntity
+		}
 	}
 	if o.Dir == "" {
 		return errors.New("no output folder")
@@ -185,6 +192,7 @@ func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
 	started := opts.now()
 	m := &Manifest{
 		ManifestVersion: ManifestVersion,
+		SchemaVersion:   sinks.SchemaVersion,
 		Tool:            "partnero-etl",
 		ToolVersion:     opts.ToolVersion,
 		Program:         opts.Program,
@@ -331,6 +339,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 		if e == record.Transactions {
 			snap.declare(record.Rewards)
 		}
+		if e == record.Partners && opts.ReferralLinks {
+			snap.declare(record.ReferralLinks)
+		}
 	}
 	hwm := &hwmTracker{}
 	for _, e := range opts.Entities {
@@ -347,6 +358,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			}
 			sum.Rows++
 			opts.progress(e, 1)
+			if e == record.Partners && opts.ReferralLinks {
+				return writeReferralLinks(ctx, snap, rec)
+			}
 			if e != record.Transactions {
 				return nil
 			}
@@ -374,6 +388,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			}
 			rw := &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.Rewards).rows, Incremental: incremental}
 			m.Entities[record.Rewards] = rw
+		}
+		if e == record.Partners && opts.ReferralLinks {
+			m.Entities[record.ReferralLinks] = &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.ReferralLinks).rows}
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -450,8 +467,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 }
 
 func tableOrder(e record.Entity) int {
-	if i := slices.Index(sinks.Tables, e); i >= 0 {
+	all := sinks.AllTables()
+	if i := slices.Index(all, e); i >= 0 {
 		return i
 	}
-	return len(sinks.Tables)
+	return len(all)
 }
