@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/partnero-etl
 PKGS    := ./...
 
-.PHONY: all build test fmt vet race interop bench fuzz demo clean
+.PHONY: all build test fmt vet race interop bench fuzz demo clean duckdb
 
 all: build
 
@@ -28,6 +28,15 @@ race:
 # about two minutes).
 interop:
 	cd sinks/parquet/interop && $(GO) test -count=1 ./...
+
+# DuckDB for Node (the engine is bundled: no extension download), the
+# independent reader that pipeline/export's read-back test runs when it is
+# installed here (the test skips without it unless CI is set).
+DUCKDB_NODE_DIR ?= .cache/duckdb-node
+DUCKDB_NODE_API ?= @duckdb/node-api@1.5.6-r.1
+duckdb:
+	mkdir -p $(DUCKDB_NODE_DIR)
+	cd $(DUCKDB_NODE_DIR) && npm install --no-audit --no-fund --no-save --loglevel=error $(DUCKDB_NODE_API)
 
 # Fuzz every decoder for FUZZTIME each (their seed corpora already run in
 # 'make test').

@@ -44,23 +44,33 @@ func ListRoute(e record.Entity) (partnero.ListRoute, bool) {
 // firstPage fetches page 1 at the largest page size the endpoint accepts
 // and returns it with that size, which every later page must use (page n
 // holds items (n-1)*limit+1..n*limit). The docs disagree on some limits: a
-// 422 on limit is retried once with the fallback size, and a server that
-// serves fewer per page than asked (per_page) is taken at its word, so a
-// short first page is never mistaken for the last.
+// 422 on limit is retried with the fallback size, then with the documented
+// maximum (a size below an endpoint's minimum, such as webhooks' 10), once
+// each; and a server that serves fewer per page than asked (per_page) is
+// taken at its word, so a short first page is never mistaken for the last.
 func firstPage(ctx context.Context, api rawLister, r partnero.ListRoute, limit int, sort string) (*partnero.Page[json.RawMessage], int, error) {
-	limit = min(limit, r.MaxLimit)
-	p, err := api.rawPage(ctx, r, 1, limit, sort)
-	if err != nil && partnero.IsLimitRefused(err) && r.FallbackLimit > 0 && r.FallbackLimit < limit {
-		limit = r.FallbackLimit
+	tries := []int{min(limit, r.MaxLimit)}
+	for _, n := range []int{r.FallbackLimit, r.MaxLimit} {
+		if n > 0 && !slices.Contains(tries, n) {
+			tries = append(tries, n)
+		}
+	}
+	var err error
+	for _, limit := range tries {
+		var p *partnero.Page[json.RawMessage]
 		p, err = api.rawPage(ctx, r, 1, limit, sort)
+		if err != nil {
+			if partnero.IsLimitRefused(err) {
+				continue
+			}
+			return nil, 0, err
+		}
+		if p.PerPage > 0 && p.PerPage < limit {
+			limit = p.PerPage
+		}
+		return p, limit, nil
 	}
-	if err != nil {
-		return nil, 0, err
-	}
-	if p.PerPage > 0 && p.PerPage < limit {
-		limit = p.PerPage
-	}
-	return p, limit, nil
+	return nil, 0, err
 }
 
 // eachList reads an export-only entity: every object of its list endpoint,
