@@ -30,8 +30,8 @@ func (e *sandboxEnv) seedLists(t *testing.T) {
 	body := map[string][]map[string]any{}
 	for i := range listSeeds[record.Leads] {
 		body["leads"] = append(body["leads"], map[string]any{"created_at": fmt.Sprintf("2025-04-%02d", i+1),
-			"lead_info": map[string]any{"name": fmt.Sprintf("Lead %d", i), "email": fmt.Sprintf("lead%d@example.com", i)},
-			"submitter": map[string]any{"id": "p1", "name": "Zoë", "email": "a@example.com"},
+			"lead_info":       map[string]any{"name": fmt.Sprintf("Lead %d", i), "email": fmt.Sprintf("lead%d@example.com", i)},
+			"submitter":       map[string]any{"id": "p1", "name": "Zoë", "email": "a@example.com"},
 			"submission_form": []any{map[string]any{"question": "Company", "answer": "Acme"}}})
 	}
 	for i := range listSeeds[record.Coupons] {
