@@ -25,15 +25,15 @@ import (
 
 // Lead is a lead a partner submitted (GET /leads) [doc].
 type Lead struct {
-	ID             ID
-	Status         string // submitted, converted, rejected
-	CreatedAt      *Time  // a date (Y-m-d) in the docs: midnight UTC
-	LeadInfo       Person // name, email of the lead
-	ConvertedTo    *Person
-	Submitter      Person // the partner who submitted it
-	SubmissionForm json.RawMessage
-	CanBeConverted *bool
-	CanBeRejected  *bool
+	ID             ID              `json:"id,omitempty"`
+	Status         string          `json:"status,omitempty"`     // submitted, converted, rejected
+	CreatedAt      *Time           `json:"created_at,omitempty"` // a date (Y-m-d) in the docs: midnight UTC
+	LeadInfo       Person          `json:"lead_info,omitempty"`  // name, email of the lead
+	ConvertedTo    *Person         `json:"converted_to,omitempty"`
+	Submitter      Person          `json:"submitter,omitempty"` // the partner who submitted it
+	SubmissionForm json.RawMessage `json:"submission_form,omitempty"`
+	CanBeConverted *bool           `json:"can_be_converted,omitempty"`
+	CanBeRejected  *bool           `json:"can_be_rejected,omitempty"`
 }
 
 // Person is a small embedded {id, key, name, email} object.
@@ -46,65 +46,65 @@ type Person struct {
 
 // Coupon is a discount coupon (GET /coupons) [doc].
 type Coupon struct {
-	UUID           string
-	Name           string
-	UUIDCode       string
-	DiscountType   string // percent, static
-	DiscountAmount *Decimal
-	DurationType   string // once, hours, days, months, years, lifetime
-	DurationValue  *int64
+	UUID           string   `json:"uuid,omitempty"`
+	Name           string   `json:"name,omitempty"`
+	UUIDCode       string   `json:"uuid_code,omitempty"`
+	DiscountType   string   `json:"coupon_discount_type,omitempty"` // percent, static
+	DiscountAmount *Decimal `json:"coupon_discount_amount,omitempty"`
+	DurationType   string   `json:"coupon_duration_type,omitempty"` // once, hours, days, months, years, lifetime
+	DurationValue  *int64   `json:"coupon_duration_value,omitempty"`
 	// Redemption holds every redemption_* field as one JSON object: the
 	// docs name the family, not its members.
-	Redemption     json.RawMessage
-	PromotionCodes json.RawMessage
-	Metadata       json.RawMessage
-	CreatedAt      *Time
-	UpdatedAt      *Time
+	Redemption     json.RawMessage `json:"redemption,omitempty"`
+	PromotionCodes json.RawMessage `json:"promotion_codes,omitempty"`
+	Metadata       json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt      *Time           `json:"created_at,omitempty"`
+	UpdatedAt      *Time           `json:"updated_at,omitempty"`
 }
 
 // PromotionCode is a code customers type in, bound to a coupon
 // (GET /promotion-codes) [doc, two versions].
 type PromotionCode struct {
-	ID            ID
-	Code          string
-	CouponUUID    string // coupon_uuid, or the older coupon_id
-	Partner       json.RawMessage
-	Customer      json.RawMessage
-	MinimumAmount *Decimal
-	ExpiresAt     *Time
-	Redemption    json.RawMessage // every redemption_* field
-	TimesRedeemed *int64
-	IsActive      *bool
-	Metadata      json.RawMessage
-	CreatedAt     *Time
-	UpdatedAt     *Time
+	ID            ID              `json:"id,omitempty"`
+	Code          string          `json:"code,omitempty"`
+	CouponUUID    string          `json:"coupon_uuid,omitempty"` // coupon_uuid, or the older coupon_id
+	Partner       json.RawMessage `json:"partner,omitempty"`
+	Customer      json.RawMessage `json:"customer,omitempty"`
+	MinimumAmount *Decimal        `json:"minimum_amount,omitempty"`
+	ExpiresAt     *Time           `json:"expires_at,omitempty"`
+	Redemption    json.RawMessage `json:"redemption,omitempty"` // every redemption_* field
+	TimesRedeemed *int64          `json:"times_redeemed,omitempty"`
+	IsActive      *bool           `json:"is_active,omitempty"`
+	Metadata      json.RawMessage `json:"metadata,omitempty"`
+	CreatedAt     *Time           `json:"created_at,omitempty"`
+	UpdatedAt     *Time           `json:"updated_at,omitempty"`
 }
 
 // PayoutRequest is a partner's request to be paid (GET /payout_requests)
 // [code: the official n8n node only].
 type PayoutRequest struct {
-	ID          ID
-	Partner     Person
-	Amount      *Decimal
-	AmountUnits string // lower case in the n8n node's examples
-	Gateway     string // crypto, paypal, venmo, wise, or empty
-	Status      string
-	RewardIDs   []string
-	CreatedAt   *Time
-	UpdatedAt   *Time
+	ID          ID       `json:"id,omitempty"`
+	Partner     Person   `json:"partner,omitempty"`
+	Amount      *Decimal `json:"amount,omitempty"`
+	AmountUnits string   `json:"amount_units,omitempty"` // lower case in the n8n node's examples
+	Gateway     string   `json:"gateway,omitempty"`      // crypto, paypal, venmo, wise, or empty
+	Status      string   `json:"status,omitempty"`
+	RewardIDs   []string `json:"reward_ids,omitempty"`
+	CreatedAt   *Time    `json:"created_at,omitempty"`
+	UpdatedAt   *Time    `json:"updated_at,omitempty"`
 }
 
 // Webhook is a webhook subscription (GET /webhooks) [doc]. It has no field
 // for the signing secret the API sends ("signature"): a snapshot must never
 // hold it, so the type cannot carry it.
 type Webhook struct {
-	Key       string
-	Name      string
-	URL       string
-	IsActive  *bool
-	Events    []string
-	CreatedAt *Time
-	UpdatedAt *Time
+	Key       string   `json:"key,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	URL       string   `json:"url,omitempty"`
+	IsActive  *bool    `json:"is_active,omitempty"`
+	Events    []string `json:"events,omitempty"`
+	CreatedAt *Time    `json:"created_at,omitempty"`
+	UpdatedAt *Time    `json:"updated_at,omitempty"`
 }
 
 // WebhookSecretFields are the fields of a webhook object that hold its

@@ -31,19 +31,20 @@ type extraItem struct {
 	obj       map[string]any
 }
 
-// extraStore holds every program's extraData: beside the programs rather
-// than in them, so the data file's format does not change (seeded objects
-// are not saved: a restarted sandbox is seeded again).
+// extraStore holds every program's extraData (Server.extras): beside the
+// programs rather than in them, so the data file's format does not change
+// (seeded objects are not saved: a restarted sandbox is seeded again).
 type extraStore struct {
 	mu sync.Mutex
 	m  map[*program]*extraData
 }
 
-var extras = &extraStore{m: map[*program]*extraData{}}
-
 func (e *extraStore) of(p *program) *extraData {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.m == nil {
+		e.m = map[*program]*extraData{}
+	}
 	d := e.m[p]
 	if d == nil {
 		d = &extraData{items: map[string][]*extraItem{}}
@@ -134,7 +135,7 @@ func listExtra(name string) func(*call) response {
 		if !f.e.empty() {
 			return f.e.response()
 		}
-		items := extras.of(c.p).items[name]
+		items := c.s.extras.of(c.p).items[name]
 		return paginate(c, pp, items, nil, func(it *extraItem) map[string]any { return it.obj })
 	}
 }
@@ -163,7 +164,7 @@ func (s *Server) seed(r *http.Request) response {
 	now := time.Now().UTC().Truncate(time.Second)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := extras.of(p)
+	d := s.extras.of(p)
 	counts := map[string]int{}
 	for _, ep := range listEndpoints {
 		for i, obj := range body[ep.name] {

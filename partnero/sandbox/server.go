@@ -86,6 +86,8 @@ type Server struct {
 
 	stats statsRecorder
 
+	extras extraStore // the other list endpoints' seeded objects (lists.go)
+
 	saveMu sync.Mutex
 }
 
@@ -452,7 +454,7 @@ func (s *Server) Reset() {
 		p.mu.Lock()
 		p.reset()
 		p.mu.Unlock()
-		extras.reset(p)
+		s.extras.reset(p)
 		p.limiter.reset()
 	}
 	s.stats.reset()
