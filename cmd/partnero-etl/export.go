@@ -236,6 +236,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		Sink:           sinks.Options{Compression: compression, CSVSafe: opts.CSVSafe, CreatedBy: "partnero-etl " + toolVersion()},
 		MaxRowsPerFile: opts.MaxRowsPerFile,
 		SinceLast:      opts.SinceLast,
+		Optional:       optionalTables(opts.Entities),
 		ReferralLinks:  opts.WithReferralLinks && !stdout,
 		Program:        program.Raw,
 		ToolVersion:    toolVersion(),
@@ -293,6 +294,10 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 	for _, e := range sinks.AllTables() {
 		s, ok := m.Entities[e]
 		if !ok || !s.ExportedAt.Equal(m.StartedAt) {
+			continue
+		}
+		if s.Unavailable != "" {
+			fmt.Fprintf(w, "  %-13s not in this program's API, left out (%s)\n", e, s.Unavailable)
 			continue
 		}
 		line := fmt.Sprintf("  %-13s %10d rows", e, s.Rows)

@@ -24,6 +24,23 @@ func listEntityNames() string {
 	return strings.Join(names, ", ")
 }
 
+// optionalTables are the other list endpoints when "all" (or no argument)
+// chose them: a program without one of them still gets its snapshot. Named
+// explicitly, a missing endpoint is an error.
+func optionalTables(args []string) []record.Entity {
+	if len(args) > 0 && !slices.ContainsFunc(args, func(a string) bool { return strings.EqualFold(a, "all") }) {
+		return nil
+	}
+	var out []record.Entity
+	for _, e := range record.ListEntities {
+		named := slices.ContainsFunc(args, func(a string) bool { le, ok := record.ParseListEntity(a); return ok && le == e })
+		if !named {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // checkExportProgram refuses a refer-a-friend program before anything is
 // written: its customers and transactions have other fields, and reading
 // them as an affiliate program's would write wrong tables. Two requests of

@@ -76,6 +76,11 @@ type Options struct {
 	Progress    Progress
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Optional are tables whose endpoint may be missing from a program (the
+	// other list endpoints when "all" chose them rather than the user): a
+	// 403 or 404 on their first page leaves them out of the snapshot, noted
+	// in the manifest, instead of failing the export.
+	Optional []record.Entity
 	// ReferralLinks says the partners carry their referral links (the
 	// source fetched them, one request per partner): the export writes them
 	// as the referral_links table, beside partners.
@@ -377,6 +382,10 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			return nil
 		})
 		sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+		if err != nil && slices.Contains(opts.Optional, e) && snap.dropUnavailable(e, err) {
+			sum.Unavailable = err.Error()
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("export %s: %w", e, err)
 		}

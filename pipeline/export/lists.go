@@ -3,12 +3,32 @@ package export
 import (
 	"context"
 	"errors"
+	"net/http"
+
+	"github.com/partnero-etl/partnero-etl/partnero"
 
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
 )
 
 var errReferralLinksEntity = errors.New("referral links are written with partners when the partners carry them: export partners with --with-referral-links")
+
+// dropUnavailable leaves an optional table out of the snapshot when its
+// endpoint is missing (403 or 404) and nothing of it was written; it
+// reports whether it did.
+func (s *snapshot) dropUnavailable(e record.Entity, err error) bool {
+	switch partnero.StatusCode(err) {
+	case http.StatusForbidden, http.StatusNotFound:
+	default:
+		return false
+	}
+	t := s.table(e)
+	if t.rows > 0 || len(t.open) > 0 || len(t.closed) > 0 {
+		return false
+	}
+	t.declared = false
+	return true
+}
 
 // writeReferralLinks writes the referral links a partner record carries
 // into the referral_links table.

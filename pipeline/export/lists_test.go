@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
 	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
@@ -231,5 +233,48 @@ func TestExportListTablesReadByDuckDB(t *testing.T) {
 	}
 	if p.S != "76.500000000" || p.L != "2" {
 		t.Errorf("payouts: sum %s, longest reward_ids %s", p.S, p.L)
+	}
+}
+
+// TestOptionalTableMissingEndpoint: a program whose API has no
+// /payout_requests (404) still gets its snapshot when the table was
+// optional, with the reason in the manifest and no file; named explicitly,
+// the export fails and names the endpoint.
+func TestOptionalTableMissingEndpoint(t *testing.T) {
+	e := newSandboxEnv(t)
+	e.seed(t)
+	e.seedLists(t)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/payout_requests") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"message":"The route v1/payout_requests could not be found."}`)
+			return
+		}
+		e.srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	client, err := api.NewClient(api.WithBaseURL(ts.URL+"/v1/"), api.WithAPIKey(sandboxKey), api.WithRate(api.Rate{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entities := append([]record.Entity{record.Partners}, record.ListEntities...)
+	dir := t.TempDir()
+	m, err := Run(t.Context(), Options{Dir: dir, Format: "csv", Entities: entities, Optional: record.ListEntities, ToolVersion: "test"}, sourcepartnero.New(client, sourcepartnero.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := m.Entities[record.PayoutRequests]; s == nil || !strings.Contains(s.Unavailable, "not found") {
+		t.Errorf("payout_requests: %+v", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "payout_requests.csv")); err == nil {
+		t.Error("an unavailable table has a file")
+	}
+	if m.Entities[record.Leads].Rows != int64(listSeeds[record.Leads]) {
+		t.Errorf("leads: %+v", m.Entities[record.Leads])
+	}
+	_, err = Run(t.Context(), Options{Dir: t.TempDir(), Format: "csv", Entities: []record.Entity{record.PayoutRequests}, ToolVersion: "test"}, sourcepartnero.New(client, sourcepartnero.Options{}))
+	if err == nil || !strings.Contains(err.Error(), "export payout_requests") || !strings.Contains(err.Error(), "GET /payout_requests") {
+		t.Errorf("named explicitly: %v", err)
 	}
 }

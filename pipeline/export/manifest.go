@@ -59,6 +59,9 @@ type EntitySummary struct {
 	// HighWaterMark is the newest creation time seen and the keys created at
 	// that instant (transactions only): where --since-last resumes.
 	HighWaterMark *HighWaterMark `json:"high_water_mark,omitempty"`
+	// Unavailable is why an optional table is not in the snapshot: its
+	// endpoint answered 403 or 404 (a feature the program does not have).
+	Unavailable string `json:"unavailable,omitempty"`
 	// ExportedAt is when the run that wrote this entity's files started
 	// (differs from the manifest's for an entity carried over).
 	ExportedAt time.Time `json:"exported_at"`
