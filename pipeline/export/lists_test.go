@@ -110,6 +110,20 @@ func TestExportListTables(t *testing.T) {
 			if !strings.Contains(string(b), `"GET /promotion-codes"`) {
 				t.Errorf("stats: %s", b)
 			}
+			if format == "csv" {
+				// One row of each kind of column, as text.
+				for file, want := range map[string]string{
+					"payout_requests.csv": ",p1,zoe,a@example.com,10.25,usd,paypal,requested,0;100,",
+					"coupons.csv":         "\n" + `cpn_0,Spring,,percent,15.5,once,3,"{""redemption_times_value"":100}",[],,`,
+					"promotion_codes.csv": ",CODE0,cpn_0,,,20,,,4,true,,",
+					"leads.csv":           `,submitted,Lead 0,lead0@example.com,p1,Zoë,a@example.com,,,,"[{""answer"":""Acme"",""question"":""Company""}]",true,true,2025-04-01T00:00:00.000000Z`,
+				} {
+					b, err := os.ReadFile(filepath.Join(dir, file))
+					if err != nil || !strings.Contains(string(b), want) {
+						t.Errorf("%s lacks %s (%v):\n%s", file, want, err, b)
+					}
+				}
+			}
 			for _, f := range m.Files {
 				data, err := os.ReadFile(filepath.Join(dir, f.Path))
 				if err != nil {
