@@ -297,10 +297,10 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 			continue
 		}
 		if s.Unavailable != "" {
-			fmt.Fprintf(w, "  %-13s not in this program's API, left out (%s)\n", e, s.Unavailable)
+			fmt.Fprintf(w, "  %-15s not in this program's API, left out (%s)\n", e, s.Unavailable)
 			continue
 		}
-		line := fmt.Sprintf("  %-13s %10d rows", e, s.Rows)
+		line := fmt.Sprintf("  %-15s %10d rows", e, s.Rows)
 		if opts.Out != "-" {
 			line += fmt.Sprintf(", %d file(s)", files[e])
 		}

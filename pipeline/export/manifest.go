@@ -25,19 +25,19 @@ const ManifestVersion = 1
 
 // Manifest describes one export run and the files the folder holds.
 type Manifest struct {
-	ManifestVersion int `json:"manifest_version"`
+	ManifestVersion int             `json:"manifest_version"`
+	Tool            string          `json:"tool"`
+	ToolVersion     string          `json:"tool_version"`
+	Program         json.RawMessage `json:"program,omitempty"`
+	StartedAt       time.Time       `json:"started_at"`
+	FinishedAt      time.Time       `json:"finished_at"`
+	Format          string          `json:"format"`
+	Compression     string          `json:"compression,omitempty"`
+	Partition       string          `json:"partition"`
 	// SchemaVersion is the version of the tables' column lists
 	// (sinks.SchemaVersion): columns are only ever added at the end of a
 	// table, so a reader of an older version finds its columns in place.
-	SchemaVersion int             `json:"schema_version"`
-	Tool          string          `json:"tool"`
-	ToolVersion   string          `json:"tool_version"`
-	Program       json.RawMessage `json:"program,omitempty"`
-	StartedAt     time.Time       `json:"started_at"`
-	FinishedAt    time.Time       `json:"finished_at"`
-	Format        string          `json:"format"`
-	Compression   string          `json:"compression,omitempty"`
-	Partition     string          `json:"partition"`
+	SchemaVersion int `json:"schema_version"`
 	// Entities summarises what this run read per entity.
 	Entities map[record.Entity]*EntitySummary `json:"entities"`
 	Files    []FileEntry                      `json:"files"`
