@@ -569,15 +569,57 @@ func ListPage[T any](ctx context.Context, c *Client, r ListRoute, opts ListOptio
 	return list[T](ctx, c, r.Route, r.Path, opts, nil)
 }
 
-// ListAll iterates every item of a list endpoint at its largest page size.
+// ListAll iterates every item of a list endpoint at the largest page size
+// it accepts: opts.Limit (default the endpoint's maximum); when the server
+// refuses that size (a 422 on limit: the docs disagree on some ranges) it
+// retries once with the fallback size, then the documented maximum, and
+// keeps the first size accepted for every page. A server that serves fewer
+// than asked (meta.per_page) is paged at its own size.
 func ListAll[T any](ctx context.Context, c *Client, r ListRoute, opts ListOptions) iter.Seq2[T, error] {
-	if opts.Limit == 0 {
-		opts.Limit = r.MaxLimit
-	}
 	if !r.Sorts {
 		opts.Sort = ""
 	}
-	return all[T](ctx, c, r.Route, r.Path, opts)
+	return func(yield func(T, error) bool) {
+		var zero T
+		tries := []int{r.MaxLimit}
+		if opts.Limit > 0 {
+			tries[0] = min(opts.Limit, r.MaxLimit)
+		}
+		for _, n := range []int{r.FallbackLimit, r.MaxLimit} {
+			if n > 0 && !slices.Contains(tries, n) {
+				tries = append(tries, n)
+			}
+		}
+		var first *Page[T]
+		var err error
+		for _, n := range tries {
+			opts.Limit, opts.Page = n, 1
+			if first, err = list[T](ctx, c, r.Route, r.Path, opts, nil); err == nil || !IsLimitRefused(err) {
+				break
+			}
+		}
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		if first.PerPage > 0 && first.PerPage < opts.Limit {
+			opts.Limit = first.PerPage
+		}
+		for _, it := range first.Items {
+			if !yield(it, nil) {
+				return
+			}
+		}
+		if !first.HasNext || len(first.Items) < opts.Limit {
+			return
+		}
+		opts.Page = 2
+		for it, err := range all[T](ctx, c, r.Route, r.Path, opts) {
+			if !yield(it, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // IsLimitRefused reports whether err is the API refusing a page size (a 422

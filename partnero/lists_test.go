@@ -1,12 +1,17 @@
 package partnero_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 )
 
 // The example objects below follow the fields the API contract lists for
@@ -147,5 +152,65 @@ func TestDecodeListErrorsNameTheField(t *testing.T) {
 	var w partnero.Webhook
 	if err := json.Unmarshal([]byte(`{"key":"k","is_active":"maybe"}`), &w); err == nil || !strings.Contains(err.Error(), `"is_active"`) {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestListAllAgainstTheSandbox: ListAll pages every seeded object of each
+// endpoint; promotion codes, whose sandbox takes 10..100, cost one refused
+// request (limit=250) and then 100 per page.
+func TestListAllAgainstTheSandbox(t *testing.T) {
+	srv, err := sandbox.New(sandbox.Config{Keys: []string{"lists-key"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	var codes, hooks []map[string]any
+	for i := range 230 {
+		codes = append(codes, map[string]any{"code": fmt.Sprintf("C%d", i), "coupon_uuid": "cpn_1"})
+	}
+	for i := range 12 {
+		hooks = append(hooks, map[string]any{"name": fmt.Sprintf("h%d", i), "url": "https://example.com"})
+	}
+	body, _ := json.Marshal(map[string]any{"promotion_codes": codes, "webhooks": hooks})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/_sandbox/seed", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer lists-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("seed: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	c, err := partnero.NewClient(partnero.WithBaseURL(ts.URL+"/v1/"), partnero.WithAPIKey("lists-key"), partnero.WithRate(partnero.Rate{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for p, err := range partnero.ListAll[partnero.PromotionCode](t.Context(), c, partnero.PromotionCodesRoute, partnero.ListOptions{Sort: "asc"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Code != fmt.Sprintf("C%d", n) {
+			t.Fatalf("item %d is %q", n, p.Code)
+		}
+		n++
+	}
+	if n != 230 {
+		t.Errorf("listed %d promotion codes, seeded 230", n)
+	}
+	if got := srv.Stats().Routes["GET /promotion-codes"]; got.Total != 4 {
+		t.Errorf("promotion code requests: %+v, want 4 (one refused, three pages of 100)", got)
+	}
+	n = 0
+	for w, err := range partnero.ListAll[partnero.Webhook](t.Context(), c, partnero.WebhooksRoute, partnero.ListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Key == "" {
+			t.Errorf("webhook without key: %+v", w)
+		}
+		n++
+	}
+	if n != 12 {
+		t.Errorf("listed %d webhooks, seeded 12", n)
 	}
 }
