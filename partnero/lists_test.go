@@ -156,10 +156,16 @@ func TestDecodeListErrorsNameTheField(t *testing.T) {
 }
 
 // TestListAllAgainstTheSandbox: ListAll pages every seeded object of each
-// endpoint; promotion codes, whose sandbox takes 10..100, cost one refused
-// request (limit=250) and then 100 per page.
+// endpoint; promotion codes, whose sandbox takes 10..100 by default, cost
+// one refused request (limit=250) and then 100 per page; under the other
+// doc version (1..250) one page of 250.
 func TestListAllAgainstTheSandbox(t *testing.T) {
-	srv, err := sandbox.New(sandbox.Config{Keys: []string{"lists-key"}})
+	t.Run("limit 10..100", func(t *testing.T) { listAllAgainstTheSandbox(t, false, 4) })
+	t.Run("limit 1..250", func(t *testing.T) { listAllAgainstTheSandbox(t, true, 1) })
+}
+
+func listAllAgainstTheSandbox(t *testing.T, wide bool, codeRequests int64) {
+	srv, err := sandbox.New(sandbox.Config{Keys: []string{"lists-key"}, PromotionCodesWideLimit: wide})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,8 +203,8 @@ func TestListAllAgainstTheSandbox(t *testing.T) {
 	if n != 230 {
 		t.Errorf("listed %d promotion codes, seeded 230", n)
 	}
-	if got := srv.Stats().Routes["GET /promotion-codes"]; got.Total != 4 {
-		t.Errorf("promotion code requests: %+v, want 4 (one refused, three pages of 100)", got)
+	if got := srv.Stats().Routes["GET /promotion-codes"]; got.Total != codeRequests {
+		t.Errorf("promotion code requests: %+v, want %d", got, codeRequests)
 	}
 	n = 0
 	for w, err := range partnero.ListAll[partnero.Webhook](t.Context(), c, partnero.WebhooksRoute, partnero.ListOptions{}) {
