@@ -10,7 +10,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS  = $(if $(VERSION),-X main.version=$(VERSION))
 
-.PHONY: all build test fmt vet race interop bench fuzz demo clean release-check
+.PHONY: all build test fmt vet race interop bench fuzz demo clean release-check duckdb
 
 all: build
 
@@ -37,6 +37,15 @@ race:
 # minutes); later runs use the module and build caches.
 interop:
 	cd sinks/parquet/interop && $(GO) test -count=1 ./...
+
+# DuckDB for Node (the engine is bundled: no extension download), the
+# independent reader that pipeline/export's read-back test runs when it is
+# installed here (the test skips without it unless CI is set).
+DUCKDB_NODE_DIR ?= .cache/duckdb-node
+DUCKDB_NODE_API ?= @duckdb/node-api@1.5.6-r.1
+duckdb:
+	mkdir -p $(DUCKDB_NODE_DIR)
+	cd $(DUCKDB_NODE_DIR) && npm install --no-audit --no-fund --no-save --loglevel=error $(DUCKDB_NODE_API)
 
 # Fuzz every decoder for FUZZTIME each (their seed corpora already run in
 # 'make test').

@@ -35,6 +35,10 @@ type Partner struct {
 	CustomFields   json.RawMessage `json:"custom_fields,omitempty"`
 	CreatedAt      *Time           `json:"created_at,omitempty"`
 	UpdatedAt      *Time           `json:"updated_at,omitempty"`
+
+	// Links are the partner's referral link objects, when an export fetched
+	// them (one request per partner): the referral_links table.
+	Links []ReferralLink `json:"-"`
 }
 
 // PartnerUpdate is the body of an update: a nil field is left as it is. Tags
@@ -142,6 +146,16 @@ type ReferralLink struct {
 	ID  ID     `json:"id,omitempty"`
 	Key string `json:"key,omitempty"`
 	URL string `json:"url,omitempty"`
+	// The fields below are read for the referral_links table (lists.go
+	// decodes them liberally).
+	Partner        ID              `json:"partner,omitempty"`
+	Default        *bool           `json:"default,omitempty"`
+	IsAdditional   *bool           `json:"is_additional,omitempty"`
+	DirectTracking json.RawMessage `json:"direct_tracking,omitempty"` // every direct_tracking* field
+	CreatedAt      *Time           `json:"created_at,omitempty"`
+	UpdatedAt      *Time           `json:"updated_at,omitempty"`
+	// Raw is the link object as the API sent it (exports keep it).
+	Raw json.RawMessage `json:"-"`
 }
 
 // Program is what GET /test says about the program a key belongs to.

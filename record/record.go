@@ -195,6 +195,16 @@ type Record struct {
 	// (Rewardful's referral id, Tolt's cust_ id): a migration joins the
 	// transaction to the customers file's source_id through it.
 	CustomerSourceID string
+
+	// The export-only entities (record/lists.go): exactly one is set, with
+	// Raw, for a record of leads, coupons, promotion_codes,
+	// payout_requests, webhooks or referral_links.
+	Lead          *partnero.Lead
+	Coupon        *partnero.Coupon
+	PromotionCode *partnero.PromotionCode
+	PayoutRequest *partnero.PayoutRequest
+	Webhook       *partnero.Webhook
+	ReferralLink  *partnero.ReferralLink
 }
 
 // Key returns the identity a record is deduplicated, journaled and reported

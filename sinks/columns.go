@@ -50,7 +50,7 @@ func Columns(e record.Entity) []Column {
 	case record.Rewards:
 		return rewardColumns
 	}
-	return nil
+	return listColumns(e)
 }
 
 // ColumnNames returns the names of Columns(e).

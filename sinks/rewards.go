@@ -96,6 +96,8 @@ func Entity(rec record.Record, want record.Entity) error {
 		ok = rec.Transaction != nil
 	case record.Rewards:
 		ok = rec.Transaction != nil && len(rec.Transaction.Rewards) == 1
+	default:
+		_, ok = listEntityOK(rec, want)
 	}
 	if !ok {
 		return fmt.Errorf("%s: %s record without its %s", rec.Origin, want, strconv.Quote(string(want)))

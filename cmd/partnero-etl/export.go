@@ -48,14 +48,15 @@ type exportOptions struct {
 func newExportCmd(g *globalOptions) *cobra.Command {
 	opts := &exportOptions{g: g}
 	cmd := &cobra.Command{
-		Use:   "export [partners|customers|transactions|all ...]",
+		Use:   "export [partners|customers|transactions|leads|coupons|promotion_codes|payout_requests|webhooks|all ...]",
 		Short: "Write a snapshot of the program to Parquet, CSV or JSON lines files",
 		Long: `Export pages through the API's list endpoints (250 records a request, oldest
 first, several pages in flight within the request budget) and writes one file
 per table into --out: partners, customers, transactions, and rewards (one row
 per commission, with its transaction key), plus manifest.json describing the
 run and every file (rows, bytes, sha256, schema). Without arguments it exports
-everything.
+everything: also leads, coupons, promotion_codes, payout_requests and webhooks
+(without their signing secrets), one table each.
 
 Files are written under temporary names and renamed only when the whole export
 succeeded: an interrupted or failed export leaves the previous snapshot as it
@@ -73,8 +74,9 @@ dates): those appear only in a full export. Nor does it see later deletions
 and archives. Run a full export from time to time to catch all of them.
 
 --with-referral-links makes one extra request per partner (its referral
-links) to fill the partners' referral key: at 10 requests/s, 10,000 partners
-take about 17 more minutes.`,
+links) to fill the partners' referral key, and writes the links as the
+referral_links table: at 10 requests/s, 10,000 partners take about 17 more
+minutes. The estimate for this program is printed before the export starts.`,
 		Example: `  partnero-etl export
   partnero-etl export transactions --format csv --out - > transactions.csv
   partnero-etl export all --partition daily --out /data/partnero
@@ -130,11 +132,21 @@ func parseExportEntities(args []string, stdout bool) ([]record.Entity, error) {
 			add(record.Partners)
 			add(record.Customers)
 			add(record.Transactions)
+			for _, e := range record.ListEntities {
+				add(e)
+			}
 			continue
 		}
 		e, err := record.ParseEntity(a)
 		if err != nil {
-			return nil, fmt.Errorf("unknown entity %q: want partners, customers, transactions, rewards or all", a)
+			le, ok := record.ParseListEntity(a)
+			if !ok {
+				return nil, fmt.Errorf("unknown entity %q: want partners, customers, transactions, rewards, %s or all", a, listEntityNames())
+			}
+			if le == record.ReferralLinks {
+				return nil, fmt.Errorf("referral links are written with partners: export partners --with-referral-links")
+			}
+			e = le
 		}
 		if e == record.Rewards && !stdout {
 			return nil, fmt.Errorf("rewards are written with transactions: export transactions")
@@ -142,7 +154,8 @@ func parseExportEntities(args []string, stdout bool) ([]record.Entity, error) {
 		add(e)
 	}
 	// Dependency order, whatever order the arguments came in.
-	slices.SortFunc(out, func(a, b record.Entity) int { return slices.Index(sinks.Tables, a) - slices.Index(sinks.Tables, b) })
+	all := sinks.AllTables()
+	slices.SortFunc(out, func(a, b record.Entity) int { return slices.Index(all, a) - slices.Index(all, b) })
 	return out, nil
 }
 
@@ -213,6 +226,17 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkExportProgram(ctx, client, entities); err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(g.io.ErrOut, "export interrupted: the previous snapshot is unchanged")
+			return withCode(exitInterrupted, nil)
+		}
+		return err
+	}
+	if opts.WithReferralLinks && !g.Quiet {
+		// The cost goes up front, before an hour is spent.
+		printReferralLinksCost(g.io.ErrOut, opts.Out, client.Limit())
+	}
 
 	progress := &exportProgress{}
 	stop := startProgress(ctx, g.io, progressOptions{Label: "exporting", Unit: "records", Quiet: g.Quiet}, func() progressSnapshot {
@@ -232,6 +256,8 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		Sink:           sinks.Options{Compression: compression, CSVSafe: opts.CSVSafe, CreatedBy: "partnero-etl " + toolVersion()},
 		MaxRowsPerFile: opts.MaxRowsPerFile,
 		SinceLast:      opts.SinceLast,
+		Optional:       optionalTables(opts.Entities),
+		ReferralLinks:  opts.WithReferralLinks && !stdout,
 		Program:        program.Raw,
 		ToolVersion:    toolVersion(),
 		Progress:       progress,
@@ -285,7 +311,11 @@ func exportResult(m *export.Manifest, s partnero.Stats) signals.Result {
 	if m != nil {
 		res.Rows = map[string]int64{}
 		for e, st := range m.Entities {
-			if st.ExportedAt.Equal(m.StartedAt) {
+			switch {
+			case !st.ExportedAt.Equal(m.StartedAt), st.Unavailable != "":
+			case st.Incremental:
+				res.Rows[string(e)] = st.RowsAdded
+			default:
 				res.Rows[string(e)] = st.Rows
 			}
 		}
@@ -310,14 +340,18 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 			files[f.Entity]++
 		}
 	}
-	for _, e := range sinks.Tables {
+	for _, e := range sinks.AllTables() {
 		s, ok := m.Entities[e]
 		if !ok || !s.ExportedAt.Equal(m.StartedAt) {
 			continue
 		}
-		line := fmt.Sprintf("  %-13s %10d rows", e, s.Rows)
+		if s.Unavailable != "" {
+			fmt.Fprintf(w, "  %-15s not in this program's API, left out (%s)\n", e, s.Unavailable)
+			continue
+		}
+		line := fmt.Sprintf("  %-15s %10d rows", e, s.Rows)
 		if s.Incremental {
-			line = fmt.Sprintf("  %-13s %10d rows added (%d in the snapshot)", e, s.RowsAdded, s.Rows)
+			line = fmt.Sprintf("  %-15s %10d rows added (%d in the snapshot)", e, s.RowsAdded, s.Rows)
 		}
 		if opts.Out != "-" {
 			line += fmt.Sprintf(", %d file(s)", files[e])

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/record"
 )
 
 const exportKey = "sk_export_test_1"
@@ -75,7 +76,9 @@ func TestExportCommand(t *testing.T) {
 			nil, `format "parquet"`, nil},
 		{"parquet to stdout", []string{"export", "partners", "--out", "-"}, exitUsage, nil, "Parquet needs a file", nil},
 		{"two tables to stdout", []string{"export", "partners", "customers", "--format", "csv", "--out", "-"}, exitUsage, nil, "one table", nil},
-		{"unknown entity", []string{"export", "leads"}, exitUsage, nil, "unknown entity", nil},
+		{"unknown entity", []string{"export", "orders"}, exitUsage, nil, "unknown entity", nil},
+		{"leads to stdout", []string{"export", "leads", "--format", "csv", "--out", "-"}, exitOK, []string{"id,status,name,email"}, "", nil},
+		{"referral links as an argument", []string{"export", "referral_links"}, exitUsage, nil, "--with-referral-links", nil},
 		{"bad format", []string{"export", "--format", "xlsx"}, exitUsage, nil, "--format", nil},
 		{"bad compression", []string{"export", "--compression", "lz4"}, exitUsage, nil, "--compression", nil},
 		{"bad partition", []string{"export", "--partition", "hourly"}, exitUsage, nil, "--partition", nil},
@@ -125,7 +128,8 @@ func TestExportCommand(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Program.PubID == "" || m.API.Requests < 4 || len(m.Files) != 4 {
+	// partners, customers, transactions, rewards and the five other lists.
+	if m.Program.PubID == "" || m.API.Requests < 4 || len(m.Files) != 4+len(record.ListEntities) {
 		t.Errorf("manifest: %s", b)
 	}
 	csvData, _ := os.ReadFile(filepath.Join(dir, "csv", "customers.csv"))

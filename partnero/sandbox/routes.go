@@ -60,6 +60,7 @@ func buildRoutes() []*route {
 		{"POST", "/transactions/{key}/archive", archiveTransaction(true)},
 		{"POST", "/transactions/{key}/revoke-archive", archiveTransaction(false)},
 	}
+	def = append(def, listRoutes()...)
 	out := make([]*route, 0, len(def))
 	for _, d := range def {
 		out = append(out, &route{

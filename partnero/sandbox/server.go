@@ -68,6 +68,10 @@ type Config struct {
 	// CompactLogBytes is the size of the data log past which a write
 	// saves the data file and empties the log; 0 means 64 MB.
 	CompactLogBytes int64
+	// PromotionCodesWideLimit makes GET /promotion-codes take limit
+	// 1..250 (default 15), as one doc version says, instead of the other's
+	// 10..100 (default 10).
+	PromotionCodesWideLimit bool
 }
 
 // DefaultCommission is the commission rate when Config.Commission is 0.
@@ -86,6 +90,8 @@ type Server struct {
 	rng   *rand.Rand // faults and latency
 
 	stats statsRecorder
+
+	extras extraStore // the other list endpoints' seeded objects (lists.go)
 
 	saveMu    sync.Mutex
 	compactMu sync.Mutex
@@ -516,6 +522,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, path string)
 	case path == "reset" && r.Method == http.MethodPost:
 		s.Reset()
 		writeResponse(w, r, done())
+	case path == "seed" && r.Method == http.MethodPost:
+		writeResponse(w, r, s.seed(r))
 	case path == "stats" || path == "reset":
 		writeResponse(w, r, errorResponse(http.StatusMethodNotAllowed, "Method Not Allowed"))
 	default:
@@ -540,6 +548,7 @@ func (s *Server) Reset() {
 	for _, p := range s.all {
 		p.reset()
 		p.mu.Unlock()
+		s.extras.reset(p)
 		p.limiter.reset()
 	}
 	if s.log != nil {

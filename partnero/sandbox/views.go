@@ -68,6 +68,12 @@ type referralLinkOut struct {
 	Partner   string `json:"partner"`
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
+	// Documented fields of a link object [doc]; the sandbox's one link per
+	// partner is the default one, not additional, without direct tracking
+	// (the direct_tracking* members are a guess).
+	Default        bool `json:"default"`
+	IsAdditional   bool `json:"is_additional"`
+	DirectTracking bool `json:"direct_tracking"`
 }
 
 type customerOut struct {
@@ -221,7 +227,7 @@ func moneyList(m map[string]partnero.Decimal) []moneyOut {
 }
 
 func (p *program) linkView(r *partnerRec) referralLinkOut {
-	return referralLinkOut{ID: r.LinkID, Key: r.Key, URL: p.referralLink(r), Partner: r.ID, CreatedAt: ts(r.CreatedAt), UpdatedAt: ts(r.UpdatedAt)}
+	return referralLinkOut{ID: r.LinkID, Key: r.Key, URL: p.referralLink(r), Partner: r.ID, CreatedAt: ts(r.CreatedAt), UpdatedAt: ts(r.UpdatedAt), Default: true}
 }
 
 func customerView(c *customerRec) customerOut {

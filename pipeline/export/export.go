@@ -77,6 +77,15 @@ type Options struct {
 	Progress    Progress
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Optional are tables whose endpoint may be missing from a program (the
+	// other list endpoints when "all" chose them rather than the user): a
+	// 403 or 404 on their first page leaves them out of the snapshot, noted
+	// in the manifest, instead of failing the export.
+	Optional []record.Entity
+	// ReferralLinks says the partners carry their referral links (the
+	// source fetched them, one request per partner): the export writes them
+	// as the referral_links table, beside partners.
+	ReferralLinks bool
 }
 
 // Partitions are the accepted values of Options.Partition.
@@ -164,6 +173,9 @@ func (o *Options) validate() error {
 		if e == record.Rewards {
 			return errors.New("rewards are written with transactions: export transactions")
 		}
+		if e == record.ReferralLinks {
+			return errReferralLinksEntity
+		}
 	}
 	if o.Dir == "" {
 		return errors.New("no output folder")
@@ -193,6 +205,7 @@ func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
 	started := opts.now()
 	m := &Manifest{
 		ManifestVersion: ManifestVersion,
+		SchemaVersion:   sinks.SchemaVersion,
 		Tool:            "partnero-etl",
 		ToolVersion:     opts.ToolVersion,
 		Program:         opts.Program,
@@ -348,6 +361,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 		if e == record.Transactions {
 			snap.declare(record.Rewards)
 		}
+		if e == record.Partners && opts.ReferralLinks {
+			snap.declare(record.ReferralLinks)
+		}
 	}
 	hwm := &hwmTracker{}
 	rewardsSum := &EntitySummary{ExportedAt: m.StartedAt}
@@ -372,6 +388,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 				sum.Rows++
 			}
 			opts.progress(e, 1)
+			if e == record.Partners && opts.ReferralLinks {
+				return writeReferralLinks(ctx, snap, rec)
+			}
 			if e != record.Transactions {
 				return nil
 			}
@@ -392,6 +411,10 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			return nil
 		})
 		sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+		if err != nil && slices.Contains(opts.Optional, e) && snap.dropUnavailable(e, err) {
+			sum.Unavailable = err.Error()
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("export %s: %w", e, err)
 		}
@@ -404,6 +427,9 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 			rw := rewardsSum
 			rw.Rows, rw.Incremental = snap.table(record.Rewards).rows, incremental
 			m.Entities[record.Rewards] = rw
+		}
+		if e == record.Partners && opts.ReferralLinks {
+			m.Entities[record.ReferralLinks] = &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.ReferralLinks).rows}
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -494,10 +520,11 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 }
 
 func tableOrder(e record.Entity) int {
-	if i := slices.Index(sinks.Tables, e); i >= 0 {
+	all := sinks.AllTables()
+	if i := slices.Index(all, e); i >= 0 {
 		return i
 	}
-	return len(sinks.Tables)
+	return len(all)
 }
 
 // freeTag returns the name tag of an increment's files: its start to the

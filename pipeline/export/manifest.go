@@ -34,6 +34,10 @@ type Manifest struct {
 	Format          string          `json:"format"`
 	Compression     string          `json:"compression,omitempty"`
 	Partition       string          `json:"partition"`
+	// SchemaVersion is the version of the tables' column lists
+	// (sinks.SchemaVersion): columns are only ever added at the end of a
+	// table, so a reader of an older version finds its columns in place.
+	SchemaVersion int `json:"schema_version"`
 	// Entities summarises what this run read per entity.
 	Entities map[record.Entity]*EntitySummary `json:"entities"`
 	Files    []FileEntry                      `json:"files"`
@@ -61,6 +65,9 @@ type EntitySummary struct {
 	// HighWaterMark is the newest creation time seen and the keys created at
 	// that instant (transactions only): where --since-last resumes.
 	HighWaterMark *HighWaterMark `json:"high_water_mark,omitempty"`
+	// Unavailable is why an optional table is not in the snapshot: its
+	// endpoint answered 403 or 404 (a feature the program does not have).
+	Unavailable string `json:"unavailable,omitempty"`
 	// ExportedAt is when the run that wrote this entity's files started
 	// (differs from the manifest's for an entity carried over).
 	ExportedAt time.Time `json:"exported_at"`

@@ -125,7 +125,7 @@ func partitionOf(rec record.Record) string {
 		// within a partition.
 		return rec.Transaction.CreatedAt.UTC().Format("2006-01-02")
 	}
-	return defaultPartition
+	return listPartitionOf(rec)
 }
 
 func (s *snapshot) folderOf(e record.Entity, dt string) string {

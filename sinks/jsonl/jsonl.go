@@ -50,6 +50,8 @@ func (w *Writer) Write(ctx context.Context, rec record.Record) error {
 			v = rec.Transaction
 		case record.Rewards:
 			v = rec.Transaction.Rewards[0]
+		default:
+			v = sinks.ListValue(rec)
 		}
 		b, err := json.Marshal(v)
 		if err != nil {

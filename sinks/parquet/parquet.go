@@ -123,7 +123,9 @@ func New(w io.Writer, entity record.Entity, opts sinks.Options) (*Writer, error)
 	case record.Rewards:
 		t = newTable(w, rewardToRow, wo)
 	default:
-		return nil, fmt.Errorf("parquet: no table %q", entity)
+		if t = listTable(w, entity, wo); t == nil {
+			return nil, fmt.Errorf("parquet: no table %q", entity)
+		}
 	}
 	return &Writer{entity: entity, t: t}, nil
 }
@@ -152,7 +154,7 @@ func Schema(entity record.Entity) *pq.Schema {
 	case record.Rewards:
 		return pq.SchemaOf(rewardRow{})
 	}
-	return nil
+	return listSchema(entity)
 }
 
 func partnerToRow(rec record.Record) (partnerRow, error) {

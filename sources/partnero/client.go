@@ -41,7 +41,12 @@ func (l clientLister) referralLinks(ctx context.Context, partnerID string) ([]pa
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p.Items...)
+		for i, it := range p.Items {
+			if i < len(p.Raw) {
+				it.Raw = p.Raw[i] // the referral_links table keeps the object as sent
+			}
+			out = append(out, it)
+		}
 		if !p.HasNext || len(p.Items) < MaxLimit {
 			return out, nil
 		}

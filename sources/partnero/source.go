@@ -180,6 +180,9 @@ func (s *Source) Each(ctx context.Context, entity record.Entity, since *Since, y
 		})
 		return Stats{Pages: p.pages, Shifted: p.shifted, Skipped: skipped}, err
 	}
+	if IsListEntity(entity) {
+		return s.eachList(ctx, entity, yield)
+	}
 	return Stats{}, fmt.Errorf("cannot export %q: want partners, customers or transactions", entity)
 }
 
@@ -265,6 +268,7 @@ func (s *Source) addReferralLinks(ctx context.Context, b *batch[partnero.Partner
 					urls = append(urls, l.URL)
 				}
 			}
+			p.Links = links // the referral_links table
 			if p.Key == "" && len(keys) > 0 {
 				p.Key = keys[0]
 			}
