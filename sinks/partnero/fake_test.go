@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 )
@@ -31,6 +32,9 @@ type fakeTarget struct {
 	// failNext makes the next single transaction creates fail with a 5xx
 	// without landing.
 	failNext int
+	// searchDelay is how long a partner search takes (outside the lock), so
+	// that concurrent lookups overlap; use it inside a synctest bubble.
+	searchDelay time.Duration
 }
 
 func newFake() *fakeTarget { return &fakeTarget{calls: map[string]int{}} }
@@ -95,6 +99,9 @@ func (f *fakeTarget) ListPartners(ctx context.Context, p, limit int) ([]api.Part
 // answer has the tags and the key only inside the referral link; by email or
 // key, /partners:search, whose items are list items (neither tags nor key).
 func (f *fakeTarget) FindPartner(ctx context.Context, ref api.PartnerRef) (*api.Partner, error) {
+	if ref.ID == "" && f.searchDelay > 0 {
+		time.Sleep(f.searchDelay)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ref.ID != "" {
