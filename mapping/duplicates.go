@@ -1,8 +1,14 @@
 package mapping
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"sort"
 	"sync"
 
 	"github.com/partnero-etl/partnero-etl/record"
@@ -10,21 +16,50 @@ import (
 
 // Duplicates finds identities seen twice within one input. It keeps, per
 // identity, a 64-bit hash of it and the line it was first seen on, never the
-// identity itself: 16 bytes plus the map's control bytes and growth slack,
-// 23 to 38 bytes per key measured from 100,000 to 1.5 million keys
-// (BenchmarkDuplicatesMemory at 200,000), whatever the length of the keys.
+// identity itself.
 //
-// The price is a false "duplicate" when two different identities hash alike:
-// with n identities the chance of any such collision is about n²/2⁶⁵, one in
-// 370,000 for ten million. The seed is random per Duplicates, so a collision
-// does not repeat on the next run.
+// Memory is bounded: the most recent identities live in an open-addressing
+// table of (hash, line) pairs, 16 bytes a slot, that grows to maxSlots
+// (32 MiB); when it is three quarters full its entries are sorted by hash
+// and spilled to a temporary file as one run, and only a Bloom filter of the
+// run (12 bits per identity, one cache line per probe) and the first hash of
+// each 4 KiB block stay in memory: about 1.6 bytes per identity past the
+// table. A probe reads one block of a run only when that run's filter says
+// the hash may be in it (well under 1% of the time for a new identity), so
+// the answers, and the first line of each duplicate, are exactly those of an
+// index held wholly in memory.
 //
-// It is safe for concurrent use.
+// The price of hashing is a false "duplicate" when two different identities
+// hash alike: with n identities the chance of any such collision is about
+// n²/2⁶⁵, one in 370,000 for ten million. The seeds are random per Duplicates,
+// so a collision does not repeat on the next run.
+//
+// It is safe for concurrent use. Close releases the temporary file; the file
+// is removed from its folder as soon as it is made where the system allows
+// it, so nothing is left behind by a run that is killed.
 type Duplicates struct {
 	entity record.Entity
-	seed   maphash.Seed
+	seeds  [numIdentities]maphash.Seed
 	mu     sync.Mutex
-	seen   [numIdentities]map[uint64]int64
+
+	// table holds the identities not yet spilled; hash 0 marks a free slot
+	// (a hash that is 0 is stored as 1).
+	table    []dupSlot
+	used     int
+	maxSlots int // the table spills instead of growing past this
+
+	spill   *os.File
+	runs    []*dupRun
+	offset  int64 // end of the spill file
+	noSpill bool  // the temporary file could not be made: grow instead
+	err     error // a spilled run could not be read back
+	block   []byte
+	cleanup runtime.Cleanup
+}
+
+type dupSlot struct {
+	hash uint64
+	line int64
 }
 
 // The identities checked: a partner's id, email, referral key and source id;
@@ -42,11 +77,30 @@ const (
 
 var identNames = [numIdentities]string{"id", "email", "key", "source_id"}
 
+const (
+	// defaultMaxSlots bounds the in-memory table: 2²¹ slots of 16 bytes.
+	defaultMaxSlots = 1 << 21
+	minSlots        = 1 << 10
+	// dupBlockEntries is how many (hash, line) pairs one read of a run
+	// brings in: 4 KiB.
+	dupBlockEntries = 256
+	dupEntrySize    = 16
+	// bloomBitsPerKey sizes a run's filter: with one 512-bit block per
+	// probe and 7 bits a key, about 0.6% of the probes of an absent hash
+	// read a block for nothing.
+	bloomBitsPerKey = 12
+	bloomK          = 7
+)
+
 // NewDuplicates returns an empty duplicate finder for one entity.
 func NewDuplicates(entity record.Entity) *Duplicates {
-	d := &Duplicates{entity: entity, seed: maphash.MakeSeed()}
-	for i := range d.seen {
-		d.seen[i] = make(map[uint64]int64)
+	return newDuplicates(entity, defaultMaxSlots)
+}
+
+func newDuplicates(entity record.Entity, maxSlots int) *Duplicates {
+	d := &Duplicates{entity: entity, maxSlots: maxSlots, table: make([]dupSlot, min(minSlots, maxSlots))}
+	for i := range d.seeds {
+		d.seeds[i] = maphash.MakeSeed()
 	}
 	return d
 }
@@ -70,19 +124,26 @@ func (d *Duplicates) Check(rec record.Record) *record.RowError {
 	if rec.Transaction == nil {
 		ids[identSource] = rec.SourceID
 	}
+	// One index for every kind of identity, each kind hashed with a seed
+	// of its own, so an email never matches a key spelled alike.
 	var hashes [numIdentities]uint64
 	for i, s := range ids {
 		if s != "" {
-			hashes[i] = maphash.String(d.seed, s)
+			hashes[i] = max(maphash.String(d.seeds[i], s), 1)
 		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.err != nil {
+		// Nothing passes unchecked once the index cannot be read.
+		return &record.RowError{Origin: rec.Origin, Code: record.CodeDuplicate,
+			Message: fmt.Sprintf("cannot check for duplicates: %v", d.err)}
+	}
 	for i, s := range ids {
 		if s == "" {
 			continue
 		}
-		if first, ok := d.seen[i][hashes[i]]; ok {
+		if first, ok := d.lookup(hashes[i]); ok {
 			return &record.RowError{
 				Origin:  rec.Origin,
 				Field:   identNames[i],
@@ -90,22 +151,272 @@ func (d *Duplicates) Check(rec record.Record) *record.RowError {
 				Message: fmt.Sprintf("duplicate of line %d: the same %s %q", first, identNames[i], s),
 			}
 		}
+		if d.err != nil {
+			return &record.RowError{Origin: rec.Origin, Code: record.CodeDuplicate,
+				Message: fmt.Sprintf("cannot check for duplicates: %v", d.err)}
+		}
 	}
 	for i, s := range ids {
 		if s != "" {
-			d.seen[i][hashes[i]] = rec.Origin.Line
+			d.insert(hashes[i], rec.Origin.Line)
 		}
 	}
 	return nil
+}
+
+// lookup returns the line that first had hash h.
+func (d *Duplicates) lookup(h uint64) (int64, bool) {
+	mask := uint64(len(d.table) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch d.table[i].hash {
+		case h:
+			return d.table[i].line, true
+		case 0:
+			for _, r := range d.runs {
+				if !r.mayHave(h) {
+					continue
+				}
+				line, ok, err := r.find(d.spill, h, &d.block)
+				if err != nil {
+					d.err = err
+					return 0, false
+				}
+				if ok {
+					return line, true
+				}
+			}
+			return 0, false
+		}
+	}
+}
+
+func (d *Duplicates) insert(h uint64, line int64) {
+	if 4*(d.used+1) > 3*len(d.table) {
+		switch {
+		case len(d.table) < d.maxSlots || d.noSpill:
+			d.grow()
+		default:
+			d.spillTable()
+		}
+	}
+	mask := uint64(len(d.table) - 1)
+	i := h & mask
+	for d.table[i].hash != 0 {
+		i = (i + 1) & mask
+	}
+	d.table[i] = dupSlot{hash: h, line: line}
+	d.used++
+}
+
+func (d *Duplicates) grow() {
+	old := d.table
+	d.table = make([]dupSlot, 2*len(old))
+	d.used = 0
+	mask := uint64(len(d.table) - 1)
+	for _, s := range old {
+		if s.hash != 0 {
+			i := s.hash & mask
+			for d.table[i].hash != 0 {
+				i = (i + 1) & mask
+			}
+			d.table[i] = s
+			d.used++
+		}
+	}
+}
+
+// spillTable writes the table as a sorted run to the temporary file and
+// empties it. When the file cannot be made or written, the table grows
+// instead: memory as an unbounded index, never a wrong answer.
+func (d *Duplicates) spillTable() {
+	if d.spill == nil {
+		f, err := os.CreateTemp("", "partnero-etl-index-*")
+		if err != nil {
+			d.noSpill = true
+			d.grow()
+			return
+		}
+		// Removed at once where an open file may be (Unix): the space is
+		// freed when the file is closed, or the process ends.
+		if os.Remove(f.Name()) == nil {
+			d.cleanup = runtime.AddCleanup(d, func(f *os.File) { _ = f.Close() }, f)
+		} else {
+			name := f.Name()
+			d.cleanup = runtime.AddCleanup(d, func(f *os.File) { _ = f.Close(); _ = os.Remove(name) }, f)
+		}
+		d.spill = f
+	}
+	// Gather the entries at the front of the table (in place: no second
+	// copy of 32 MiB), sort them and write them out.
+	n := 0
+	for _, s := range d.table {
+		if s.hash != 0 {
+			d.table[n] = s
+			n++
+		}
+	}
+	entries := d.table[:n]
+	slices.SortFunc(entries, func(a, b dupSlot) int {
+		switch {
+		case a.hash < b.hash:
+			return -1
+		case a.hash > b.hash:
+			return 1
+		}
+		return 0
+	})
+	r := &dupRun{offset: d.offset, n: n, bloom: newBloom(n)}
+	buf := make([]byte, 0, dupBlockEntries*dupEntrySize)
+	for i, s := range entries {
+		if i%dupBlockEntries == 0 {
+			r.firsts = append(r.firsts, s.hash)
+		}
+		r.bloom.add(s.hash)
+		buf = binary.LittleEndian.AppendUint64(buf, s.hash)
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(s.line))
+		if len(buf) == cap(buf) || i == n-1 {
+			if _, err := d.spill.WriteAt(buf, d.offset); err != nil {
+				// Put the table back together and keep it in memory.
+				d.noSpill = true
+				clear(d.table[n:])
+				d.rehashPrefix(n)
+				d.grow()
+				return
+			}
+			d.offset += int64(len(buf))
+			buf = buf[:0]
+		}
+	}
+	d.runs = append(d.runs, r)
+	clear(d.table)
+	d.used = 0
+}
+
+// rehashPrefix rebuilds the table from its first n slots, which hold its
+// entries after a spill that failed.
+func (d *Duplicates) rehashPrefix(n int) {
+	entries := slices.Clone(d.table[:n])
+	clear(d.table)
+	d.used = 0
+	mask := uint64(len(d.table) - 1)
+	for _, s := range entries {
+		i := s.hash & mask
+		for d.table[i].hash != 0 {
+			i = (i + 1) & mask
+		}
+		d.table[i] = s
+		d.used++
+	}
 }
 
 // Len returns the number of distinct identities recorded.
 func (d *Duplicates) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n := 0
-	for _, m := range d.seen {
-		n += len(m)
+	n := d.used
+	for _, r := range d.runs {
+		n += r.n
 	}
 	return n
+}
+
+// Err reports a spilled part of the index that could not be read back;
+// every Check since has rejected its row.
+func (d *Duplicates) Err() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.err
+}
+
+// Close releases the temporary file, if any. The Duplicates must not be
+// used after.
+func (d *Duplicates) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.spill == nil {
+		return nil
+	}
+	d.cleanup.Stop()
+	err := d.spill.Close()
+	_ = os.Remove(d.spill.Name()) // where it could not be removed at once
+	d.spill, d.runs = nil, nil
+	return err
+}
+
+// dupRun is one spilled, sorted run of (hash, line) pairs.
+type dupRun struct {
+	offset int64
+	n      int
+	firsts []uint64 // the first hash of every block
+	bloom  bloom
+}
+
+func (r *dupRun) mayHave(h uint64) bool {
+	return r.bloom.mayHave(h) && h >= r.firsts[0]
+}
+
+// find reads the one block that may hold h.
+func (r *dupRun) find(f io.ReaderAt, h uint64, scratch *[]byte) (int64, bool, error) {
+	b := sort.Search(len(r.firsts), func(i int) bool { return r.firsts[i] > h }) - 1
+	if b < 0 {
+		return 0, false, nil
+	}
+	count := min(dupBlockEntries, r.n-b*dupBlockEntries)
+	if cap(*scratch) < dupBlockEntries*dupEntrySize {
+		*scratch = make([]byte, dupBlockEntries*dupEntrySize)
+	}
+	buf := (*scratch)[:count*dupEntrySize]
+	if _, err := f.ReadAt(buf, r.offset+int64(b)*dupBlockEntries*dupEntrySize); err != nil {
+		return 0, false, fmt.Errorf("read the duplicate index's temporary file: %w", err)
+	}
+	i := sort.Search(count, func(i int) bool { return binary.LittleEndian.Uint64(buf[i*dupEntrySize:]) >= h })
+	if i < count && binary.LittleEndian.Uint64(buf[i*dupEntrySize:]) == h {
+		return int64(binary.LittleEndian.Uint64(buf[i*dupEntrySize+8:])), true, nil
+	}
+	return 0, false, nil
+}
+
+// bloom is a blocked Bloom filter: every key sets bloomK bits within one
+// 512-bit block, so a probe touches one cache line.
+type bloom struct {
+	blocks [][8]uint64
+}
+
+func newBloom(n int) bloom {
+	return bloom{blocks: make([][8]uint64, max(1, (n*bloomBitsPerKey+511)/512))}
+}
+
+// index maps the top 32 bits of h onto the blocks (multiply and shift: no
+// power-of-two rounding of the filter's size).
+func (b *bloom) index(h uint64) uint64 {
+	return ((h >> 32) * uint64(len(b.blocks))) >> 32
+}
+
+// bitsOf spreads h over bloomK bit positions in a block (9 bits each),
+// from a remix of h so they do not depend on the block index.
+func bitsOf(h uint64) uint64 {
+	return h * 0x9E3779B97F4A7C15
+}
+
+func (b *bloom) add(h uint64) {
+	blk := &b.blocks[b.index(h)]
+	g := bitsOf(h)
+	for range bloomK {
+		p := g & 511
+		blk[p>>6] |= 1 << (p & 63)
+		g >>= 9
+	}
+}
+
+func (b *bloom) mayHave(h uint64) bool {
+	blk := &b.blocks[b.index(h)]
+	g := bitsOf(h)
+	for range bloomK {
+		p := g & 511
+		if blk[p>>6]&(1<<(p&63)) == 0 {
+			return false
+		}
+		g >>= 9
+	}
+	return true
 }

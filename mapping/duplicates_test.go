@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -80,4 +82,106 @@ func TestDuplicateTransactionsByKeyOnly(t *testing.T) {
 	if d.Len() != 2 {
 		t.Errorf("Len = %d, want 2 (keys only)", d.Len())
 	}
+}
+
+// recordsFrom turns bytes into a sequence of records with identities drawn
+// from small alphabets, so that duplicates, chains of them (a row rejected
+// for one identity does not claim its others) and the same string as two
+// kinds of identity are all frequent.
+func recordsFrom(entity record.Entity, data []byte) []record.Record {
+	var recs []record.Record
+	pick := func(b byte, prefix string) string {
+		if b%5 == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%s%d", prefix, b%23)
+	}
+	for i := 0; i+3 < len(data); i += 4 {
+		line := int64(len(recs) + 2)
+		rec := record.Record{Entity: entity, Origin: record.Origin{File: "in", Line: line}}
+		switch entity {
+		case record.Partners:
+			rec.Partner = &partnero.Partner{ID: partnero.ID(pick(data[i], "x")), Email: pick(data[i+1], "x"), Key: pick(data[i+2], "x")}
+			rec.SourceID = pick(data[i+3], "x")
+		case record.Customers:
+			rec.Customer = &partnero.Customer{Key: pick(data[i], "c")}
+			rec.SourceID = pick(data[i+1], "c")
+		default:
+			rec.Transaction = &partnero.Transaction{Key: pick(data[i], "t") + pick(data[i+1], "")}
+			rec.SourceID = pick(data[i+2], "t")
+		}
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// sameAnswers checks every record against the reference index and a
+// Duplicates whose table holds maxSlots slots, and reports the first
+// difference.
+func sameAnswers(t *testing.T, entity record.Entity, recs []record.Record, maxSlots int) *Duplicates {
+	t.Helper()
+	ref := newRefDuplicates()
+	d := newDuplicates(entity, maxSlots)
+	t.Cleanup(func() { _ = d.Close() })
+	for _, rec := range recs {
+		want, got := ref.Check(rec), d.Check(rec)
+		if fmt.Sprint(want) != fmt.Sprint(got) || (want == nil) != (got == nil) || (want != nil && *want != *got) {
+			t.Fatalf("line %d (%+v %+v %+v source %q): got %v, want %v",
+				rec.Origin.Line, rec.Partner, rec.Customer, rec.Transaction, rec.SourceID, got, want)
+		}
+	}
+	if err := d.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// The bounded index reports exactly the duplicates, and the first lines,
+// of an index held wholly in memory, however often it spills.
+func TestDuplicatesEqualInMemoryIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, entity := range []record.Entity{record.Partners, record.Customers, record.Transactions} {
+		for _, maxSlots := range []int{16, 64, 1 << 10, defaultMaxSlots} {
+			for range 20 {
+				data := make([]byte, 4*(1+rng.IntN(3000)))
+				for i := range data {
+					data[i] = byte(rng.Uint32())
+				}
+				sameAnswers(t, entity, recordsFrom(entity, data), maxSlots)
+			}
+		}
+	}
+}
+
+// Many distinct identities through a small table: most of them spilled, the
+// duplicates of spilled ones still found with their first line.
+func TestDuplicatesSpilled(t *testing.T) {
+	const n = 50_000
+	var recs []record.Record
+	for i := range n {
+		recs = append(recs, keyedTransaction(fmt.Sprintf("ch_%d", i), int64(i+2)))
+	}
+	for i := 0; i < n; i += 997 {
+		recs = append(recs, keyedTransaction(fmt.Sprintf("ch_%d", i), int64(n+i+2)))
+	}
+	d := sameAnswers(t, record.Transactions, recs, 1<<10)
+	if len(d.runs) < 10 {
+		t.Errorf("%d runs spilled, want many", len(d.runs))
+	}
+	if d.Len() != n {
+		t.Errorf("Len = %d, want %d", d.Len(), n)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzDuplicates(f *testing.F) {
+	f.Add(uint8(0), []byte("abcdabcdabcdaaaa\x00\x01\x02\x03"))
+	f.Add(uint8(1), []byte("0000111122223333000011112222"))
+	f.Add(uint8(2), []byte("zzzzzzzzyyyyzzzz"))
+	f.Fuzz(func(t *testing.T, kind uint8, data []byte) {
+		entity := []record.Entity{record.Partners, record.Customers, record.Transactions}[kind%3]
+		sameAnswers(t, entity, recordsFrom(entity, data), 16)
+	})
 }

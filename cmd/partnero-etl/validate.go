@@ -173,6 +173,7 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	}
 
 	dups := mapping.NewDuplicates(entity)
+	defer dups.Close()
 	start := time.Now()
 	counts, runErr := pipeline.Validate(ctx, pipeline.ValidateConfig{
 		Source: src,
@@ -184,6 +185,9 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 		Rejects: rejects,
 	})
 	elapsed := time.Since(start)
+	if err := dups.Err(); err != nil && runErr == nil {
+		runErr = err
+	}
 	closeErr := rejects.Close()
 	if columns == nil {
 		printUnknown(out, mapper.UnknownColumns(counts.Columns))
