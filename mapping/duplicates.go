@@ -1,10 +1,13 @@
 package mapping
 
 import (
+	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"iter"
 	"os"
 	"runtime"
 	"slices"
@@ -20,21 +23,22 @@ import (
 //
 // Memory is bounded: the most recent identities live in an open-addressing
 // table of (hash, line) pairs, 16 bytes a slot, that grows to maxSlots
-// (32 MiB); when it is three quarters full its entries are sorted by hash
-// and spilled to a temporary file as one run, and only a Bloom filter of the
-// run (12 bits per identity, one cache line per probe) and the first hash of
-// each 4 KiB block stay in memory: about 1.6 bytes per identity past the
-// table. A probe reads one block of a run only when that run's filter says
-// the hash may be in it (well under 1% of the time for a new identity), so
-// the answers, and the first line of each duplicate, are exactly those of an
-// index held wholly in memory.
+// (16 MiB); when it is three quarters full its entries are sorted by hash
+// and spilled to a temporary file as one run, and every four runs of a size
+// are merged into one, so a few runs at most are ever probed. Only each
+// run's Bloom filter (12 bits per identity, one cache line per probe) and
+// the first hash of each of its 4 KiB blocks stay in memory: about 1.6
+// bytes per identity past the table. A probe reads one block of a run only
+// when that run's filter says the hash may be in it (under 1% of the time
+// for a new identity), so the answers, and the first line of each
+// duplicate, are exactly those of an index held wholly in memory.
 //
 // The price of hashing is a false "duplicate" when two different identities
 // hash alike: with n identities the chance of any such collision is about
-// n²/2⁶⁵, one in 370,000 for ten million. The seeds are random per Duplicates,
-// so a collision does not repeat on the next run.
+// n²/2⁶⁵, one in 370,000 for ten million. The seeds are random per
+// Duplicates, so a collision does not repeat on the next run.
 //
-// It is safe for concurrent use. Close releases the temporary file; the file
+// It is safe for concurrent use. Close releases the temporary files; each
 // is removed from its folder as soon as it is made where the system allows
 // it, so nothing is left behind by a run that is killed.
 type Duplicates struct {
@@ -48,13 +52,10 @@ type Duplicates struct {
 	used     int
 	maxSlots int // the table spills instead of growing past this
 
-	spill   *os.File
 	runs    []*dupRun
-	offset  int64 // end of the spill file
-	noSpill bool  // the temporary file could not be made: grow instead
+	noSpill bool  // a temporary file could not be made: grow instead
 	err     error // a spilled run could not be read back
 	block   []byte
-	cleanup runtime.Cleanup
 }
 
 type dupSlot struct {
@@ -78,8 +79,8 @@ const (
 var identNames = [numIdentities]string{"id", "email", "key", "source_id"}
 
 const (
-	// defaultMaxSlots bounds the in-memory table: 2²¹ slots of 16 bytes.
-	defaultMaxSlots = 1 << 21
+	// defaultMaxSlots bounds the in-memory table: 2²⁰ slots of 16 bytes.
+	defaultMaxSlots = 1 << 20
 	minSlots        = 1 << 10
 	// dupBlockEntries is how many (hash, line) pairs one read of a run
 	// brings in: 4 KiB.
@@ -176,7 +177,7 @@ func (d *Duplicates) lookup(h uint64) (int64, bool) {
 				if !r.mayHave(h) {
 					continue
 				}
-				line, ok, err := r.find(d.spill, h, &d.block)
+				line, ok, err := r.find(h, &d.block)
 				if err != nil {
 					d.err = err
 					return 0, false
@@ -225,29 +226,15 @@ func (d *Duplicates) grow() {
 	}
 }
 
-// spillTable writes the table as a sorted run to the temporary file and
-// empties it. When the file cannot be made or written, the table grows
-// instead: memory as an unbounded index, never a wrong answer.
+// spillTable writes the table as a sorted run to a temporary file of its
+// own and empties it; then, as in a log-structured merge, every four runs of
+// one level are merged into one of the next, so that at most three runs a
+// level (a handful in all) are probed. When a file cannot be made or
+// written, the table grows instead: memory as an unbounded index, never a
+// wrong answer.
 func (d *Duplicates) spillTable() {
-	if d.spill == nil {
-		f, err := os.CreateTemp("", "partnero-etl-index-*")
-		if err != nil {
-			d.noSpill = true
-			d.grow()
-			return
-		}
-		// Removed at once where an open file may be (Unix): the space is
-		// freed when the file is closed, or the process ends.
-		if os.Remove(f.Name()) == nil {
-			d.cleanup = runtime.AddCleanup(d, func(f *os.File) { _ = f.Close() }, f)
-		} else {
-			name := f.Name()
-			d.cleanup = runtime.AddCleanup(d, func(f *os.File) { _ = f.Close(); _ = os.Remove(name) }, f)
-		}
-		d.spill = f
-	}
 	// Gather the entries at the front of the table (in place: no second
-	// copy of 32 MiB), sort them and write them out.
+	// copy of the table), sort them and write them out.
 	n := 0
 	for _, s := range d.table {
 		if s.hash != 0 {
@@ -265,31 +252,138 @@ func (d *Duplicates) spillTable() {
 		}
 		return 0
 	})
-	r := &dupRun{offset: d.offset, n: n, bloom: newBloom(n)}
-	buf := make([]byte, 0, dupBlockEntries*dupEntrySize)
-	for i, s := range entries {
-		if i%dupBlockEntries == 0 {
-			r.firsts = append(r.firsts, s.hash)
-		}
-		r.bloom.add(s.hash)
-		buf = binary.LittleEndian.AppendUint64(buf, s.hash)
-		buf = binary.LittleEndian.AppendUint64(buf, uint64(s.line))
-		if len(buf) == cap(buf) || i == n-1 {
-			if _, err := d.spill.WriteAt(buf, d.offset); err != nil {
-				// Put the table back together and keep it in memory.
-				d.noSpill = true
-				clear(d.table[n:])
-				d.rehashPrefix(n)
-				d.grow()
+	r, err := writeRun(n, func(yield func(dupSlot) bool) {
+		for _, s := range entries {
+			if !yield(s) {
 				return
 			}
-			d.offset += int64(len(buf))
-			buf = buf[:0]
 		}
+	})
+	if err != nil {
+		// Put the table back together and keep it in memory.
+		d.noSpill = true
+		clear(d.table[n:])
+		d.rehashPrefix(n)
+		d.grow()
+		return
 	}
 	d.runs = append(d.runs, r)
 	clear(d.table)
 	d.used = 0
+	for len(d.runs) >= dupFanIn {
+		last := d.runs[len(d.runs)-dupFanIn:]
+		if last[0].level != last[dupFanIn-1].level {
+			break
+		}
+		merged, err := mergeRuns(last)
+		if err != nil {
+			break // the runs stay as they are: more probes, same answers
+		}
+		for _, r := range last {
+			r.close()
+		}
+		d.runs = append(d.runs[:len(d.runs)-dupFanIn], merged)
+	}
+}
+
+// dupFanIn is how many runs of one level are merged into one.
+const dupFanIn = 4
+
+// writeRun writes n entries, in ascending hash order, to a new temporary
+// file, with the run's block index and Bloom filter.
+func writeRun(n int, entries iter.Seq[dupSlot]) (*dupRun, error) {
+	f, err := os.CreateTemp("", "partnero-etl-index-*")
+	if err != nil {
+		return nil, err
+	}
+	r := &dupRun{f: f, n: n, bloom: newBloom(n)}
+	// Removed at once where an open file may be (Unix): the space is freed
+	// when the file is closed, or the process ends.
+	if os.Remove(f.Name()) != nil {
+		r.name = f.Name()
+	}
+	r.cleanup = runtime.AddCleanup(r, func(c runFile) { c.close() }, runFile{f, r.name})
+	w := bufio.NewWriterSize(f, 1<<16)
+	var rec [dupEntrySize]byte
+	i := 0
+	for s := range entries {
+		if i%dupBlockEntries == 0 {
+			r.firsts = append(r.firsts, s.hash)
+		}
+		r.bloom.add(s.hash)
+		binary.LittleEndian.PutUint64(rec[:8], s.hash)
+		binary.LittleEndian.PutUint64(rec[8:], uint64(s.line))
+		if _, err := w.Write(rec[:]); err != nil {
+			r.close()
+			return nil, err
+		}
+		i++
+	}
+	if err := w.Flush(); err != nil {
+		r.close()
+		return nil, err
+	}
+	if i != n {
+		r.close()
+		return nil, fmt.Errorf("wrote %d index entries, want %d", i, n)
+	}
+	return r, nil
+}
+
+// mergeRuns merges sorted runs into one of the next level. A hash is in one
+// run at most (it is stored where it was first seen), so nothing is dropped.
+func mergeRuns(runs []*dupRun) (*dupRun, error) {
+	type cursor struct {
+		r    *bufio.Reader
+		head dupSlot
+		ok   bool
+	}
+	var readErr error
+	next := func(c *cursor) {
+		var rec [dupEntrySize]byte
+		if _, err := io.ReadFull(c.r, rec[:]); err != nil {
+			if err != io.EOF {
+				readErr = err
+			}
+			c.ok = false
+			return
+		}
+		c.head = dupSlot{hash: binary.LittleEndian.Uint64(rec[:8]), line: int64(binary.LittleEndian.Uint64(rec[8:]))}
+		c.ok = true
+	}
+	cursors := make([]*cursor, len(runs))
+	total := 0
+	for i, r := range runs {
+		cursors[i] = &cursor{r: bufio.NewReaderSize(io.NewSectionReader(r.f, 0, int64(r.n)*dupEntrySize), 1<<16)}
+		next(cursors[i])
+		total += r.n
+	}
+	merged, err := writeRun(total, func(yield func(dupSlot) bool) {
+		for {
+			var lo *cursor
+			for _, c := range cursors {
+				if c.ok && (lo == nil || c.head.hash < lo.head.hash) {
+					lo = c
+				}
+			}
+			if lo == nil || readErr != nil {
+				return
+			}
+			if !yield(lo.head) {
+				return
+			}
+			next(lo)
+		}
+	})
+	if err == nil && readErr != nil {
+		merged.close()
+		err = readErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	merged.level = runs[0].level + 1
+	return merged, nil
 }
 
 // rehashPrefix rebuilds the table from its first n slots, which hold its
@@ -328,27 +422,48 @@ func (d *Duplicates) Err() error {
 	return d.err
 }
 
-// Close releases the temporary file, if any. The Duplicates must not be
+// Close releases the temporary files, if any. The Duplicates must not be
 // used after.
 func (d *Duplicates) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.spill == nil {
-		return nil
+	var err error
+	for _, r := range d.runs {
+		err = errors.Join(err, r.close())
 	}
-	d.cleanup.Stop()
-	err := d.spill.Close()
-	_ = os.Remove(d.spill.Name()) // where it could not be removed at once
-	d.spill, d.runs = nil, nil
+	d.runs = nil
 	return err
 }
 
-// dupRun is one spilled, sorted run of (hash, line) pairs.
+// dupRun is one spilled, sorted run of (hash, line) pairs in a file of
+// its own.
 type dupRun struct {
-	offset int64
-	n      int
-	firsts []uint64 // the first hash of every block
-	bloom  bloom
+	f       *os.File
+	name    string // set when the file could not be removed while open
+	level   int    // how many merges made it
+	n       int
+	firsts  []uint64 // the first hash of every block
+	bloom   bloom
+	cleanup runtime.Cleanup
+}
+
+// runFile is what a run's cleanup needs: never the run itself.
+type runFile struct {
+	f    *os.File
+	name string
+}
+
+func (c runFile) close() error {
+	err := c.f.Close()
+	if c.name != "" {
+		_ = os.Remove(c.name)
+	}
+	return err
+}
+
+func (r *dupRun) close() error {
+	r.cleanup.Stop()
+	return runFile{r.f, r.name}.close()
 }
 
 func (r *dupRun) mayHave(h uint64) bool {
@@ -356,7 +471,7 @@ func (r *dupRun) mayHave(h uint64) bool {
 }
 
 // find reads the one block that may hold h.
-func (r *dupRun) find(f io.ReaderAt, h uint64, scratch *[]byte) (int64, bool, error) {
+func (r *dupRun) find(h uint64, scratch *[]byte) (int64, bool, error) {
 	b := sort.Search(len(r.firsts), func(i int) bool { return r.firsts[i] > h }) - 1
 	if b < 0 {
 		return 0, false, nil
@@ -366,7 +481,7 @@ func (r *dupRun) find(f io.ReaderAt, h uint64, scratch *[]byte) (int64, bool, er
 		*scratch = make([]byte, dupBlockEntries*dupEntrySize)
 	}
 	buf := (*scratch)[:count*dupEntrySize]
-	if _, err := f.ReadAt(buf, r.offset+int64(b)*dupBlockEntries*dupEntrySize); err != nil {
+	if _, err := r.f.ReadAt(buf, int64(b)*dupBlockEntries*dupEntrySize); err != nil {
 		return 0, false, fmt.Errorf("read the duplicate index's temporary file: %w", err)
 	}
 	i := sort.Search(count, func(i int) bool { return binary.LittleEndian.Uint64(buf[i*dupEntrySize:]) >= h })
