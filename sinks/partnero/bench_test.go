@@ -94,7 +94,7 @@ func BenchmarkRerun(b *testing.B) {
 		}
 		b.ReportMetric(float64(req)/float64(nPartners), "req/row")
 		b.ReportMetric(float64(req)/pages(nPartners), "x-listing-floor")
-		b.Logf("partners re-run, %d rows with keys and tags: %d requests, %.3f req/row, %.1f× the listing floor (%.0f pages; goal ≤ 1 request per 100 rows where the API allows)",
+		b.Logf("row: partners re-run, %d rows with referral keys and tags: %d requests, %.3f req/row, %.0f× the listing floor (%.0f pages; goal ≤ 1 request per 100 rows where the API allows: it does not, a listing carries neither keys nor tags and nothing reads them in bulk)",
 			nPartners, req, float64(req)/float64(nPartners), float64(req)/pages(nPartners), pages(nPartners))
 	})
 	b.Run("customers-by-partner-key", func(b *testing.B) {
@@ -106,7 +106,7 @@ func BenchmarkRerun(b *testing.B) {
 		b.ReportMetric(float64(req)/float64(nCustomers), "req/row")
 		b.ReportMetric(float64(req)/pages(nCustomers), "x-listing-floor")
 		b.ReportMetric(float64(req)/(pages(nCustomers)+float64(keys)), "x-api-floor")
-		b.Logf("customers re-run, %d rows naming %d partner keys: %d requests, %.4f req/row, %.2f× the API floor (%.0f listing pages + %d key lookups), %.1f× the listing floor alone",
+		b.Logf("row: customers re-run, %d rows naming %d partner keys: %d requests, %.4f req/row, %.2f× the API floor (%.0f listing pages + %d key lookups), %.1f× the listing floor alone",
 			nCustomers, keys, req, float64(req)/float64(nCustomers), float64(req)/(pages(nCustomers)+float64(keys)), pages(nCustomers), keys, float64(req)/pages(nCustomers))
 	})
 }
