@@ -2,12 +2,14 @@ package mapping
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"iter"
+	"math/bits"
 	"os"
 	"runtime"
 	"slices"
@@ -168,7 +170,7 @@ func (d *Duplicates) Check(rec record.Record) *record.RowError {
 // lookup returns the line that first had hash h.
 func (d *Duplicates) lookup(h uint64) (int64, bool) {
 	mask := uint64(len(d.table) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := home(h, len(d.table)); ; i = (i + 1) & mask {
 		switch d.table[i].hash {
 		case h:
 			return d.table[i].line, true
@@ -191,6 +193,13 @@ func (d *Duplicates) lookup(h uint64) (int64, bool) {
 	}
 }
 
+// home is the slot a hash is looked for from: its top bits, so that the
+// table holds its entries nearly in hash order and a spill's sort has
+// little left to do.
+func home(h uint64, slots int) uint64 {
+	return h >> (64 - bits.TrailingZeros(uint(slots)))
+}
+
 func (d *Duplicates) insert(h uint64, line int64) {
 	if 4*(d.used+1) > 3*len(d.table) {
 		switch {
@@ -201,7 +210,7 @@ func (d *Duplicates) insert(h uint64, line int64) {
 		}
 	}
 	mask := uint64(len(d.table) - 1)
-	i := h & mask
+	i := home(h, len(d.table))
 	for d.table[i].hash != 0 {
 		i = (i + 1) & mask
 	}
@@ -216,7 +225,7 @@ func (d *Duplicates) grow() {
 	mask := uint64(len(d.table) - 1)
 	for _, s := range old {
 		if s.hash != 0 {
-			i := s.hash & mask
+			i := home(s.hash, len(d.table))
 			for d.table[i].hash != 0 {
 				i = (i + 1) & mask
 			}
@@ -234,24 +243,28 @@ func (d *Duplicates) grow() {
 // wrong answer.
 func (d *Duplicates) spillTable() {
 	// Gather the entries at the front of the table (in place: no second
-	// copy of the table), sort them and write them out.
+	// copy of the table), sort them and write them out. Slots follow the
+	// hashes' top bits, so the entries come out nearly sorted, but for the
+	// few that wrapped round from the end of the table to its start: those
+	// go last.
 	n := 0
-	for _, s := range d.table {
-		if s.hash != 0 {
+	var wrapped []dupSlot
+	slots := len(d.table)
+	start := true // still in the cluster at slot 0, which may hold wrapped entries
+	for i, s := range d.table {
+		switch {
+		case s.hash == 0:
+			start = false
+		case start && home(s.hash, slots) > uint64(i):
+			wrapped = append(wrapped, s)
+		default:
 			d.table[n] = s
 			n++
 		}
 	}
+	n += copy(d.table[n:], wrapped)
 	entries := d.table[:n]
-	slices.SortFunc(entries, func(a, b dupSlot) int {
-		switch {
-		case a.hash < b.hash:
-			return -1
-		case a.hash > b.hash:
-			return 1
-		}
-		return 0
-	})
+	sortNearlySorted(entries)
 	r, err := writeRun(n, func(yield func(dupSlot) bool) {
 		for _, s := range entries {
 			if !yield(s) {
@@ -283,6 +296,26 @@ func (d *Duplicates) spillTable() {
 			r.close()
 		}
 		d.runs = append(d.runs[:len(d.runs)-dupFanIn], merged)
+	}
+}
+
+// sortNearlySorted sorts entries by hash: by insertion, which costs little
+// when each entry is a short way from its place, as a table's entries are;
+// past a budget of moves it leaves the rest to a general sort.
+func sortNearlySorted(entries []dupSlot) {
+	budget := 16 * len(entries)
+	for i := 1; i < len(entries); i++ {
+		e := entries[i]
+		j := i
+		for j > 0 && entries[j-1].hash > e.hash {
+			entries[j] = entries[j-1]
+			j--
+		}
+		entries[j] = e
+		if budget -= i - j; budget < 0 {
+			slices.SortFunc(entries, func(a, b dupSlot) int { return cmp.Compare(a.hash, b.hash) })
+			return
+		}
 	}
 }
 
@@ -394,7 +427,7 @@ func (d *Duplicates) rehashPrefix(n int) {
 	d.used = 0
 	mask := uint64(len(d.table) - 1)
 	for _, s := range entries {
-		i := s.hash & mask
+		i := home(s.hash, len(d.table))
 		for d.table[i].hash != 0 {
 			i = (i + 1) & mask
 		}

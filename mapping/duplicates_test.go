@@ -185,3 +185,25 @@ func FuzzDuplicates(f *testing.F) {
 		sameAnswers(t, entity, recordsFrom(entity, data), 16)
 	})
 }
+
+// The spill's sort: nearly sorted input by insertion, anything else past
+// the budget by the general sort; both end sorted with every entry kept.
+func TestSortNearlySorted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, shuffle := range []int{0, 3, 1000} {
+		entries := make([]dupSlot, 5000)
+		for i := range entries {
+			entries[i] = dupSlot{hash: uint64(i+1) * 7919, line: int64(i)}
+		}
+		for range shuffle {
+			i, j := rng.IntN(len(entries)), rng.IntN(len(entries))
+			entries[i], entries[j] = entries[j], entries[i]
+		}
+		sortNearlySorted(entries)
+		for i, e := range entries {
+			if e.hash != uint64(i+1)*7919 || e.line != int64(i) {
+				t.Fatalf("shuffle %d: entry %d is %+v", shuffle, i, e)
+			}
+		}
+	}
+}
