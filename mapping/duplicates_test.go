@@ -3,6 +3,8 @@ package mapping
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -204,6 +206,52 @@ func TestSortNearlySorted(t *testing.T) {
 			if e.hash != uint64(i+1)*7919 || e.line != int64(i) {
 				t.Fatalf("shuffle %d: entry %d is %+v", shuffle, i, e)
 			}
+		}
+	}
+}
+
+// The spilled runs leave nothing in the temporary folder, during the run
+// (removed as soon as made, where the system allows it) or after Close.
+func TestDuplicatesLeaveNoFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	d := newDuplicates(record.Transactions, 64)
+	for i := range 5000 {
+		if err := d.Check(keyedTransaction(fmt.Sprint("k", i), int64(i+2))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(d.runs) == 0 {
+		t.Fatal("nothing spilled")
+	}
+	if err := d.Check(keyedTransaction("k7", 9000)); err == nil || !strings.Contains(err.Message, "duplicate of line 9") {
+		t.Fatalf("k7 again: %v", err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("left in the temporary folder: %v", left)
+	}
+}
+
+// When no temporary file can be made, the index keeps growing in memory and
+// its answers stay the same.
+func TestDuplicatesWithoutTempFolder(t *testing.T) {
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	rng := rand.New(rand.NewPCG(5, 6))
+	data := make([]byte, 4*5000)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	for _, entity := range []record.Entity{record.Partners, record.Transactions} {
+		d := sameAnswers(t, entity, recordsFrom(entity, data), 16)
+		if len(d.runs) != 0 || !d.noSpill {
+			t.Errorf("%s: %d runs, noSpill %v: want all in memory", entity, len(d.runs), d.noSpill)
 		}
 	}
 }
