@@ -274,6 +274,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		coalesce = coalesceRows
 	}
 	dups := mapping.NewDuplicates(entity)
+	defer dups.Close()
 	run := pipeline.NewRun(pipeline.Config{
 		Entity: entity,
 		Source: src,
