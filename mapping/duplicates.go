@@ -89,7 +89,7 @@ const (
 	dupBlockEntries = 256
 	dupEntrySize    = 16
 	// bloomBitsPerKey sizes a run's filter: with one 512-bit block per
-	// probe and 7 bits a key, about 0.6% of the probes of an absent hash
+	// probe and 7 bits a key, about 0.4% of the probes of an absent hash
 	// read a block for nothing.
 	bloomBitsPerKey = 12
 	bloomK          = 7
