@@ -44,15 +44,15 @@ fuzz:
 # Benchmarks: not run by 'make test'. Compare ratios within one run.
 # BENCH_SCALE=quick (the default, minutes) or full (10M rows and the long
 # rate runs: an hour or more). Every benchmark's output is kept in
-# bench.out; the lines that measure a row of the README's performance table
-# (each beside its baseline as a ratio, and its goal) are repeated at the end.
+# bench.out; the lines marked "row:" (each measures a performance goal beside
+# its baseline as a ratio, and states the goal) are repeated at the end.
 BENCH_SCALE   ?= quick
 BENCH_TIMEOUT ?= 4h
 export BENCH_SCALE
 bench:
 	@rm -f bench.out bench.status
 	@{ $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout $(BENCH_TIMEOUT) $(PKGS); echo $$? > bench.status; } 2>&1 | tee bench.out
-	@echo; echo "== performance table (BENCH_SCALE=$(BENCH_SCALE))"; \
+	@echo; echo "== performance goals (BENCH_SCALE=$(BENCH_SCALE))"; \
 	grep -h 'row: ' bench.out | sed 's/^.*row: /  /'; \
 	status=$$(cat bench.status); rm -f bench.status; exit $$status
 
