@@ -53,7 +53,7 @@ bench:
 	@rm -f bench.out bench.status
 	@{ $(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout $(BENCH_TIMEOUT) $(PKGS); echo $$? > bench.status; } 2>&1 | tee bench.out
 	@echo; echo "== performance goals (BENCH_SCALE=$(BENCH_SCALE))"; \
-	grep -h 'row: ' bench.out | sed 's/^.*row: /  /'; \
+	grep -h '^ *[^ ]*_test.go:[0-9]*: row: ' bench.out | sed 's/^ *[^ ]*_test.go:[0-9]*: row: /  /'; \
 	status=$$(cat bench.status); rm -f bench.status; exit $$status
 
 # The README's first command: migrate the Rewardful sample into a sandbox
