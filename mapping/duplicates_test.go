@@ -255,3 +255,28 @@ func TestDuplicatesWithoutTempFolder(t *testing.T) {
 		}
 	}
 }
+
+// A spilled run that cannot be read back is no licence to pass rows: every
+// row from then on is rejected, and Err says why.
+func TestDuplicatesUnreadableRun(t *testing.T) {
+	d := newDuplicates(record.Transactions, 64)
+	t.Cleanup(func() { _ = d.Close() })
+	for i := range 1000 {
+		if err := d.Check(keyedTransaction(fmt.Sprint("k", i), int64(i+2))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range d.runs {
+		_ = r.f.Close()
+	}
+	err := d.Check(keyedTransaction("k1", 5000)) // in a run: its filter says so
+	if err == nil || !strings.Contains(err.Message, "cannot check for duplicates") {
+		t.Fatalf("k1 with its run unreadable: %v", err)
+	}
+	if err := d.Check(keyedTransaction("new", 5001)); err == nil {
+		t.Error("a row passed after the index failed")
+	}
+	if d.Err() == nil {
+		t.Error("Err() is nil")
+	}
+}
