@@ -58,6 +58,14 @@ type Duplicates struct {
 	noSpill bool  // a temporary file could not be made: grow instead
 	err     error // a spilled run could not be read back
 	block   []byte
+
+	batch   []batchEntry // CheckBatch's scratch
+	touched uint64
+}
+
+type batchEntry struct {
+	ids    [numIdentities]string
+	hashes [numIdentities]uint64
 }
 
 type dupSlot struct {
@@ -113,6 +121,48 @@ func newDuplicates(entity record.Entity, maxSlots int) *Duplicates {
 // identities, so a later row with the same identity is still checked
 // against the first good one only.
 func (d *Duplicates) Check(rec record.Record) *record.RowError {
+	ids := identitiesOf(rec)
+	hashes := d.hashesOf(&ids)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.checkLocked(rec.Origin, &ids, &hashes)
+}
+
+// CheckBatch checks recs in order, as many calls of Check would, and puts
+// each one's answer in out (len(out) >= len(recs)). It first looks at the
+// table slot of every identity of the batch, so that the memory reads,
+// independent of each other, overlap instead of waiting in turn: in a
+// table larger than the processor's caches each is a trip to memory.
+func (d *Duplicates) CheckBatch(recs []record.Record, out []*record.RowError) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.batch = slices.Grow(d.batch[:0], len(recs))[:len(recs)]
+	for i := range recs {
+		e := &d.batch[i]
+		e.ids = identitiesOf(recs[i])
+		e.hashes = d.hashesOf(&e.ids)
+	}
+	// A loop of nothing but the reads, so that many are in flight at once.
+	var touch uint64
+	shift := 64 - bits.TrailingZeros(uint(len(d.table)))
+	for i := range d.batch {
+		for _, h := range d.batch[i].hashes {
+			touch ^= d.table[h>>shift].hash // h == 0 reads slot 0: harmless
+			for _, r := range d.runs {
+				touch ^= r.bloom.blocks[r.bloom.index(h)][0]
+			}
+		}
+	}
+	d.touched = touch // used, so the reads are not optimised away
+	for i := range recs {
+		out[i] = d.checkLocked(recs[i].Origin, &d.batch[i].ids, &d.batch[i].hashes)
+	}
+	clear(d.batch) // do not pin the batch's strings
+}
+
+// identitiesOf returns the identities of rec that are checked, "" where it
+// has none.
+func identitiesOf(rec record.Record) [numIdentities]string {
 	var ids [numIdentities]string
 	switch {
 	case rec.Partner != nil:
@@ -127,19 +177,26 @@ func (d *Duplicates) Check(rec record.Record) *record.RowError {
 	if rec.Transaction == nil {
 		ids[identSource] = rec.SourceID
 	}
-	// One index for every kind of identity, each kind hashed with a seed
-	// of its own, so an email never matches a key spelled alike.
+	return ids
+}
+
+// hashesOf hashes each identity, 0 for none. One index holds every kind of
+// identity, each kind hashed with a seed of its own, so an email never
+// matches a key spelled alike.
+func (d *Duplicates) hashesOf(ids *[numIdentities]string) [numIdentities]uint64 {
 	var hashes [numIdentities]uint64
 	for i, s := range ids {
 		if s != "" {
 			hashes[i] = max(maphash.String(d.seeds[i], s), 1)
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	return hashes
+}
+
+func (d *Duplicates) checkLocked(origin record.Origin, ids *[numIdentities]string, hashes *[numIdentities]uint64) *record.RowError {
 	if d.err != nil {
 		// Nothing passes unchecked once the index cannot be read.
-		return &record.RowError{Origin: rec.Origin, Code: record.CodeDuplicate,
+		return &record.RowError{Origin: origin, Code: record.CodeDuplicate,
 			Message: fmt.Sprintf("cannot check for duplicates: %v", d.err)}
 	}
 	for i, s := range ids {
@@ -148,20 +205,20 @@ func (d *Duplicates) Check(rec record.Record) *record.RowError {
 		}
 		if first, ok := d.lookup(hashes[i]); ok {
 			return &record.RowError{
-				Origin:  rec.Origin,
+				Origin:  origin,
 				Field:   identNames[i],
 				Code:    record.CodeDuplicate,
 				Message: fmt.Sprintf("duplicate of line %d: the same %s %q", first, identNames[i], s),
 			}
 		}
 		if d.err != nil {
-			return &record.RowError{Origin: rec.Origin, Code: record.CodeDuplicate,
+			return &record.RowError{Origin: origin, Code: record.CodeDuplicate,
 				Message: fmt.Sprintf("cannot check for duplicates: %v", d.err)}
 		}
 	}
 	for i, s := range ids {
 		if s != "" {
-			d.insert(hashes[i], rec.Origin.Line)
+			d.insert(hashes[i], origin.Line)
 		}
 	}
 	return nil

@@ -118,21 +118,47 @@ func recordsFrom(entity record.Entity, data []byte) []record.Record {
 }
 
 // sameAnswers checks every record against the reference index and a
-// Duplicates whose table holds maxSlots slots, and reports the first
+// Duplicates whose table holds maxSlots slots, by Check and, on another,
+// by CheckBatch in batches of random sizes, and reports the first
 // difference.
 func sameAnswers(t *testing.T, entity record.Entity, recs []record.Record, maxSlots int) *Duplicates {
 	t.Helper()
 	ref := newRefDuplicates()
+	want := make([]*record.RowError, len(recs))
+	for i, rec := range recs {
+		want[i] = ref.Check(rec)
+	}
 	d := newDuplicates(entity, maxSlots)
 	t.Cleanup(func() { _ = d.Close() })
-	for _, rec := range recs {
-		want, got := ref.Check(rec), d.Check(rec)
-		if fmt.Sprint(want) != fmt.Sprint(got) || (want == nil) != (got == nil) || (want != nil && *want != *got) {
-			t.Fatalf("line %d (%+v %+v %+v source %q): got %v, want %v",
-				rec.Origin.Line, rec.Partner, rec.Customer, rec.Transaction, rec.SourceID, got, want)
+	got := make([]*record.RowError, len(recs))
+	for i, rec := range recs {
+		got[i] = d.Check(rec)
+	}
+	batched := newDuplicates(entity, maxSlots)
+	t.Cleanup(func() { _ = batched.Close() })
+	gotBatched := make([]*record.RowError, len(recs))
+	rng := rand.New(rand.NewPCG(uint64(len(recs)), 7))
+	for i := 0; i < len(recs); {
+		n := min(len(recs)-i, 1+rng.IntN(300))
+		batched.CheckBatch(recs[i:i+n], gotBatched[i:i+n])
+		i += n
+	}
+	for _, run := range []struct {
+		how string
+		got []*record.RowError
+	}{{"Check", got}, {"CheckBatch", gotBatched}} {
+		for i, rec := range recs {
+			w, g := want[i], run.got[i]
+			if (w == nil) != (g == nil) || (w != nil && *w != *g) {
+				t.Fatalf("%s, line %d (%+v %+v %+v source %q): got %v, want %v", run.how,
+					rec.Origin.Line, rec.Partner, rec.Customer, rec.Transaction, rec.SourceID, g, w)
+			}
 		}
 	}
 	if err := d.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := batched.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return d

@@ -181,8 +181,8 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 			r := mapper.Map(row)
 			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
 		},
-		Dedupe:  dups.Check,
-		Rejects: rejects,
+		DedupeBatch: dups.CheckBatch,
+		Rejects:     rejects,
 	})
 	elapsed := time.Since(start)
 	if err := dups.Err(); err != nil && runErr == nil {
