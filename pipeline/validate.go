@@ -21,7 +21,7 @@ type ValidateConfig struct {
 	// Dedupe, when set, rejects a record whose identity an earlier row had.
 	Dedupe func(record.Record) *record.RowError
 	// DedupeBatch, when set, is used instead of Dedupe: it checks a batch
-	// of records in order, as as many calls of Dedupe would, putting each
+	// of records in order, as that many calls of Dedupe would, putting each
 	// answer in out (mapping.Duplicates.CheckBatch, which overlaps the
 	// memory reads of a batch).
 	DedupeBatch func(recs []record.Record, out []*record.RowError)
