@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/partnero-etl/partnero-etl/internal/benchscale"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -73,25 +74,34 @@ transactions:
 	}
 }
 
-// BenchmarkDuplicatesMemory reports the heap bytes Duplicates holds per
-// distinct transaction key.
+// BenchmarkDuplicatesMemory reports the heap Duplicates holds per distinct
+// transaction key after n keys, and what each key past the first million
+// adds (the table is full by then: the rest is spilled, and only its Bloom
+// filter and block index stay in memory). BENCH_SCALE=full checks ten
+// million keys.
 func BenchmarkDuplicatesMemory(b *testing.B) {
-	const n = 200_000
+	n := benchscale.Pick(b, 2_000_000, 10_000_000)
+	const base = 1_000_000
 	for b.Loop() {
-		var before, after runtime.MemStats
+		var before, mid, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		d := NewDuplicates(record.Transactions)
-		tx := record.Record{}
 		for i := range n {
-			tx = keyedTransaction(fmt.Sprintf("ch_%d", i), int64(i+2))
-			if err := d.Check(tx); err != nil {
+			if i == base {
+				runtime.GC()
+				runtime.ReadMemStats(&mid)
+			}
+			if err := d.Check(keyedTransaction(fmt.Sprintf("ch_%d", i), int64(i+2))); err != nil {
 				b.Fatal(err)
 			}
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "bytes/key")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/key")
+		b.ReportMetric(float64(after.HeapAlloc-mid.HeapAlloc)/float64(n-base), "bytes/key-past-1M")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
 		runtime.KeepAlive(d)
+		_ = d.Close()
 	}
 }

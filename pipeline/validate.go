@@ -20,6 +20,11 @@ type ValidateConfig struct {
 	Map    func(record.Row) Mapped
 	// Dedupe, when set, rejects a record whose identity an earlier row had.
 	Dedupe func(record.Record) *record.RowError
+	// DedupeBatch, when set, is used instead of Dedupe: it checks a batch
+	// of records in order, as that many calls of Dedupe would, putting each
+	// answer in out (mapping.Duplicates.CheckBatch, which overlaps the
+	// memory reads of a batch).
+	DedupeBatch func(recs []record.Record, out []*record.RowError)
 	// Rejects, when set, receives every rejected row.
 	Rejects RejectRecorder
 	// MapWorkers is how many goroutines call Map; 0 means GOMAXPROCS, 1
@@ -193,12 +198,28 @@ func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 		}
 	}
 
+	var dedupeIn []record.Record
+	var dedupeOut []*record.RowError
 loop:
 	for b := range ordered {
 		select {
 		case <-b.done:
 		case <-ctx.Done():
 			break loop
+		}
+		// A batch's valid records are checked for duplicates together, in
+		// input order, before the rows are counted in that same order.
+		next := 0 // the next answer of dedupeOut
+		if cfg.DedupeBatch != nil {
+			dedupeIn = dedupeIn[:0]
+			for i := range b.items {
+				if it := &b.items[i]; it.err == nil && it.mapped.Err == nil && !it.mapped.Skipped {
+					dedupeIn = append(dedupeIn, it.mapped.Record)
+				}
+			}
+			dedupeOut = slices.Grow(dedupeOut[:0], len(dedupeIn))[:len(dedupeIn)]
+			cfg.DedupeBatch(dedupeIn, dedupeOut)
+			clear(dedupeIn) // do not pin the records
 		}
 		for i := range b.items {
 			it := &b.items[i]
@@ -227,11 +248,17 @@ loop:
 				c.Skipped++
 				c.SkipReasons[m.Reason]++
 			default:
-				if cfg.Dedupe != nil {
-					if derr := cfg.Dedupe(m.Record); derr != nil {
-						reject(&it.row, m.Record.Key(), derr)
-						break
-					}
+				var derr *record.RowError
+				switch {
+				case cfg.DedupeBatch != nil:
+					derr = dedupeOut[next]
+					next++
+				case cfg.Dedupe != nil:
+					derr = cfg.Dedupe(m.Record)
+				}
+				if derr != nil {
+					reject(&it.row, m.Record.Key(), derr)
+					break
 				}
 				c.Valid++
 			}

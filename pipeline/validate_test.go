@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -84,19 +85,40 @@ func (r *recorder) Reject(row *record.Row, key string, rerr *record.RowError) er
 
 func TestValidateCounts(t *testing.T) {
 	for _, workers := range []int{1, 2, 4} {
-		t.Run(strconv.Itoa(workers)+" map workers", func(t *testing.T) { testValidateCounts(t, workers) })
+		for _, batched := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d map workers, batched dedupe %v", workers, batched), func(t *testing.T) { testValidateCounts(t, workers, batched) })
+		}
 	}
 }
 
-func testValidateCounts(t *testing.T, workers int) {
+// batchOf checks a batch by calls of one, in order, counting the records.
+func batchOf(check func(record.Record) *record.RowError, seen *int) func([]record.Record, []*record.RowError) {
+	return func(recs []record.Record, out []*record.RowError) {
+		for i, rec := range recs {
+			out[i] = check(rec)
+			*seen++
+		}
+	}
+}
+
+func testValidateCounts(t *testing.T, workers int, batched bool) {
 	keys := []string{"a", "b", "!bad", "skip1", "bad1", "a", "c"}
 	for range 1000 { // cross batch boundaries
 		keys = append(keys, "x"+strconv.Itoa(len(keys)))
 	}
 	rec := &recorder{}
-	c, err := Validate(t.Context(), ValidateConfig{Source: newListSource(keys...), Map: mapKey, Dedupe: dedupe(), Rejects: rec, MapWorkers: workers})
+	cfg := ValidateConfig{Source: newListSource(keys...), Map: mapKey, Dedupe: dedupe(), Rejects: rec, MapWorkers: workers}
+	seen := 0
+	if batched {
+		cfg.Dedupe = nil
+		cfg.DedupeBatch = batchOf(dedupe(), &seen)
+	}
+	c, err := Validate(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if batched && seen != 1004 {
+		t.Errorf("%d records checked for duplicates, want the 1004 valid after mapping", seen)
 	}
 	want := ValidateCounts{Read: 1007, Valid: 1003, Skipped: 1, Rejected: 3}
 	if c.Read != want.Read || c.Valid != want.Valid || c.Skipped != want.Skipped || c.Rejected != want.Rejected {

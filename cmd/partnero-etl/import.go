@@ -332,6 +332,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		coalesce = coalesceRows
 	}
 	dups := mapping.NewDuplicates(entity)
+	defer dups.Close()
 	// The money of a transactions run is reconciled per currency: every
 	// row read is counted once as read and once by its outcome.
 	var money *pipeline.MoneyTally

@@ -728,6 +728,7 @@ func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, 
 	}
 	defer src.Close()
 	dups := mapping.NewDuplicates(record.Partners)
+	defer dups.Close()
 	return join.ScanPartners(ctx, src, func(row record.Row) pipeline.Mapped {
 		r := mapper.Map(row)
 		return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}

@@ -179,6 +179,7 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	}
 
 	dups := mapping.NewDuplicates(entity)
+	defer dups.Close()
 	start := time.Now()
 	counts, runErr := pipeline.Validate(ctx, pipeline.ValidateConfig{
 		Source: src,
@@ -186,10 +187,13 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 			r := mapper.Map(row)
 			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
 		},
-		Dedupe:  dups.Check,
-		Rejects: rejects,
+		DedupeBatch: dups.CheckBatch,
+		Rejects:     rejects,
 	})
 	elapsed := time.Since(start)
+	if err := dups.Err(); err != nil && runErr == nil {
+		runErr = err
+	}
 	closeErr := rejects.Close()
 	if columns == nil {
 		printUnknown(out, mapper.UnknownColumns(counts.Columns))

@@ -53,7 +53,10 @@ func customerDiff(in *api.Customer, have fieldHashes) *api.CustomerUpdate {
 }
 
 // partnerID resolves a partner reference to the partner's id ("" when no
-// such partner exists), once per distinct reference.
+// such partner exists), with one request per distinct reference at most.
+// The API has no bulk way to map referral keys to partners (a listing
+// carries no keys), so a run whose rows name partners by key costs one
+// partners:search per distinct key on top of the customers listing.
 func (s *Sink) partnerID(ctx context.Context, ref *api.PartnerRef) (string, error) {
 	if ref.ID != "" {
 		return string(ref.ID), nil
@@ -80,16 +83,28 @@ func (s *Sink) partnerID(ctx context.Context, ref *api.PartnerRef) (string, erro
 			return id, nil
 		}
 	}
-	got, err := s.t.FindPartner(ctx, api.PartnerRef{Email: ref.Email, Key: ref.Key})
+	// Workers that miss the same reference at once share one lookup: a
+	// re-run's first rows all miss together, and each used to send its own
+	// partners:search.
+	v, err, _ := s.partnerLookups.Do(cacheKey, func() (any, error) {
+		if v, ok := s.partnerIDs.Load(cacheKey); ok {
+			return v, nil // resolved between our miss and this call
+		}
+		got, err := s.t.FindPartner(ctx, api.PartnerRef{Email: ref.Email, Key: ref.Key})
+		if err != nil {
+			return "", err
+		}
+		id := ""
+		if got != nil {
+			id = string(got.ID)
+		}
+		s.partnerIDs.Store(cacheKey, id)
+		return id, nil
+	})
 	if err != nil {
 		return "", err
 	}
-	id := ""
-	if got != nil {
-		id = string(got.ID)
-	}
-	s.partnerIDs.Store(cacheKey, id)
-	return id, nil
+	return v.(string), nil
 }
 
 func describeRef(ref *api.PartnerRef) string {

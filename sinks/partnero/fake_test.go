@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 )
@@ -34,6 +35,9 @@ type fakeTarget struct {
 	// failCustomerListings makes listings of a customer's transactions
 	// fail with a 503 (after the client's retries).
 	failCustomerListings bool
+	// searchDelay is how long a partner search takes (outside the lock), so
+	// that concurrent lookups overlap; use it inside a synctest bubble.
+	searchDelay time.Duration
 }
 
 func newFake() *fakeTarget { return &fakeTarget{calls: map[string]int{}} }
@@ -98,6 +102,9 @@ func (f *fakeTarget) ListPartners(ctx context.Context, p, limit int) ([]api.Part
 // answer has the tags and the key only inside the referral link; by email or
 // key, /partners:search, whose items are list items (neither tags nor key).
 func (f *fakeTarget) FindPartner(ctx context.Context, ref api.PartnerRef) (*api.Partner, error) {
+	if ref.ID == "" && f.searchDelay > 0 {
+		time.Sleep(f.searchDelay)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ref.ID != "" {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/sync/singleflight"
+
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 )
@@ -102,6 +104,9 @@ type Sink struct {
 	// partnerIDs caches the id of a partner named by email or key, for
 	// partner_conflict checks ("" when the partner does not exist).
 	partnerIDs sync.Map
+	// partnerLookups lets concurrent misses of one reference share a
+	// lookup.
+	partnerLookups singleflight.Group
 
 	// verified counts the listings taken to settle an ambiguous create (an
 	// answer lost or a 5xx, or a 2xx body not understood).
