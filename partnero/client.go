@@ -24,9 +24,8 @@ const (
 	// maxBody bounds an answer read into memory: a page of 250 records is
 	// well under a megabyte.
 	maxBody = 32 << 20
-	// maxRetryAfter is the longest Retry-After the client waits for. A
-	// server asking for more is not going to be better in a few seconds;
-	// the request fails with a *RateLimitError instead.
+	// maxRetryAfter caps the Retry-After the pacer holds every request
+	// for; a call whose Retry-After is beyond WithMaxWait gives up at once.
 	maxRetryAfter = 10 * time.Minute
 	// latencyWeight is the weight of a new observation in the smoothed latency.
 	latencyWeight = 0.2
@@ -45,6 +44,7 @@ type Client struct {
 	httpClient  *http.Client
 	userAgent   string
 	maxAttempts int
+	maxWait     time.Duration
 	logger      *slog.Logger
 	pacer       *pacer
 	// retryTxCreates: retry transaction creates after ambiguous failures.
@@ -52,6 +52,10 @@ type Client struct {
 
 	requests, retries, rateLimited, serverErrors, networkErrors atomic.Int64
 	latency                                                     atomic.Int64 // smoothed, nanoseconds
+	// lastAnswer is when the API last answered a request other than with
+	// a 429 or a 5xx (UnixNano): failures while it answers others are the
+	// request's own; failures while it answers none are an outage.
+	lastAnswer atomic.Int64
 
 	routesMu sync.Mutex
 	routes   map[string]int64
@@ -67,6 +71,7 @@ type config struct {
 	userAgent   string
 	rate        Rate
 	maxAttempts int
+	maxWait     time.Duration
 	logger      *slog.Logger
 	// noTxCreateRetries is the negation, so the zero config retries.
 	noTxCreateRetries bool
@@ -123,6 +128,20 @@ func WithMaxAttempts(n int) Option {
 	}
 }
 
+// WithMaxWait sets how long one call keeps waiting through throttling
+// (429s) and outages (no answer, or only 5xx, from the API) before it
+// gives up with an *UnavailableError (default DefaultMaxWait). Neither
+// counts against WithMaxAttempts: the request was not carried out.
+func WithMaxWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("max wait %v: want a positive duration", d)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
 // WithLogger sets where the client logs requests (Debug) and retries (Info
 // after a 429, Warn after a 5xx or a network error).
 // The default discards everything.
@@ -145,7 +164,7 @@ func WithTransactionCreateRetries(retry bool) Option {
 
 // NewClient returns a client configured by opts.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, userAgent: "partnero-etl"}
+	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, maxWait: DefaultMaxWait, userAgent: "partnero-etl"}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, fmt.Errorf("partnero client: %w", err)
@@ -181,6 +200,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		httpClient:  cfg.httpClient,
 		userAgent:   cfg.userAgent,
 		maxAttempts: cfg.maxAttempts,
+		maxWait:     cfg.maxWait,
 		logger:      cfg.logger,
 		pacer:       newPacer(cfg.rate),
 		routes:      make(map[string]int64),
@@ -310,6 +330,13 @@ type request struct {
 // answer got lost). The client still retries them because the import engine
 // reconciles what exists before it writes and after such failures; a caller
 // that cannot reconcile should use WithMaxAttempts(1).
+//
+// Throttling and outages are not the request's fault: a 429, and a network
+// error or 5xx while the API answered no other request since this call
+// last failed, do not count against the attempts. The call waits them out (the
+// pacer holds every request while the server's window is spent; the
+// refused request itself also waits for its Retry-After) for up to maxWait,
+// then fails with an *UnavailableError: the work is unfinished, not wrong.
 func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 	var body []byte
 	if r.body != nil {
@@ -323,12 +350,19 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		target += "?" + r.query.Encode()
 	}
 	shown := "/" + r.path // what errors and logs name: no host, no query
-	var last error
-	for attempt := 1; ; attempt++ {
-		if err := c.pacer.wait(ctx); err != nil {
+	var (
+		last     error
+		held     time.Time // when throttling or an outage first held this call back
+		attempts int       // failures that count against maxAttempts
+		failures int       // failures in a row, for the backoff
+		failedAt time.Time // the last failure
+	)
+	for {
+		tk, err := c.pacer.wait(ctx)
+		if err != nil {
 			return answer{}, nil, c.stopped(r, shown, err, last)
 		}
-		a, env, err := c.attempt(ctx, r, target, shown, body)
+		a, env, err := c.attempt(ctx, r, target, shown, body, tk)
 		if err == nil {
 			return a, env, nil
 		}
@@ -338,23 +372,54 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		last = err
 		var rl *RateLimitError
 		isRL := errors.As(err, &rl)
-		if !IsRetryable(err) || attempt >= c.maxAttempts || (isRL && rl.RetryAfter > maxRetryAfter) || (r.ambiguousFinal && !isRL) {
+		if !IsRetryable(err) || c.maxAttempts == 1 || (r.ambiguousFinal && !isRL) {
 			return a, nil, err
 		}
+		failures++
+		now := time.Now()
+		// The API answered others since this call last failed (or in the
+		// second before its first try): the failure is the request's own.
+		since := failedAt
+		if since.IsZero() {
+			since = tk.sent.Add(-time.Second)
+		}
+		failedAt = now
+		ownFault := !isRL && c.lastAnswer.Load() > since.UnixNano()
+		if ownFault {
+			if attempts++; attempts >= c.maxAttempts {
+				return a, nil, err
+			}
+		} else if held.IsZero() {
+			held = tk.sent
+		}
+		if !held.IsZero() && (now.Sub(held) >= c.maxWait || (isRL && rl.RetryAfter > c.maxWait)) {
+			return a, nil, &UnavailableError{Waited: now.Sub(held), Err: err}
+		}
 		c.retries.Add(1)
-		// A 429 closed the pacer's gate for everyone; other failures wait
-		// on their own, exponentially.
+		// The refused request waits for its Retry-After; the pacer holds
+		// the others only as long as the server's window is spent. Other
+		// failures wait on their own, exponentially, capped lower while
+		// the API does not answer at all (it is back within seconds).
 		// 429s are pacing at work, logged quietly; 5xx and network errors
 		// are worth a warning.
 		var pause time.Duration
 		level := slog.LevelInfo
-		if !isRL {
-			pause = backoff(attempt)
+		switch {
+		case isRL:
+			pause = rl.RetryAfter
+		case ownFault:
+			pause = backoff(failures)
 			level = slog.LevelWarn
+		default:
+			pause = min(backoff(failures), maxOutagePause)
+			level = slog.LevelWarn
+		}
+		if !held.IsZero() {
+			pause = min(pause, max(0, held.Add(c.maxWait).Sub(now)))
 		}
 		c.logger.LogAttrs(ctx, level, "partnero: retrying",
 			slog.String("method", r.method), slog.String("path", shown),
-			slog.Int("attempt", attempt), slog.String("error", err.Error()), slog.Duration("pause", pause))
+			slog.Int("attempt", attempts+1), slog.String("error", err.Error()), slog.Duration("pause", pause))
 		if pause > 0 {
 			if err := sleep(ctx, pause); err != nil {
 				return answer{}, nil, c.stopped(r, shown, err, last)
@@ -373,7 +438,7 @@ func (c *Client) stopped(r request, shown string, ctxErr, last error) error {
 }
 
 // attempt sends r once and reads its answer.
-func (c *Client) attempt(ctx context.Context, r request, target, shown string, body []byte) (answer, *envelope, error) {
+func (c *Client) attempt(ctx context.Context, r request, target, shown string, body []byte, tk ticket) (answer, *envelope, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -414,7 +479,7 @@ func (c *Client) attempt(ctx context.Context, r request, target, shown string, b
 			return answer{}, nil, ctx.Err()
 		}
 		c.networkErrors.Add(1)
-		c.pacer.observe(start, 0, nil, 0)
+		c.pacer.observe(tk, 0, nil, 0)
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request failed",
 			slog.String("method", r.method), slog.String("path", shown), slog.Duration("elapsed", elapsed))
 		return answer{}, nil, &NetworkError{Method: r.method, Path: shown, Err: c.transportError(err)}
@@ -431,7 +496,10 @@ func (c *Client) attempt(ctx context.Context, r request, target, shown string, b
 	case resp.StatusCode >= 500:
 		c.serverErrors.Add(1)
 	}
-	c.pacer.observe(start, resp.StatusCode, resp.Header, ra)
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+		c.lastAnswer.Store(time.Now().UnixNano())
+	}
+	c.pacer.observe(tk, resp.StatusCode, resp.Header, ra)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request",
 		slog.String("method", r.method), slog.String("path", shown),
 		slog.Int("status", resp.StatusCode), slog.Duration("elapsed", elapsed))

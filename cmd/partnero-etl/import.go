@@ -377,6 +377,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		// must not take a half-done import for a finished one.
 		return withCode(exitFailure, fmt.Errorf("stopped after %d rejected rows (--max-rejects %d): fix the input or the mapping, then run again to resume",
 			rep.Counts.Rejected, opts.MaxRejects))
+	case api.IsUnavailable(runErr):
+		return withCode(exitFailure, fmt.Errorf("%w\nnothing was rejected for it: the journal keeps what is done; run the same command again to resume", runErr))
 	case runErr != nil:
 		return runErr
 	case rep.Counts.Rejected > 0:

@@ -8,7 +8,9 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/spf13/cobra"
 )
 
@@ -32,6 +34,7 @@ type globalOptions struct {
 	APIKeyFile string
 	BaseURL    string
 	Rate       string
+	MaxWait    time.Duration
 	LogFormat  string
 	Quiet      bool
 
@@ -111,6 +114,7 @@ a crash, and accounts for every row it reads.`,
 	pf.StringVar(&g.APIKeyFile, "api-key-file", "", "read the API key from this file")
 	pf.StringVar(&g.BaseURL, "base-url", envOr("PARTNERO_BASE_URL", defaultBaseURL), "API base URL (env PARTNERO_BASE_URL)")
 	pf.StringVar(&g.Rate, "rate", "auto", "request budget: auto (learn it from the API), or a rate such as 10/s or 600/min")
+	pf.DurationVar(&g.MaxWait, "max-wait", partnero.DefaultMaxWait, "how long to wait through throttling or an API outage before stopping (exit 1; run again to resume)")
 	pf.StringVar(&g.LogFormat, "log-format", "text", "diagnostics format on stderr: text or json")
 	pf.BoolVarP(&g.Quiet, "quiet", "q", false, "print only warnings, errors and the final result")
 
