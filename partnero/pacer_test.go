@@ -338,7 +338,8 @@ func TestAutoLearnsFromHeaders(t *testing.T) {
 	}{
 		// Laravel's default: a per-minute window. The first is spent at
 		// once (the client assumes a second until shown otherwise); the
-		// 429 of one probe says when it ends.
+		// 429 of one probe says when it ends, to the second, and a few
+		// probes in that last second find the end.
 		{"per minute", 1200, time.Minute, 0},
 		// A per-second window looks like a per-minute one at first; the
 		// Remaining header proves it shorter within seconds.
@@ -371,7 +372,7 @@ func TestAutoLearnsFromHeaders(t *testing.T) {
 				if got < 0.95*budget || got > budget*1.01 {
 					t.Errorf("sustained %.2f req/s for a server budget of %v/s", got, budget)
 				}
-				if limited.Load() > 1 {
+				if limited.Load() > 8 {
 					t.Errorf("%d 429s", limited.Load())
 				}
 			})

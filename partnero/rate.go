@@ -87,9 +87,9 @@ const (
 	probeFirst = 50 * time.Millisecond
 	probeMax   = time.Second
 	// growth is the share by which a budget learned without headers grows
-	// per window (at least a second) in which callers waited for it and
-	// no 429 came.
-	growth = 0.005
+	// per second in which callers waited for it and no 429 came.
+	growth    = 0.005
+	overshoot = 0.02
 	// recentSpan is how far back successes count for the rate the server
 	// just allowed.
 	recentSpan = time.Second
@@ -146,6 +146,7 @@ type pacer struct {
 	length    time.Duration // the window's length (0: unknown)
 	lower     time.Duration // the window is proven longer than this
 	start     time.Time     // when the current window opened (zero: not known yet)
+	exact     bool          // start is the answer to the window's first request
 	prevStart time.Time     // the window before, in case the current one was assumed too early
 	firstSeq  int64         // the first request counted in the current window
 	used      int           // requests counted in the current window
@@ -159,13 +160,16 @@ type pacer struct {
 	probeGap time.Duration
 
 	// Learning without headers.
-	seen429  bool          // slow start ends at the first 429
-	resumeAt time.Time     // the end of the last spent period
-	okSince  int           // successes since resumeAt
-	cycle    time.Duration // time between the last two ends of spent periods
-	recent   []time.Time   // success times within recentSpan
-	growAt   time.Time     // the start of the current growth period
-	okGrow   int           // successes since growAt
+	seen429  bool      // slow start ends at the first 429
+	resumeAt time.Time // the end of the last spent period
+	okSince  int       // successes since resumeAt
+	// cycleRate is what the server allowed between the last two spent
+	// periods: growth stays within overshoot of it, so a long window is
+	// spent only a little before its end.
+	cycleRate float64
+	recent    []time.Time // success times within recentSpan
+	growAt    time.Time   // the start of the current growth period
+	okGrow    int         // successes since growAt
 }
 
 // latencyFloor is the least round trip seen lately: requests sent that much
@@ -303,9 +307,20 @@ func (p *pacer) tryLocked(now time.Time) (time.Duration, ticket, bool) {
 // the server after it.
 func (p *pacer) lead() time.Duration { return min(p.lat.get(), p.length/4) }
 
+// refine is how much earlier than the window's estimated end the next one
+// is tried: the length is an upper bound (the time between two window
+// starts), lower is proven by 429s; trying halfway between narrows it in a
+// few windows, at the cost of at most one 429 each.
+func (p *pacer) refine() time.Duration {
+	if gap := p.length - p.lower; p.lower > 0 && gap > max(p.length/100, 2*p.lead()) {
+		return gap / 2
+	}
+	return 0
+}
+
 // expireLocked starts a new window once the current one has ended.
 func (p *pacer) expireLocked(now time.Time) {
-	if p.start.IsZero() || p.length <= 0 || now.Before(p.start.Add(p.length-p.lead())) {
+	if p.start.IsZero() || p.length <= 0 || now.Before(p.start.Add(p.length-p.lead()-p.refine())) {
 		return
 	}
 	p.prevStart, p.start = p.start, time.Time{}
@@ -321,7 +336,7 @@ func (p *pacer) expireLocked(now time.Time) {
 func (p *pacer) spendLocked(now time.Time) {
 	p.used = max(p.used, p.limit)
 	if !p.start.IsZero() && p.length > 0 {
-		if open := p.start.Add(p.length - p.lead()); open.After(now) {
+		if open := p.start.Add(p.length - p.lead() - p.refine()); open.After(now) {
 			p.holdLocked(open)
 			return
 		}
@@ -374,11 +389,9 @@ func (l *sendLog) resize(r float64) {
 		*l = sendLog{}
 		return
 	}
-	span := time.Second
-	n := int(math.Floor(r))
-	if n < 1 {
-		span, n = time.Duration(float64(time.Second)/r), 1
-	}
+	// n sends per n/r seconds: r per second in every window of that span.
+	n := max(1, int(math.Floor(r)))
+	span := time.Duration(float64(n) / r * float64(time.Second))
 	old := l.ordered()
 	if len(old) > n {
 		old = old[len(old)-n:]
@@ -438,10 +451,14 @@ func (p *pacer) observe(tk ticket, status int, h http.Header, retryAfter time.Du
 			p.refusedLocked(tk, now)
 		}
 	case status == 0 || status >= 500:
-		// Says nothing about the budget (a proxy's 502 carries no
-		// headers); a failed probe is tried again a little later.
+		// A failed probe is tried again a little later. A 5xx was
+		// counted by the server's throttle, if it came from behind it
+		// (a proxy's 502 carries no headers): count it as spent.
 		if withHeaders {
 			p.countedLocked(tk, now, int(limit), int(rem))
+		} else if status != 0 && !p.hdr && !p.spent {
+			p.recent = append(p.recent, now)
+			p.okSince++
 		}
 		if tk.probe {
 			p.probeAt = now.Add(jitter(p.probeGap))
@@ -475,18 +492,21 @@ func (p *pacer) countedLocked(tk ticket, now time.Time, limit, rem int) {
 	if turned {
 		// A window opened between the last answer's request and tk's
 		// (when rem is limit-1, with tk). Its start is taken as late as
-		// possible: now.
-		old := p.start
+		// possible: now. The time between two windows opened by the
+		// requests answered (both exact) is an upper bound of the
+		// window's length; an inexact start would understate it.
+		old, oldExact := p.start, p.exact
 		if old.IsZero() {
 			old = p.prevStart
 		}
-		if !old.IsZero() {
+		exact := rem == limit-1
+		if !old.IsZero() && oldExact && exact {
 			if gap := now.Sub(old); gap > p.lower && (p.length == 0 || gap < p.length) {
 				p.length = min(gap, maxWindowLen)
 				p.setHeaderRateLocked()
 			}
 		}
-		p.start, p.firstSeq, p.used = now, tk.seq, limit-rem+later
+		p.start, p.exact, p.firstSeq, p.used = now, exact, tk.seq, limit-rem+later
 		if p.spent {
 			p.spent, p.probing = false, false
 			p.signalLocked()
@@ -540,24 +560,18 @@ func (p *pacer) throttledLocked(tk ticket, now time.Time, retryAfter time.Durati
 			return
 		}
 	}
-	if retryAfter > 0 {
-		// The server says when: a new window opens then.
-		until := now.Add(retryAfter)
-		if p.length == 0 && !start.IsZero() {
-			p.length = min(maxWindowLen, until.Sub(start))
-			p.setHeaderRateLocked()
-		}
-		p.prevStart, p.start = start, time.Time{}
-		p.firstSeq, p.used = p.seq+1, 0
-		p.spent, p.probing = false, false
-		p.holdLocked(until)
-		return
-	}
 	p.spendLocked(now)
-	if tk.probe {
+	switch {
+	case retryAfter > time.Second:
+		// Retry-After has whole seconds: the window ends within its
+		// last second, which probes find.
+		p.probeAt = maxTime(p.probeAt, now.Add(retryAfter-time.Second))
+		p.probeGap = probeFirst
+	case tk.probe:
 		p.probeAt = now.Add(jitter(p.probeGap))
 		p.probeGap = min(probeMax, p.probeGap*2)
 	}
+	p.signalLocked()
 }
 
 // setHeaderRateLocked sets auto's budget from the window: Limit per length
@@ -611,13 +625,15 @@ func (p *pacer) succeededLocked(now time.Time) {
 	}
 	p.okSince++
 	if p.spent {
-		// The spent period is over. The successes since the end of the
-		// last one over the time since are what the server allows.
+		// The spent period is over (a fixed window, once spent, stays
+		// spent: a success answered after the 429 reached the server
+		// after it). The successes since the end of the last one over
+		// the time since are what the server allows.
 		p.spent, p.probing = false, false
 		if !p.resumeAt.IsZero() {
-			p.cycle = now.Sub(p.resumeAt)
-			if p.cycle > 0 && p.okSince > 1 {
-				p.setRateLocked(max(minAutoRate, float64(p.okSince-1)/p.cycle.Seconds()))
+			if cycle := now.Sub(p.resumeAt); cycle > 0 && p.okSince > 1 {
+				p.cycleRate = max(minAutoRate, float64(p.okSince-1)/cycle.Seconds())
+				p.setRateLocked(p.cycleRate)
 			}
 		}
 		p.resumeAt, p.okSince = now, 1
@@ -630,8 +646,7 @@ func (p *pacer) succeededLocked(now time.Time) {
 		p.growAt = now
 	}
 	p.okGrow++
-	period := max(time.Second, p.cycle)
-	if now.Sub(p.growAt) < period || (p.mode.PerSecond > 0 && p.rate >= p.ceiling) || (!p.mode.Auto && !p.seen429) {
+	if now.Sub(p.growAt) < time.Second || (p.mode.PerSecond > 0 && p.rate >= p.ceiling) || (!p.mode.Auto && !p.seen429) {
 		return
 	}
 	// Grow only when the budget was what held requests back: a budget
@@ -640,6 +655,8 @@ func (p *pacer) succeededLocked(now time.Time) {
 		next := p.rate * (1 + growth)
 		if !p.seen429 {
 			next = p.rate * 2 // slow start: nothing known yet
+		} else if p.cycleRate > 0 {
+			next = min(next, max(p.rate, p.cycleRate*(1+overshoot)))
 		}
 		p.setRateLocked(min(maxAutoRate, next))
 	}
