@@ -264,8 +264,14 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 
 	workers := opts.Workers
+	var active func() int
+	queue := 0
 	if workers == 0 {
-		workers = autoWorkers(client.Limit(), client.Latency())
+		// Sized as the client learns: the pool follows the budget and
+		// the latency measured so far, up to maxWorkers partitions with
+		// the queue memory of 16 default ones.
+		workers, queue = maxWorkers, 16*1000/maxWorkers
+		active = func() int { return autoWorkers(client.Limit(), client.Latency()) }
 	}
 	log.Debug("import", "entity", entity, "workers", workers, "strategy", sink.Strategy(), "estimated_rows", estimate)
 
@@ -289,6 +295,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		Journal:    journal,
 		Rejects:    rejectHook{w: rejects, onReject: opts.onReject},
 		Workers:    workers,
+		Active:     active,
+		QueueSize:  queue,
 		MaxRejects: opts.MaxRejects,
 		Coalesce:   coalesce,
 	})
