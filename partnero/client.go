@@ -128,20 +128,6 @@ func WithMaxAttempts(n int) Option {
 	}
 }
 
-// WithMaxWait sets how long one call keeps waiting through throttling
-// (429s) and outages (no answer, or only 5xx, from the API) before it
-// gives up with an *UnavailableError (default DefaultMaxWait). Neither
-// counts against WithMaxAttempts: the request was not carried out.
-func WithMaxWait(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("max wait %v: want a positive duration", d)
-		}
-		c.maxWait = d
-		return nil
-	}
-}
-
 // WithLogger sets where the client logs requests (Debug) and retries (Info
 // after a 429, Warn after a 5xx or a network error).
 // The default discards everything.
@@ -164,7 +150,7 @@ func WithTransactionCreateRetries(retry bool) Option {
 
 // NewClient returns a client configured by opts.
 func NewClient(opts ...Option) (*Client, error) {
-	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, maxWait: DefaultMaxWait, userAgent: "partnero-etl"}
+	cfg := config{baseURL: DefaultBaseURL, rate: Rate{Auto: true}, maxAttempts: defaultMaxAttempts, userAgent: "partnero-etl"}
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return nil, fmt.Errorf("partnero client: %w", err)
@@ -350,6 +336,10 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		target += "?" + r.query.Encode()
 	}
 	shown := "/" + r.path // what errors and logs name: no host, no query
+	maxWait := c.maxWait
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
 	var (
 		last     error
 		held     time.Time // when throttling or an outage first held this call back
@@ -392,7 +382,7 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		} else if held.IsZero() {
 			held = tk.sent
 		}
-		if !held.IsZero() && (now.Sub(held) >= c.maxWait || (isRL && rl.RetryAfter > c.maxWait)) {
+		if !held.IsZero() && (now.Sub(held) >= maxWait || (isRL && rl.RetryAfter > maxWait)) {
 			return a, nil, &UnavailableError{Waited: now.Sub(held), Err: err}
 		}
 		c.retries.Add(1)
@@ -415,7 +405,7 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 			level = slog.LevelWarn
 		}
 		if !held.IsZero() {
-			pause = min(pause, max(0, held.Add(c.maxWait).Sub(now)))
+			pause = min(pause, max(0, held.Add(maxWait).Sub(now)))
 		}
 		c.logger.LogAttrs(ctx, level, "partnero: retrying",
 			slog.String("method", r.method), slog.String("path", shown),

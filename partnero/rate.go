@@ -724,6 +724,20 @@ const gateMax = 30 * time.Second
 // answer: it is back within seconds of its return.
 const maxOutagePause = 5 * time.Second
 
+// WithMaxWait sets how long one call keeps waiting through throttling
+// (429s) and outages (no answer, or only 5xx, from the API) before it
+// gives up with an *UnavailableError (default DefaultMaxWait). Neither
+// counts against WithMaxAttempts: the request was not carried out.
+func WithMaxWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("max wait %v: want a positive duration", d)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
 // UnavailableError ends a call that the API kept throttling (429) or did
 // not answer (network errors, 5xx while no other request succeeded) for
 // longer than the client waits, or that a Retry-After sent beyond that. The
