@@ -63,7 +63,7 @@ var benchShapes = []struct {
 func BenchmarkPacerShapes(b *testing.B) {
 	for _, sh := range benchShapes {
 		s := sh.benchShape
-		window, warm, measure := s.window, 10*time.Second, 15*time.Second
+		window, warm, measure := s.window, 20*time.Second, 15*time.Second
 		if s.window == time.Minute {
 			warm, measure = 2*time.Minute, 3*time.Minute
 			if !benchFull() {

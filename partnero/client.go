@@ -318,8 +318,9 @@ type request struct {
 // that cannot reconcile should use WithMaxAttempts(1).
 //
 // Throttling and outages are not the request's fault: a 429, and a network
-// error or 5xx while the API answered no other request since this call
-// last failed, do not count against the attempts. The call waits them out (the
+// error or 5xx while the API (which answered this client before) answered
+// no other request since this call last failed, do not count against the
+// attempts. The call waits them out (the
 // pacer holds every request while the server's window is spent; the
 // refused request itself also waits for its Retry-After) for up to maxWait,
 // then fails with an *UnavailableError: the work is unfinished, not wrong.
@@ -369,12 +370,15 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		now := time.Now()
 		// The API answered others since this call last failed (or in the
 		// second before its first try): the failure is the request's own.
+		// An API that never answered this client is not having an outage
+		// (a wrong URL, a host that is down): that fails in attempts too.
 		since := failedAt
 		if since.IsZero() {
 			since = tk.sent.Add(-time.Second)
 		}
 		failedAt = now
-		ownFault := !isRL && c.lastAnswer.Load() > since.UnixNano()
+		answered := c.lastAnswer.Load()
+		ownFault := !isRL && (answered == 0 || answered > since.UnixNano())
 		if ownFault {
 			if attempts++; attempts >= c.maxAttempts {
 				return a, nil, err

@@ -480,18 +480,43 @@ func TestAttemptsCapped(t *testing.T) {
 		}
 	})
 	synctest.Test(t, func(t *testing.T) {
-		// An outage (no answer to anyone) is waited out up to the
-		// client's max wait, in pauses of at most maxOutagePause, and
-		// then ends as unavailable: unfinished, not wrong.
+		// An outage (the API answered, then answers no one) is waited
+		// out up to the client's max wait, in pauses of at most
+		// maxOutagePause, and then ends as unavailable: unfinished, not
+		// wrong.
+		calls := 0
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			if !strings.HasSuffix(r.URL.Path, "/p1") {
+				reply(w, 200, okPage)
+				return
+			}
+			w.WriteHeader(statusDrop)
+		}, WithRate(Rate{}), WithMaxWait(time.Minute))
+		if _, err := c.Partners.List(t.Context(), ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		calls = 0
+		start := time.Now()
+		_, err := c.Partners.Get(t.Context(), "p1")
+		// The first failure counts as the request's own (the API had just
+		// answered): the wait starts with the second.
+		if d := time.Since(start); !IsUnavailable(err) || d < time.Minute || d > time.Minute+time.Second || calls < 12 || calls > 30 {
+			t.Errorf("err = %v after %v and %d calls", err, time.Since(start), calls)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		// An API that never answered (a wrong URL, a host that is down)
+		// is not an outage: the attempts are counted.
 		calls := 0
 		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
 			calls++
 			w.WriteHeader(statusDrop)
-		}, WithRate(Rate{}), WithMaxWait(time.Minute))
-		start := time.Now()
+		}, WithRate(Rate{}))
 		_, err := c.Partners.Get(t.Context(), "p1")
-		if !IsUnavailable(err) || time.Since(start) != time.Minute || calls < 12 || calls > 30 {
-			t.Errorf("err = %v after %v and %d calls", err, time.Since(start), calls)
+		var ne *NetworkError
+		if !errors.As(err, &ne) || IsUnavailable(err) || calls != defaultMaxAttempts {
+			t.Errorf("err = %v after %d calls", err, calls)
 		}
 	})
 	synctest.Test(t, func(t *testing.T) {
