@@ -203,3 +203,29 @@ func TestPacerStandsAtTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestLowDemandKeepsTheWindow: a client whose demand is below the server's
+// budget never spends a window, so new windows show only by Remaining
+// rising, and only "Remaining fell" may be read as "the server still counts
+// in the old window" (which stretches the learned window). The learned
+// budget must stay the server's.
+func TestLowDemandKeepsTheWindow(t *testing.T) {
+	for _, workers := range []int{2, 4} {
+		t.Run(strconv.Itoa(workers), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := newShapeServer(shape{50, time.Second, true}, 3)
+				c, err := NewClient(WithBaseURL("http://api.test/v1/"), WithAPIKey(testKey),
+					WithHTTPClient(&http.Client{Transport: handlerTransport{srv}}), WithRate(Rate{Auto: true}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+				defer cancel()
+				runWorkers(ctx, c, workers)
+				if l := c.Limit(); l < 0.95*50 || l > 50.5 {
+					t.Errorf("budget %.1f/s after two minutes below a 50/s server's limit", l)
+				}
+			})
+		})
+	}
+}

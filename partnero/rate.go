@@ -488,6 +488,9 @@ func (p *pacer) countedLocked(tk ticket, now time.Time, limit, rem int) {
 	// Remaining may rise by up to their number without a new window;
 	// limit-1 says tk opened one.
 	turned := p.remSeq == 0 || rem == limit-1 || rem > p.rem+p.flying+1
+	// Remaining went on falling: the server still counts in the window
+	// of the last answer. (Neither: too close to tell.)
+	same := !turned && rem < p.rem
 	p.remSeq, p.rem = tk.seq, rem
 	if turned {
 		// A window opened between the last answer's request and tk's
@@ -511,7 +514,7 @@ func (p *pacer) countedLocked(tk ticket, now time.Time, limit, rem int) {
 			p.spent, p.probing = false, false
 			p.signalLocked()
 		}
-	} else if p.start.IsZero() && !p.prevStart.IsZero() && tk.seq >= p.firstSeq {
+	} else if same && p.start.IsZero() && !p.prevStart.IsZero() && tk.seq >= p.firstSeq {
 		// The client assumed the window over, but the server still
 		// counts in it: the window is longer than assumed.
 		p.lower = max(p.lower, tk.sent.Sub(p.prevStart))
