@@ -93,6 +93,9 @@ const (
 	// recentSpan is how far back successes count for the rate the server
 	// just allowed.
 	recentSpan = time.Second
+	// minCycleOK is the fewest successes between two spent periods that
+	// tell the server's rate.
+	minCycleOK = 5
 )
 
 // ticket is one request the pacer let go: the answer is reported with it.
@@ -161,6 +164,7 @@ type pacer struct {
 
 	// Learning without headers.
 	seen429  bool      // slow start ends at the first 429
+	spentAt  time.Time // when the current spent period began
 	resumeAt time.Time // the end of the last spent period
 	okSince  int       // successes since resumeAt
 	// cycleRate is what the server allowed between the last two spent
@@ -467,7 +471,7 @@ func (p *pacer) observe(tk ticket, status int, h http.Header, retryAfter time.Du
 		if withHeaders {
 			p.countedLocked(tk, now, int(limit), int(rem))
 		} else {
-			p.succeededLocked(now)
+			p.succeededLocked(tk, now)
 		}
 	}
 }
@@ -604,7 +608,7 @@ func (p *pacer) refusedLocked(tk ticket, now time.Time) {
 			next = max(next, p.rate/2)
 		}
 		p.setRateLocked(max(minAutoRate, next))
-		p.spent, p.probing = true, false
+		p.spent, p.probing, p.spentAt = true, false, now
 		// Only the refused request waits for its Retry-After (the client
 		// sees to that); the others wait for a probe to get through.
 		p.probeGap = probeFirst
@@ -621,20 +625,21 @@ func (p *pacer) refusedLocked(tk ticket, now time.Time) {
 }
 
 // succeededLocked learns from a success without rate limit headers.
-func (p *pacer) succeededLocked(now time.Time) {
+func (p *pacer) succeededLocked(tk ticket, now time.Time) {
 	p.recent = append(p.recent, now)
 	if len(p.recent) >= 64 && now.Sub(p.recent[len(p.recent)/2]) > recentSpan {
 		p.trimRecentLocked(now) // amortised: at most every other append copies
 	}
 	p.okSince++
-	if p.spent {
-		// The spent period is over (a fixed window, once spent, stays
-		// spent: a success answered after the 429 reached the server
-		// after it). The successes since the end of the last one over
-		// the time since are what the server allows.
+	if p.spent && !tk.sent.Before(p.spentAt) {
+		// The spent period is over: a request sent during it got
+		// through. The successes since the end of the last one over the
+		// time since are what the server allows (when they are enough
+		// to tell: a success that slipped in just after the last end
+		// would set a rate of nearly nothing).
 		p.spent, p.probing = false, false
 		if !p.resumeAt.IsZero() {
-			if cycle := now.Sub(p.resumeAt); cycle > 0 && p.okSince > 1 {
+			if cycle := now.Sub(p.resumeAt); cycle > 0 && p.okSince > minCycleOK {
 				p.cycleRate = max(minAutoRate, float64(p.okSince-1)/cycle.Seconds())
 				p.setRateLocked(p.cycleRate)
 			}
