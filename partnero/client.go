@@ -25,9 +25,8 @@ const (
 	// maxBody bounds an answer read into memory: a page of 250 records is
 	// well under a megabyte.
 	maxBody = 32 << 20
-	// maxRetryAfter is the longest Retry-After the client waits for. A
-	// server asking for more is not going to be better in a few seconds;
-	// the request fails with a *RateLimitError instead.
+	// maxRetryAfter caps the Retry-After the pacer holds every request
+	// for; a call whose Retry-After is beyond WithMaxWait gives up at once.
 	maxRetryAfter = 10 * time.Minute
 	// latencyWeight is the weight of a new observation in the smoothed latency.
 	latencyWeight = 0.2
@@ -46,6 +45,7 @@ type Client struct {
 	httpClient  *http.Client
 	userAgent   string
 	maxAttempts int
+	maxWait     time.Duration
 	logger      *slog.Logger
 	pacer       *pacer
 	// retryTxCreates: retry transaction creates after ambiguous failures.
@@ -53,6 +53,10 @@ type Client struct {
 
 	requests, retries, rateLimited, serverErrors, networkErrors atomic.Int64
 	latency                                                     atomic.Int64 // smoothed, nanoseconds
+	// lastAnswer is when the API last answered a request other than with
+	// a 429 or a 5xx (UnixNano): failures while it answers others are the
+	// request's own; failures while it answers none are an outage.
+	lastAnswer atomic.Int64
 
 	routesMu sync.Mutex
 	routes   map[string]int64
@@ -68,6 +72,7 @@ type config struct {
 	userAgent   string
 	rate        Rate
 	maxAttempts int
+	maxWait     time.Duration
 	logger      *slog.Logger
 	// noTxCreateRetries is the negation, so the zero config retries.
 	noTxCreateRetries bool
@@ -208,6 +213,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		httpClient:  cfg.httpClient,
 		userAgent:   cfg.userAgent,
 		maxAttempts: cfg.maxAttempts,
+		maxWait:     cfg.maxWait,
 		logger:      cfg.logger,
 		pacer:       newPacer(cfg.rate),
 		routes:      make(map[string]int64),
@@ -359,6 +365,14 @@ type request struct {
 // answer got lost). The client still retries them because the import engine
 // reconciles what exists before it writes and after such failures; a caller
 // that cannot reconcile should use WithMaxAttempts(1).
+//
+// Throttling and outages are not the request's fault: a 429, and a network
+// error or 5xx while the API (which answered this client before) answered
+// no other request since this call last failed, do not count against the
+// attempts. The call waits them out (the
+// pacer holds every request while the server's window is spent; the
+// refused request itself also waits for its Retry-After) for up to maxWait,
+// then fails with an *UnavailableError: the work is unfinished, not wrong.
 func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 	var body []byte
 	if r.body != nil {
@@ -372,12 +386,23 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		target += "?" + r.query.Encode()
 	}
 	shown := "/" + r.path // what errors and logs name: no host, no query
-	var last error
-	for attempt := 1; ; attempt++ {
-		if err := c.pacer.wait(ctx); err != nil {
+	maxWait := c.maxWait
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	var (
+		last     error
+		held     time.Time // when throttling or an outage first held this call back
+		attempts int       // failures that count against maxAttempts
+		failures int       // failures in a row, for the backoff
+		failedAt time.Time // the last failure
+	)
+	for {
+		tk, err := c.pacer.wait(ctx)
+		if err != nil {
 			return answer{}, nil, c.stopped(r, shown, err, last)
 		}
-		a, env, err := c.attempt(ctx, r, target, shown, body)
+		a, env, err := c.attempt(ctx, r, target, shown, body, tk)
 		if err == nil {
 			return a, env, nil
 		}
@@ -387,23 +412,57 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 		last = err
 		var rl *RateLimitError
 		isRL := errors.As(err, &rl)
-		if !IsRetryable(err) || attempt >= c.maxAttempts || (isRL && rl.RetryAfter > maxRetryAfter) || (r.ambiguousFinal && !isRL) {
+		if !IsRetryable(err) || c.maxAttempts == 1 || (r.ambiguousFinal && !isRL) {
 			return a, nil, err
 		}
+		failures++
+		now := time.Now()
+		// The API answered others since this call last failed (or in the
+		// second before its first try): the failure is the request's own.
+		// An API that never answered this client is not having an outage
+		// (a wrong URL, a host that is down): that fails in attempts too.
+		since := failedAt
+		if since.IsZero() {
+			since = tk.sent.Add(-time.Second)
+		}
+		failedAt = now
+		answered := c.lastAnswer.Load()
+		ownFault := !isRL && (answered == 0 || answered > since.UnixNano())
+		if ownFault {
+			if attempts++; attempts >= c.maxAttempts {
+				return a, nil, err
+			}
+		} else if held.IsZero() {
+			held = tk.sent
+		}
+		if !held.IsZero() && (now.Sub(held) >= maxWait || (isRL && rl.RetryAfter > maxWait)) {
+			return a, nil, &UnavailableError{Waited: now.Sub(held), Err: err}
+		}
 		c.retries.Add(1)
-		// A 429 closed the pacer's gate for everyone; other failures wait
-		// on their own, exponentially.
+		// The refused request waits for its Retry-After; the pacer holds
+		// the others only as long as the server's window is spent. Other
+		// failures wait on their own, exponentially, capped lower while
+		// the API does not answer at all (it is back within seconds).
 		// 429s are pacing at work, logged quietly; 5xx and network errors
 		// are worth a warning.
 		var pause time.Duration
 		level := slog.LevelInfo
-		if !isRL {
-			pause = backoff(attempt)
+		switch {
+		case isRL:
+			pause = rl.RetryAfter
+		case ownFault:
+			pause = backoff(failures)
 			level = slog.LevelWarn
+		default:
+			pause = min(backoff(failures), maxOutagePause)
+			level = slog.LevelWarn
+		}
+		if !held.IsZero() {
+			pause = min(pause, max(0, held.Add(maxWait).Sub(now)))
 		}
 		c.logger.LogAttrs(ctx, level, "partnero: retrying",
 			slog.String("method", r.method), slog.String("path", shown),
-			slog.Int("attempt", attempt), slog.String("error", err.Error()), slog.Duration("pause", pause))
+			slog.Int("attempt", attempts+1), slog.String("error", err.Error()), slog.Duration("pause", pause))
 		if pause > 0 {
 			if err := sleep(ctx, pause); err != nil {
 				return answer{}, nil, c.stopped(r, shown, err, last)
@@ -422,7 +481,7 @@ func (c *Client) stopped(r request, shown string, ctxErr, last error) error {
 }
 
 // attempt sends r once and reads its answer.
-func (c *Client) attempt(ctx context.Context, r request, target, shown string, body []byte) (answer, *envelope, error) {
+func (c *Client) attempt(ctx context.Context, r request, target, shown string, body []byte, tk ticket) (answer, *envelope, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -463,7 +522,7 @@ func (c *Client) attempt(ctx context.Context, r request, target, shown string, b
 			return answer{}, nil, ctx.Err()
 		}
 		c.networkErrors.Add(1)
-		c.pacer.observe(start, 0, nil, 0)
+		c.pacer.observe(tk, 0, nil, 0)
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request failed",
 			slog.String("method", r.method), slog.String("path", shown), slog.Duration("elapsed", elapsed))
 		return answer{}, nil, &NetworkError{Method: r.method, Path: shown, Err: c.transportError(err)}
@@ -480,7 +539,10 @@ func (c *Client) attempt(ctx context.Context, r request, target, shown string, b
 	case resp.StatusCode >= 500:
 		c.serverErrors.Add(1)
 	}
-	c.pacer.observe(start, resp.StatusCode, resp.Header, ra)
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode < 500 {
+		c.lastAnswer.Store(time.Now().UnixNano())
+	}
+	c.pacer.observe(tk, resp.StatusCode, resp.Header, ra)
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request",
 		slog.String("method", r.method), slog.String("path", shown),
 		slog.Int("status", resp.StatusCode), slog.Duration("elapsed", elapsed))

@@ -127,65 +127,116 @@ func TestFixedBudgetHonoured(t *testing.T) {
 	}
 }
 
-func TestRetryAfterStopsAllWorkers(t *testing.T) {
-	// minPause: no request may start sooner after the 429 came back;
-	// maxPause: requests flow again after it.
+// TestRetryAfterHonoured: a 429 without rate limit headers makes the
+// refused request wait for its Retry-After, while the other workers stop
+// only until one probe gets through (not a global gate per 429).
+func TestRetryAfterHonoured(t *testing.T) {
+	// minPause: the refused request is not sent again sooner after its
+	// 429 came back.
 	tests := []struct {
-		name               string
-		retryAfter         func(now time.Time) string
-		minPause, maxPause time.Duration
+		name       string
+		retryAfter func(now time.Time) string
+		minPause   time.Duration
 	}{
-		{"seconds", func(time.Time) string { return "3" }, 3 * time.Second, 3 * time.Second},
+		{"seconds", func(time.Time) string { return "3" }, 3 * time.Second},
 		// An HTTP date has whole seconds: 4 s from a moment 1.0x s into the
 		// run is the start of second 5.
-		{"HTTP date", func(now time.Time) string { return now.Add(4 * time.Second).UTC().Format(http.TimeFormat) }, 3900 * time.Millisecond, 4 * time.Second},
-		{"none: jittered backoff", func(time.Time) string { return "" }, 500 * time.Millisecond, time.Second},
+		{"HTTP date", func(now time.Time) string { return now.Add(4 * time.Second).UTC().Format(http.TimeFormat) }, 3900 * time.Millisecond},
+		{"none", func(time.Time) string { return "" }, probeFirst / 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const latency = 10 * time.Millisecond
-				var seen arrivals
-				var limitedAt atomic.Int64 // UnixNano of the 429's arrival
-				var once sync.Once
-				start := time.Now()
+				var seen, refusedSeen arrivals
+				var answered atomic.Int64 // UnixNano when the 429 came back
 				c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
 					now := time.Now()
 					seen.add(now)
-					limited := false
-					if now.Sub(start) >= time.Second {
-						once.Do(func() {
-							limited = true
-							limitedAt.Store(now.UnixNano())
-						})
-					}
 					time.Sleep(latency)
-					if limited {
-						if ra := tt.retryAfter(now); ra != "" {
-							w.Header().Set("Retry-After", ra)
+					if strings.HasSuffix(r.URL.Path, "/refused") {
+						refusedSeen.add(now)
+						if answered.Load() == 0 {
+							if ra := tt.retryAfter(now); ra != "" {
+								w.Header().Set("Retry-After", ra)
+							}
+							answered.Store(time.Now().UnixNano())
+							reply(w, 429, `{"message":"Too Many Attempts."}`)
+							return
 						}
-						reply(w, 429, `{"message":"Too Many Attempts."}`)
+						reply(w, 200, `{"data":{"id":"refused"}}`)
 						return
 					}
 					reply(w, 200, okPage)
 				}, WithRate(Rate{PerSecond: 50}))
 				ctx, cancel := context.WithTimeout(t.Context(), 8*time.Second)
 				defer cancel()
-				runWorkers(ctx, c, 8)
-
-				at := time.Unix(0, limitedAt.Load())
-				answered := at.Add(latency)
-				// Requests that left before the 429 came back are fine;
-				// none may start after it until the pause is over.
-				if n := seen.between(answered.Add(time.Millisecond), answered.Add(tt.minPause)); n != 0 {
-					t.Errorf("%d requests during the pause after a 429", n)
+				var wg sync.WaitGroup
+				wg.Go(func() { runWorkers(ctx, c, 8) })
+				time.Sleep(time.Second)
+				if _, err := c.Partners.Get(ctx, "refused"); err != nil {
+					t.Fatal(err)
 				}
-				if n := seen.between(answered.Add(tt.maxPause), answered.Add(tt.maxPause+time.Second)); n < 45 {
-					t.Errorf("only %d requests in the second after the pause", n)
+				wg.Wait()
+
+				at := time.Unix(0, answered.Load())
+				if len(refusedSeen.times) != 2 || refusedSeen.times[1].Sub(at) < tt.minPause {
+					t.Errorf("the refused request was sent at %v, its 429 came back at %v", refusedSeen.times, at)
+				}
+				// The others go on after a probe, at the budget less a little.
+				if n := seen.between(at.Add(100*time.Millisecond), at.Add(1100*time.Millisecond)); n < 45 {
+					t.Errorf("only %d requests in the second after the 429", n)
 				}
 				if s := c.Stats(); s.RateLimited != 1 || s.Retries != 1 {
 					t.Errorf("stats = %+v", s)
 				}
+			})
+		})
+	}
+}
+
+// TestLate429AfterSuccessDoesNotPanic: a 429 without Retry-After for a
+// request sent before the last 429 came back, arriving after a success,
+// once made the pacer shift by a negative amount and panic.
+func TestLate429AfterSuccessDoesNotPanic(t *testing.T) {
+	for _, rate := range []Rate{{}, {Auto: true}, {PerSecond: 50}} {
+		t.Run(rate.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var slowDone atomic.Bool
+				c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+					switch {
+					case strings.HasSuffix(r.URL.Path, "/slow") && !slowDone.Load():
+						// Sent first, answered last: 429, no Retry-After.
+						time.Sleep(3 * time.Second)
+						slowDone.Store(true)
+						reply(w, 429, `{"message":"Too Many Attempts."}`)
+					case strings.HasSuffix(r.URL.Path, "/fast") && !slowDone.Load():
+						time.Sleep(100 * time.Millisecond)
+						reply(w, 429, `{"message":"Too Many Attempts."}`)
+					default:
+						reply(w, 200, `{"data":{"id":"x"}}`)
+					}
+				}, WithRate(rate))
+				var wg sync.WaitGroup
+				wg.Go(func() {
+					if _, err := c.Partners.Get(t.Context(), "slow"); err != nil {
+						t.Error(err)
+					}
+				})
+				time.Sleep(time.Millisecond)
+				// fast draws a 429 first; its retry succeeds (which
+				// resets the old strike count) long before slow's 429.
+				wg.Go(func() {
+					for range 3 {
+						if _, err := c.Partners.Get(t.Context(), "ok"); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+				if _, err := c.Partners.Get(t.Context(), "fast"); err == nil {
+					t.Log("fast got through")
+				}
+				wg.Wait()
 			})
 		})
 	}
@@ -285,7 +336,10 @@ func TestAutoLearnsFromHeaders(t *testing.T) {
 		window time.Duration
 		warmup time.Duration // how long learning may take
 	}{
-		// Laravel's default: a per-minute window, known from the start.
+		// Laravel's default: a per-minute window. The first is spent at
+		// once (the client assumes a second until shown otherwise); the
+		// 429 of one probe says when it ends, to the second, and a few
+		// probes in that last second find the end.
 		{"per minute", 1200, time.Minute, 0},
 		// A per-second window looks like a per-minute one at first; the
 		// Remaining header proves it shorter within seconds.
@@ -314,10 +368,11 @@ func TestAutoLearnsFromHeaders(t *testing.T) {
 				if !s.LearnedFromHeaders || s.Limit < 0.95*budget || s.Limit > budget {
 					t.Errorf("stats = %+v", s)
 				}
-				if got < 0.95*budget || got > budget {
+				// A window ending within the run may add one request.
+				if got < 0.95*budget || got > budget*1.01 {
 					t.Errorf("sustained %.2f req/s for a server budget of %v/s", got, budget)
 				}
-				if limited.Load() > 0 {
+				if limited.Load() > 8 {
 					t.Errorf("%d 429s", limited.Load())
 				}
 			})
@@ -384,8 +439,9 @@ func TestRetriesBackOff(t *testing.T) {
 		}
 		ts := seen.times
 		gaps := []time.Duration{ts[1].Sub(ts[0]), ts[2].Sub(ts[1]), ts[3].Sub(ts[2])}
-		// Jittered within [d/2, d]: 250 ms, 500 ms, then the 429 gate's 1 s.
-		bounds := [][2]time.Duration{{125 * time.Millisecond, 250 * time.Millisecond}, {250 * time.Millisecond, 500 * time.Millisecond}, {500 * time.Millisecond, time.Second}}
+		// Jittered within [d/2, d]: 250 ms, 500 ms, then the pacer's first
+		// probe after a 429 that said nothing.
+		bounds := [][2]time.Duration{{125 * time.Millisecond, 250 * time.Millisecond}, {250 * time.Millisecond, 500 * time.Millisecond}, {probeFirst / 2, probeFirst}}
 		for i, g := range gaps {
 			if g < bounds[i][0] || g > bounds[i][1] {
 				t.Errorf("pause %d = %v, want within %v", i, g, bounds[i])
@@ -399,14 +455,67 @@ func TestRetriesBackOff(t *testing.T) {
 
 func TestAttemptsCapped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		// One request keeps failing while the API answers others: its
+		// own fault, capped at the attempts.
+		var calls atomic.Int64
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/p1") {
+				calls.Add(1)
+				w.WriteHeader(502)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+			reply(w, 200, okPage)
+		}, WithRate(Rate{}))
+		ctx, cancel := context.WithCancel(t.Context())
+		var wg sync.WaitGroup
+		wg.Go(func() { runWorkers(ctx, c, 1) })
+		time.Sleep(100 * time.Millisecond)
+		_, err := c.Partners.Get(t.Context(), "p1")
+		cancel()
+		wg.Wait()
+		var se *ServerError
+		if !errors.As(err, &se) || IsUnavailable(err) || calls.Load() != defaultMaxAttempts {
+			t.Errorf("err = %v after %d calls", err, calls.Load())
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		// An outage (the API answered, then answers no one) is waited
+		// out up to the client's max wait, in pauses of at most
+		// maxOutagePause, and then ends as unavailable: unfinished, not
+		// wrong.
 		calls := 0
 		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
 			calls++
-			w.WriteHeader(502)
+			if !strings.HasSuffix(r.URL.Path, "/p1") {
+				reply(w, 200, okPage)
+				return
+			}
+			w.WriteHeader(statusDrop)
+		}, WithRate(Rate{}), WithMaxWait(time.Minute))
+		if _, err := c.Partners.List(t.Context(), ListOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		calls = 0
+		start := time.Now()
+		_, err := c.Partners.Get(t.Context(), "p1")
+		// The first failure counts as the request's own (the API had just
+		// answered): the wait starts with the second.
+		if d := time.Since(start); !IsUnavailable(err) || d < time.Minute || d > time.Minute+time.Second || calls < 12 || calls > 30 {
+			t.Errorf("err = %v after %v and %d calls", err, time.Since(start), calls)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		// An API that never answered (a wrong URL, a host that is down)
+		// is not an outage: the attempts are counted.
+		calls := 0
+		c := bubbleClient(t, func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			w.WriteHeader(statusDrop)
 		}, WithRate(Rate{}))
 		_, err := c.Partners.Get(t.Context(), "p1")
-		var se *ServerError
-		if !errors.As(err, &se) || calls != defaultMaxAttempts {
+		var ne *NetworkError
+		if !errors.As(err, &ne) || IsUnavailable(err) || calls != defaultMaxAttempts {
 			t.Errorf("err = %v after %d calls", err, calls)
 		}
 	})
@@ -420,7 +529,7 @@ func TestAttemptsCapped(t *testing.T) {
 		}, WithRate(Rate{}))
 		_, err := c.Partners.Get(t.Context(), "p1")
 		var re *RateLimitError
-		if !errors.As(err, &re) || re.RetryAfter != 24*time.Hour || calls != 1 {
+		if !errors.As(err, &re) || !IsUnavailable(err) || re.RetryAfter != 24*time.Hour || calls != 1 {
 			t.Errorf("err = %v after %d calls", err, calls)
 		}
 	})

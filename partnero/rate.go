@@ -2,6 +2,7 @@ package partnero
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Rate is a request budget. Auto learns it from the API (rate-limit headers
@@ -67,76 +66,153 @@ func ParseRate(s string) (Rate, error) {
 	return Rate{PerSecond: n / per.Seconds()}, nil
 }
 
-// Pacing constants. Auto mode starts conservatively and finds the budget.
+// Pacing constants.
 const (
 	autoStartRate = 5.0    // requests per second before anything is known
 	minAutoRate   = 0.2    // never slower than one request in 5 s
-	maxAutoRate   = 1000.0 // a ceiling for additive increase
-	// headerWindow is the window X-RateLimit-Limit counts over when the API
-	// does not say: Laravel's throttle counts per minute ("600 per minute").
-	headerWindow    = time.Minute
-	maxHeaderWindow = time.Hour
-	// headerShare is the share of a header-learned budget the client uses: a
-	// token bucket with burst 1 can fit one request more than rate*window in
-	// a window, and other tools may share the key.
-	headerShare = 0.98
-	// gateBase and gateMax bound the pause after a 429 without Retry-After.
-	gateBase = time.Second
-	gateMax  = 30 * time.Second
+	maxAutoRate   = 1000.0 // a ceiling for growth without headers
+	// assumedWindow is the window X-RateLimit-Limit is taken to count over
+	// until the answers show how long it is: the shortest servers use. A
+	// longer window only lets the first one be spent faster (which the
+	// server allows); Remaining stops the client at its end, and the 429
+	// of one probe says when it ends.
+	assumedWindow = time.Second
+	maxWindowLen  = time.Hour
+	// slack is how far the token bucket may fall behind the clock: slots a
+	// late worker missed can still be used within it (a budget is a
+	// ceiling, not a metronome), without ever bunching more than this much.
+	slack = 100 * time.Millisecond
+	// probeFirst and probeMax bound the pause between probes while a window
+	// is spent and the server did not say when it ends.
+	probeFirst = 50 * time.Millisecond
+	probeMax   = time.Second
+	// growth is the share by which a budget learned without headers grows
+	// per second in which callers waited for it and no 429 came.
+	growth    = 0.005
+	overshoot = 0.02
+	// recentSpan is how far back successes count for the rate the server
+	// just allowed.
+	recentSpan = time.Second
+	// minCycleOK is the fewest successes between two spent periods that
+	// tell the server's rate.
+	minCycleOK = 5
 )
 
-// pacer is the pacing every request made with one client shares: a token
-// bucket for the long-run rate, and a not-before gate that a 429 closes for
-// every caller at once.
+// ticket is one request the pacer let go: the answer is reported with it.
+type ticket struct {
+	seq   int64     // 1-based order of sending
+	sent  time.Time // when it left
+	probe bool      // sent to find out whether a spent window has ended
+}
+
+// pacer is the pacing every request made with one client shares. It keeps
+// two things:
 //
-// rate.Limiter alone cannot do the second, and SetLimit does not reschedule
-// callers already holding reservations (cancelling many reservations does not
-// restore the bucket exactly either). So callers take turns: one caller at a
-// time holds the turn and the only outstanding reservation; when the gate or
-// the limit changes (the changed channel is closed) it cancels that one
-// reservation, which the limiter undoes exactly, and reserves again under the
-// new rules. Everyone else queues for the turn.
+//   - a budget in requests per second (fixed, learned, or none), spent
+//     through a token bucket that may run up to `slack` behind the clock;
+//   - a model of the server's fixed window (Laravel's throttle: Limit
+//     requests per window, the window opening at the first request after
+//     the last one ended), from X-RateLimit-Limit/Remaining when the API
+//     sends them. The client counts what it sent into the current window
+//     and never sends into a spent one: it waits for the window's end when
+//     it knows it, and otherwise lets one probe through, whose 429 says
+//     (Retry-After) or whose success shows it.
+//
+// Without headers the budget is learned from 429s: a 429 starts a "spent"
+// period in which one probe at a time goes out; the first success after it
+// ends the period, and the successes between two such ends over the time
+// between them is the server's rate. Growth is gentle (half a percent per
+// window) and only while callers waited for the budget.
+//
+// Callers take turns: one caller at a time holds the turn and computes when
+// it may send; a change of the rules (the changed channel is closed) makes
+// it compute again.
 type pacer struct {
-	limiter *rate.Limiter
-	mode    Rate
-	turn    chan struct{} // a one-slot semaphore: who may reserve
+	mode   Rate
+	turn   chan struct{} // a one-slot semaphore: who may reserve
+	waited atomic.Int64  // callers that found the turn taken: was the budget the bottleneck?
 
-	mu          sync.Mutex
-	limit       float64       // current budget, req/s; +Inf when none
-	notBefore   time.Time     // the gate: no request starts before it
-	changed     chan struct{} // closed and replaced when limit or gate change
-	fromHeaders bool          // the budget came from X-RateLimit-Limit
-	strikes     int           // 429 events in a row, for the gate's backoff
-	lastEvent   time.Time     // the last 429 that counted: earlier requests do not count again
-	// Header state (auto mode with X-RateLimit-Limit): the limit counts
-	// requests per window, whose length no header gives. It starts as
-	// Laravel's minute and shrinks when Remaining proves it shorter.
-	hdrLimit   float64
-	window     time.Duration
-	evalStart  time.Time
-	evalHits   int
-	evalMinRem float64
-	// AIMD state (auto mode without headers).
-	peak        float64 // the budget at the last 429: recover fast up to near it
-	windowStart time.Time
-	windowOK    int // successes since windowStart
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced when the rules change
+	rate    float64       // the bucket's budget, req/s; +Inf when none
+	ceiling float64       // a fixed budget the rate never exceeds; +Inf otherwise
+	next    time.Time     // the bucket's next free slot
+	log     sendLog       // recent sends: never more than the budget in any second
+	hold    time.Time     // no request starts before it
+	seq     int64         // the last ticket's seq
+	flying  int           // tickets not yet answered
+	lat     latencyFloor
 
-	waited atomic.Int64 // callers that had to wait since windowStart: was the budget the bottleneck?
+	// The server's window, from the headers.
+	hdr       bool
+	limit     int           // requests per window (0: unknown)
+	length    time.Duration // the window's length (0: unknown)
+	lower     time.Duration // the window is proven longer than this
+	start     time.Time     // when the current window opened (zero: not known yet)
+	exact     bool          // start is the answer to the window's first request
+	prevStart time.Time     // the window before, in case the current one was assumed too early
+	firstSeq  int64         // the first request counted in the current window
+	used      int           // requests counted in the current window
+	remSeq    int64         // the request whose answer gave the last Remaining
+	rem       int           // that Remaining
+
+	// A spent window whose end is not known: probes, one at a time.
+	spent    bool
+	probing  bool
+	probeAt  time.Time
+	probeGap time.Duration
+
+	// Learning without headers.
+	seen429  bool      // slow start ends at the first 429
+	spentAt  time.Time // when the current spent period began
+	resumeAt time.Time // the end of the last spent period
+	okSince  int       // successes since resumeAt
+	// cycleRate is what the server allowed between the last two spent
+	// periods: growth stays within overshoot of it, so a long window is
+	// spent only a little before its end.
+	cycleRate float64
+	recent    []time.Time // success times within recentSpan
+	growAt    time.Time   // the start of the current growth period
+	okGrow    int         // successes since growAt
+}
+
+// latencyFloor is the least round trip seen lately: requests sent that much
+// before a window ends reach the server after it.
+type latencyFloor struct {
+	cur, prev time.Duration
+	n         int
+}
+
+func (l *latencyFloor) add(d time.Duration) {
+	if l.n == 0 || d < l.cur {
+		l.cur = d
+	}
+	if l.n++; l.n >= 256 {
+		l.prev, l.cur, l.n = l.cur, 0, 0
+	}
+}
+
+func (l *latencyFloor) get() time.Duration {
+	switch {
+	case l.n == 0:
+		return l.prev
+	case l.prev == 0:
+		return l.cur
+	}
+	return min(l.cur, l.prev)
 }
 
 func newPacer(r Rate) *pacer {
-	p := &pacer{mode: r, changed: make(chan struct{}), turn: make(chan struct{}, 1)}
+	p := &pacer{mode: r, changed: make(chan struct{}), turn: make(chan struct{}, 1), ceiling: math.Inf(1), probeGap: probeFirst}
 	switch {
 	case r.Auto:
-		p.limit = autoStartRate
+		p.rate = autoStartRate
 	case r.PerSecond > 0:
-		p.limit = r.PerSecond
+		p.rate, p.ceiling = r.PerSecond, r.PerSecond
 	default:
-		p.limit = math.Inf(1)
+		p.rate = math.Inf(1)
 	}
-	// Burst 1: requests are spaced evenly, never bunched, so a budget that
-	// matches the server's is not exceeded in any window.
-	p.limiter = rate.NewLimiter(limitOf(p.limit), 1)
+	p.log.resize(p.rate)
 	return p
 }
 
@@ -144,16 +220,15 @@ func newPacer(r Rate) *pacer {
 func (p *pacer) currentLimit() (float64, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if math.IsInf(p.limit, 1) {
-		return 0, p.fromHeaders
+	if math.IsInf(p.rate, 1) {
+		return 0, p.hdr
 	}
-	return p.limit, p.fromHeaders
+	return p.rate, p.hdr
 }
 
-// wait blocks until the caller may send one request: the gate is open and
-// the token bucket gives a token. Cancellation wins: it returns ctx.Err()
-// itself (never rate.Limiter's "would exceed deadline" error).
-func (p *pacer) wait(ctx context.Context) error {
+// wait blocks until the caller may send one request and returns its ticket.
+// Cancellation wins: it returns ctx.Err() itself.
+func (p *pacer) wait(ctx context.Context) (ticket, error) {
 	select {
 	case p.turn <- struct{}{}:
 	default:
@@ -161,214 +236,458 @@ func (p *pacer) wait(ctx context.Context) error {
 		select {
 		case p.turn <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			return ticket{}, ctx.Err()
 		}
 	}
 	defer func() { <-p.turn }()
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return ticket{}, err
 		}
 		p.mu.Lock()
-		gate, changed := p.notBefore, p.changed
+		d, tk, ok := p.tryLocked(time.Now())
+		changed := p.changed
 		p.mu.Unlock()
-		if d := time.Until(gate); d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				return err
-			}
-			continue // the gate may have moved on meanwhile
-		}
-		r := p.limiter.Reserve()
-		d := r.Delay()
-		if d == 0 {
-			return nil
+		if ok {
+			return tk, nil
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
-			// select picks at random when changed is ready too: a gate
-			// closed at this very moment still holds this request back.
-			p.mu.Lock()
-			closed := time.Now().Before(p.notBefore)
-			p.mu.Unlock()
-			if !closed {
-				return nil
-			}
 		case <-changed:
 			t.Stop()
-			r.Cancel()
 		case <-ctx.Done():
 			t.Stop()
-			r.Cancel()
-			return ctx.Err()
+			return ticket{}, ctx.Err()
 		}
 	}
 }
 
-// limitOf converts a budget to the limiter's type: rate.Inf (not +Inf, which
-// the limiter's arithmetic would turn into NaN) means no budget.
-func limitOf(l float64) rate.Limit {
-	if math.IsInf(l, 1) {
-		return rate.Inf
+// tryLocked issues a ticket now, or says how long to wait before asking
+// again (the changed channel may cut that short).
+func (p *pacer) tryLocked(now time.Time) (time.Duration, ticket, bool) {
+	if now.Before(p.hold) {
+		return p.hold.Sub(now), ticket{}, false
 	}
-	return rate.Limit(l)
+	p.expireLocked(now)
+	if !p.spent && p.limit > 0 && p.used >= p.limit {
+		p.spendLocked(now)
+		if now.Before(p.hold) {
+			return p.hold.Sub(now), ticket{}, false
+		}
+	}
+	probe := false
+	if p.spent {
+		if p.probing {
+			return time.Second, ticket{}, false // the probe's answer signals
+		}
+		if now.Before(p.probeAt) {
+			return p.probeAt.Sub(now), ticket{}, false
+		}
+		probe = true
+	}
+	if !math.IsInf(p.rate, 1) {
+		if p.next.IsZero() {
+			p.next = now
+		}
+		if p.next.After(now) {
+			return p.next.Sub(now), ticket{}, false
+		}
+		if d := p.log.wait(now); d > 0 {
+			return d, ticket{}, false
+		}
+		interval := time.Duration(float64(time.Second) / p.rate)
+		p.next = maxTime(p.next, now.Add(-slack)).Add(interval)
+		p.log.add(now)
+	}
+	p.seq++
+	p.used++
+	p.flying++
+	p.probing = probe
+	return 0, ticket{seq: p.seq, sent: now, probe: probe}, true
 }
 
-// signalLocked wakes every waiter to requeue under the new gate or limit.
+// lead is how long before a window's end requests may leave: they reach
+// the server after it.
+func (p *pacer) lead() time.Duration { return min(p.lat.get(), p.length/4) }
+
+// refine is how much earlier than the window's estimated end the next one
+// is tried: the length is an upper bound (the time between two window
+// starts), lower is proven by 429s; trying halfway between narrows it in a
+// few windows, at the cost of at most one 429 each.
+func (p *pacer) refine() time.Duration {
+	if gap := p.length - p.lower; p.lower > 0 && gap > max(p.length/100, 2*p.lead()) {
+		return gap / 2
+	}
+	return 0
+}
+
+// expireLocked starts a new window once the current one has ended.
+func (p *pacer) expireLocked(now time.Time) {
+	if p.start.IsZero() || p.length <= 0 || now.Before(p.start.Add(p.length-p.lead()-p.refine())) {
+		return
+	}
+	p.prevStart, p.start = p.start, time.Time{}
+	p.firstSeq, p.used = p.seq+1, 0
+	if p.spent {
+		p.spent, p.probing = false, false
+		p.signalLocked()
+	}
+}
+
+// spendLocked marks the current window spent: wait for its end when it is
+// known, else probe.
+func (p *pacer) spendLocked(now time.Time) {
+	p.used = max(p.used, p.limit)
+	if !p.start.IsZero() && p.length > 0 {
+		if open := p.start.Add(p.length - p.lead() - p.refine()); open.After(now) {
+			p.holdLocked(open)
+			return
+		}
+	}
+	if !p.spent {
+		p.spent, p.probing = true, false
+		p.probeGap = probeFirst
+		p.probeAt = now
+		p.signalLocked()
+	}
+}
+
+func (p *pacer) holdLocked(until time.Time) {
+	if until.After(p.hold) {
+		p.hold = until
+		p.signalLocked()
+	}
+}
+
+// signalLocked wakes the caller holding the turn to compute again.
 func (p *pacer) signalLocked() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
 
-func (p *pacer) setLimitLocked(l float64) {
-	if l == p.limit {
+func (p *pacer) setRateLocked(r float64) {
+	r = min(r, p.ceiling)
+	if r == p.rate || (!math.IsInf(r, 1) && math.Abs(r-p.rate) <= 0.002*p.rate) {
 		return
 	}
-	p.limit = l
-	p.limiter.SetLimit(limitOf(l))
+	p.rate = r
+	p.log.resize(r)
 	p.signalLocked()
 }
 
-// observe learns from one answer: sentAt is when the request left, status
-// its HTTP status (0 for a network error), retryAfter what a 429 asked for.
-func (p *pacer) observe(sentAt time.Time, status int, h http.Header, retryAfter time.Duration) {
+// sendLog is a ring of the last sends: with n slots per span, a send waits
+// until the oldest of the last n is a span old. It is what makes a budget a
+// ceiling in every window while the token bucket's slack lets a late worker
+// use a slot it missed.
+type sendLog struct {
+	times []time.Time // ring, oldest at pos when full
+	pos   int
+	full  bool
+	span  time.Duration
+}
+
+// resize keeps the most recent sends that fit a budget of r per second.
+func (l *sendLog) resize(r float64) {
+	if math.IsInf(r, 1) || r <= 0 {
+		*l = sendLog{}
+		return
+	}
+	// n sends per n/r seconds: r per second in every window of that span.
+	n := max(1, int(math.Floor(r)))
+	span := time.Duration(float64(n) / r * float64(time.Second))
+	old := l.ordered()
+	if len(old) > n {
+		old = old[len(old)-n:]
+	}
+	*l = sendLog{times: make([]time.Time, n), span: span}
+	for _, t := range old {
+		l.add(t)
+	}
+}
+
+func (l *sendLog) ordered() []time.Time {
+	if !l.full {
+		return append([]time.Time(nil), l.times[:l.pos]...)
+	}
+	return append(append([]time.Time(nil), l.times[l.pos:]...), l.times[:l.pos]...)
+}
+
+func (l *sendLog) wait(now time.Time) time.Duration {
+	if !l.full {
+		return 0
+	}
+	return l.times[l.pos].Add(l.span).Sub(now)
+}
+
+func (l *sendLog) add(t time.Time) {
+	if len(l.times) == 0 {
+		return
+	}
+	l.times[l.pos] = t
+	if l.pos++; l.pos == len(l.times) {
+		l.pos, l.full = 0, true
+	}
+}
+
+// observe learns from the answer to tk: its status (0 for a network error),
+// headers, and the Retry-After of a 429.
+func (p *pacer) observe(tk ticket, status int, h http.Header, retryAfter time.Duration) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.mode.Auto && h != nil {
-		p.learnLocked(h, now)
+	p.flying--
+	if tk.probe {
+		p.probing = false
+		p.signalLocked()
 	}
-	if status == http.StatusTooManyRequests {
-		// Requests already in flight when the last 429 came back were sent
-		// under the old rules: their 429s belong to the same event.
-		event := sentAt.After(p.lastEvent)
-		if event {
-			p.strikes++
-			p.lastEvent = now
+	if status != 0 {
+		p.lat.add(now.Sub(tk.sent))
+	}
+	limit, okL := headerFloat(h, "X-RateLimit-Limit")
+	rem, okR := headerFloat(h, "X-RateLimit-Remaining")
+	withHeaders := okL && okR && limit >= 1 && rem >= 0
+	switch {
+	case status == http.StatusTooManyRequests:
+		if withHeaders || p.hdr {
+			p.throttledLocked(tk, now, retryAfter)
+		} else {
+			p.refusedLocked(tk, now)
 		}
-		d := retryAfter
-		if d <= 0 {
-			// No word from the server: back off exponentially, with
-			// jitter so that many clients do not come back together.
-			d = min(gateMax, gateBase<<min(p.strikes-1, 10))
-			d = d/2 + rand.N(d/2+1)
+	case status == 0 || status >= 500:
+		// A failed probe is tried again a little later. A 5xx was
+		// counted by the server's throttle, if it came from behind it
+		// (a proxy's 502 carries no headers): count it as spent.
+		if withHeaders {
+			p.countedLocked(tk, now, int(limit), int(rem))
+		} else if status != 0 && !p.hdr && !p.spent {
+			p.recent = append(p.recent, now)
+			p.okSince++
 		}
-		if until := now.Add(d); until.After(p.notBefore) {
-			p.notBefore = until
+		if tk.probe {
+			p.probeAt = now.Add(jitter(p.probeGap))
+		}
+	default:
+		if withHeaders {
+			p.countedLocked(tk, now, int(limit), int(rem))
+		} else {
+			p.succeededLocked(tk, now)
+		}
+	}
+}
+
+// countedLocked learns from an answer the server counted, with headers:
+// Remaining is what the window has left after tk.
+func (p *pacer) countedLocked(tk ticket, now time.Time, limit, rem int) {
+	if !p.hdr || limit != p.limit {
+		p.hdr, p.limit = true, limit
+		p.spent = false
+		p.setHeaderRateLocked()
+	}
+	if tk.seq <= p.remSeq {
+		return // an answer overtaken by a later one: nothing new
+	}
+	later := int(p.seq - tk.seq) // sent after tk: the server counts them too
+	// Requests in flight together reach the server in any order, so
+	// Remaining may rise by up to their number without a new window;
+	// limit-1 says tk opened one.
+	turned := p.remSeq == 0 || rem == limit-1 || rem > p.rem+p.flying+1
+	// Remaining went on falling: the server still counts in the window
+	// of the last answer. (Neither: too close to tell.)
+	same := !turned && rem < p.rem
+	p.remSeq, p.rem = tk.seq, rem
+	if turned {
+		// A window opened between the last answer's request and tk's
+		// (when rem is limit-1, with tk). Its start is taken as late as
+		// possible: now. The time between two windows opened by the
+		// requests answered (both exact) is an upper bound of the
+		// window's length; an inexact start would understate it.
+		old, oldExact := p.start, p.exact
+		if old.IsZero() {
+			old = p.prevStart
+		}
+		exact := rem == limit-1
+		if !old.IsZero() && oldExact && exact {
+			if gap := now.Sub(old); gap > p.lower && (p.length == 0 || gap < p.length) {
+				p.length = min(gap, maxWindowLen)
+				p.setHeaderRateLocked()
+			}
+		}
+		p.start, p.exact, p.firstSeq, p.used = now, exact, tk.seq, limit-rem+later
+		if p.spent {
+			p.spent, p.probing = false, false
 			p.signalLocked()
 		}
-		if event && p.mode.Auto && p.fromHeaders {
-			// The window is longer than assumed (or someone else spends
-			// the key's budget): lengthen it; Remaining shortens it again
-			// if this was a fluke.
-			p.window = min(maxHeaderWindow, p.window*5/4)
-			p.setHeaderBudgetLocked()
+	} else if same && p.start.IsZero() && !p.prevStart.IsZero() && tk.seq >= p.firstSeq {
+		// The client assumed the window over, but the server still
+		// counts in it: the window is longer than assumed.
+		p.lower = max(p.lower, tk.sent.Sub(p.prevStart))
+		p.length = max(p.length, p.lower+p.lower/50)
+		p.start, p.prevStart = p.prevStart, time.Time{}
+		p.setHeaderRateLocked()
+	}
+	if tk.seq >= p.firstSeq {
+		p.used = max(p.used, limit-rem+later)
+	}
+	if p.used >= p.limit {
+		p.spendLocked(now)
+	}
+}
+
+// throttledLocked handles a 429 when the server sends rate limit headers:
+// the window is spent until its end.
+func (p *pacer) throttledLocked(tk ticket, now time.Time, retryAfter time.Duration) {
+	if tk.seq < p.firstSeq && !p.start.IsZero() {
+		return // sent into the window before: this one is not spent
+	}
+	start := p.start
+	if start.IsZero() {
+		start = p.prevStart
+	}
+	if !start.IsZero() && tk.seq >= p.firstSeq {
+		// It reached the server after it was sent: the window is
+		// longer than that.
+		if l := tk.sent.Sub(start); l > p.lower {
+			p.lower = l
+			if p.length > 0 && p.length <= l {
+				p.length = min(maxWindowLen, l+l/50)
+				p.setHeaderRateLocked()
+			}
 		}
-		if event && p.mode.Auto && !p.fromHeaders {
-			// Multiplicative decrease, once per congestion event.
-			p.peak = p.limit
-			p.setLimitLocked(max(minAutoRate, p.limit/2))
-			p.windowStart, p.windowOK = now, 0
-			p.waited.Store(0)
+		if p.start.IsZero() {
+			p.start, p.prevStart = p.prevStart, time.Time{}
 		}
+	}
+	if p.limit == 0 {
+		p.limit = 1 // headers on the 429 only: count nothing, probe
+	}
+	if !p.start.IsZero() && p.length > 0 {
+		p.spendLocked(now)
+		if now.Before(p.hold) {
+			return
+		}
+	}
+	p.spendLocked(now)
+	switch {
+	case retryAfter > time.Second:
+		// Retry-After has whole seconds: the window ends within its
+		// last second, which probes find.
+		p.probeAt = maxTime(p.probeAt, now.Add(retryAfter-time.Second))
+		p.probeGap = probeFirst
+	case tk.probe:
+		p.probeAt = now.Add(jitter(p.probeGap))
+		p.probeGap = min(probeMax, p.probeGap*2)
+	}
+	p.signalLocked()
+}
+
+// setHeaderRateLocked sets auto's budget from the window: Limit per length
+// (per assumedWindow until the length is known).
+func (p *pacer) setHeaderRateLocked() {
+	if !p.mode.Auto || p.limit <= 0 {
 		return
 	}
-	if status == 0 || status >= 500 {
-		return // says nothing about the budget
+	w := p.length
+	if w <= 0 {
+		w = assumedWindow
 	}
-	p.strikes = 0
-	if !p.mode.Auto || p.fromHeaders {
+	p.setRateLocked(max(minAutoRate, float64(p.limit)/w.Seconds()))
+}
+
+// refusedLocked handles a 429 without rate limit headers: the first of a
+// run of them cuts the budget to what the server just allowed (at most half
+// of it: "none" too backs off) and starts probing.
+func (p *pacer) refusedLocked(tk ticket, now time.Time) {
+	if !p.spent && !tk.sent.Before(p.resumeAt) {
+		p.seen429 = true
+		// The rate the server just allowed, but not less than half the
+		// budget: one stray 429 must not cost more than that.
+		p.trimRecentLocked(now)
+		next := float64(len(p.recent)) / recentSpan.Seconds()
+		if !math.IsInf(p.rate, 1) {
+			next = max(next, p.rate/2)
+		}
+		p.setRateLocked(max(minAutoRate, next))
+		p.spent, p.probing, p.spentAt = true, false, now
+		// Only the refused request waits for its Retry-After (the client
+		// sees to that); the others wait for a probe to get through.
+		p.probeGap = probeFirst
+		p.probeAt = now.Add(jitter(p.probeGap))
+		p.growAt, p.okGrow = now, 0
+		p.waited.Store(0)
+		p.signalLocked()
 		return
 	}
-	// Additive increase, once per success window: about one second's worth
-	// of requests at the current budget, all without a 429.
-	if p.windowStart.IsZero() {
-		p.windowStart = now
+	if tk.probe {
+		p.probeAt = now.Add(jitter(p.probeGap))
+		p.probeGap = min(probeMax, p.probeGap*2)
 	}
-	p.windowOK++
-	if p.windowOK < int(math.Ceil(p.limit)) || now.Sub(p.windowStart) < time.Second {
+}
+
+// succeededLocked learns from a success without rate limit headers.
+func (p *pacer) succeededLocked(tk ticket, now time.Time) {
+	p.recent = append(p.recent, now)
+	if len(p.recent) >= 64 && now.Sub(p.recent[len(p.recent)/2]) > recentSpan {
+		p.trimRecentLocked(now) // amortised: at most every other append copies
+	}
+	p.okSince++
+	if p.spent && !tk.sent.Before(p.spentAt) {
+		// The spent period is over: a request sent during it got
+		// through. The successes since the end of the last one over the
+		// time since are what the server allows (when they are enough
+		// to tell: a success that slipped in just after the last end
+		// would set a rate of nearly nothing).
+		p.spent, p.probing = false, false
+		if !p.resumeAt.IsZero() {
+			if cycle := now.Sub(p.resumeAt); cycle > 0 && p.okSince > minCycleOK {
+				p.cycleRate = max(minAutoRate, float64(p.okSince-1)/cycle.Seconds())
+				p.setRateLocked(p.cycleRate)
+			}
+		}
+		p.resumeAt, p.okSince = now, 1
+		p.growAt, p.okGrow = now, 0
+		p.waited.Store(0)
+		p.signalLocked()
 		return
 	}
-	// Only grow when the budget was what held requests back: a budget
+	if p.growAt.IsZero() {
+		p.growAt = now
+	}
+	p.okGrow++
+	if now.Sub(p.growAt) < time.Second || (p.mode.PerSecond > 0 && p.rate >= p.ceiling) || (!p.mode.Auto && !p.seen429) {
+		return
+	}
+	// Grow only when the budget was what held requests back: a budget
 	// raised while demand was below it would burst later.
-	saturated := p.waited.Swap(0) >= int64(p.windowOK/2)
-	if saturated {
-		next := p.limit + 1
-		if p.peak == 0 {
-			next = p.limit * 2 // slow start: nothing known yet
-		} else if p.limit < 0.85*p.peak {
-			next = min(p.limit*1.5, 0.85*p.peak) // back to near the last good budget
+	if p.waited.Swap(0) >= int64(p.okGrow/2) {
+		next := p.rate * (1 + growth)
+		if !p.seen429 {
+			next = p.rate * 2 // slow start: nothing known yet
+		} else if p.cycleRate > 0 {
+			next = min(next, max(p.rate, p.cycleRate*(1+overshoot)))
 		}
-		p.setLimitLocked(min(maxAutoRate, next))
+		p.setRateLocked(min(maxAutoRate, next))
 	}
-	p.windowStart, p.windowOK = now, 0
+	p.growAt, p.okGrow = now, 0
 }
 
-// learnLocked sets the budget from X-RateLimit-Limit (requests per window)
-// and X-RateLimit-Remaining.
-//
-// The window is assumed to be a minute (Laravel's throttle), but servers
-// count per second too. Remaining tells: over one assumed window of sending
-// at the budget, Remaining must drop to about Limit - budget x window. If it
-// stays high, the server refills faster than assumed: the hits seen in one
-// window (Limit - lowest Remaining) divided by the rate sent is the real
-// window, and the budget grows to match. A 429 lengthens the window by a
-// quarter (the server counts over longer than assumed, or another client
-// spends the same key). The check needs the budget to have
-// been the bottleneck (callers waited), else low traffic would look the same.
-// It concludes early when the requests seen outnumber what one window could
-// have counted.
-func (p *pacer) learnLocked(h http.Header, now time.Time) {
-	n, ok := headerFloat(h, "X-RateLimit-Limit")
-	if !ok || n <= 0 {
-		return
+func (p *pacer) trimRecentLocked(now time.Time) {
+	i := 0
+	for i < len(p.recent) && now.Sub(p.recent[i]) > recentSpan {
+		i++
 	}
-	if !p.fromHeaders || n != p.hdrLimit {
-		p.fromHeaders, p.hdrLimit = true, n
-		if p.window == 0 {
-			p.window = headerWindow
-		}
-		p.resetEvalLocked(now)
-		p.setHeaderBudgetLocked()
-		return
-	}
-	rem, ok := headerFloat(h, "X-RateLimit-Remaining")
-	if !ok {
-		return
-	}
-	p.evalHits++
-	p.evalMinRem = min(p.evalMinRem, rem)
-	elapsed := now.Sub(p.evalStart)
-	// Without a reset, Remaining drops by one per request: Limit - lowest
-	// Remaining >= requests seen. Twice as many requests as that prove the
-	// window has already turned over, before a whole assumed window passed.
-	turnedOver := p.evalHits >= 4 && float64(p.evalHits) >= 2*max(1, n-p.evalMinRem)
-	if elapsed < time.Second || (elapsed < p.window && !turnedOver) {
-		return
-	}
-	if saturated := p.waited.Swap(0) >= int64(p.evalHits/2); saturated {
-		perWindow := max(1, n-p.evalMinRem)
-		sent := float64(p.evalHits) / elapsed.Seconds()
-		actual := time.Duration(perWindow / sent * float64(time.Second))
-		if actual < p.window*95/100 {
-			p.window = max(time.Second, actual)
-			p.setHeaderBudgetLocked()
-		}
-	}
-	p.resetEvalLocked(now)
+	p.recent = append(p.recent[:0], p.recent[i:]...)
 }
 
-func (p *pacer) resetEvalLocked(now time.Time) {
-	p.evalStart, p.evalHits, p.evalMinRem = now, 0, math.Inf(1)
-	p.waited.Store(0)
-}
+// jitter returns a pause within [d/2, d], so that clients refused together
+// do not come back together.
+func jitter(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) }
 
-func (p *pacer) setHeaderBudgetLocked() {
-	budget := max(minAutoRate, p.hdrLimit/p.window.Seconds()*headerShare)
-	// Avoid waking every waiter for a change that does not matter.
-	if math.Abs(budget-p.limit) > 0.005*p.limit {
-		p.setLimitLocked(budget)
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
+	return b
 }
 
 func headerFloat(h http.Header, name string) (float64, bool) {
@@ -400,4 +719,52 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// DefaultMaxWait is how long a call keeps waiting through throttling or an
+// outage before it gives up (WithMaxWait).
+const DefaultMaxWait = 10 * time.Minute
+
+// gateMax caps the backoff of a request that failed on its own.
+const gateMax = 30 * time.Second
+
+// maxOutagePause caps the pause between tries while the API does not
+// answer: it is back within seconds of its return.
+const maxOutagePause = 5 * time.Second
+
+// WithMaxWait sets how long one call keeps waiting through throttling
+// (429s) and outages (no answer, or only 5xx, from the API) before it
+// gives up with an *UnavailableError (default DefaultMaxWait). Neither
+// counts against WithMaxAttempts: the request was not carried out.
+func WithMaxWait(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("max wait %v: want a positive duration", d)
+		}
+		c.maxWait = d
+		return nil
+	}
+}
+
+// UnavailableError ends a call that the API kept throttling (429) or did
+// not answer (network errors, 5xx while no other request succeeded) for
+// longer than the client waits, or that a Retry-After sent beyond that. The
+// call was not carried out: the work is unfinished, not wrong, and callers
+// stop rather than reject it (IsUnavailable).
+type UnavailableError struct {
+	Waited time.Duration
+	Err    error // the last failure
+}
+
+func (e *UnavailableError) Error() string {
+	return fmt.Sprintf("the API stayed unavailable (waited %s): %v", e.Waited.Round(time.Second), e.Err)
+}
+
+func (e *UnavailableError) Unwrap() error { return e.Err }
+
+// IsUnavailable reports whether err ended a call that throttling or an
+// outage kept from being carried out: run again later, do not reject.
+func IsUnavailable(err error) bool {
+	var e *UnavailableError
+	return errors.As(err, &e)
 }

@@ -84,8 +84,15 @@ type Config struct {
 	// journal (an earlier run finished it), for the report's reconciliation.
 	OnResumed func(rec record.Record, o record.Outcome)
 	Rejects   RejectRecorder
-	// Workers is the number of concurrent writers (at least 1).
+	// Workers is the number of concurrent writers (at least 1): the most
+	// when Active is set.
 	Workers int
+	// Active, when set, is asked before each write how many workers may
+	// write at once (1..Workers); the others wait. The import sizes it from
+	// the API client's learned budget and latency as they change, so the
+	// pool follows what the client learns instead of what it believed when
+	// the run started. Workers stays the number of partitions.
+	Active func() int
 	// MaxRejects stops the run once more rows than this were rejected; 0
 	// means no limit.
 	MaxRejects int64
@@ -111,6 +118,7 @@ var ErrTooManyRejects = errors.New("too many rejected rows")
 type Run struct {
 	cfg   Config
 	tally tally
+	pool  pool
 
 	rejMu sync.Mutex
 }
@@ -129,7 +137,58 @@ func NewRun(cfg Config) *Run {
 	if cfg.Grace <= 0 {
 		cfg.Grace = 10 * time.Second
 	}
-	return &Run{cfg: cfg}
+	return &Run{cfg: cfg, pool: pool{size: cfg.Active, most: cfg.Workers, wake: make(chan struct{})}}
+}
+
+// pool bounds the writes in flight by a size that may change during the
+// run (Config.Active).
+type pool struct {
+	size func() int // nil: no bound beyond the workers
+	most int
+
+	mu     sync.Mutex
+	active int
+	wake   chan struct{} // closed and replaced when a slot frees
+}
+
+// poolRecheck is how often a waiting worker asks the size again: the size
+// grows as the client learns, without a slot being freed.
+const poolRecheck = 100 * time.Millisecond
+
+func (p *pool) acquire(ctx context.Context) error {
+	if p.size == nil {
+		return nil
+	}
+	for {
+		p.mu.Lock()
+		if p.active < min(max(p.size(), 1), p.most) {
+			p.active++
+			p.mu.Unlock()
+			return nil
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		t := time.NewTimer(poolRecheck)
+		select {
+		case <-wake:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		t.Stop()
+	}
+}
+
+func (p *pool) release() {
+	if p.size == nil {
+		return
+	}
+	p.mu.Lock()
+	p.active--
+	close(p.wake)
+	p.wake = make(chan struct{})
+	p.mu.Unlock()
 }
 
 // Counts is a snapshot of the tallies so far (for progress displays).
@@ -436,7 +495,12 @@ func (r *Run) write(ctx context.Context, grp []item, stop context.CancelCauseFun
 	for i, it := range grp {
 		recs[i] = it.rec
 	}
+	if err := r.pool.acquire(ctx); err != nil {
+		r.tally.abandoned.Add(int64(len(grp)))
+		return nil // cancelled: the run reports ctx's error
+	}
 	results, err := r.cfg.Sink.Write(ctx, recs)
+	r.pool.release()
 	for i, it := range grp {
 		var res Result
 		if i < len(results) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -362,4 +364,69 @@ func TestFatalWriteAbandonsTheRestOfTheWindow(t *testing.T) {
 	if c := run.Counts(); !c.Balanced() || c.Abandoned != 4 {
 		t.Fatalf("counts %+v, want 4 abandoned, balanced", c)
 	}
+}
+
+// slowSink takes 10 ms per write and records how many writes were in
+// flight at once, over time.
+type slowSink struct {
+	mu           sync.Mutex
+	inFlight     int
+	peakBefore   int // the most in flight before switch
+	peakAfter    int // and from switch on
+	switchAt     time.Time
+	writtenCount int
+}
+
+func (s *slowSink) Partition(rec record.Record) string { return rec.Transaction.Customer.Key }
+
+func (s *slowSink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
+	s.mu.Lock()
+	s.inFlight++
+	if time.Now().Before(s.switchAt) {
+		s.peakBefore = max(s.peakBefore, s.inFlight)
+	} else {
+		s.peakAfter = max(s.peakAfter, s.inFlight)
+	}
+	s.mu.Unlock()
+	time.Sleep(10 * time.Millisecond)
+	s.mu.Lock()
+	s.inFlight--
+	s.writtenCount += len(recs)
+	s.mu.Unlock()
+	out := make([]Result, len(recs))
+	for i := range out {
+		out[i] = Result{Outcome: record.Created}
+	}
+	return out, nil
+}
+
+// TestRunPoolFollowsActive: the writes in flight follow Config.Active as
+// it changes during the run (the client learns its budget as it goes), up
+// to Workers.
+func TestRunPoolFollowsActive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var rows [][]string
+		for i := range 2000 {
+			rows = append(rows, []string{fmt.Sprint("t", i), fmt.Sprint("c", i%200), "10"})
+		}
+		start := time.Now()
+		sink := &slowSink{switchAt: start.Add(300 * time.Millisecond)}
+		active := func() int {
+			if time.Since(start) < 300*time.Millisecond {
+				return 2
+			}
+			return 100 // more than Workers: Workers bounds it
+		}
+		run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink,
+			Workers: 6, Window: 1, QueueSize: 4, Active: active})
+		if err := run.Start(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if c := run.Counts(); !c.Balanced() || c.Created != 2000 {
+			t.Errorf("counts %+v", c)
+		}
+		if sink.peakBefore != 2 || sink.peakAfter != 6 {
+			t.Errorf("in flight at most %d, then %d; want 2, then 6", sink.peakBefore, sink.peakAfter)
+		}
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 )
@@ -16,6 +17,14 @@ import (
 // usage error. ctx is the command's; the client itself keeps none.
 func (g *globalOptions) newClient(ctx context.Context) (*partnero.Client, error) {
 	return g.newClientWith(ctx)
+}
+
+// maxWait is --max-wait, the client's default when unset (zero options in tests).
+func (g *globalOptions) maxWait() time.Duration {
+	if g.MaxWait <= 0 {
+		return partnero.DefaultMaxWait
+	}
+	return g.MaxWait
 }
 
 // newClientWith is newClient with extra options, applied last (a command
@@ -36,6 +45,7 @@ func (g *globalOptions) newClientWith(ctx context.Context, extra ...partnero.Opt
 		partnero.WithBaseURL(g.BaseURL),
 		partnero.WithAPIKey(key),
 		partnero.WithRate(rate),
+		partnero.WithMaxWait(g.maxWait()),
 		partnero.WithLogger(g.logger()),
 		partnero.WithUserAgent("partnero-etl/" + toolVersion()),
 	}, extra...)

@@ -322,8 +322,14 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 
 	workers := opts.Workers
+	var active func() int
+	queue := 0
 	if workers == 0 {
-		workers = autoWorkers(client.Limit(), client.Latency())
+		// Sized as the client learns: the pool follows the budget and
+		// the latency measured so far, up to maxWorkers partitions with
+		// the queue memory of 16 default ones.
+		workers, queue = maxWorkers, 16*1000/maxWorkers
+		active = func() int { return autoWorkers(client.Limit(), client.Latency()) }
 	}
 	log.Debug("import", "entity", entity, "workers", workers, "strategy", sink.Strategy(), "estimated_rows", estimate)
 
@@ -410,6 +416,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		OnResumed:  onResumed,
 		Rejects:    rejectHook{w: rejects, onReject: onReject},
 		Workers:    workers,
+		Active:     active,
+		QueueSize:  queue,
 		MaxRejects: opts.MaxRejects,
 		Coalesce:   coalesce,
 	})
@@ -511,6 +519,8 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		// must not take a half-done import for a finished one.
 		return withCode(exitFailure, fmt.Errorf("stopped after %d rejected rows (--max-rejects %d): fix the input or the mapping, then run again to resume",
 			rep.Counts.Rejected, opts.MaxRejects))
+	case api.IsUnavailable(runErr):
+		return withCode(exitFailure, fmt.Errorf("%w\nnothing was rejected for it: the journal keeps what is done; run the same command again to resume", runErr))
 	case runErr != nil:
 		return runErr
 	case rep.Counts.Rejected > 0:

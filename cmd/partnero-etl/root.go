@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,6 +78,7 @@ type globalOptions struct {
 	APIKeyFile string
 	BaseURL    string
 	Rate       string
+	MaxWait    time.Duration
 	LogFormat  string
 	Quiet      bool
 
@@ -184,6 +186,7 @@ a crash, and accounts for every row it reads.`,
 	pf.StringVar(&g.APIKeyFile, "api-key-file", "", "read the API key from this file")
 	pf.StringVar(&g.BaseURL, "base-url", envOr("PARTNERO_BASE_URL", defaultBaseURL), "API base URL (env PARTNERO_BASE_URL)")
 	pf.StringVar(&g.Rate, "rate", "auto", "request budget: auto (learn it from the API), none (no budget of the client's own), or a rate such as 10/s, 600/min or 3600/h")
+	pf.DurationVar(&g.MaxWait, "max-wait", partnero.DefaultMaxWait, "how long to wait through throttling or an API outage before stopping (exit 1; run again to resume)")
 	pf.StringVar(&g.LogFormat, "log-format", "text", "diagnostics format on stderr: text or json")
 	pf.BoolVarP(&g.Quiet, "quiet", "q", false, "print only warnings, errors and the final result")
 

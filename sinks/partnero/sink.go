@@ -324,7 +324,9 @@ func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error
 }
 
 // fatal reports whether err must end the run rather than one row: a refused
-// key or permission, or cancellation.
+// key or permission, cancellation, or an API that stayed throttled or down
+// longer than the client waits (the row is unfinished, not wrong: the run
+// stops and resumes from its journal).
 func fatal(err error) bool {
 	if err == nil {
 		return false
@@ -333,7 +335,7 @@ func fatal(err error) bool {
 		return true
 	}
 	var fe *api.ForbiddenError
-	return api.IsUnauthorized(err) || errors.As(err, &fe)
+	return api.IsUnauthorized(err) || errors.As(err, &fe) || api.IsUnavailable(err)
 }
 
 func reject(rec record.Record, code, field, msg string) Result {

@@ -10,6 +10,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"sync"
 )
 
 // MaxLimit is the largest page size the API serves.
@@ -61,6 +63,12 @@ type pageResult[T any] struct {
 // maxWindow caps the pages in flight whatever the rate and latency say.
 const maxWindow = 32
 
+// bufferPages is how many fetched pages may wait for the consumer (the
+// export's writer) while further pages are fetched: a writer that stalls
+// (a row group flushed, a file rolled over) does not leave the budget
+// unused, and memory stays bounded (about 2,000 records).
+const bufferPages = 8
+
 // dedupeWindowPages is how many recent pages' identities are remembered. A
 // record shows up twice only when records were inserted or removed before
 // it while the listing was read, which moves it by that many places: a few
@@ -80,24 +88,69 @@ func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 		return max(p.window, 1)
 	}
 
-	// pending holds one channel per page in flight, oldest first; each is
-	// buffered so a fetch never blocks after an early return.
-	var pending []chan pageResult[T]
-	next := 1
-	launch := func() {
-		ch := make(chan pageResult[T], 1)
-		n := next
-		next++
-		pending = append(pending, ch)
-		go func() {
-			b, err := p.fetch(ctx, n)
-			ch <- pageResult[T]{b, err}
-		}()
+	// A launcher fetches pages ahead of the consumer: at most window() in
+	// flight, at most bufferPages more fetched and not yet consumed. It
+	// hands one channel per page to the consumer in page order; each is
+	// buffered so a fetch never blocks after an early return. A page that
+	// ends the listing stops further launches (pages already in flight
+	// past the end are the price of fetching ahead, as before).
+	var (
+		mu          sync.Mutex
+		inFlight    int
+		outstanding int // launched and not yet consumed
+		end         = math.MaxInt
+	)
+	changed := make(chan struct{}, 1)
+	signal := func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
 	}
+	order := make(chan chan pageResult[T], maxWindow+bufferPages)
+	go func() {
+		defer close(order)
+		for n := 1; ; n++ {
+			for {
+				mu.Lock()
+				w := min(window(), maxWindow)
+				stop, ok := n > end, inFlight < w && outstanding < w+bufferPages
+				if ok && !stop {
+					inFlight++
+					outstanding++
+				}
+				mu.Unlock()
+				if stop {
+					return
+				}
+				if ok {
+					break
+				}
+				select {
+				case <-changed:
+				case <-ctx.Done():
+					return
+				}
+			}
+			ch := make(chan pageResult[T], 1)
+			go func() {
+				b, err := p.fetch(ctx, n)
+				mu.Lock()
+				inFlight--
+				if err == nil && (!b.HasNext || len(b.Items) < p.limit) {
+					end = min(end, n)
+				}
+				mu.Unlock()
+				signal()
+				ch <- pageResult[T]{b, err}
+			}()
+			order <- ch // never blocks: outstanding bounds the channels
+		}
+	}()
 	// Remember identities of the last pages: a ring of per-page key lists
 	// and a count over all of them.
 	seen := make(map[string]int)
-	ring := make([][]string, dedupeWindowPages+maxWindow)
+	ring := make([][]string, dedupeWindowPages+maxWindow+bufferPages)
 	forget := func(slot int) {
 		for _, k := range ring[slot] {
 			if seen[k]--; seen[k] <= 0 {
@@ -108,16 +161,26 @@ func (p *pager[T]) all(ctx context.Context, yield func(item[T]) error) error {
 	}
 
 	for page := 1; ; page++ {
-		for len(pending) < min(window(), maxWindow) {
-			launch()
-		}
-		var r pageResult[T]
+		var ch chan pageResult[T]
+		var ok bool
 		select {
-		case r = <-pending[0]:
+		case ch, ok = <-order:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		pending = pending[1:]
+		if !ok {
+			return ctx.Err() // the launcher stops only when cancelled
+		}
+		var r pageResult[T]
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		mu.Lock()
+		outstanding--
+		mu.Unlock()
+		signal()
 		if r.err != nil {
 			return fmt.Errorf("page %d: %w", page, r.err)
 		}

@@ -89,7 +89,7 @@ func TestPagerOrderAndEnd(t *testing.T) {
 		{"exact pages, next null", 30, 10, 1, false, 3},
 		{"exact pages, stop on empty page", 30, 10, 1, true, 4},
 		{"short last page despite next", 25, 10, 2, true, 4},
-		{"wide window", 95, 10, 8, false, 17},
+		{"wide window", 95, 10, 8, false, 16},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,6 +233,34 @@ func TestPagerKeepsCopiesWithinAPage(t *testing.T) {
 		}
 		if p.shifted != 1 {
 			t.Errorf("shifted = %d, want 1", p.shifted)
+		}
+	})
+}
+
+// TestPagerFetchesWhileTheWriterStalls: a consumer that stalls (a writer
+// flushing a row group) does not stop the fetching: pages go on being
+// fetched, up to bufferPages beyond the window, so the budget stays used.
+func TestPagerFetchesWhileTheWriterStalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &listing{items: keys(10 * 40), limit: 10, latency: 100 * time.Millisecond}
+		p := &pager[string]{fetch: l.fetch, limit: 10, window: 2}
+		var callsAfterStall int32
+		n := 0
+		err := p.all(t.Context(), func(it item[string]) error {
+			if n++; n == 1 {
+				time.Sleep(2 * time.Second)
+				callsAfterStall = l.calls.Load()
+			}
+			return nil
+		})
+		if err != nil || n != 400 {
+			t.Fatalf("%d records, %v", n, err)
+		}
+		if want := int32(2 + bufferPages); callsAfterStall < want {
+			t.Errorf("%d pages fetched while the consumer stalled on page 1, want at least %d", callsAfterStall, want)
+		}
+		if m := l.maxIn.Load(); m > 2 {
+			t.Errorf("max in flight %d, want at most the window, 2", m)
 		}
 	})
 }
