@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -140,6 +141,58 @@ type store struct {
 	read func(t *testing.T, prefix string) bucketView
 	// pending lists the pending multipart uploads under prefix (S3 only).
 	pending func(t *testing.T, prefix string) []string
+	// endpoint is the S3 server's address, for slowOut.
+	endpoint string
+}
+
+// slowOut is out(prefix) through a loopback proxy that forwards uploads at
+// rate bytes per second (S3 only).
+func (s *store) slowOut(t *testing.T, prefix string, rate int) string {
+	t.Helper()
+	proxy := throttleProxy(t, strings.TrimPrefix(s.endpoint, "http://"), rate)
+	return s.base + "/" + prefix + "?endpoint=" + url.QueryEscape("http://"+proxy) + "&use_path_style=true&region=us-east-1"
+}
+
+// throttleProxy forwards TCP connections to target, client-to-server bytes
+// at most rate per second.
+func throttleProxy(t *testing.T, target string, rate int) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go func() { _, _ = io.Copy(c, u); c.Close() }()
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if _, werr := u.Write(buf[:n]); werr != nil {
+							return
+						}
+						time.Sleep(time.Duration(n) * time.Second / time.Duration(rate))
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 func (s *store) out(prefix string) string { return s.base + "/" + prefix + s.query }
@@ -167,7 +220,7 @@ func startS3(t *testing.T) *store {
 	env := []string{"AWS_ACCESS_KEY_ID=" + s3Access, "AWS_SECRET_ACCESS_KEY=" + s3Secret, "AWS_REGION=us-east-1",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null"}
 	return &store{
-		name: "s3", base: "s3://" + testBucket, env: env,
+		name: "s3", base: "s3://" + testBucket, env: env, endpoint: endpoint,
 		query: "?endpoint=" + url.QueryEscape(endpoint) + "&use_path_style=true&region=us-east-1",
 		read: func(t *testing.T, prefix string) bucketView {
 			return boto3Read(t, python, endpoint, env, prefix)
@@ -551,4 +604,111 @@ func TestBucketExportMatchesFolder(t *testing.T) {
 			t.Logf("%s: %s, same rows as the folder export", st.name, summary(got))
 		})
 	}
+}
+
+// startExportUntilUpload starts an export and waits until it has a
+// multipart upload of its own pending under prefix (it is then
+// mid-upload), bounded. Uploads pending before it started are not its own.
+func startExportUntilUpload(t *testing.T, sb *sandboxProc, st *store, prefix string, args ...string) (*exec.Cmd, chan error, *bytes.Buffer) {
+	t.Helper()
+	before := st.pending(t, prefix)
+	cmd, out := exportCmd(t.Context(), sb, st.env, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for range 3000 { // up to 60 s
+		select {
+		case err := <-done:
+			t.Fatalf("the export ended (%v) before an upload was seen pending:\n%s", err, out)
+		default:
+		}
+		for _, key := range st.pending(t, prefix) {
+			if !slices.Contains(before, key) {
+				return cmd, done, out
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	t.Fatal("no multipart upload seen pending in 60 s")
+	return nil, nil, nil
+}
+
+// TestBucketExportKilledMidUpload kills the export (SIGKILL) while a
+// multipart upload is in flight, then interrupts one (SIGINT): the previous
+// manifest stands and a manifest-following reader gets the previous
+// snapshot whole; the interrupted run aborts its own uploads on the way
+// out, and the next run aborts the killed one's and removes its objects.
+func TestBucketExportKilledMidUpload(t *testing.T) {
+	sb := startSandbox(t, sandbox.Config{})
+	st := startS3(t)
+	// About 9 MB of JSON lines in transactions: more than one 5 MiB part.
+	seedProgram(t, sb, 20, 200, 20, time.Now())
+	const prefix = "exports/partnero"
+	runExport(t, sb, st.env, "--format", "jsonl", "--out", st.out(prefix))
+	first := st.read(t, prefix)
+	want := tables(t, first.manifest, first.files)
+	if n := len(want[record.Transactions]); n != 4000 {
+		t.Fatalf("first export: %d transactions", n)
+	}
+	// The next runs upload through a link of 2 MB/s: each stays
+	// mid-upload for seconds, long enough to be seen and stopped there.
+	args := []string{"--format", "jsonl", "--out", st.slowOut(t, prefix, 2<<20)}
+
+	checkPrevious := func(when string) bucketView {
+		t.Helper()
+		v := st.read(t, prefix)
+		if !bytes.Equal(v.manifest, first.manifest) {
+			t.Fatalf("%s: manifest.json changed", when)
+		}
+		got := tables(t, v.manifest, v.files) // every named file whole (size, sha256)
+		for e, rows := range want {
+			if !slices.EqualFunc(got[e], rows, slices.Equal) {
+				t.Errorf("%s: table %s is not the previous snapshot's", when, e)
+			}
+		}
+		return v
+	}
+
+	cmd, done, _ := startExportUntilUpload(t, sb, st, prefix+"/", args...)
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	if p := st.pending(t, prefix+"/"); len(p) == 0 {
+		t.Fatal("no pending upload after the kill: the test did not kill mid-upload")
+	} else {
+		t.Logf("after SIGKILL: pending uploads %v", p)
+	}
+	checkPrevious("after SIGKILL")
+
+	cmd, done, out := startExportUntilUpload(t, sb, st, prefix+"/", args...)
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := <-done
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted export: %v, want exit 130\n%s", err, out)
+	}
+	// The killed run's upload is aborted by this run's start, this run's
+	// own by its end, with a fresh context.
+	if p := st.pending(t, prefix+"/"); len(p) != 0 {
+		t.Errorf("after SIGINT: pending uploads %v, want none", p)
+	}
+	checkPrevious("after SIGINT")
+
+	runExport(t, sb, st.env, "--format", "jsonl", "--out", st.out(prefix))
+	if p := st.pending(t, prefix+"/"); len(p) != 0 {
+		t.Errorf("after a complete run: pending uploads %v, want none", p)
+	}
+	v := st.read(t, prefix)
+	if bytes.Equal(v.manifest, first.manifest) {
+		t.Fatal("the complete run did not replace the manifest")
+	}
+	got := tables(t, v.manifest, v.files)
+	for e, rows := range want {
+		if !slices.EqualFunc(got[e], rows, slices.Equal) {
+			t.Errorf("complete run: table %s differs", e)
+		}
+	}
+	checkOnlyManifestFiles(t, v) // the killed runs' objects are gone too
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -284,6 +283,6 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 	}
 	fmt.Fprintf(w, "requests: %d (%d retried, %d rate limited)\n", m.API.Requests, m.API.Retries, m.API.RateLimited)
 	if opts.Out != "-" {
-		fmt.Fprintf(w, "manifest: %s\n", filepath.Join(opts.Out, export.ManifestName))
+		fmt.Fprintf(w, "manifest: %s\n", export.ManifestLocation(opts.Out))
 	}
 }

@@ -219,7 +219,8 @@ func (s *bucketStore) create(ctx context.Context, entity record.Entity, dt strin
 		MaxConcurrency: bucketConcurrency,
 		// A run's key is its own (the run id): a second writer there is a
 		// bug, not something to overwrite.
-		IfNotExist: true,
+		IfNotExist:  true,
+		BeforeWrite: s.tuneS3Upload,
 	})
 	if err != nil {
 		cancel()
@@ -305,6 +306,30 @@ func (f *bucketFile) abort() {
 
 func (f *bucketFile) size() int64 { return f.bytes }
 func (f *bucketFile) sum() string { return hex.EncodeToString(f.hash.Sum(nil)) }
+
+// tuneS3Upload replaces the S3 transfer manager gocloud made for a writer
+// by one configured for an unattended export (gocloud exposes the manager
+// but not these options):
+//   - multipart from the first full part (the default threshold buffers 16
+//     MiB per file before the upload starts);
+//   - FailTimeout set: without it the manager's abort after a failure runs
+//     with the failed, often cancelled, context and leaves the upload
+//     pending (close and the next run's prepare still sweep them).
+func (s *bucketStore) tuneS3Upload(as func(any) bool) error {
+	var tm *transfermanager.Client
+	if s.s3 == nil || !as(&tm) {
+		return nil
+	}
+	checksums := s.s3.Options().RequestChecksumCalculation
+	*tm = *transfermanager.New(s.s3, func(o *transfermanager.Options) {
+		o.PartSizeBytes = bucketPartSize
+		o.MultipartUploadThreshold = bucketPartSize
+		o.Concurrency = bucketConcurrency
+		o.FailTimeout = bucketTimeout
+		o.RequestChecksumCalculation = checksums
+	})
+	return nil
+}
 
 // writeManifest writes <prefix>/manifest.json in one request (a PUT is
 // atomic: a reader gets the old manifest or the new one), conditionally:

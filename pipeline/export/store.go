@@ -135,3 +135,13 @@ func (f *localFile) commit(final string) (string, error) {
 }
 
 func (f *localFile) size() int64 { return f.bytes }
+
+// ManifestLocation is where the manifest of --out is, for messages: a path
+// in the folder, or the object's URL (without the query's options).
+func ManifestLocation(out string) string {
+	if !isBucketURL(out) {
+		return filepath.Join(out, ManifestName)
+	}
+	base, _, _ := strings.Cut(out, "?")
+	return strings.TrimSuffix(base, "/") + "/" + ManifestName
+}
