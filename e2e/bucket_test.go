@@ -712,3 +712,87 @@ func TestBucketExportKilledMidUpload(t *testing.T) {
 	}
 	checkOnlyManifestFiles(t, v) // the killed runs' objects are gone too
 }
+
+// TestBucketSinceLastAndDailyPartitions runs the same daily-partitioned
+// export and --since-last increment into a folder and into S3: the bucket
+// holds the same rows; a full export afterwards leaves no object of the
+// earlier runs behind.
+func TestBucketSinceLastAndDailyPartitions(t *testing.T) {
+	sb := startSandbox(t, sandbox.Config{})
+	st := startS3(t)
+	seedProgram(t, sb, 3, 10, 0, time.Now())
+	dir := filepath.Join(t.TempDir(), "snapshot")
+	const prefix = "warehouse/partnero"
+	for _, out := range []string{dir, st.out(prefix)} {
+		runExport(t, sb, st.env, "--partition", "daily", "--out", out)
+	}
+	seedProgram(t, sb, 2, 5, 0, time.Now().Add(time.Second))
+	for _, out := range []string{dir, st.out(prefix)} {
+		runExport(t, sb, st.env, "--since-last", "--out", out)
+	}
+	want := localTables(t, dir)
+	v := st.read(t, prefix)
+	got := tables(t, v.manifest, v.files)
+	if summary(got) != summary(want) || len(want[record.Transactions]) != 40 {
+		t.Fatalf("bucket %s, folder %s (want 40 transactions)", summary(got), summary(want))
+	}
+	for e, rows := range want {
+		if !slices.EqualFunc(got[e], rows, slices.Equal) {
+			t.Errorf("table %s differs from the folder export", e)
+		}
+	}
+	var m export.Manifest
+	if err := json.Unmarshal(v.manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]bool{}
+	incremental := 0
+	for _, f := range m.Files {
+		if !strings.Contains(f.Path, "/dt=") || f.Partition == "" {
+			t.Errorf("%s: not in a dt= partition", f.Path)
+		}
+		run, _, _ := strings.Cut(strings.TrimPrefix(f.Path, export.RunsFolder+"/"), "/")
+		runs[run] = true
+		if f.Incremental {
+			incremental++
+		}
+	}
+	if len(runs) != 2 || incremental == 0 {
+		t.Errorf("the manifest names files of %d runs (%d incremental), want the full run's and the increment's", len(runs), incremental)
+	}
+	checkOnlyManifestFiles(t, v)
+
+	runExport(t, sb, st.env, "--partition", "daily", "--out", st.out(prefix))
+	v = st.read(t, prefix)
+	checkOnlyManifestFiles(t, v)
+	if got := tables(t, v.manifest, v.files); summary(got) != summary(want) {
+		t.Errorf("full re-export: %s, want %s", summary(got), summary(want))
+	}
+}
+
+// TestBucketManifestReplacedOnlyIfUnchanged changes manifest.json while an
+// export runs (as a second export would): the run refuses to replace it
+// (S3 If-Match on the ETag read at its start) and says why.
+func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
+	sb := startSandbox(t, sandbox.Config{})
+	st := startS3(t)
+	seedProgram(t, sb, 20, 200, 20, time.Now())
+	const prefix = "exports/partnero"
+	runExport(t, sb, st.env, "--format", "jsonl", "--out", st.out(prefix))
+	cmd, done, out := startExportUntilUpload(t, sb, st, prefix+"/", "--format", "jsonl", "--out", st.slowOut(t, prefix, 2<<20))
+	defer cmd.Process.Kill()
+	other := st.read(t, prefix).manifest
+	other = append(other, ' ') // another version, same meaning
+	client := s3.New(s3.Options{BaseEndpoint: aws.String(st.endpoint), Region: "us-east-1", UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(s3Access, s3Secret, "")})
+	if _, err := client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(prefix + "/" + export.ManifestName), Body: bytes.NewReader(other)}); err != nil {
+		t.Fatal(err)
+	}
+	err := <-done
+	if err == nil || !strings.Contains(out.String(), "another export changed it") {
+		t.Fatalf("export over a changed manifest: %v\n%s", err, out)
+	}
+	if v := st.read(t, prefix); !bytes.Equal(v.manifest, other) {
+		t.Error("the changed manifest was replaced")
+	}
+}
