@@ -46,9 +46,10 @@ import (
 
 const (
 	s3Access, s3Secret = "e2e-access", "e2e-secret-key"
-	// azuriteKey is Azurite's documented development account key (public).
-	azuriteAccount = "devstoreaccount1"
-	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	// The Azurite account the test declares (AZURITE_ACCOUNTS): its key is
+	// any base64 text.
+	azuriteAccount = "e2eaccount"
+	azuriteKey     = "ZTJlLWF6dXJpdGUta2V5LWZvci10ZXN0cy1vbmx5"
 	testBucket     = "nightly"
 )
 
@@ -85,9 +86,10 @@ func freePort(t *testing.T) int {
 }
 
 // startServer runs a server until the test ends and waits for its port.
-func startServer(t *testing.T, port int, name string, args ...string) {
+func startServer(t *testing.T, port int, env []string, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = t.TempDir()
 	var logs bytes.Buffer
 	var mu sync.Mutex
@@ -209,7 +211,7 @@ func startS3(t *testing.T) *store {
 	python := findBoto3(t)
 	port := freePort(t)
 	root, meta := t.TempDir(), t.TempDir()
-	startServer(t, port, bin, "--port", fmt.Sprintf("127.0.0.1:%d", port), "--access", s3Access, "--secret", s3Secret,
+	startServer(t, port, nil, bin, "--port", fmt.Sprintf("127.0.0.1:%d", port), "--access", s3Access, "--secret", s3Secret,
 		"--quiet", "posix", "--sidecar", meta, root)
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := s3.New(s3.Options{BaseEndpoint: aws.String(endpoint), Region: "us-east-1", UsePathStyle: true,
@@ -323,7 +325,7 @@ func startGCS(t *testing.T) *store {
 		t.Fatal(err)
 	}
 	host := fmt.Sprintf("127.0.0.1:%d", port)
-	startServer(t, port, bin, "-scheme", "http", "-host", "127.0.0.1", "-port", strconv.Itoa(port),
+	startServer(t, port, nil, bin, "-scheme", "http", "-host", "127.0.0.1", "-port", strconv.Itoa(port),
 		"-backend", "memory", "-data", data, "-public-host", host, "-log-level", "error")
 	base := "http://" + host
 	get := func(t *testing.T, u string) []byte {
@@ -368,9 +370,9 @@ func startGCS(t *testing.T) *store {
 }
 
 func startAzure(t *testing.T) *store {
-	bin := findTool(t, "azurite-blob", "npm install azurite@3.37.0")
+	bin := findTool(t, "azurite-blob", "npm install azurite@3.35.0")
 	port := freePort(t)
-	startServer(t, port, bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port), "--location", t.TempDir(),
+	startServer(t, port, []string{"AZURITE_ACCOUNTS=" + azuriteAccount + ":" + azuriteKey}, bin, "--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port), "--location", t.TempDir(),
 		"--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent")
 	endpoint := fmt.Sprintf("http://127.0.0.1:%d/%s", port, azuriteAccount)
 	cred, err := azblob.NewSharedKeyCredential(azuriteAccount, azuriteKey)
