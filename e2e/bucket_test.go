@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"go/build"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -508,6 +509,98 @@ func summary(tb map[record.Entity][][]string) string {
 	return strings.Join(parts, " ")
 }
 
+// duckdbScript counts the rows and sums the amounts of each table's
+// Parquet files with DuckDB (the npm package @duckdb/node-api bundles the
+// engine): a Parquet reader other than the one the exporter writes with.
+const duckdbScript = `
+const { DuckDBInstance } = require("@duckdb/node-api");
+(async () => {
+  const db = await DuckDBInstance.create(":memory:");
+  const c = await db.connect();
+  const out = {};
+  for (const t of JSON.parse(process.argv[1])) {
+    const files = t.files.map(f => "'" + f.replace(/'/g, "''") + "'").join(",");
+    const sum = t.amount ? "coalesce(sum(amount), 0)::VARCHAR" : "''";
+    const r = await c.runAndReadAll("SELECT count(*)::BIGINT AS n, " + sum + " AS s FROM read_parquet([" + files + "])");
+    const row = r.getRowObjectsJson()[0];
+    out[t.table] = "rows=" + row.n + (t.amount ? " sum(amount)=" + row.s : "");
+  }
+  console.log(JSON.stringify(out));
+})().catch(e => { console.error(e); process.exit(1); });
+`
+
+// duckdbModules finds the node_modules folder holding @duckdb/node-api
+// (.ci/run installs it beside Azurite).
+func duckdbModules(t *testing.T) string {
+	t.Helper()
+	tools := os.Getenv("PARTNERO_ETL_TOOLS")
+	if tools == "" {
+		home, _ := os.UserHomeDir()
+		tools = filepath.Join(home, ".cache", "partnero-etl-ci")
+	}
+	mods := filepath.Join(tools, "node_modules")
+	if _, err := os.Stat(filepath.Join(mods, "@duckdb", "node-api")); err == nil {
+		if _, err := exec.LookPath("node"); err == nil {
+			return mods
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("@duckdb/node-api is not in %s and CI is set: .ci/run installs it", mods)
+	}
+	t.Skipf("@duckdb/node-api is not in %s (npm install --prefix %s @duckdb/node-api): skipping; with CI set this fails", mods, tools)
+	return ""
+}
+
+// duckdbSummary reads the Parquet files a manifest names with DuckDB:
+// rows per table, and the exact sum of amounts where there is one.
+func duckdbSummary(t *testing.T, mods string, manifest []byte, files map[string][]byte) map[string]string {
+	t.Helper()
+	var m export.Manifest
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	type table struct {
+		Table  string   `json:"table"`
+		Files  []string `json:"files"`
+		Amount bool     `json:"amount"`
+	}
+	var tables []*table
+	byName := map[record.Entity]*table{}
+	for _, f := range m.Files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, files[f.Path], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tb := byName[f.Entity]
+		if tb == nil {
+			tb = &table{Table: string(f.Entity), Amount: f.Entity == record.Transactions || f.Entity == record.Rewards}
+			byName[f.Entity] = tb
+			tables = append(tables, tb)
+		}
+		tb.Files = append(tb.Files, p)
+	}
+	arg, _ := json.Marshal(tables)
+	cmd := exec.Command("node", "-e", duckdbScript, string(arg))
+	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("duckdb: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("duckdb: %v", err)
+	}
+	res := map[string]string{}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("duckdb output %q: %v", out, err)
+	}
+	return res
+}
+
 // exportCmd prepares `partnero-etl export` against the sandbox.
 func exportCmd(ctx context.Context, sb *sandboxProc, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.CommandContext(ctx, binary, append([]string{"export", "--rate", "2000/s", "--quiet"}, args...)...)
@@ -584,8 +677,15 @@ func TestBucketExportMatchesFolder(t *testing.T) {
 	if len(want[record.Transactions]) != 150 || len(want[record.Rewards]) == 0 {
 		t.Fatalf("local export: %s", summary(want))
 	}
-	for _, start := range []func(*testing.T) *store{startS3, startGCS, startAzure} {
-		t.Run("", func(t *testing.T) {
+	mods := duckdbModules(t)
+	localManifest, err := os.ReadFile(filepath.Join(dir, export.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDuck := duckdbSummary(t, mods, localManifest, readTree(t, dir))
+	t.Logf("folder, read by DuckDB: %v", wantDuck)
+	for name, start := range map[string]func(*testing.T) *store{"s3": startS3, "gs": startGCS, "azblob": startAzure} {
+		t.Run(name, func(t *testing.T) {
 			st := start(t)
 			t.Logf("%s: %s", st.name, st.out("nightly/partnero"))
 			runExport(t, sb, st.env, "--out", st.out("nightly/partnero"))
@@ -603,7 +703,11 @@ func TestBucketExportMatchesFolder(t *testing.T) {
 				}
 			}
 			checkOnlyManifestFiles(t, v)
-			t.Logf("%s: %s, same rows as the folder export", st.name, summary(got))
+			gotDuck := duckdbSummary(t, mods, v.manifest, v.files)
+			if !maps.Equal(gotDuck, wantDuck) {
+				t.Errorf("%s read by DuckDB: %v, the folder export %v", st.name, gotDuck, wantDuck)
+			}
+			t.Logf("%s: %s, same rows as the folder export; DuckDB: %v", st.name, summary(got), gotDuck)
 		})
 	}
 }
