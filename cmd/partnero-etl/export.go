@@ -88,7 +88,7 @@ take about 17 more minutes.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "parquet", "file format: parquet, csv or jsonl")
-	f.StringVarP(&opts.Out, "out", "o", "./partnero-export", `output folder, or - to stream one table to standard output (csv or jsonl)`)
+	f.StringVarP(&opts.Out, "out", "o", "./partnero-export", `output folder, a bucket (s3://bucket/prefix, gs://bucket/prefix, azblob://container/prefix; credentials from the cloud's environment), or - to stream one table to standard output (csv or jsonl)`)
 	f.StringVar(&opts.Partition, "partition", "none", "none, or daily: <table>/dt=YYYY-MM-DD/part-00000.<ext> by creation day (Hive layout)")
 	f.StringVar(&opts.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
 	f.BoolVar(&opts.SinceLast, "since-last", false, "transactions: only those whose created_at is newer than the previous export's mark (not backfills with older dates, not deletions)")
