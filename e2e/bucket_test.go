@@ -146,6 +146,8 @@ type store struct {
 	pending func(t *testing.T, prefix string) []string
 	// endpoint is the S3 server's address, for slowOut.
 	endpoint string
+	// put writes an object as another program would.
+	put func(t *testing.T, key string, body []byte)
 }
 
 // slowOut is out(prefix) through a loopback proxy that forwards uploads at
@@ -227,6 +229,11 @@ func startS3(t *testing.T) *store {
 		query: "?endpoint=" + url.QueryEscape(endpoint) + "&use_path_style=true&region=us-east-1",
 		read: func(t *testing.T, prefix string) bucketView {
 			return boto3Read(t, python, endpoint, env, prefix)
+		},
+		put: func(t *testing.T, key string, body []byte) {
+			if _, err := client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+				t.Fatal(err)
+			}
 		},
 		pending: func(t *testing.T, prefix string) []string {
 			out, err := client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(testBucket), Prefix: aws.String(prefix)})
@@ -344,6 +351,16 @@ func startGCS(t *testing.T) *store {
 	return &store{
 		name: "gs", base: "gs://" + testBucket,
 		env: []string{"STORAGE_EMULATOR_HOST=" + host},
+		put: func(t *testing.T, key string, body []byte) {
+			resp, err := http.Post(base+"/upload/storage/v1/b/"+testBucket+"/o?uploadType=media&name="+url.QueryEscape(key), "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("upload %s: %s", key, resp.Status)
+			}
+		},
 		read: func(t *testing.T, prefix string) bucketView {
 			// The JSON API with net/http: not the exporter's client.
 			var list struct {
@@ -392,6 +409,11 @@ func startAzure(t *testing.T) *store {
 		name: "azblob", base: "azblob://" + testBucket,
 		query: fmt.Sprintf("?protocol=http&domain=127.0.0.1:%d&localemu=true", port),
 		env:   []string{"AZURE_STORAGE_ACCOUNT=" + azuriteAccount, "AZURE_STORAGE_KEY=" + azuriteKey},
+		put: func(t *testing.T, key string, body []byte) {
+			if _, err := client.UploadBuffer(t.Context(), testBucket, key, body, nil); err != nil {
+				t.Fatal(err)
+			}
+		},
 		read: func(t *testing.T, prefix string) bucketView {
 			var v bucketView
 			pager := client.NewListBlobsFlatPager(testBucket, &azblob.ListBlobsFlatOptions{Prefix: aws.String(prefix + "/")})
@@ -878,27 +900,43 @@ func TestBucketSinceLastAndDailyPartitions(t *testing.T) {
 
 // TestBucketManifestReplacedOnlyIfUnchanged changes manifest.json while an
 // export runs (as a second export would): the run refuses to replace it
-// (S3 If-Match on the ETag read at its start) and says why.
+// (S3 If-Match on the ETag read at its start, GCS generation match, Azure
+// If-Match) and says why.
 func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
-	sb := startSandbox(t, sandbox.Config{})
-	st := startS3(t)
-	seedProgram(t, sb, 20, 200, 20, time.Now())
-	const prefix = "exports/partnero"
-	runExport(t, sb, st.env, "--format", "jsonl", "--out", st.out(prefix))
-	cmd, done, out := startExportUntilUpload(t, sb, st, prefix+"/", "--format", "jsonl", "--out", st.slowOut(t, prefix, 2<<20))
-	defer cmd.Process.Kill()
-	other := st.read(t, prefix).manifest
-	other = append(other, ' ') // another version, same meaning
-	client := s3.New(s3.Options{BaseEndpoint: aws.String(st.endpoint), Region: "us-east-1", UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(s3Access, s3Secret, "")})
-	if _, err := client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String(prefix + "/" + export.ManifestName), Body: bytes.NewReader(other)}); err != nil {
-		t.Fatal(err)
-	}
-	err := <-done
-	if err == nil || !strings.Contains(out.String(), "another export changed it") {
-		t.Fatalf("export over a changed manifest: %v\n%s", err, out)
-	}
-	if v := st.read(t, prefix); !bytes.Equal(v.manifest, other) {
-		t.Error("the changed manifest was replaced")
+	for name, start := range map[string]func(*testing.T) *store{"s3": startS3, "gs": startGCS, "azblob": startAzure} {
+		t.Run(name, func(t *testing.T) {
+			// Slow pages: the manifest is read before the first page.
+			sb := startSandbox(t, sandbox.Config{Latency: 300 * time.Millisecond})
+			st := start(t)
+			seedProgram(t, sb, 3, 10, 0, time.Now())
+			const prefix = "exports/partnero"
+			runExport(t, sb, st.env, "--out", st.out(prefix))
+			listed := func() int64 {
+				var n int64
+				for route, rs := range sb.stats().Routes {
+					if strings.HasPrefix(route, "GET /partners") {
+						n += rs.Total
+					}
+				}
+				return n
+			}
+			before := listed()
+			cmd, out := exportCmd(t.Context(), sb, st.env, "--out", st.out(prefix))
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			for deadline := time.Now().Add(30 * time.Second); listed() == before && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			}
+			other := append(st.read(t, prefix).manifest, ' ') // another version, same meaning
+			st.put(t, prefix+"/"+export.ManifestName, other)
+			err := cmd.Wait()
+			if err == nil || !strings.Contains(out.String(), "another export changed it") {
+				t.Fatalf("export over a changed manifest: %v\n%s", err, out)
+			}
+			if v := st.read(t, prefix); !bytes.Equal(v.manifest, other) {
+				t.Error("the changed manifest was replaced")
+			}
+		})
 	}
 }

@@ -2,6 +2,8 @@ package export
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -100,7 +102,9 @@ func openBucketStore(ctx context.Context, out string) (*bucketStore, error) {
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
 	st := &bucketStore{url: out, scheme: u.Scheme, b: b, prefix: prefix,
-		runID: time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])}
+		// Fixed-width milliseconds: run ids sort in start order (retire
+		// compares them).
+		runID: time.Now().UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(rnd[:])}
 	var c *s3.Client
 	if b.As(&c) {
 		st.s3 = c
@@ -183,7 +187,7 @@ func (s *bucketStore) readManifest(ctx context.Context) (*Manifest, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read manifest %s%s: %w", s.url, "/"+ManifestName, err)
+		return nil, fmt.Errorf("read manifest %s: %w", s.where(ManifestName), err)
 	}
 	s.manifestSeen, s.manifestETag = true, attrs.ETag
 	var oa storage.ObjectAttrs
@@ -201,9 +205,10 @@ func (s *bucketStore) readManifest(ctx context.Context) (*Manifest, error) {
 	return &m, nil
 }
 
-// where names an object for messages.
+// where names an object for messages (without the URL's options).
 func (s *bucketStore) where(rel string) string {
-	return strings.TrimSuffix(s.url, "/") + "/" + rel
+	base, _, _ := strings.Cut(s.url, "?")
+	return strings.TrimSuffix(base, "/") + "/" + rel
 }
 
 func (s *bucketStore) create(ctx context.Context, entity record.Entity, dt string, index int, ext string) (storeFile, error) {
@@ -213,21 +218,26 @@ func (s *bucketStore) create(ctx context.Context, entity record.Entity, dt strin
 	}
 	rel += fmt.Sprintf("/part-%05d.%s", index, ext)
 	wctx, cancel := context.WithCancel(ctx)
-	w, err := s.b.NewWriter(wctx, s.prefix+rel, &blob.WriterOptions{
-		ContentType:    contentTypes[ext],
-		BufferSize:     bucketPartSize,
-		MaxConcurrency: bucketConcurrency,
-		// A run's key is its own (the run id): a second writer there is a
-		// bug, not something to overwrite.
-		IfNotExist:  true,
-		BeforeWrite: s.tuneS3Upload,
-	})
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("create %s: %w", s.where(rel), err)
-	}
-	f := &bucketFile{s: s, rel: rel, w: w, cancel: cancel, hash: sha256.New()}
+	pr, pw := io.Pipe()
+	f := &bucketFile{s: s, rel: rel, w: pw, cancel: cancel, hash: sha256.New(), uploaded: make(chan error, 1)}
 	f.buf = bufio.NewWriterSize(bucketHasher{f}, 256<<10)
+	// Bucket.Upload reads the pipe (the driver's Upload path): gocloud
+	// v0.47's azureblob writer dereferences a nil pipe in Close when a
+	// streamed upload fails (a refused condition, a network error), which
+	// its Write path would hit.
+	go func() {
+		err := s.b.Upload(wctx, s.prefix+rel, pr, &blob.WriterOptions{
+			ContentType:    contentTypes[ext],
+			BufferSize:     bucketPartSize,
+			MaxConcurrency: bucketConcurrency,
+			// A run's key is its own (the run id): a second writer there
+			// is a bug, not something to overwrite.
+			IfNotExist:  true,
+			BeforeWrite: s.tuneS3Upload,
+		})
+		pr.CloseWithError(cmp.Or(err, io.ErrClosedPipe))
+		f.uploaded <- err
+	}()
 	return f, nil
 }
 
@@ -242,15 +252,16 @@ var contentTypes = map[string]string{
 // blocks on Azure); only Close makes it an object, and under the run's own
 // prefix no manifest names it until the run commits.
 type bucketFile struct {
-	s      *bucketStore
-	rel    string
-	w      *blob.Writer
-	cancel context.CancelFunc
-	buf    *bufio.Writer
-	hash   hash.Hash
-	bytes  int64
-	closed bool // the writer was closed (completed or aborted)
-	done   bool // the object exists
+	s        *bucketStore
+	rel      string
+	w        *io.PipeWriter // into the upload
+	uploaded chan error     // the upload's result
+	cancel   context.CancelFunc
+	buf      *bufio.Writer
+	hash     hash.Hash
+	bytes    int64
+	closed   bool // the writer was closed (completed or aborted)
+	done     bool // the object exists
 }
 
 type bucketHasher struct{ f *bucketFile }
@@ -273,7 +284,8 @@ func (f *bucketFile) finish() error {
 		return fmt.Errorf("upload %s: %w", f.s.where(f.rel), err)
 	}
 	f.closed = true
-	err := f.w.Close()
+	f.w.Close()
+	err := <-f.uploaded
 	f.cancel()
 	if err != nil {
 		return fmt.Errorf("upload %s: %w", f.s.where(f.rel), err)
@@ -293,7 +305,8 @@ func (f *bucketFile) abort() {
 	if !f.closed {
 		f.closed = true
 		f.cancel()
-		_ = f.w.Close()
+		f.w.CloseWithError(context.Canceled)
+		<-f.uploaded
 		return
 	}
 	if f.done {
@@ -350,7 +363,7 @@ func (s *bucketStore) writeManifest(ctx context.Context, m *Manifest) error {
 	if s.manifestSeen {
 		opts.BeforeWrite = s.ifUnchanged
 	}
-	if err := s.b.WriteAll(ctx, s.manifestKey(), append(b, '\n'), opts); err != nil {
+	if err := s.b.Upload(ctx, s.manifestKey(), bytes.NewReader(append(b, '\n')), opts); err != nil {
 		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
 			return fmt.Errorf("write manifest %s: another export changed it while this one ran; this run's files stay unreferenced under %s and the next export removes them: %w",
 				s.where(ManifestName), s.where(RunsFolder+"/"+s.runID+"/"), err)
@@ -367,10 +380,10 @@ func (s *bucketStore) ifUnchanged(as func(any) bool) error {
 		s3in.IfMatch = aws.String(s.manifestETag)
 		return nil
 	}
-	var obj *storage.ObjectHandle
+	var obj **storage.ObjectHandle // gcsblob hands out its handle's address
 	if as(&obj) {
 		if s.manifestGen != 0 {
-			*obj = *obj.If(storage.Conditions{GenerationMatch: s.manifestGen})
+			*obj = (*obj).If(storage.Conditions{GenerationMatch: s.manifestGen})
 		}
 		return nil
 	}
