@@ -148,6 +148,8 @@ type store struct {
 	endpoint string
 	// put writes an object as another program would.
 	put func(t *testing.T, key string, body []byte)
+	// list lists the keys under prefix, relative to it (GCS and Azure).
+	list func(t *testing.T, prefix string) []string
 }
 
 // slowOut is out(prefix) through a loopback proxy that forwards uploads at
@@ -348,7 +350,7 @@ func startGCS(t *testing.T) *store {
 		}
 		return b
 	}
-	return &store{
+	st := &store{
 		name: "gs", base: "gs://" + testBucket,
 		env: []string{"STORAGE_EMULATOR_HOST=" + host},
 		put: func(t *testing.T, key string, body []byte) {
@@ -361,7 +363,7 @@ func startGCS(t *testing.T) *store {
 				t.Fatalf("upload %s: %s", key, resp.Status)
 			}
 		},
-		read: func(t *testing.T, prefix string) bucketView {
+		list: func(t *testing.T, prefix string) []string {
 			// The JSON API with net/http: not the exporter's client.
 			var list struct {
 				Items []struct {
@@ -371,20 +373,25 @@ func startGCS(t *testing.T) *store {
 			if err := json.Unmarshal(get(t, base+"/storage/v1/b/"+testBucket+"/o?prefix="+url.QueryEscape(prefix+"/")), &list); err != nil {
 				t.Fatal(err)
 			}
-			var v bucketView
+			var keys []string
 			for _, it := range list.Items {
-				v.keys = append(v.keys, strings.TrimPrefix(it.Name, prefix+"/"))
+				keys = append(keys, strings.TrimPrefix(it.Name, prefix+"/"))
 			}
-			fetch := func(rel string) []byte {
-				return get(t, base+"/download/storage/v1/b/"+testBucket+"/o/"+url.PathEscape(prefix+"/"+rel)+"?alt=media")
-			}
-			if slices.Contains(v.keys, export.ManifestName) {
-				v.manifest = fetch(export.ManifestName)
-				v.files = fetchNamed(t, v.manifest, fetch)
-			}
-			return v
+			return keys
 		},
 	}
+	st.read = func(t *testing.T, prefix string) bucketView {
+		v := bucketView{keys: st.list(t, prefix)}
+		fetch := func(rel string) []byte {
+			return get(t, base+"/download/storage/v1/b/"+testBucket+"/o/"+url.PathEscape(prefix+"/"+rel)+"?alt=media")
+		}
+		if slices.Contains(v.keys, export.ManifestName) {
+			v.manifest = fetch(export.ManifestName)
+			v.files = fetchNamed(t, v.manifest, fetch)
+		}
+		return v
+	}
+	return st
 }
 
 func startAzure(t *testing.T) *store {
@@ -405,7 +412,7 @@ func startAzure(t *testing.T) *store {
 	if _, err := client.CreateContainer(t.Context(), testBucket, nil); err != nil {
 		t.Fatalf("create container: %v", err)
 	}
-	return &store{
+	st := &store{
 		name: "azblob", base: "azblob://" + testBucket,
 		query: fmt.Sprintf("?protocol=http&domain=127.0.0.1:%d&localemu=true", port),
 		env:   []string{"AZURE_STORAGE_ACCOUNT=" + azuriteAccount, "AZURE_STORAGE_KEY=" + azuriteKey},
@@ -414,8 +421,8 @@ func startAzure(t *testing.T) *store {
 				t.Fatal(err)
 			}
 		},
-		read: func(t *testing.T, prefix string) bucketView {
-			var v bucketView
+		list: func(t *testing.T, prefix string) []string {
+			var keys []string
 			pager := client.NewListBlobsFlatPager(testBucket, &azblob.ListBlobsFlatOptions{Prefix: aws.String(prefix + "/")})
 			for pager.More() {
 				page, err := pager.NextPage(t.Context())
@@ -423,28 +430,33 @@ func startAzure(t *testing.T) *store {
 					t.Fatal(err)
 				}
 				for _, b := range page.Segment.BlobItems {
-					v.keys = append(v.keys, strings.TrimPrefix(*b.Name, prefix+"/"))
+					keys = append(keys, strings.TrimPrefix(*b.Name, prefix+"/"))
 				}
 			}
-			fetch := func(rel string) []byte {
-				resp, err := client.DownloadStream(t.Context(), testBucket, prefix+"/"+rel, nil)
-				if err != nil {
-					t.Fatalf("download %s: %v", rel, err)
-				}
-				defer resp.Body.Close()
-				b, err := io.ReadAll(resp.Body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return b
-			}
-			if slices.Contains(v.keys, export.ManifestName) {
-				v.manifest = fetch(export.ManifestName)
-				v.files = fetchNamed(t, v.manifest, fetch)
-			}
-			return v
+			return keys
 		},
 	}
+	st.read = func(t *testing.T, prefix string) bucketView {
+		v := bucketView{keys: st.list(t, prefix)}
+		fetch := func(rel string) []byte {
+			resp, err := client.DownloadStream(t.Context(), testBucket, prefix+"/"+rel, nil)
+			if err != nil {
+				t.Fatalf("download %s: %v", rel, err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if slices.Contains(v.keys, export.ManifestName) {
+			v.manifest = fetch(export.ManifestName)
+			v.files = fetchNamed(t, v.manifest, fetch)
+		}
+		return v
+	}
+	return st
 }
 
 func fetchNamed(t *testing.T, manifest []byte, fetch func(string) []byte) map[string][]byte {
@@ -936,6 +948,82 @@ func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
 			}
 			if v := st.read(t, prefix); !bytes.Equal(v.manifest, other) {
 				t.Error("the changed manifest was replaced")
+			}
+		})
+	}
+}
+
+// TestBucketExportKilledMidRunGCSAzure kills the export (SIGKILL) while it
+// streams a table larger than one upload chunk to GCS or Azure, after one
+// part file of the run is complete: the previous manifest and its files
+// stand whole (the complete part is an object no manifest names), and the
+// next run commits and deletes the killed run's object. (Unfinished GCS
+// resumable uploads and Azure uncommitted blocks are not listable objects;
+// the stores expire them.)
+func TestBucketExportKilledMidRunGCSAzure(t *testing.T) {
+	for name, start := range map[string]func(*testing.T) *store{"gs": startGCS, "azblob": startAzure} {
+		t.Run(name, func(t *testing.T) {
+			sb := startSandbox(t, sandbox.Config{Latency: 100 * time.Millisecond})
+			st := start(t)
+			seedProgram(t, sb, 20, 200, 20, time.Now()) // about 9 MB of transactions
+			const prefix = "exports/partnero"
+			// Files of 2,500 rows: the first part of a table is complete
+			// (an object, unnamed) when the kill comes.
+			args := []string{"--format", "jsonl", "--max-rows-per-file", "2500", "--out", st.out(prefix)}
+			runExport(t, sb, st.env, args...)
+			first := st.read(t, prefix)
+			want := tables(t, first.manifest, first.files)
+
+			named := len(first.keys)
+			cmd, out := exportCmd(t.Context(), sb, st.env, args...)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// Kill once the run's first part file is complete: an object
+			// under the prefix that no manifest names.
+			killed := false
+			for deadline := time.Now().Add(60 * time.Second); !killed && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				select {
+				case err := <-done:
+					t.Fatalf("the export ended (%v) before a part file was complete:\n%s", err, out)
+				default:
+				}
+				if len(st.list(t, prefix)) > named {
+					_ = cmd.Process.Signal(syscall.SIGKILL)
+					killed = true
+				}
+			}
+			if err := <-done; !killed || err == nil {
+				t.Fatalf("the export was not killed mid-run (%v):\n%s", err, out)
+			}
+			v := st.read(t, prefix)
+			if !bytes.Equal(v.manifest, first.manifest) {
+				t.Fatal("manifest.json changed after the kill")
+			}
+			got := tables(t, v.manifest, v.files)
+			for e, rows := range want {
+				if !slices.EqualFunc(got[e], rows, slices.Equal) {
+					t.Errorf("after the kill: table %s is not the previous snapshot's", e)
+				}
+			}
+			t.Logf("after SIGKILL: %d objects under the prefix, %d named by the manifest", len(v.keys), len(v.files)+1)
+			if len(v.keys) <= len(v.files)+1 {
+				t.Error("no object of the killed run is visible: the test did not kill after a part was complete")
+			}
+
+			runExport(t, sb, st.env, args...)
+			v = st.read(t, prefix)
+			if bytes.Equal(v.manifest, first.manifest) {
+				t.Fatal("the next run did not commit")
+			}
+			checkOnlyManifestFiles(t, v)
+			got = tables(t, v.manifest, v.files)
+			for e, rows := range want {
+				if !slices.EqualFunc(got[e], rows, slices.Equal) {
+					t.Errorf("next run: table %s differs", e)
+				}
 			}
 		})
 	}
