@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -105,7 +104,7 @@ minutes. The estimate for this program is printed before the export starts.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Format, "format", "parquet", "file format: parquet, csv or jsonl")
-	f.StringVarP(&opts.Out, "out", "o", "./partnero-export", `output folder, or - to stream one table to standard output (csv or jsonl)`)
+	f.StringVarP(&opts.Out, "out", "o", "./partnero-export", `output folder, a bucket (s3://bucket/prefix, gs://bucket/prefix, azblob://container/prefix; credentials from the cloud's environment), or - to stream one table to standard output (csv or jsonl)`)
 	f.StringVar(&opts.Partition, "partition", "none", "none, or daily: <table>/dt=YYYY-MM-DD/part-00000.<ext> by creation day (Hive layout)")
 	f.StringVar(&opts.Compression, "compression", "zstd", "Parquet compression: zstd, snappy or none (Parquet only: CSV and JSON lines are written uncompressed)")
 	f.BoolVar(&opts.SinceLast, "since-last", false, "transactions: only those whose created_at is newer than the previous export's mark (not backfills with older dates, not deletions)")
@@ -376,6 +375,6 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 	}
 	fmt.Fprintf(w, "requests: %d (%d retried, %d rate limited)\n", m.API.Requests, m.API.Retries, m.API.RateLimited)
 	if opts.Out != "-" {
-		fmt.Fprintf(w, "manifest: %s\n", filepath.Join(opts.Out, export.ManifestName))
+		fmt.Fprintf(w, "manifest: %s\n", export.ManifestLocation(opts.Out))
 	}
 }

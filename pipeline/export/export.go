@@ -185,11 +185,21 @@ func (o *Options) validate() error {
 
 // Run exports and returns the manifest it wrote (for Stdout, the one it
 // would have written).
-func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
+func Run(ctx context.Context, opts Options, src Reader) (m *Manifest, err error) {
 	var prev *Manifest
-	if opts.SinceLast && opts.Stdout == nil && opts.Dir != "" {
-		var err error
-		if prev, err = ReadManifest(opts.Dir); err != nil {
+	var st store
+	if opts.Stdout == nil && opts.Dir != "" {
+		if st, err = openStore(ctx, opts.Dir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if cerr := st.close(ctx, err != nil); err == nil {
+				err = cerr
+			}
+		}()
+	}
+	if opts.SinceLast && st != nil {
+		if prev, err = st.readManifest(ctx); err != nil {
 			return nil, err
 		}
 		if err := opts.inherit(prev); err != nil {
@@ -203,7 +213,7 @@ func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
 		return nil, err
 	}
 	started := opts.now()
-	m := &Manifest{
+	m = &Manifest{
 		ManifestVersion: ManifestVersion,
 		SchemaVersion:   sinks.SchemaVersion,
 		Tool:            "partnero-etl",
@@ -220,7 +230,7 @@ func Run(ctx context.Context, opts Options, src Reader) (*Manifest, error) {
 	if opts.Stdout != nil {
 		return m, runStdout(ctx, opts, src, m)
 	}
-	return m, runFolder(ctx, opts, src, m)
+	return m, runFolder(ctx, opts, st, src, m)
 }
 
 func (o *Options) progress(e record.Entity, n int64) {
@@ -304,22 +314,11 @@ func (h *hwmTracker) mark() *HighWaterMark {
 	return &HighWaterMark{CreatedAt: h.at, Keys: keys}
 }
 
-func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err error) {
-	dir := opts.Dir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create output folder: %w", err)
-	}
-	// One export at a time per folder: before the stale temporary files
-	// are removed (another run's would be) and the manifest read.
-	unlock, err := lockFolder(dir)
-	if err != nil {
+func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manifest) (err error) {
+	if err := st.prepare(ctx); err != nil {
 		return err
 	}
-	defer unlock()
-	if err := removeStaleTemps(dir); err != nil {
-		return err
-	}
-	prev, err := ReadManifest(dir)
+	prev, err := st.readManifest(ctx)
 	if err != nil && opts.SinceLast {
 		return err
 	}
@@ -339,11 +338,17 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	}
 	tag := ""
 	if incremental {
+		// On disk an earlier increment's files may be there without a
+		// manifest naming them; a bucket run writes under its own run id.
+		dir := ""
+		if ls, ok := st.(*localStore); ok {
+			dir = ls.dir
+		}
 		if tag, err = freeTag(dir, prev, m.StartedAt.Format("20060102T150405Z")); err != nil {
 			return err
 		}
 	}
-	snap := newSnapshot(dir, opts.Format, opts.Sink, opts.Partition == "daily", opts.MaxRowsPerFile, tag)
+	snap := newSnapshot(st, opts.Format, opts.Sink, opts.Partition == "daily", opts.MaxRowsPerFile, tag)
 	committedFiles := false
 	defer func() {
 		if !committedFiles {
@@ -500,23 +505,13 @@ func runFolder(ctx context.Context, opts Options, src Reader, m *Manifest) (err 
 	if opts.APIStats != nil {
 		m.API = opts.APIStats()
 	}
-	if err := writeManifest(dir, m); err != nil {
+	if err := st.writeManifest(ctx, m); err != nil {
 		return err
 	}
 	// Files of the previous snapshot this one replaced without overwriting
 	// (a table that rolled over before and fits one file now, a day that no
 	// longer has rows) go only after the new manifest is in place.
-	for _, rel := range stale {
-		if !filepath.IsLocal(filepath.FromSlash(rel)) {
-			continue // never follow a manifest out of its folder
-		}
-		path := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove replaced file: %w", err)
-		}
-		removeEmptyDirs(filepath.Dir(path), filepath.Clean(dir))
-	}
-	return nil
+	return st.retire(ctx, m, stale)
 }
 
 func tableOrder(e record.Entity) int {
@@ -543,6 +538,9 @@ func freeTag(dir string, prev *Manifest, base string) (string, error) {
 					return true
 				}
 			}
+		}
+		if dir == "" {
+			return false
 		}
 		found := false
 		_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {

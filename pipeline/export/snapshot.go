@@ -42,11 +42,12 @@ const maxOpenPartitions = 4
 // defaultPartition is Hive's name for rows without a partition value.
 const defaultPartition = "__HIVE_DEFAULT_PARTITION__"
 
-// snapshot writes the tables of one export into temp files in the target
-// folder and, on commit, renames them all into place. Nothing is visible
-// under a final name before commit; abort leaves the folder as it was.
+// snapshot writes the tables of one export into files of its store (temp
+// files in the target folder, or objects under the run's own prefix in a
+// bucket) and, on commit, puts them all in place. Nothing is visible under
+// a final name before commit; abort leaves the store as it was.
 type snapshot struct {
-	dir       string
+	store     store
 	format    string
 	opts      sinks.Options
 	partition bool
@@ -73,13 +74,13 @@ type part struct {
 	entity  record.Entity
 	dt      string
 	index   int
-	file    *atomicFile
+	file    storeFile
 	sink    sinks.Sink
 	rows    int64
 	lastUse int64
 }
 
-func newSnapshot(dir, format string, opts sinks.Options, partition bool, maxRows int64, tag string) *snapshot {
+func newSnapshot(st store, format string, opts sinks.Options, partition bool, maxRows int64, tag string) *snapshot {
 	if maxRows <= 0 {
 		maxRows = DefaultMaxRowsPerFile
 	}
@@ -88,7 +89,7 @@ func newSnapshot(dir, format string, opts sinks.Options, partition bool, maxRows
 		// each: share the memory one unpartitioned writer would use.
 		opts.MaxRowsPerRowGroup = sinks.DefaultRowGroupRows / maxOpenPartitions
 	}
-	return &snapshot{dir: dir, format: format, opts: opts, partition: partition, maxRows: maxRows, tag: tag,
+	return &snapshot{store: st, format: format, opts: opts, partition: partition, maxRows: maxRows, tag: tag,
 		tables: make(map[record.Entity]*tableFiles)}
 }
 
@@ -128,13 +129,6 @@ func partitionOf(rec record.Record) string {
 	return listPartitionOf(rec)
 }
 
-func (s *snapshot) folderOf(e record.Entity, dt string) string {
-	if !s.partition {
-		return s.dir
-	}
-	return filepath.Join(s.dir, string(e), "dt="+dt)
-}
-
 func (s *snapshot) write(ctx context.Context, rec record.Record) error {
 	t := s.table(rec.Entity)
 	dt := ""
@@ -144,7 +138,7 @@ func (s *snapshot) write(ctx context.Context, rec record.Record) error {
 	p := t.open[dt]
 	if p == nil {
 		var err error
-		if p, err = s.openPart(t, dt); err != nil {
+		if p, err = s.openPart(ctx, t, dt); err != nil {
 			return err
 		}
 	}
@@ -161,7 +155,7 @@ func (s *snapshot) write(ctx context.Context, rec record.Record) error {
 	return nil
 }
 
-func (s *snapshot) openPart(t *tableFiles, dt string) (*part, error) {
+func (s *snapshot) openPart(ctx context.Context, t *tableFiles, dt string) (*part, error) {
 	if len(t.open) >= maxOpenPartitions {
 		var oldest *part
 		for _, p := range t.open {
@@ -173,7 +167,7 @@ func (s *snapshot) openPart(t *tableFiles, dt string) (*part, error) {
 			return nil, err
 		}
 	}
-	f, err := createAtomic(s.folderOf(t.entity, dt), string(t.entity))
+	f, err := s.store.create(ctx, t.entity, dt, t.next[dt], s.ext())
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +195,7 @@ func (s *snapshot) closePart(t *tableFiles, p *part) error {
 // committed is a file of the snapshot in its final place.
 type committed struct {
 	part  *part
-	path  string // relative to the snapshot folder, slash-separated
+	path  string // relative to the snapshot's root, slash-separated
 	bytes int64
 	sha   string
 }
@@ -230,7 +224,7 @@ func (s *snapshot) commit(ctx context.Context) ([]committed, error) {
 	for _, e := range s.order {
 		t := s.tables[e]
 		if len(t.closed) == 0 && len(t.open) == 0 && !s.partition && t.declared {
-			if _, err := s.openPart(t, ""); err != nil {
+			if _, err := s.openPart(ctx, t, ""); err != nil {
 				return nil, err
 			}
 		}
@@ -255,21 +249,26 @@ func (s *snapshot) commit(ctx context.Context) ([]committed, error) {
 		})
 		for _, p := range t.closed {
 			rel := s.finalName(p, count[p.dt])
-			out = append(out, committed{part: p, path: rel, bytes: p.file.bytes, sha: p.file.sum()})
+			out = append(out, committed{part: p, path: rel, bytes: p.file.size(), sha: p.file.sum()})
 		}
 	}
-	// Nothing but a regular file is ever replaced (a device node or a
-	// FIFO at an output's name is refused), checked for every file before
-	// the first rename so that a refusal leaves the previous snapshot whole.
-	for _, c := range out {
-		if err := atomicfile.CheckReplaceable(filepath.Join(s.dir, filepath.FromSlash(c.path))); err != nil {
-			return nil, err
+	// Nothing but a regular file is ever replaced on disk (a device node
+	// or a FIFO at an output's name is refused), checked for every file
+	// before the first rename so that a refusal leaves the previous
+	// snapshot whole.
+	if ls, ok := s.store.(*localStore); ok {
+		for _, c := range out {
+			if err := atomicfile.CheckReplaceable(filepath.Join(ls.dir, filepath.FromSlash(c.path))); err != nil {
+				return nil, err
+			}
 		}
 	}
-	for _, c := range out {
-		if err := c.part.file.commit(filepath.Join(s.dir, filepath.FromSlash(c.path))); err != nil {
+	for i := range out {
+		path, err := out[i].part.file.commit(out[i].path)
+		if err != nil {
 			return out, err
 		}
+		out[i].path = path
 	}
 	return out, nil
 }
