@@ -224,21 +224,17 @@ func postaffiliatepro(g *gen) {
 // each header (support.qualityunit.com article 146800, "Csv file headers
 // format"); the CSV reader takes the header from the line after it.
 func (g *gen) section(name, line string) {
-	if g.err != nil {
-		return
-	}
-	path := filepath.Join(g.dir, name)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		g.err = err
-		return
-	}
-	g.err = os.WriteFile(path, append([]byte(line+"\n"), data...), 0o644)
+	g.rewrite(name, func(data string) string { return line + "\n" + data })
 }
 
 // bomCRLF rewrites a file with a UTF-8 byte order mark and CRLF line ends,
 // as Windows-minded exporters write them.
 func (g *gen) bomCRLF(name string) {
+	g.rewrite(name, func(data string) string { return "\ufeff" + strings.ReplaceAll(data, "\n", "\r\n") })
+}
+
+// rewrite replaces a written sample file's text with edit(text).
+func (g *gen) rewrite(name string, edit func(string) string) {
 	if g.err != nil {
 		return
 	}
@@ -248,6 +244,5 @@ func (g *gen) bomCRLF(name string) {
 		g.err = err
 		return
 	}
-	out := "\ufeff" + strings.ReplaceAll(string(data), "\n", "\r\n")
-	g.err = os.WriteFile(path, []byte(out), 0o644)
+	g.err = os.WriteFile(path, []byte(edit(string(data))), 0o644)
 }
