@@ -884,7 +884,7 @@ func (m *MigrationReport) WriteSummary(w io.Writer) error {
 	writeMoney(ew, m.Money, would)
 	writeJoins(ew, m.CustomerJoins, m.CustomersCreated, would)
 	if _, ok := m.ByEntity[string(record.Customers)]; ok && m.CustomersCreated > 0 {
-		ew.printf("    (customers of the customers file, created inside their first transaction batch: counted as created under customers)\n")
+		ew.printf("    (customers of the customers file, created inside their first\n     transaction batch: counted as created under customers)\n")
 	}
 	for _, r := range m.LateRejects {
 		ew.printf("  a customer left to its transactions could not be created: %s\n", r)

@@ -336,14 +336,19 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 	for _, m := range money {
 		unfinished = unfinished || m.NotFinished.Rows != 0
 	}
-	cols := []string{"read", would + "written", would + "unchanged", "skipped", would + "rejected"}
+	// Narrow columns, so the table fits an 80-column terminal with all six.
+	cols := []string{"read", "written", "unchanged", "skipped", "rejected"}
 	if unfinished {
-		cols = append(cols, "not finished")
+		cols = append(cols, "unfinished")
 	}
-	ew.printf("  transactions by currency (exact sums):\n")
-	ew.printf("    %-19s", "")
+	if would != "" {
+		ew.printf("  transactions by currency (exact sums; what a real run would do):\n")
+	} else {
+		ew.printf("  transactions by currency (exact sums):\n")
+	}
+	ew.printf("  %-12s", "")
 	for _, c := range cols {
-		ew.printf(" %14s", c)
+		ew.printf(" %9s", c)
 	}
 	ew.printf("\n")
 	for _, cur := range slices.Sorted(maps.Keys(money)) {
@@ -352,13 +357,18 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 		label := cur
 		switch cur {
 		case MoneyProgramCurrency:
-			label = "(program's)"
+			label = "the program's currency"
 		case MoneyUnreadable:
-			label = "(unreadable)"
+			label = "amount or currency unreadable"
 		}
-		ew.printf("    %-13s %5s", label, "rows")
+		if len(label) > 5 {
+			// A long label gets a line of its own.
+			ew.printf("  %s\n", label)
+			label = ""
+		}
+		ew.printf("  %-5s %-6s", label, "rows")
 		for _, b := range buckets {
-			ew.printf(" %14d", b.Rows)
+			ew.printf(" %9d", b.Rows)
 		}
 		ew.printf("\n")
 		if cur == MoneyUnreadable {
@@ -375,9 +385,9 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 			if !any && line.name == "reward" {
 				continue
 			}
-			ew.printf("    %-13s %5s", "", line.name)
+			ew.printf("  %-5s %-6s", "", line.name)
 			for _, b := range buckets {
-				ew.printf(" %14s", line.value(b))
+				ew.printf(" %9s", line.value(b))
 			}
 			ew.printf("\n")
 		}

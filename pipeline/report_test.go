@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -109,5 +110,29 @@ func TestMoneyTallyProgramCurrency(t *testing.T) {
 	}
 	if r := got["EUR"].Read; r.Rows != 2 || r.Amount != "7.50" {
 		t.Errorf("EUR read %+v, want 2 rows, 7.50", r)
+	}
+}
+
+// The money table fits an 80-column terminal, with every column shown (an
+// interrupted run adds "unfinished") and a long label on a line of its own.
+func TestMoneyTableFitsEightyColumns(t *testing.T) {
+	var m MoneyTally
+	m.Add(MoneyRead, "USD", d("57391.74"), d("14218.85"))
+	m.Add(MoneyRead, "JPY", d("1089000"), nil)
+	m.Add(MoneyRead, "", d("5"), nil)
+	m.Add(MoneyWritten, "USD", d("52887.74"), d("13143.30"))
+	m.AddUnreadable(MoneyRead)
+	for _, would := range []string{"", "would "} {
+		var buf strings.Builder
+		ew := &errWriter{w: &buf}
+		writeMoney(ew, m.Snapshot(), would)
+		if !strings.Contains(buf.String(), "unfinished") || !strings.Contains(buf.String(), "amount or currency unreadable") {
+			t.Fatalf("table lacks a column or a label:\n%s", buf.String())
+		}
+		for _, line := range strings.Split(buf.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > 79 {
+				t.Errorf("line of %d columns: %q", n, line)
+			}
+		}
 	}
 }

@@ -179,17 +179,18 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	if err := writeDemoRejects(out, mopts); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  requests the sandbox answered: %d for the migration, %d for the exports; %d were answered 429 (rate limited)\n",
-		migrated.Total, final.Total-migrated.Total, final.RateLimited)
+	fmt.Fprintf(out, "  requests the sandbox answered: %d for the migration, %d for the exports\n",
+		migrated.Total, final.Total-migrated.Total)
+	fmt.Fprintf(out, "  answered 429 (rate limited): %d\n", final.RateLimited)
 	for _, p := range final.Programs {
 		fmt.Fprintf(out, "  the program now holds: %s\n", programCounts(p))
 	}
 	fmt.Fprintf(out, "  files:\n")
 	for _, d := range exportsDone {
-		fmt.Fprintf(out, "    %s/  (partners, customers, transactions, rewards, manifest.json)\n", d)
+		fmt.Fprintf(out, "    %s/  (a file per table, and manifest.json)\n", d)
 	}
 	fmt.Fprintf(out, "    %s  (the migration report)\n", reportPath)
-	fmt.Fprintf(out, "    %s/  (rejected rows with _line, _error_code, _error_message: fix and re-feed)\n", rejectsDir)
+	fmt.Fprintf(out, "    %s/\n      (rejected rows with _line, _error_code, _error_message: fix and re-feed)\n", rejectsDir)
 	return nil
 }
 
@@ -244,14 +245,53 @@ func writeDemoRejects(w io.Writer, mopts *migrateOptions) error {
 		src.Close()
 		fmt.Fprintf(w, "    %s:\n", filepath.Base(file))
 		for _, code := range slices.Sorted(maps.Keys(counts)) {
-			ex := example[code]
-			if len(ex) > 150 {
-				ex = ex[:147] + "..."
+			fmt.Fprintf(w, "      %3d %s, e.g.\n", counts[code], code)
+			for _, l := range wrapText(example[code], demoWidth-11, 3) {
+				fmt.Fprintf(w, "          %s\n", l)
 			}
-			fmt.Fprintf(w, "      %3d %-17s e.g. %s\n", counts[code], code, ex)
 		}
 	}
 	return nil
+}
+
+// demoWidth is the terminal width the summary is laid out for (lines
+// stay one column short of it).
+const demoWidth = 80
+
+// wrapText breaks text into lines of at most width characters at spaces
+// (a word longer than a line is cut), at most max lines, the last ending in
+// "..." when text is longer.
+func wrapText(text string, width, max int) []string {
+	var lines []string
+	line := []rune{}
+	for _, word := range strings.Fields(text) {
+		w := []rune(word)
+		for len(w) > width {
+			if len(line) > 0 {
+				lines, line = append(lines, string(line)), nil
+			}
+			lines, w = append(lines, string(w[:width])), w[width:]
+		}
+		switch {
+		case len(line) == 0:
+			line = w
+		case len(line)+1+len(w) <= width:
+			line = append(append(line, ' '), w...)
+		default:
+			lines, line = append(lines, string(line)), w
+		}
+	}
+	if len(line) > 0 {
+		lines = append(lines, string(line))
+	}
+	if len(lines) > max {
+		last := []rune(lines[max-1])
+		if len(last) > width-3 {
+			last = last[:width-3]
+		}
+		lines = append(lines[:max-1], string(last)+"...")
+	}
+	return lines
 }
 
 func cell(row record.Row, name string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,25 @@ func TestDemoUsage(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestWrapText(t *testing.T) {
+	for _, tt := range []struct {
+		text  string
+		width int
+		max   int
+		want  []string
+	}{
+		{"a bb ccc dddd", 6, 5, []string{"a bb", "ccc", "dddd"}},
+		{"abcdefghij", 4, 5, []string{"abcd", "efgh", "ij"}},
+		{"one two three four five", 9, 2, []string{"one two", "three..."}},
+		{"", 10, 3, nil},
+		{"héllo wörld", 5, 3, []string{"héllo", "wörld"}},
+	} {
+		got := wrapText(tt.text, tt.width, tt.max)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("wrapText(%q, %d, %d) = %q, want %q", tt.text, tt.width, tt.max, got, tt.want)
+		}
 	}
 }

@@ -670,8 +670,10 @@ func orDefault(s, dflt string) string {
 
 func writeStageLine(w io.Writer, rep *pipeline.Report) {
 	c := rep.Counts
-	fmt.Fprintf(w, "  %d read: %d created, %d updated, %d unchanged, %d skipped, %d rejected; %d requests in %s\n",
-		c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected, rep.Requests.Total, rep.Duration.Round(time.Millisecond))
+	// Two lines, so each fits an 80-column terminal.
+	fmt.Fprintf(w, "  %d read: %d created, %d updated, %d unchanged, %d skipped, %d rejected\n",
+		c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected)
+	fmt.Fprintf(w, "  %d requests in %s\n", rep.Requests.Total, rep.Duration.Round(time.Millisecond))
 }
 
 // checkMigrationPaths refuses, before the first stage, a reject file,
