@@ -86,7 +86,9 @@ func TestUnverifiedWritesStopAndResume(t *testing.T) {
 	report := filepath.Join(dir, "report.json")
 
 	lossy.on.Store(true)
-	res := runImport(t, proc, dir, "transactions", input, "--report", report, "--max-attempts", "2", "--workers", "1")
+	// The listings fail for as long as the run waits: --max-wait bounds
+	// how long an outage is waited out before the run stops unfinished.
+	res := runImport(t, proc, dir, "transactions", input, "--report", report, "--max-attempts", "2", "--workers", "1", "--max-wait", "3s")
 	if res.code != 1 {
 		t.Fatalf("first run: want exit 1 (unfinished), got %s", res)
 	}
