@@ -42,6 +42,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline/export"
 	"github.com/partnero-etl/partnero-etl/record"
+	"github.com/partnero-etl/partnero-etl/sinks"
 	sinkparquet "github.com/partnero-etl/partnero-etl/sinks/parquet"
 )
 
@@ -491,6 +492,13 @@ func tables(t *testing.T, manifest []byte, files map[string][]byte) map[record.E
 		if int64(len(b)) != f.Bytes || hex.EncodeToString(sum[:]) != f.SHA256 {
 			t.Fatalf("%s: %d bytes sha256 %x, the manifest says %d bytes %s", f.Path, len(b), sum, f.Bytes, f.SHA256)
 		}
+		if !slices.Contains(sinks.Tables, f.Entity) {
+			// The other list endpoints' tables (leads, coupons, ...):
+			// the sandbox here holds none of their objects, and their
+			// read-back is DuckDB's in pipeline/export. Bytes and
+			// checksum were checked above.
+			continue
+		}
 		var rows [][]string
 		switch f.Format {
 		case "parquet":
@@ -679,8 +687,13 @@ func seedProgram(t *testing.T, sb *sandboxProc, customers, txPerCustomer, pad in
 			amount := api.MustDecimal(fmt.Sprintf("%d.%02d", 10+j, (i+j)%100))
 			txs = append(txs, api.Transaction{Key: fmt.Sprintf("%s-tx-%d", key, j), Amount: &amount, Action: "sale", ProductType: types})
 		}
-		if _, err := c.Transactions.CreateBatch(ctx, api.CustomerRef{Key: key}, txs, nil); err != nil {
-			t.Fatal(err)
+		// The sandbox takes at most MaxBatchTransactions a request.
+		for len(txs) > 0 {
+			n := min(len(txs), sandbox.MaxBatchTransactions)
+			if _, err := c.Transactions.CreateBatch(ctx, api.CustomerRef{Key: key}, txs[:n], nil); err != nil {
+				t.Fatal(err)
+			}
+			txs = txs[n:]
 		}
 	}
 }
