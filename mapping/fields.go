@@ -78,6 +78,9 @@ type builder struct {
 	sourceID, parentSourceID, customerSourceID string
 	// set has bit i set when field i of the entity's table got a value.
 	set uint64
+	// leftOut has bit i set when field i's value was left out because it
+	// was in another currency than the transaction (money.currency).
+	leftOut uint64
 }
 
 type block struct {

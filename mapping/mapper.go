@@ -21,6 +21,11 @@ type Result struct {
 	Skipped bool
 	Reason  string
 	Err     *record.RowError
+	// RewardLeftOut says the row's reward was in another currency than
+	// its transaction (a money.currency rule) and was left out: Partnero
+	// computes that commission by the program's rules. The report counts
+	// such rows, so a total compared with the old platform's is explained.
+	RewardLeftOut bool
 }
 
 // Mapper maps the rows of one entity. It is compiled once from a spec and is
@@ -34,6 +39,8 @@ type Mapper struct {
 	slots    [][]string // candidate columns, by slot
 	readCols []string   // every column or path a rule reads or ignores
 	required []requirement
+	// rewardBit is the reward field's bit (transactions), for RewardLeftOut.
+	rewardBit uint64
 
 	// headers caches the column positions of the last few headers seen:
 	// every row of a CSV file shares one *record.Header, and JSON lines
@@ -136,6 +143,9 @@ func NewMapper(entity record.Entity, spec *Spec) (*Mapper, error) {
 		}
 	}
 	m.required = requirements(entity, defs, byDef)
+	if entity == record.Transactions {
+		m.rewardBit = 1 << fieldIndex(defs, "reward")
+	}
 	if m.entity == record.Transactions {
 		for _, f := range byDef {
 			if f != nil && f.def.kind == kMoney && f.rule.minor && byDef[fieldIndex(defs, "currency")] == nil {
@@ -361,7 +371,9 @@ func (m *Mapper) Map(row record.Row) Result {
 		rec.Transaction = b.t
 	}
 	rec.SourceID, rec.ParentSourceID, rec.CustomerSourceID = b.sourceID, b.parentSourceID, b.customerSourceID
-	return Result{Record: rec}
+	out := Result{Record: rec}
+	out.RewardLeftOut = b.leftOut&m.rewardBit != 0
+	return out
 }
 
 func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
@@ -492,6 +504,7 @@ func (m *Mapper) field(res *resolved, row *record.Row, b *builder, f *cfield) (s
 		// Partnero keeps one currency per transaction. Without a currency
 		// on the row (the program's) the two cannot be compared: kept.
 		if in != "" && currency != "" && in != currency {
+			b.leftOut |= f.bit
 			return false, "", nil
 		}
 	}

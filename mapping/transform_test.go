@@ -475,6 +475,10 @@ transactions:
 		if got != tt.want {
 			t.Errorf("%s/%s: reward %q, want %q", tt.cur, tt.rcur, got, tt.want)
 		}
+		// A reward left out is said so, for the report's count.
+		if res.RewardLeftOut != (tt.want == "") {
+			t.Errorf("%s/%s: RewardLeftOut %v", tt.cur, tt.rcur, res.RewardLeftOut)
+		}
 		if res.Record.Transaction.AmountUnits != strings.ToUpper(tt.cur) {
 			t.Errorf("%s/%s: currency %q", tt.cur, tt.rcur, res.Record.Transaction.AmountUnits)
 		}

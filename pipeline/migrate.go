@@ -787,6 +787,7 @@ type MigrationReport struct {
 	Money            map[string]*CurrencyMoney `json:"money_by_currency,omitempty"`
 	CustomerJoins    map[string]int64          `json:"customers_joined_by,omitempty"`
 	CustomersCreated int64                     `json:"customers_created_from_transactions"`
+	RewardsLeftOut   int64                     `json:"rewards_left_out_other_currency,omitempty"`
 }
 
 // SetRequests replaces the requests the stages counted by the client's
@@ -824,6 +825,7 @@ func (m *MigrationReport) Finish() {
 		m.RateLimited += r.Requests.RateLimited
 		if r.Entity == record.Transactions {
 			m.Money, m.CustomerJoins, m.CustomersCreated = r.Money, r.CustomerJoins, r.CustomersCreated
+			m.RewardsLeftOut = r.RewardsLeftOut
 		}
 	}
 	m.Seconds = m.Duration.Seconds()
@@ -882,6 +884,7 @@ func (m *MigrationReport) WriteSummary(w io.Writer) error {
 		ew.printf("  %d rows were done by an earlier run, according to the journals\n", t.Resumed)
 	}
 	writeMoney(ew, m.Money, would)
+	writeRewardsLeftOut(ew, m.RewardsLeftOut)
 	writeJoins(ew, m.CustomerJoins, m.CustomersCreated, would)
 	if _, ok := m.ByEntity[string(record.Customers)]; ok && m.CustomersCreated > 0 {
 		ew.printf("    (customers of the customers file, created inside their first\n     transaction batch: counted as created under customers)\n")

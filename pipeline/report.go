@@ -173,6 +173,10 @@ type Report struct {
 	// CustomersCreated counts the customers transaction writes created
 	// with their first transaction (options.create_customer).
 	CustomersCreated int64 `json:"customers_created_from_transactions"`
+	// RewardsLeftOut counts transactions whose reward was in another
+	// currency than the sale (a money.currency rule) and was left out:
+	// Partnero computes those commissions by the program's rules.
+	RewardsLeftOut int64 `json:"rewards_left_out_other_currency,omitempty"`
 }
 
 // The currency keys of Report.Money that are not ISO 4217 codes.
@@ -394,6 +398,14 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 	}
 }
 
+// writeRewardsLeftOut says how many commissions were not carried over
+// because they were in another currency than their sale.
+func writeRewardsLeftOut(ew *errWriter, n int64) {
+	if n > 0 {
+		ew.printf("  rewards left out: %d (in another currency than their sale;\n    Partnero computes those commissions by the program's rules)\n", n)
+	}
+}
+
 // writeJoins prints how transactions found their customers, and the
 // customers created from transactions.
 func writeJoins(ew *errWriter, joins map[string]int64, created int64, would string) {
@@ -473,6 +485,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		ew.printf("  warning: %d transaction key(s) of the input are held by more than one transaction in the program (created twice: by two runs at once, or outside this tool); review them, a commission may be paid twice\n", r.DuplicateKeys)
 	}
 	writeMoney(ew, r.Money, would)
+	writeRewardsLeftOut(ew, r.RewardsLeftOut)
 	writeJoins(ew, r.CustomerJoins, r.CustomersCreated, would)
 	if r.RejectsFile != "" && c.Rejected > 0 {
 		ew.printf("  rejected rows written to %s\n", r.RejectsFile)

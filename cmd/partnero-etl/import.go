@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -343,6 +344,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	// row read is counted once as read and once by its outcome.
 	var money *pipeline.MoneyTally
 	var moneyRows *moneyReader
+	var rewardsLeftOut atomic.Int64 // rewards in another currency than their sale
 	joins := map[string]int64{}
 	var joinsMu sync.Mutex
 	if entity == record.Transactions {
@@ -397,6 +399,9 @@ func runImport(ctx context.Context, opts *importOptions) error {
 					moneyRows.add(money, pipeline.MoneySkipped, &row)
 				case r.Record.Transaction != nil:
 					addRecord(money, pipeline.MoneyRead, &r.Record)
+					if r.RewardLeftOut {
+						rewardsLeftOut.Add(1)
+					}
 					if r.Err == nil && opts.mapHook == nil {
 						// An import finds the customer in Partnero; a
 						// migration's join counts its own rules.
@@ -476,6 +481,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if money != nil {
 		rep.Money = money.Snapshot()
 		rep.CustomersCreated = sink.CustomersCreated()
+		rep.RewardsLeftOut = rewardsLeftOut.Load()
 		if len(joins) > 0 {
 			rep.CustomerJoins = joins
 		}
