@@ -1,5 +1,6 @@
 // Command partnero-etl moves data in and out of a Partnero affiliate program
-// through its REST API: imports and migrations from files, snapshots to files.
+// through its REST API: imports and migrations from files, snapshots to files
+// or buckets.
 //
 // This package is deliberately thin: it parses flags, wires sources, mapping,
 // sinks and the pipeline together, prints results and maps errors to exit
