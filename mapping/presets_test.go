@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,5 +58,36 @@ func TestPresetsParse(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "firstpromoter partnerstack postaffiliatepro rewardful tapfiliate tolt" {
 		t.Errorf("presets = %s", got)
+	}
+}
+
+// Every preset names its sources beside the rules it reads: the platform's
+// documentation or public code, in its header and above each section, and
+// an account file (NAME.md) beside it traces every field. A preset written
+// from nothing but our own samples would pass its sample tests by
+// construction.
+func TestPresetsNameTheirSources(t *testing.T) {
+	for _, p := range Presets() {
+		y, err := PresetYAML(p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(y)
+		head, _, ok := strings.Cut(text, "\nversion:")
+		if !ok || !strings.Contains(head, "# Sources (each field's source is in "+p.Name+".md") {
+			t.Errorf("%s: the header names no sources", p.Name)
+		}
+		lines := strings.Split(text, "\n")
+		for i, l := range lines {
+			switch l {
+			case "partners:", "customers:", "transactions:":
+				if i == 0 || !strings.HasPrefix(lines[i-1], "# Source: ") {
+					t.Errorf("%s: section %s has no \"# Source:\" line above it", p.Name, l)
+				}
+			}
+		}
+		if _, err := os.Stat(filepath.Join("presets", p.Name+".md")); err != nil {
+			t.Errorf("%s: no account of its sources: %v", p.Name, err)
+		}
 	}
 }
