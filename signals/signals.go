@@ -32,6 +32,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/push"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 )
 
 // Metric names, documented in the README. Dashboards and alerts depend on
@@ -128,8 +130,8 @@ func (o Options) Check() error {
 		if !st.IsDir() {
 			return fmt.Errorf("--metrics-file: %s is not a folder", dir)
 		}
-		if fi, err := os.Lstat(o.MetricsFile); err == nil && !fi.Mode().IsRegular() {
-			return fmt.Errorf("--metrics-file: %s exists and is not a regular file", o.MetricsFile)
+		if _, _, err := atomicfile.Inspect(o.MetricsFile); err != nil {
+			return fmt.Errorf("--metrics-file: %w", err)
 		}
 	}
 	return nil
@@ -230,7 +232,13 @@ func (r *Run) writeFile(res Result, finished time.Time) error {
 	if err := encode(&buf, r.registry(res, finished, last, prometheus.Labels{"command": r.opts.Command})); err != nil {
 		return err
 	}
-	return writeAtomic(r.opts.MetricsFile, buf.Bytes())
+	// Atomic (a temp file renamed into place, or written through a device
+	// or FIFO), and readable by the collector, which often runs as another
+	// user.
+	return atomicfile.WriteFile(r.opts.MetricsFile, 0o644, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
 }
 
 func encode(w io.Writer, g prometheus.Gatherer) error {
@@ -272,47 +280,6 @@ func previousSuccess(path, command string) (float64, bool) {
 		}
 	}
 	return 0, false
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path: node_exporter never reads half a file. It refuses to
-// replace anything but a regular file.
-func writeAtomic(path string, data []byte) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s exists and is not a regular file", path)
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	// The collector reads *.prom only: the temporary name must not end so.
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	clean := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return clean(err)
-	}
-	// Readable by the collector, which often runs as another user.
-	if err := tmp.Chmod(0o644); err != nil {
-		return clean(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return clean(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return clean(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
 }
 
 // pushJob is the Pushgateway job every run pushes under; the command is the
