@@ -17,7 +17,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/signals"
 	"github.com/partnero-etl/partnero-etl/sinks"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 func init() { commandRegistry = append(commandRegistry, newExportCmd) }
@@ -221,7 +221,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	program, err := checkProgram(ctx, client)
+	prog, err := checkProgram(ctx, client)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		SinceLast:      opts.SinceLast,
 		Optional:       optionalTables(opts.Entities),
 		ReferralLinks:  opts.WithReferralLinks && !stdout,
-		Program:        program.Raw,
+		Program:        prog.Raw,
 		ToolVersion:    toolVersion(),
 		Progress:       progress,
 		Now:            opts.now,
@@ -271,7 +271,7 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		eo.Stdout = g.io.Out
 		eo.Dir = ""
 	}
-	src := sourcepartnero.New(client, sourcepartnero.Options{WithReferralLinks: opts.WithReferralLinks})
+	src := program.New(client, program.Options{WithReferralLinks: opts.WithReferralLinks})
 	m, err := export.Run(ctx, eo, src)
 	stop()
 	opts.result = exportResult(m, client.Stats())

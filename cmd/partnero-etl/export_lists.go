@@ -12,7 +12,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline/export"
 	"github.com/partnero-etl/partnero-etl/record"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 // listEntityNames names the export-only tables for argument errors.
@@ -49,7 +49,7 @@ func checkExportProgram(ctx context.Context, c *partnero.Client, entities []reco
 	if !slices.Contains(entities, record.Customers) && !slices.Contains(entities, record.Transactions) {
 		return nil
 	}
-	return sourcepartnero.CheckProgramKind(ctx, c)
+	return program.CheckProgramKind(ctx, c)
 }
 
 // printReferralLinksCost says what --with-referral-links costs: one request

@@ -22,7 +22,7 @@ import (
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
-	sinkpartnero "github.com/partnero-etl/partnero-etl/sinks/partnero"
+	"github.com/partnero-etl/partnero-etl/sinks/upsert"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
@@ -81,7 +81,7 @@ type importOptions struct {
 	// was checked against.
 	client  *api.Client
 	program *api.Program
-	// deferCreate and onCustomer: see sinkpartnero.Options.DeferCreate and
+	// deferCreate and onCustomer: see upsert.Options.DeferCreate and
 	// OnCustomer.
 	deferCreate func(key string) bool
 	onCustomer  func(key string, created bool)
@@ -298,7 +298,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	}
 
 	estimate := estimateRows(opts.Input, format)
-	sink := sinkpartnero.New(sinkpartnero.NewClientTarget(client), sinkpartnero.Options{
+	sink := upsert.New(upsert.NewClientTarget(client), upsert.Options{
 		Entity: entity, DryRun: opts.DryRun, NoBatch: opts.NoBatch, ReplaceTransactions: opts.Replace,
 		// --max-attempts bounds a transaction create's verified re-sends
 		// as it bounds the client's retries of every other request.
@@ -537,7 +537,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 
 // newImportClient builds the API client of an import (or of a whole
 // migration): a transaction create is never sent twice blindly, the sink
-// settles a lost answer by listing (see sinks/partnero.NewClientTarget).
+// settles a lost answer by listing (see sinks/upsert.NewClientTarget).
 func newImportClient(ctx context.Context, g *globalOptions, httpClient *http.Client, maxAttempts int) (*api.Client, error) {
 	clientOpts := []api.Option{api.WithTransactionCreateRetries(false)}
 	if httpClient != nil {
@@ -570,7 +570,7 @@ func statsSince(now, before api.Stats) api.Stats {
 // sinkAdapter lets the sink package keep its own Result type (sinks do not
 // import the pipeline).
 type sinkAdapter struct {
-	s         *sinkpartnero.Sink
+	s         *upsert.Sink
 	onWritten func(record.Record, record.Outcome)
 }
 

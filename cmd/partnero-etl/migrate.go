@@ -23,7 +23,7 @@ import (
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
-	sinkpartnero "github.com/partnero-etl/partnero-etl/sinks/partnero"
+	"github.com/partnero-etl/partnero-etl/sinks/upsert"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
@@ -779,7 +779,7 @@ func settleDeferredCustomers(ctx context.Context, client *api.Client, opts *migr
 	if len(left) == 0 {
 		return nil
 	}
-	sink := sinkpartnero.New(sinkpartnero.NewClientTarget(client), sinkpartnero.Options{
+	sink := upsert.New(upsert.NewClientTarget(client), upsert.Options{
 		Entity: record.Customers, DryRun: opts.DryRun, MaxAttempts: opts.MaxAttempts,
 	})
 	if err := sink.Prepare(ctx, int64(len(left))); err != nil {

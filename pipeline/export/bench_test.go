@@ -19,7 +19,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/record"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 // writeSandboxData writes a sandbox data file (its documented on-disk form)
@@ -111,7 +111,7 @@ func BenchmarkExportSandbox100k(b *testing.B) {
 					if err != nil || m == nil || m.Entities[record.Transactions].Rows != n {
 						b.Fatalf("manifest %+v, %v", m, err)
 					}
-					pages := float64((n + sourcepartnero.MaxLimit - 1) / sourcepartnero.MaxLimit)
+					pages := float64((n + program.MaxLimit - 1) / program.MaxLimit)
 					floor := pages / rate
 					b.ReportMetric(wall.Seconds(), "wall-s")
 					b.ReportMetric(floor, "floor-s")
@@ -180,9 +180,9 @@ func vmHWM(path string) int64 {
 // the fly: a local source with nothing held in memory.
 type genReader struct{ n int }
 
-func (g genReader) Each(ctx context.Context, e record.Entity, _ *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error) {
+func (g genReader) Each(ctx context.Context, e record.Entity, _ *program.Since, yield func(record.Record) error) (program.Stats, error) {
 	if e != record.Transactions {
-		return sourcepartnero.Stats{}, nil
+		return program.Stats{}, nil
 	}
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range g.n {
@@ -197,10 +197,10 @@ func (g genReader) Each(ctx context.Context, e record.Entity, _ *sourcepartnero.
 			Rewards: []partnero.Reward{{Key: "rw-" + key, Status: "ok", Amount: &reward, AmountUnits: "USD", Partner: "p1", CreatedAt: at}},
 		}}
 		if err := yield(rec); err != nil {
-			return sourcepartnero.Stats{}, err
+			return program.Stats{}, err
 		}
 	}
-	return sourcepartnero.Stats{}, nil
+	return program.Stats{}, nil
 }
 
 // resetPeakRSS returns freed memory to the system (an earlier benchmark's
@@ -250,7 +250,7 @@ func BenchmarkWriteParquet1M(b *testing.B) {
 // the worst order for --partition daily: every open writer stays busy.
 type rrReader struct{ n int }
 
-func (g rrReader) Each(ctx context.Context, e record.Entity, _ *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error) {
+func (g rrReader) Each(ctx context.Context, e record.Entity, _ *program.Since, yield func(record.Record) error) (program.Stats, error) {
 	var inner genReader
 	inner.n = g.n
 	i := 0

@@ -1,5 +1,5 @@
 // Package export runs an export: it reads entities from a Reader (the
-// paging source of sources/partnero, or any other) and writes a snapshot
+// paging source of sources/program, or any other) and writes a snapshot
 // folder of Parquet, CSV or JSON lines files, atomically, with a manifest;
 // or streams one table to standard output.
 //
@@ -24,14 +24,14 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 // Reader is what an export reads from: every record of an entity in order,
 // or (for transactions with since set) those past a high-water mark.
-// *sources/partnero.Source is one.
+// *sources/program.Source is one.
 type Reader interface {
-	Each(ctx context.Context, entity record.Entity, since *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error)
+	Each(ctx context.Context, entity record.Entity, since *program.Since, yield func(record.Record) error) (program.Stats, error)
 }
 
 // Progress receives counts of rows written, from the export's one goroutine.
@@ -326,12 +326,12 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 		prev = nil // a damaged manifest is replaced by this full export's
 	}
 
-	var since *sourcepartnero.Since
+	var since *program.Since
 	incremental := false
 	if opts.SinceLast && slices.Contains(opts.Entities, record.Transactions) {
 		if prev != nil && prev.Entities[record.Transactions] != nil && prev.Entities[record.Transactions].HighWaterMark != nil {
 			h := prev.Entities[record.Transactions].HighWaterMark
-			since = sourcepartnero.NewSince(h.CreatedAt, h.Keys)
+			since = program.NewSince(h.CreatedAt, h.Keys)
 			incremental = true
 		}
 		// Without a previous mark this is the first export: a full one.
@@ -375,7 +375,7 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 	for _, e := range opts.Entities {
 		sum := &EntitySummary{ExportedAt: m.StartedAt}
 		m.Entities[e] = sum
-		var s *sourcepartnero.Since
+		var s *program.Since
 		if e == record.Transactions {
 			s = since
 			sum.Incremental = incremental

@@ -20,18 +20,18 @@ import (
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 // fakeReader yields fixed records and remembers what it was asked.
 type fakeReader struct {
 	recs      map[record.Entity][]record.Record
 	failAfter int // fail after this many records of any entity (0 = never)
-	since     *sourcepartnero.Since
+	since     *program.Since
 	cancel    context.CancelFunc
 }
 
-func (f *fakeReader) Each(ctx context.Context, e record.Entity, since *sourcepartnero.Since, yield func(record.Record) error) (sourcepartnero.Stats, error) {
+func (f *fakeReader) Each(ctx context.Context, e record.Entity, since *program.Since, yield func(record.Record) error) (program.Stats, error) {
 	if e == record.Transactions {
 		f.since = since
 	}
@@ -39,15 +39,15 @@ func (f *fakeReader) Each(ctx context.Context, e record.Entity, since *sourcepar
 		if f.failAfter > 0 && i == f.failAfter {
 			if f.cancel != nil {
 				f.cancel()
-				return sourcepartnero.Stats{}, ctx.Err()
+				return program.Stats{}, ctx.Err()
 			}
-			return sourcepartnero.Stats{}, errors.New("page 2: server error after retries")
+			return program.Stats{}, errors.New("page 2: server error after retries")
 		}
 		if err := yield(r); err != nil {
-			return sourcepartnero.Stats{}, err
+			return program.Stats{}, err
 		}
 	}
-	return sourcepartnero.Stats{Pages: 1, Shifted: 1}, nil
+	return program.Stats{Pages: 1, Shifted: 1}, nil
 }
 
 func tx(key, at, amount string) record.Record {

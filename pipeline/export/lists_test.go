@@ -16,7 +16,7 @@ import (
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 // Seeded counts of the other list endpoints: more than one page at the
@@ -74,7 +74,7 @@ func exportEverything(t *testing.T, format string) (string, *Manifest, *sandboxE
 	e.seed(t)
 	e.seedLists(t)
 	dir := t.TempDir()
-	src := sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 5, WithReferralLinks: true})
+	src := program.New(e.client, program.Options{Limit: 5, WithReferralLinks: true})
 	entities := append([]record.Entity{record.Partners, record.Customers, record.Transactions}, record.ListEntities...)
 	m, err := Run(t.Context(), Options{Dir: dir, Format: format, Entities: entities, ReferralLinks: true, ToolVersion: "test"}, src)
 	if err != nil {
@@ -274,7 +274,7 @@ func TestOptionalTableMissingEndpoint(t *testing.T) {
 	}
 	entities := append([]record.Entity{record.Partners}, record.ListEntities...)
 	dir := t.TempDir()
-	m, err := Run(t.Context(), Options{Dir: dir, Format: "csv", Entities: entities, Optional: record.ListEntities, ToolVersion: "test"}, sourcepartnero.New(client, sourcepartnero.Options{}))
+	m, err := Run(t.Context(), Options{Dir: dir, Format: "csv", Entities: entities, Optional: record.ListEntities, ToolVersion: "test"}, program.New(client, program.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestOptionalTableMissingEndpoint(t *testing.T) {
 	if m.Entities[record.Leads].Rows != int64(listSeeds[record.Leads]) {
 		t.Errorf("leads: %+v", m.Entities[record.Leads])
 	}
-	_, err = Run(t.Context(), Options{Dir: t.TempDir(), Format: "csv", Entities: []record.Entity{record.PayoutRequests}, ToolVersion: "test"}, sourcepartnero.New(client, sourcepartnero.Options{}))
+	_, err = Run(t.Context(), Options{Dir: t.TempDir(), Format: "csv", Entities: []record.Entity{record.PayoutRequests}, ToolVersion: "test"}, program.New(client, program.Options{}))
 	if err == nil || !strings.Contains(err.Error(), "export payout_requests") || !strings.Contains(err.Error(), "GET /payout_requests") {
 		t.Errorf("named explicitly: %v", err)
 	}

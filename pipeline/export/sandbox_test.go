@@ -25,7 +25,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/sinks"
 	sinkparquet "github.com/partnero-etl/partnero-etl/sinks/parquet"
 	"github.com/partnero-etl/partnero-etl/sinks/sinktest"
-	sourcepartnero "github.com/partnero-etl/partnero-etl/sources/partnero"
+	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
 const sandboxKey = "export-test-key"
@@ -103,7 +103,7 @@ func (e *sandboxEnv) seed(t *testing.T) {
 // listed returns what the API lists for an entity, as records.
 func (e *sandboxEnv) listed(t *testing.T, entity record.Entity) []record.Record {
 	t.Helper()
-	src := sourcepartnero.New(e.client, sourcepartnero.Options{Window: 1})
+	src := program.New(e.client, program.Options{Window: 1})
 	read := entity
 	if entity == record.Rewards {
 		read = record.Transactions
@@ -174,16 +174,16 @@ func readBack(t *testing.T, path, format string, entity record.Entity, want []re
 func TestSandboxRoundTrip(t *testing.T) {
 	e := newSandboxEnv(t)
 	e.seed(t)
-	program, err := e.client.Test(t.Context())
+	prog, err := e.client.Test(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, format := range sinks.Formats {
 		t.Run(format, func(t *testing.T) {
 			dir := t.TempDir()
-			src := sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 2}) // several pages
+			src := program.New(e.client, program.Options{Limit: 2}) // several pages
 			opts := Options{Dir: dir, Format: format, Entities: []record.Entity{record.Partners, record.Customers, record.Transactions},
-				Program: program.Raw, ToolVersion: "test"}
+				Program: prog.Raw, ToolVersion: "test"}
 			m, err := Run(t.Context(), opts, src)
 			if err != nil {
 				t.Fatal(err)
@@ -216,7 +216,7 @@ func TestSandboxEmptyProgram(t *testing.T) {
 	e := newSandboxEnv(t)
 	dir := t.TempDir()
 	m, err := Run(t.Context(), Options{Dir: dir, Format: "parquet", Entities: []record.Entity{record.Partners, record.Customers, record.Transactions}},
-		sourcepartnero.New(e.client, sourcepartnero.Options{}))
+		program.New(e.client, program.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestSandboxRecordCreatedDuringExport(t *testing.T) {
 	e.onList.Store(&hook)
 	dir := t.TempDir()
 	m, err := Run(t.Context(), Options{Dir: dir, Format: "csv", Entities: []record.Entity{record.Transactions}},
-		sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 2, Window: 1}))
+		program.New(e.client, program.Options{Limit: 2, Window: 1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestSandboxRecordCreatedDuringExport(t *testing.T) {
 	}
 	// The next incremental export picks it up if this one did not.
 	m2, err := Run(t.Context(), Options{Dir: dir, Format: "csv", Entities: []record.Entity{record.Transactions}, SinceLast: true},
-		sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 2}))
+		program.New(e.client, program.Options{Limit: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestSandboxReferralLinks(t *testing.T) {
 	before := e.client.Stats().ByRoute
 	dir := t.TempDir()
 	_, err := Run(t.Context(), Options{Dir: dir, Format: "jsonl", Entities: []record.Entity{record.Partners}},
-		sourcepartnero.New(e.client, sourcepartnero.Options{WithReferralLinks: true}))
+		program.New(e.client, program.Options{WithReferralLinks: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestSandboxFailingPageFailsTheExport(t *testing.T) {
 	}
 	dir := t.TempDir()
 	_, err = Run(t.Context(), Options{Dir: dir, Format: "parquet", Entities: []record.Entity{record.Partners, record.Transactions}},
-		sourcepartnero.New(client, sourcepartnero.Options{Limit: 2}))
+		program.New(client, program.Options{Limit: 2}))
 	if err == nil || !strings.Contains(err.Error(), "page 2") || api.StatusCode(err) != http.StatusBadGateway {
 		t.Fatalf("err = %v, want the 502 of page 2", err)
 	}
@@ -380,7 +380,7 @@ func TestSandboxDuplicateKeysAllExported(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			dir := t.TempDir()
 			m, err := Run(ctx, Options{Dir: dir, Format: format, Entities: []record.Entity{record.Transactions}},
-				sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 50}))
+				program.New(e.client, program.Options{Limit: 50}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -407,7 +407,7 @@ func TestSandboxSinceLastMissesBackfills(t *testing.T) {
 	e.seed(t)
 	ctx := t.Context()
 	dir := t.TempDir()
-	src := sourcepartnero.New(e.client, sourcepartnero.Options{Limit: 2})
+	src := program.New(e.client, program.Options{Limit: 2})
 	m1, err := Run(ctx, Options{Dir: dir, Format: "csv", Entities: []record.Entity{record.Transactions}}, src)
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +459,7 @@ func TestSandboxPartnerListsNullWhenNotListed(t *testing.T) {
 	read := func(t *testing.T, links bool) []row {
 		dir := t.TempDir()
 		if _, err := Run(t.Context(), Options{Dir: dir, Format: "parquet", Entities: []record.Entity{record.Partners}},
-			sourcepartnero.New(e.client, sourcepartnero.Options{WithReferralLinks: links})); err != nil {
+			program.New(e.client, program.Options{WithReferralLinks: links})); err != nil {
 			t.Fatal(err)
 		}
 		rows, err := parquet.ReadFile[row](filepath.Join(dir, "partners.parquet"))

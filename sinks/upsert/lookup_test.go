@@ -1,4 +1,4 @@
-package partnero
+package upsert
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package partnero
+package program
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-// Package partnero is the upserting sink of an import: it makes a Partnero
+// Package upsert is the upserting sink of an import: it makes a Partnero
 // program hold the records it is given, spending as few API requests as the
 // API allows. The server has no upsert, so the sink decides per record:
 // missing → create, present and different → update the changed fields,
@@ -15,7 +15,7 @@
 //
 // The API is reached through Target, a small interface; NewClientTarget
 // adapts the partnero client to it.
-package partnero
+package upsert
 
 import (
 	"context"

@@ -1,10 +1,10 @@
-// Package partnero is the export's source: it pages a Partnero list endpoint
+// Package program is the export's source: it pages a Partnero list endpoint
 // at limit=250 and yields typed records in page order. Pages ahead are
 // fetched concurrently (page numbers are direct, so page n+1 need not wait
 // for page n), in a bounded window so memory stays flat; the client's rate
 // limiter sets the pace, so an export takes about pages / rate rather than
 // pages x latency. Records a shifting listing shows twice are yielded once.
-package partnero
+package program
 
 import (
 	"context"
