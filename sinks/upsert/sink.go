@@ -15,11 +15,8 @@ import (
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
-// Result is the outcome of writing one record.
-type Result struct {
-	Outcome record.Outcome
-	Err     *record.RowError
-}
+// Sink satisfies the engine's stage contract directly.
+var _ record.Sink = (*Sink)(nil)
 
 // Options configure a Sink.
 type Options struct {
@@ -275,8 +272,8 @@ func byCustomer(recs []record.Record) iter.Seq[[]int] {
 // Write writes records that share a partition key, in order. The error is
 // fatal (a refused key, a cancelled context): records without an outcome
 // were not finished.
-func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
-	out := make([]Result, len(recs))
+func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]record.Result, error) {
+	out := make([]record.Result, len(recs))
 	if len(recs) == 0 {
 		return out, nil
 	}
@@ -289,7 +286,7 @@ func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error
 				return out, s.writeTransactions(ctx, recs, out)
 			}
 			grp := make([]record.Record, len(idxs))
-			res := make([]Result, len(idxs))
+			res := make([]record.Result, len(idxs))
 			for n, i := range idxs {
 				grp[n] = recs[i]
 			}
@@ -338,13 +335,13 @@ func fatal(err error) bool {
 	return api.IsUnauthorized(err) || errors.As(err, &fe) || api.IsUnavailable(err)
 }
 
-func reject(rec record.Record, code, field, msg string) Result {
-	return Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
+func reject(rec record.Record, code, field, msg string) record.Result {
+	return record.Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
 }
 
 // apiReject turns a refusal of the API into a rejected row, naming the field
 // the API complained about when it said.
-func apiReject(rec record.Record, err error) Result {
+func apiReject(rec record.Record, err error) record.Result {
 	var ve *api.ValidationError
 	if errors.As(err, &ve) {
 		code := record.CodeAPIValidation
