@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
 // Exit codes, documented in the README. Scripts depend on them: never renumber.
@@ -47,6 +49,9 @@ func exitCodeOf(ctx context.Context, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if _, ok := errors.AsType[*pipeline.UsageError](err); ok {
+		return exitUsage
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return exitInterrupted

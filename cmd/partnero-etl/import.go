@@ -587,31 +587,31 @@ func (h rejectHook) Reject(row *record.Row, key string, rerr *record.RowError) e
 // run could not write (a report that would fail only after the whole run,
 // a reject file at the first rejected row).
 func checkImportPaths(opts *importOptions, rejectPath, journalPath string) error {
-	rejects := outputPath{"--rejects", rejectPath}
+	rejects := pipeline.OutputPath{Name: "--rejects", Path: rejectPath}
 	if opts.Rejects == "" {
-		rejects.name = "the reject file"
+		rejects.Name = "the reject file"
 	}
-	journal := outputPath{"--journal", journalPath}
+	journal := pipeline.OutputPath{Name: "--journal", Path: journalPath}
 	if opts.Journal == "" {
-		journal.name = "the journal"
+		journal.Name = "the journal"
 	}
-	report := outputPath{"--report", opts.Report}
-	if err := checkOutputs([]string{opts.Input}, []outputPath{rejects, journal, report}); err != nil {
+	report := pipeline.OutputPath{Name: "--report", Path: opts.Report}
+	if err := pipeline.CheckOutputs([]string{opts.Input}, []pipeline.OutputPath{rejects, journal, report}); err != nil {
 		return err
 	}
-	if err := checkWritable(rejects); err != nil {
-		return elsewhere(err, opts.Rejects, "--rejects")
+	if err := pipeline.CheckWritable(rejects); err != nil {
+		return pipeline.Elsewhere(err, opts.Rejects, "--rejects")
 	}
-	if journal.path != "" {
+	if journal.Path != "" {
 		// A journal is locked, truncated and deleted: only a regular file.
-		if err := atomicfile.CheckRegular(journal.path); err != nil {
-			return usageError("%s: %v", journal.name, err)
+		if err := atomicfile.CheckRegular(journal.Path); err != nil {
+			return usageError("%s: %v", journal.Name, err)
 		}
 	}
-	if err := checkWritable(journal); err != nil {
-		return elsewhere(err, opts.Journal, "--journal")
+	if err := pipeline.CheckWritable(journal); err != nil {
+		return pipeline.Elsewhere(err, opts.Journal, "--journal")
 	}
-	return checkWritable(report)
+	return pipeline.CheckWritable(report)
 }
 
 // writeReportFile writes a run report (an import's or a migration's) as

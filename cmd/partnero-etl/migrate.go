@@ -681,19 +681,19 @@ func writeStageLine(w io.Writer, rep *pipeline.Report) {
 // and a report that could not be written (each stage checks its own again).
 func checkMigrationPaths(opts *migrateOptions, stages []*migrationStage) error {
 	var inputs []string
-	var outputs []outputPath
+	var outputs []pipeline.OutputPath
 	for _, st := range stages {
 		inputs = append(inputs, st.file)
-		outputs = append(outputs, outputPath{"the reject file of " + string(st.entity), migrationRejectPath(opts.RejectsDir, st)})
+		outputs = append(outputs, pipeline.OutputPath{Name: "the reject file of " + string(st.entity), Path: migrationRejectPath(opts.RejectsDir, st)})
 		if !opts.DryRun {
-			outputs = append(outputs, outputPath{"the journal of " + string(st.entity), pipeline.DefaultJournalPath(st.file, st.entity)})
+			outputs = append(outputs, pipeline.OutputPath{Name: "the journal of " + string(st.entity), Path: pipeline.DefaultJournalPath(st.file, st.entity)})
 		}
 	}
-	report := outputPath{"--report", opts.Report}
-	if err := checkOutputs(inputs, append(outputs, report)); err != nil {
+	report := pipeline.OutputPath{Name: "--report", Path: opts.Report}
+	if err := pipeline.CheckOutputs(inputs, append(outputs, report)); err != nil {
 		return err
 	}
-	return checkWritable(report)
+	return pipeline.CheckWritable(report)
 }
 
 // migrationRejectPath puts a stage's reject file in dir (beside the input

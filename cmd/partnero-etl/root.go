@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3" (make
@@ -143,7 +144,7 @@ func readKeyFile(path string) ([]byte, error) {
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, pathErrCause(err))
+		return nil, fmt.Errorf("read %s: %w", path, pipeline.PathErrCause(err))
 	}
 	if len(b) > maxKeyFile {
 		return nil, fmt.Errorf("%s is larger than %d KiB: not a key file", path, maxKeyFile>>10)

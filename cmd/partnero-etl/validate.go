@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -16,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -137,18 +133,18 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	if rejectPath == "" {
 		rejectPath = pipeline.RejectPath(opts.File, rejectFormat)
 	}
-	rejectOut := outputPath{"--rejects", rejectPath}
+	rejectOut := pipeline.OutputPath{Name: "--rejects", Path: rejectPath}
 	if opts.Rejects == "" {
-		rejectOut.name = "the reject file"
+		rejectOut.Name = "the reject file"
 	}
-	if err := checkOutputs([]string{opts.File}, []outputPath{rejectOut}); err != nil {
+	if err := pipeline.CheckOutputs([]string{opts.File}, []pipeline.OutputPath{rejectOut}); err != nil {
 		return err
 	}
 	// Checked even at its default path, though it is written only when a
 	// row is rejected: a reject file that cannot be written would stop the
 	// run at its first reject, rows or hours in.
-	if err := checkWritable(rejectOut); err != nil {
-		return elsewhere(err, opts.Rejects, "--rejects")
+	if err := pipeline.CheckWritable(rejectOut); err != nil {
+		return pipeline.Elsewhere(err, opts.Rejects, "--rejects")
 	}
 
 	src, err := sources.Open(opts.File, srcOpts)
@@ -260,127 +256,4 @@ func delimiterHint(src sources.Source, columns []string) string {
 		}
 	}
 	return ""
-}
-
-// outputPath is a file a command writes, named for messages by the flag
-// that chose it ("--rejects") or by what it is ("the journal").
-type outputPath struct {
-	name, path string
-}
-
-// checkOutputs refuses, as a usage error, outputs that would destroy what
-// the run reads or writes: an output that is one of the inputs (a reject
-// file, journal or report over the input overwrites or deletes it, even in
-// a dry run), or two outputs that are the same file. Standard input ("-")
-// and empty paths are no files. It runs before anything is read or written.
-func checkOutputs(inputs []string, outputs []outputPath) error {
-	for i, o := range outputs {
-		if o.path == "" || o.path == "-" {
-			continue
-		}
-		for _, in := range inputs {
-			if in != "" && in != "-" && sameFile(in, o.path) {
-				return usageError("%s %s is the input file itself (%s): name another file", o.name, o.path, in)
-			}
-		}
-		for _, p := range outputs[:i] {
-			if p.path != "" && p.path != "-" && sameFile(p.path, o.path) {
-				return usageError("%s and %s are the same file %s: name another file", p.name, o.name, o.path)
-			}
-		}
-	}
-	return nil
-}
-
-// checkWritable refuses, as a usage error, an output path that the run
-// could not write, before the run starts rather than at its end: its folder
-// must exist and take new files, and the path must not be a folder or a file
-// that cannot be opened for writing. It changes nothing it finds.
-func checkWritable(o outputPath) error {
-	if o.path == "" || o.path == "-" {
-		return nil
-	}
-	dir := filepath.Dir(o.path)
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return usageError("%s %s: the folder %s does not exist", o.name, o.path, dir)
-	case err != nil:
-		return usageError("%s %s: %v", o.name, o.path, err)
-	case !fi.IsDir():
-		return usageError("%s %s: %s is not a folder", o.name, o.path, dir)
-	}
-	if fi, err := os.Stat(o.path); err == nil {
-		if fi.IsDir() {
-			return usageError("%s %s is a folder, not a file", o.name, o.path)
-		}
-		if kind, _, err := atomicfile.Inspect(o.path); err != nil {
-			return usageError("%s: %v", o.name, err)
-		} else if kind == atomicfile.Through {
-			// A device or a FIFO (/dev/null, a named pipe) is written
-			// through, never replaced: its folder need not take files.
-			if err := atomicfile.CheckThrough(o.path); err != nil {
-				return usageError("%s %s cannot be written: %v", o.name, o.path, pathErrCause(err))
-			}
-			return nil
-		}
-		f, err := os.OpenFile(o.path, os.O_WRONLY, 0)
-		if err != nil {
-			return usageError("%s %s cannot be written: %v", o.name, o.path, pathErrCause(err))
-		}
-		_ = f.Close()
-	}
-	// Reject files and reports are written beside their final name and
-	// renamed, or created: the folder itself must take a new file.
-	f, err := os.CreateTemp(dir, ".partnero-etl-check-*")
-	if err != nil {
-		return usageError("%s %s: cannot create files in %s: %v", o.name, o.path, dir, pathErrCause(err))
-	}
-	_ = f.Close()
-	_ = os.Remove(f.Name())
-	return nil
-}
-
-// elsewhere adds to a checkWritable error of an output at its default path
-// (given is "") the flag that puts it elsewhere.
-func elsewhere(err error, given, flag string) error {
-	var ee *exitError
-	if given != "" || !errors.As(err, &ee) || ee.err == nil {
-		return err
-	}
-	return usageError("%v (%s PATH writes it elsewhere)", ee.err, flag)
-}
-
-// pathErrCause is the cause of a *fs.PathError (which names a path the
-// message already gave), or err itself.
-func pathErrCause(err error) error {
-	if pe, ok := errors.AsType[*fs.PathError](err); ok {
-		return pe.Err
-	}
-	return err
-}
-
-// sameFile reports whether two paths name the same file: the same cleaned
-// absolute path, the same existing file (links, another spelling of the
-// path), or, when one does not exist yet, the same name in the same folder.
-func sameFile(a, b string) bool {
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
-	}
-	aa, err1 := filepath.Abs(a)
-	ab, err2 := filepath.Abs(b)
-	if err1 == nil && err2 == nil && aa == ab {
-		return true
-	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	if err1 == nil && err2 == nil {
-		return os.SameFile(sa, sb)
-	}
-	if filepath.Base(a) != filepath.Base(b) {
-		return false
-	}
-	da, err1 := os.Stat(filepath.Dir(a))
-	db, err2 := os.Stat(filepath.Dir(b))
-	return err1 == nil && err2 == nil && os.SameFile(da, db)
 }
