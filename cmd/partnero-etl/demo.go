@@ -21,8 +21,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
-func init() { commandRegistry = append(commandRegistry, newDemoCmd) }
-
 // demoOptions are the flags of `partnero-etl demo`.
 type demoOptions struct {
 	From      string

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
 // Exit codes, documented in the README. Scripts depend on them: never renumber.
@@ -16,7 +18,18 @@ const (
 	exitInterrupted = 130 // stopped by SIGINT or SIGTERM
 )
 
-// exitError carries an exit code out of a command's run function.
+// kindCodes maps the library's kinds of ending (pipeline.Error's Kind and
+// the bare sentinels) to exit codes: the one place they meet.
+var kindCodes = map[error]int{
+	pipeline.ErrUsage:        exitUsage,
+	pipeline.ErrRowsRejected: exitRejects,
+	pipeline.ErrInterrupted:  exitInterrupted,
+	pipeline.ErrFailed:       exitFailure,
+}
+
+// exitError carries an exit code out of a command's run function: the
+// command's own decision (a summary printed, then exit 3), where the
+// library's errors carry a kind instead (see kindCodes).
 type exitError struct {
 	code int
 	err  error // nil when the command already said everything it had to say
@@ -39,14 +52,15 @@ func usageError(format string, args ...any) error {
 // withCode wraps err so the process exits with code.
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
-// exitCodeOf decides the process exit code of an error returned by a command.
+// exitCodeOf decides the process exit code of an error returned by a
+// command: the outermost exit code or kind of ending in the error's chain,
+// else an interruption, a refused key, or a failure.
 func exitCodeOf(ctx context.Context, err error) int {
 	if err == nil {
 		return exitOK
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
+	if code, _, ok := chainCode(err); ok {
+		return code
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return exitInterrupted
@@ -55,4 +69,39 @@ func exitCodeOf(ctx context.Context, err error) int {
 		return exitAuth
 	}
 	return exitFailure
+}
+
+// chainCode walks err's chain in the order errors.As does and returns the
+// code of the first *exitError, *pipeline.Error or kind sentinel in it, and
+// whether that one is silent: it has no cause, the command already said
+// everything, only the code remains.
+func chainCode(err error) (code int, silent, ok bool) {
+	switch e := err.(type) {
+	case nil:
+		return 0, false, false
+	case *exitError:
+		return e.code, e.err == nil, true
+	case *pipeline.Error:
+		if code, ok := kindCodes[e.Kind]; ok {
+			return code, e.Err == nil, true
+		}
+		return chainCode(e.Err)
+	case interface{ Unwrap() error }:
+		return chainCode(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if code, silent, ok := chainCode(inner); ok {
+				return code, silent, true
+			}
+		}
+		return 0, false, false
+	}
+	code, ok = kindCodes[err]
+	return code, false, ok
+}
+
+// silent reports whether err has nothing left to print (see chainCode).
+func silent(err error) bool {
+	_, s, _ := chainCode(err)
+	return s
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 )
 
-func init() { commandRegistry = append(commandRegistry, newSandboxCmd) }
-
 // sandboxOptions are the flags of `partnero-etl sandbox`.
 type sandboxOptions struct {
 	Addr                  string
