@@ -91,4 +91,3 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 		},
 	}
 }
-
