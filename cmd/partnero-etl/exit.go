@@ -105,3 +105,11 @@ func silent(err error) bool {
 	_, s, _ := chainCode(err)
 	return s
 }
+
+// rejectsReported reports whether err only says "finished, and some rows
+// were rejected", which the command has already reported (exit 3 and
+// nothing more to print): a stage of a larger job that is not its failure.
+func rejectsReported(err error) bool {
+	code, s, ok := chainCode(err)
+	return ok && s && code == exitRejects
+}

@@ -60,6 +60,31 @@ func TestExitCodeOf(t *testing.T) {
 	}
 }
 
+// TestRejectsReported: only "finished with rejects, already reported" lets
+// a stage of a larger job (the demo's migration) count as done.
+func TestRejectsReported(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{withCode(exitRejects, nil), true},
+		{pipeline.Reported(pipeline.ErrRowsRejected), true},
+		{fmt.Errorf("stage: %w", pipeline.Reported(pipeline.ErrRowsRejected)), true},
+		{withCode(exitRejects, errors.New("3 rows")), false},
+		{pipeline.ErrRowsRejected, false},
+		{pipeline.Reported(pipeline.ErrInterrupted), false},
+		{withCode(exitInterrupted, nil), false},
+		{errors.New("boom"), false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := rejectsReported(tt.err); got != tt.want {
+			t.Errorf("rejectsReported(%#v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
 // TestREADMEExitCodes: the README's table of exit codes and the codes the
 // command uses are the same set; scripts depend on both.
 func TestREADMEExitCodes(t *testing.T) {
