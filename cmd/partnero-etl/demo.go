@@ -110,7 +110,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		return err
 	}
 	fmt.Fprintf(out, "\nWhat the demo did, in %s:\n", time.Since(started).Round(100*time.Millisecond))
-	return writeDemoSummary(out, mopts, migrated, sb.Stats(), dirs)
+	return writeDemoSummary(ctx, out, mopts, migrated, sb.Stats(), dirs)
 }
 
 // demoInputs checks the flags and copies the platform's sample files to

@@ -2,25 +2,22 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
-	"github.com/partnero-etl/partnero-etl/record"
+	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
 // writeDemoSummary says what the demo did: the rows rejected and why, the
 // requests the sandbox answered for the migration and for the exports,
 // what the program holds now, and where the files are.
-func writeDemoSummary(out io.Writer, mopts *migrateOptions, migrated, final sandbox.Stats, exportDirs []string) error {
-	if err := writeDemoRejects(out, mopts); err != nil {
+func writeDemoSummary(ctx context.Context, out io.Writer, mopts *migrateOptions, migrated, final sandbox.Stats, exportDirs []string) error {
+	if err := writeDemoRejects(ctx, out, mopts); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "  requests the sandbox answered: %d for the migration, %d for the exports\n",
@@ -44,55 +41,41 @@ func programCounts(p sandbox.ProgramStats) string {
 
 // writeDemoRejects says, per input, how many rows were rejected for what,
 // with the first such row's line and message.
-func writeDemoRejects(w io.Writer, mopts *migrateOptions) error {
+func writeDemoRejects(ctx context.Context, w io.Writer, mopts *migrateOptions) error {
 	fmt.Fprintf(w, "  rejected rows and why (one example each):\n")
 	for _, file := range []string{mopts.Partners, mopts.Customers, mopts.Transactions} {
 		if file == "" {
 			continue
 		}
-		format, err := sources.FormatOf(file, sources.Options{})
+		path, err := demoRejectPath(mopts.RejectsDir, file)
 		if err != nil {
 			return err
 		}
-		path := migrationRejectPath(mopts.RejectsDir, &migrationStage{file: file, format: format})
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		groups, err := pipeline.DigestRejects(ctx, path)
+		if err != nil {
+			return err
+		}
+		if groups == nil {
 			continue
 		}
-		src, err := sources.Open(path, sources.Options{})
-		if err != nil {
-			return err
-		}
-		counts := map[string]int{}
-		example := map[string]string{}
-		for {
-			row, err := src.Next(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				var rerr *record.RowError
-				if errors.As(err, &rerr) {
-					continue
-				}
-				src.Close()
-				return fmt.Errorf("read %s: %w", path, err)
-			}
-			code, msg, line := cell(row, "_error_code"), cell(row, "_error_message"), cell(row, "_line")
-			counts[code]++
-			if _, ok := example[code]; !ok {
-				example[code] = fmt.Sprintf("line %s: %s", line, msg)
-			}
-		}
-		src.Close()
 		fmt.Fprintf(w, "    %s:\n", filepath.Base(file))
-		for _, code := range slices.Sorted(maps.Keys(counts)) {
-			fmt.Fprintf(w, "      %3d %s, e.g.\n", counts[code], code)
-			for _, l := range wrapText(example[code], demoWidth-11, 3) {
+		for _, g := range groups {
+			fmt.Fprintf(w, "      %3d %s, e.g.\n", g.Count, g.Code)
+			for _, l := range wrapText(fmt.Sprintf("line %s: %s", g.Line, g.Message), demoWidth-11, 3) {
 				fmt.Fprintf(w, "          %s\n", l)
 			}
 		}
 	}
 	return nil
+}
+
+// demoRejectPath is where the migration wrote the rejects of one input.
+func demoRejectPath(dir, file string) (string, error) {
+	format, err := sources.FormatOf(file, sources.Options{})
+	if err != nil {
+		return "", err
+	}
+	return migrationRejectPath(dir, &migrationStage{file: file, format: format}), nil
 }
 
 // demoWidth is the terminal width the summary is laid out for (lines
@@ -133,14 +116,6 @@ func wrapText(text string, width, max int) []string {
 		lines = append(lines[:max-1], string(last)+"...")
 	}
 	return lines
-}
-
-func cell(row record.Row, name string) string {
-	v, ok := row.Lookup(name)
-	if !ok || v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
 }
 
 func copyFile(src, dst string) error {
