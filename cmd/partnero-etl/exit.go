@@ -18,18 +18,25 @@ const (
 	exitInterrupted = 130 // stopped by SIGINT or SIGTERM
 )
 
-// kindCodes maps the library's kinds of ending (pipeline.Error's Kind and
+// kindCode maps the library's kinds of ending (pipeline.Error's Kind and
 // the bare sentinels) to exit codes: the one place they meet.
-var kindCodes = map[error]int{
-	pipeline.ErrUsage:        exitUsage,
-	pipeline.ErrRowsRejected: exitRejects,
-	pipeline.ErrInterrupted:  exitInterrupted,
-	pipeline.ErrFailed:       exitFailure,
+func kindCode(kind error) (int, bool) {
+	switch kind {
+	case pipeline.ErrUsage:
+		return exitUsage, true
+	case pipeline.ErrRowsRejected:
+		return exitRejects, true
+	case pipeline.ErrInterrupted:
+		return exitInterrupted, true
+	case pipeline.ErrFailed:
+		return exitFailure, true
+	}
+	return 0, false
 }
 
 // exitError carries an exit code out of a command's run function: the
 // command's own decision (a summary printed, then exit 3), where the
-// library's errors carry a kind instead (see kindCodes).
+// library's errors carry a kind instead (see kindCode).
 type exitError struct {
 	code int
 	err  error // nil when the command already said everything it had to say
@@ -82,7 +89,7 @@ func chainCode(err error) (code int, silent, ok bool) {
 	case *exitError:
 		return e.code, e.err == nil, true
 	case *pipeline.Error:
-		if code, ok := kindCodes[e.Kind]; ok {
+		if code, ok := kindCode(e.Kind); ok {
 			return code, e.Err == nil, true
 		}
 		return chainCode(e.Err)
@@ -96,7 +103,7 @@ func chainCode(err error) (code int, silent, ok bool) {
 		}
 		return 0, false, false
 	}
-	code, ok = kindCodes[err]
+	code, ok = kindCode(err)
 	return code, false, ok
 }
 
