@@ -10,17 +10,10 @@ import (
 	"github.com/partnero-etl/partnero-etl/internal/atomicfile"
 )
 
-// UsageError is an error in what the user asked for: a flag, an argument,
-// an output path that cannot be used. Commands exit with the usage status
-// for it (2), before anything is read or written.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-// Usagef returns a *UsageError with a formatted message.
+// Usagef returns a usage error (kind ErrUsage) with a formatted message:
+// what the user asked for cannot be done, and nothing was read or written.
 func Usagef(format string, args ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, args...)}
+	return Usage(fmt.Errorf(format, args...))
 }
 
 // OutputPath is a file a command writes, named for messages by the flag
@@ -105,8 +98,8 @@ func CheckWritable(o OutputPath) error {
 // Elsewhere adds to a CheckWritable error of an output at its default path
 // (given is "") the flag that puts it elsewhere.
 func Elsewhere(err error, given, flag string) error {
-	ue, ok := errors.AsType[*UsageError](err)
-	if given != "" || !ok {
+	ue, ok := errors.AsType[*Error](err)
+	if given != "" || !ok || ue.Kind != ErrUsage || ue.Err == nil {
 		return err
 	}
 	return Usagef("%v (%s PATH writes it elsewhere)", ue.Err, flag)

@@ -47,7 +47,7 @@ func (g *globalOptions) newClientWith(ctx context.Context, extra ...partnero.Opt
 		partnero.WithRate(rate),
 		partnero.WithMaxWait(g.maxWait()),
 		partnero.WithLogger(g.logger()),
-		partnero.WithUserAgent("partnero-etl/" + toolVersion()),
+		partnero.WithVersion(toolVersion()),
 	}, extra...)
 	c, err := partnero.NewClient(opts...)
 	switch {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -17,11 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
-	"github.com/partnero-etl/partnero-etl/record"
-	"github.com/partnero-etl/partnero-etl/sources"
 )
-
-func init() { commandRegistry = append(commandRegistry, newDemoCmd) }
 
 // demoOptions are the flags of `partnero-etl demo`.
 type demoOptions struct {
@@ -83,57 +77,17 @@ journals and the samples stay apart; reject files go to --out/rejects.`,
 }
 
 func runDemo(ctx context.Context, opts *demoOptions) error {
-	files, ok := demoFiles[opts.From]
-	if !ok {
-		return usageError("--from: no samples for %q: want one of %s", opts.From, strings.Join(slices.Sorted(maps.Keys(demoFiles)), ", "))
-	}
-	if opts.RateLimit < 0 {
-		return usageError("--rate-limit must not be negative")
-	}
-	samples := opts.Samples
-	if samples == "" {
-		samples = filepath.Join("samples", opts.From)
-	}
-	out := opts.g.io.Out
 	started := time.Now()
-
-	// Copy the samples: journals and reject files are written beside the
-	// inputs, and the samples are not ours to litter.
-	inputDir := filepath.Join(opts.Out, "input")
-	if err := os.MkdirAll(inputDir, 0o755); err != nil {
-		return fmt.Errorf("demo output: %w", err)
-	}
-	var inputs [3]string
-	for i, name := range files {
-		if name == "" {
-			continue
-		}
-		src := filepath.Join(samples, name)
-		if _, err := os.Stat(src); err != nil {
-			return usageError("sample %s not found: run the demo from the repository root, or pass --samples DIR", src)
-		}
-		inputs[i] = filepath.Join(inputDir, name)
-		if err := copyFile(src, inputs[i]); err != nil {
-			return err
-		}
-	}
-
-	sb, err := sandbox.New(sandbox.Config{
-		Keys: []string{demoKey}, RateLimit: opts.RateLimit, RateWindow: time.Second,
-		Latency: opts.Latency, Jitter: opts.Latency / 2, Seed: 1,
-	})
+	samples, inputs, err := demoInputs(opts)
 	if err != nil {
-		return fmt.Errorf("start the sandbox: %w", err)
+		return err
 	}
-	defer sb.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sb, base, stop, err := startDemoSandbox(opts)
 	if err != nil {
-		return fmt.Errorf("start the sandbox: %w", err)
+		return err
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String() + "/v1/"
+	defer stop()
+	out := opts.g.io.Out
 	limit := "no rate limit"
 	if opts.RateLimit > 0 {
 		limit = fmt.Sprintf("%g requests/s", opts.RateLimit)
@@ -145,179 +99,112 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	// environment says.
 	g := *opts.g
 	g.APIKey, g.APIKeyFile, g.BaseURL = demoKey, "", base
-	rejectsDir := filepath.Join(opts.Out, "rejects")
-	reportPath := filepath.Join(opts.Out, "migration.json")
-	mopts := &migrateOptions{
-		From: opts.From, Partners: inputs[0], Customers: inputs[1], Transactions: inputs[2],
-		RejectsDir: rejectsDir, Report: reportPath, Restart: true,
-		g: &g, io: g.io,
-	}
-	if err := runMigrate(ctx, mopts); err != nil {
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitRejects || ee.err != nil {
-			return err
-		}
+	mopts, err := demoMigrate(ctx, &g, opts, inputs)
+	if err != nil {
+		return err
 	}
 	migrated := sb.Stats()
-
 	fmt.Fprintf(out, "\nExporting the program...\n")
-	var exportsDone []string
+	dirs, err := demoExports(ctx, &g, opts.Out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nWhat the demo did, in %s:\n", time.Since(started).Round(100*time.Millisecond))
+	return writeDemoSummary(ctx, out, mopts, migrated, sb.Stats(), dirs)
+}
+
+// demoInputs checks the flags and copies the platform's sample files to
+// --out/input: journals and reject files are written beside the inputs,
+// and the samples are not ours to litter. It returns the sample folder and
+// the copies' paths (partners, customers, transactions; "" for none).
+func demoInputs(opts *demoOptions) (samples string, inputs [3]string, err error) {
+	files, ok := demoFiles[opts.From]
+	if !ok {
+		return "", inputs, usageError("--from: no samples for %q: want one of %s", opts.From, strings.Join(slices.Sorted(maps.Keys(demoFiles)), ", "))
+	}
+	if opts.RateLimit < 0 {
+		return "", inputs, usageError("--rate-limit must not be negative")
+	}
+	samples = opts.Samples
+	if samples == "" {
+		samples = filepath.Join("samples", opts.From)
+	}
+	inputDir := filepath.Join(opts.Out, "input")
+	if err := os.MkdirAll(inputDir, 0o755); err != nil {
+		return "", inputs, fmt.Errorf("demo output: %w", err)
+	}
+	for i, name := range files {
+		if name == "" {
+			continue
+		}
+		src := filepath.Join(samples, name)
+		if _, err := os.Stat(src); err != nil {
+			return "", inputs, usageError("sample %s not found: run the demo from the repository root, or pass --samples DIR", src)
+		}
+		inputs[i] = filepath.Join(inputDir, name)
+		if err := copyFile(src, inputs[i]); err != nil {
+			return "", inputs, err
+		}
+	}
+	return samples, inputs, nil
+}
+
+// startDemoSandbox starts the demo's own sandbox on a random loopback
+// port and returns it, its base URL and what stops it.
+func startDemoSandbox(opts *demoOptions) (*sandbox.Server, string, func(), error) {
+	sb, err := sandbox.New(sandbox.Config{
+		Keys: []string{demoKey}, RateLimit: opts.RateLimit, RateWindow: time.Second,
+		Latency: opts.Latency, Jitter: opts.Latency / 2, Seed: 1,
+	})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		sb.Close()
+		return nil, "", nil, fmt.Errorf("start the sandbox: %w", err)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() {
+		srv.Close()
+		sb.Close()
+	}
+	return sb, "http://" + ln.Addr().String() + "/v1/", stop, nil
+}
+
+// demoMigrate migrates the copied samples into the sandbox, with reject
+// files in --out/rejects and the report in --out/migration.json. Rows
+// rejected are part of the demo, not its failure.
+func demoMigrate(ctx context.Context, g *globalOptions, opts *demoOptions, inputs [3]string) (*migrateOptions, error) {
+	mopts := &migrateOptions{
+		From: opts.From, Partners: inputs[0], Customers: inputs[1], Transactions: inputs[2],
+		RejectsDir: filepath.Join(opts.Out, "rejects"), Report: filepath.Join(opts.Out, "migration.json"), Restart: true,
+		g: g, io: g.io,
+	}
+	if err := runMigrate(ctx, mopts); err != nil && !rejectsReported(err) {
+		return nil, err
+	}
+	return mopts, nil
+}
+
+// demoExports exports the program to --out/parquet and --out/csv and
+// returns the two folders.
+func demoExports(ctx context.Context, g *globalOptions, out string) ([]string, error) {
+	var dirs []string
 	for _, format := range []string{"parquet", "csv"} {
-		dir := filepath.Join(opts.Out, format)
+		dir := filepath.Join(out, format)
 		eopts := &exportOptions{
-			g: &g, Format: format, Out: dir, Partition: "none", // Parquet gets the default codec, zstd
+			g: g, Format: format, Out: dir, Partition: "none", // Parquet gets the default codec, zstd
 			MaxRowsPerFile: defaultDemoMaxRows,
 		}
 		if err := runExport(ctx, eopts); err != nil {
-			return fmt.Errorf("export %s: %w", format, err)
+			return nil, fmt.Errorf("export %s: %w", format, err)
 		}
-		exportsDone = append(exportsDone, dir)
+		dirs = append(dirs, dir)
 	}
-	final := sb.Stats()
-
-	fmt.Fprintf(out, "\nWhat the demo did, in %s:\n", time.Since(started).Round(100*time.Millisecond))
-	if err := writeDemoRejects(out, mopts); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "  requests the sandbox answered: %d for the migration, %d for the exports\n",
-		migrated.Total, final.Total-migrated.Total)
-	fmt.Fprintf(out, "  answered 429 (rate limited): %d\n", final.RateLimited)
-	for _, p := range final.Programs {
-		fmt.Fprintf(out, "  the program now holds: %s\n", programCounts(p))
-	}
-	fmt.Fprintf(out, "  files:\n")
-	for _, d := range exportsDone {
-		fmt.Fprintf(out, "    %s/  (a file per table, and manifest.json)\n", d)
-	}
-	fmt.Fprintf(out, "    %s  (the migration report)\n", reportPath)
-	fmt.Fprintf(out, "    %s/\n      (rejected rows with _line, _error_code, _error_message: fix and re-feed)\n", rejectsDir)
-	return nil
+	return dirs, nil
 }
 
 // defaultDemoMaxRows keeps each exported table in one file.
 const defaultDemoMaxRows = 1_000_000
-
-func programCounts(p sandbox.ProgramStats) string {
-	return fmt.Sprintf("%d partners, %d customers, %d transactions", p.Partners, p.Customers, p.Transactions)
-}
-
-// writeDemoRejects says, per input, how many rows were rejected for what,
-// with the first such row's line and message.
-func writeDemoRejects(w io.Writer, mopts *migrateOptions) error {
-	fmt.Fprintf(w, "  rejected rows and why (one example each):\n")
-	for _, file := range []string{mopts.Partners, mopts.Customers, mopts.Transactions} {
-		if file == "" {
-			continue
-		}
-		format, err := sources.FormatOf(file, sources.Options{})
-		if err != nil {
-			return err
-		}
-		path := migrationRejectPath(mopts.RejectsDir, &migrationStage{file: file, format: format})
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		src, err := sources.Open(path, sources.Options{})
-		if err != nil {
-			return err
-		}
-		counts := map[string]int{}
-		example := map[string]string{}
-		for {
-			row, err := src.Next(context.Background())
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				var rerr *record.RowError
-				if errors.As(err, &rerr) {
-					continue
-				}
-				src.Close()
-				return fmt.Errorf("read %s: %w", path, err)
-			}
-			code, msg, line := cell(row, "_error_code"), cell(row, "_error_message"), cell(row, "_line")
-			counts[code]++
-			if _, ok := example[code]; !ok {
-				example[code] = fmt.Sprintf("line %s: %s", line, msg)
-			}
-		}
-		src.Close()
-		fmt.Fprintf(w, "    %s:\n", filepath.Base(file))
-		for _, code := range slices.Sorted(maps.Keys(counts)) {
-			fmt.Fprintf(w, "      %3d %s, e.g.\n", counts[code], code)
-			for _, l := range wrapText(example[code], demoWidth-11, 3) {
-				fmt.Fprintf(w, "          %s\n", l)
-			}
-		}
-	}
-	return nil
-}
-
-// demoWidth is the terminal width the summary is laid out for (lines
-// stay one column short of it).
-const demoWidth = 80
-
-// wrapText breaks text into lines of at most width characters at spaces
-// (a word longer than a line is cut), at most max lines, the last ending in
-// "..." when text is longer.
-func wrapText(text string, width, max int) []string {
-	var lines []string
-	line := []rune{}
-	for _, word := range strings.Fields(text) {
-		w := []rune(word)
-		for len(w) > width {
-			if len(line) > 0 {
-				lines, line = append(lines, string(line)), nil
-			}
-			lines, w = append(lines, string(w[:width])), w[width:]
-		}
-		switch {
-		case len(line) == 0:
-			line = w
-		case len(line)+1+len(w) <= width:
-			line = append(append(line, ' '), w...)
-		default:
-			lines, line = append(lines, string(line)), w
-		}
-	}
-	if len(line) > 0 {
-		lines = append(lines, string(line))
-	}
-	if len(lines) > max {
-		last := []rune(lines[max-1])
-		if len(last) > width-3 {
-			last = last[:width-3]
-		}
-		lines = append(lines[:max-1], string(last)+"...")
-	}
-	return lines
-}
-
-func cell(row record.Row, name string) string {
-	v, ok := row.Lookup(name)
-	if !ok || v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	_, err = io.Copy(out, in)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	return nil
-}

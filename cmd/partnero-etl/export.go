@@ -20,8 +20,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/sources/program"
 )
 
-func init() { commandRegistry = append(commandRegistry, newExportCmd) }
-
 // exportOptions are the export command's flags and arguments.
 type exportOptions struct {
 	g *globalOptions

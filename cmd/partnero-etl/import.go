@@ -26,8 +26,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
-func init() { commandRegistry = append(commandRegistry, newImportCmd) }
-
 // importOptions are the arguments and flags of `partnero-etl import`.
 type importOptions struct {
 	Entity      string

@@ -27,8 +27,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
-func init() { commandRegistry = append(commandRegistry, newMigrateCmd) }
-
 // migrateOptions are the flags of `partnero-etl migrate`.
 type migrateOptions struct {
 	From         string

@@ -9,8 +9,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { commandRegistry = append(commandRegistry, newPingCmd) }
-
 // pingOptions are the inputs of runPing.
 type pingOptions struct {
 	g *globalOptions

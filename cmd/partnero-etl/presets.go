@@ -10,8 +10,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/mapping"
 )
 
-func init() { commandRegistry = append(commandRegistry, newPresetsCmd) }
-
 // presetsOptions are the arguments of `partnero-etl presets [show NAME]`.
 type presetsOptions struct {
 	Show string

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -13,8 +14,6 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 )
-
-func init() { commandRegistry = append(commandRegistry, newSandboxCmd) }
 
 // sandboxOptions are the flags of `partnero-etl sandbox`.
 type sandboxOptions struct {
@@ -88,39 +87,11 @@ sandbox cannot write is refused at start (exit 2).`,
 }
 
 func runSandbox(ctx context.Context, opts *sandboxOptions) error {
-	perSecond, window, err := parseRateLimit(opts.RateLimit)
+	cfg, err := sandboxConfig(opts)
 	if err != nil {
-		return usageError("--rate-limit: %v", err)
-	}
-	if err := checkListenAddr(opts.Addr, opts.AllowRemote); err != nil {
 		return err
 	}
-	if opts.Commission <= 0 || opts.Commission > 1 {
-		return usageError("--commission must be above 0 and at most 1, not %v", opts.Commission)
-	}
-	for name, v := range map[string]float64{"--fault-rate": opts.FaultRate, "--burst-429": opts.Burst429Rate, "--drop-after-commit": opts.DropAfterCommitRate} {
-		if v < 0 || v > 1 {
-			return usageError("%s must be between 0 and 1, not %v", name, v)
-		}
-	}
-	if opts.Latency < 0 || opts.Jitter < 0 {
-		return usageError("--latency and --jitter must not be negative")
-	}
-	keys := opts.Keys
-	if len(keys) == 0 {
-		keys = []string{"demo-key"}
-	}
-	seed := opts.Seed
-	if seed == 0 {
-		seed = time.Now().UnixNano()
-	}
-	srv, err := sandbox.New(sandbox.Config{
-		Keys: keys, RateLimit: perSecond, RateWindow: window,
-		Latency: opts.Latency, Jitter: opts.Jitter,
-		FaultRate: opts.FaultRate, Burst429Rate: opts.Burst429Rate, DropAfterCommitRate: opts.DropAfterCommitRate,
-		StrictTransactionKeys: opts.StrictTransactionKeys, Commission: opts.Commission,
-		DataFile: opts.DataFile, Seed: seed,
-	})
+	srv, err := sandbox.New(cfg)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -133,24 +104,10 @@ func runSandbox(ctx context.Context, opts *sandboxOptions) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	root := "http://" + ln.Addr().String()
-	base := root + "/v1/"
-	out := opts.io.Out
-	fmt.Fprintf(out, "Partnero sandbox listening: base URL %s (keys: %s)\n", base, strings.Join(keys, ", "))
-	fmt.Fprintf(out, "  rate limit %s per key, latency %v ± %v, fault rate %v, 429 bursts %v, drop after commit %v, strict transaction keys %v, commission %v, seed %d\n",
-		opts.RateLimit, opts.Latency, opts.Jitter, opts.FaultRate, opts.Burst429Rate, opts.DropAfterCommitRate, opts.StrictTransactionKeys, opts.Commission, seed)
-	if opts.DataFile != "" {
-		fmt.Fprintf(out, "  data file %s: every acknowledged write is synced to %s first (kept even if the sandbox is killed), folded into the data file on exit\n",
-			opts.DataFile, opts.DataFile+sandbox.LogSuffix)
-	}
-	fmt.Fprintf(out, "Try:   curl -s -H 'Authorization: Bearer %s' %stest\n", keys[0], base)
-	fmt.Fprintf(out, "Stats: curl -s %s/_sandbox/stats\n", root)
-	fmt.Fprintf(out, "Use it: partnero-etl --base-url %s --api-key %s ping\n", base, keys[0])
-	fmt.Fprintln(out, "Stop with Ctrl-C.")
+	base := writeSandboxBanner(opts.io.Out, opts, cfg, "http://"+ln.Addr().String())
 	if opts.ready != nil {
 		opts.ready(base)
 	}
-
 	select {
 	case err = <-served:
 		// Serve only returns early on a listener failure.
@@ -172,6 +129,65 @@ func runSandbox(ctx context.Context, opts *sandboxOptions) error {
 	fmt.Fprintln(opts.io.ErrOut, "sandbox stopped")
 	// Stopping is how a sandbox ends: not an interruption of work.
 	return nil
+}
+
+// sandboxConfig checks the flags (every bad one is a usage error) and
+// returns the sandbox's configuration: demo-key when no --key is given, a
+// seed of the clock's when none is.
+func sandboxConfig(opts *sandboxOptions) (sandbox.Config, error) {
+	perSecond, window, err := parseRateLimit(opts.RateLimit)
+	if err != nil {
+		return sandbox.Config{}, usageError("--rate-limit: %v", err)
+	}
+	if err := checkListenAddr(opts.Addr, opts.AllowRemote); err != nil {
+		return sandbox.Config{}, err
+	}
+	if opts.Commission <= 0 || opts.Commission > 1 {
+		return sandbox.Config{}, usageError("--commission must be above 0 and at most 1, not %v", opts.Commission)
+	}
+	for name, v := range map[string]float64{"--fault-rate": opts.FaultRate, "--burst-429": opts.Burst429Rate, "--drop-after-commit": opts.DropAfterCommitRate} {
+		if v < 0 || v > 1 {
+			return sandbox.Config{}, usageError("%s must be between 0 and 1, not %v", name, v)
+		}
+	}
+	if opts.Latency < 0 || opts.Jitter < 0 {
+		return sandbox.Config{}, usageError("--latency and --jitter must not be negative")
+	}
+	keys := opts.Keys
+	if len(keys) == 0 {
+		keys = []string{"demo-key"}
+	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	return sandbox.Config{
+		Keys: keys, RateLimit: perSecond, RateWindow: window,
+		Latency: opts.Latency, Jitter: opts.Jitter,
+		FaultRate: opts.FaultRate, Burst429Rate: opts.Burst429Rate, DropAfterCommitRate: opts.DropAfterCommitRate,
+		StrictTransactionKeys: opts.StrictTransactionKeys, Commission: opts.Commission,
+		DataFile: opts.DataFile, Seed: seed,
+	}, nil
+}
+
+// writeSandboxBanner says where the sandbox listens (root is its
+// http://host:port), how it misbehaves, and how to try it; it returns the
+// API's base URL.
+func writeSandboxBanner(out io.Writer, opts *sandboxOptions, cfg sandbox.Config, root string) string {
+	base := root + "/v1/"
+	keys := cfg.Keys
+	fmt.Fprintf(out, "Partnero sandbox listening: base URL %s (keys: %s)\n", base, strings.Join(keys, ", "))
+	fmt.Fprintf(out, "  rate limit %s per key, latency %v ± %v, fault rate %v, 429 bursts %v, drop after commit %v, strict transaction keys %v, commission %v, seed %d\n",
+		opts.RateLimit, opts.Latency, opts.Jitter, opts.FaultRate, opts.Burst429Rate, opts.DropAfterCommitRate, opts.StrictTransactionKeys, opts.Commission, cfg.Seed)
+	if opts.DataFile != "" {
+		fmt.Fprintf(out, "  data file %s: every acknowledged write is synced to %s first (kept even if the sandbox is killed), folded into the data file on exit\n",
+			opts.DataFile, opts.DataFile+sandbox.LogSuffix)
+	}
+	fmt.Fprintf(out, "Try:   curl -s -H 'Authorization: Bearer %s' %stest\n", keys[0], base)
+	fmt.Fprintf(out, "Stats: curl -s %s/_sandbox/stats\n", root)
+	fmt.Fprintf(out, "Use it: partnero-etl --base-url %s --api-key %s ping\n", base, keys[0])
+	fmt.Fprintln(out, "Stop with Ctrl-C.")
+	return base
 }
 
 // checkListenAddr refuses a non-loopback address unless allowed: the

@@ -19,8 +19,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
-func init() { commandRegistry = append(commandRegistry, newValidateCmd) }
-
 // validateOptions are the inputs of one validate run.
 type validateOptions struct {
 	IO *ioStreams
