@@ -22,6 +22,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/mapping"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks/upsert"
 	"github.com/partnero-etl/partnero-etl/sources"
@@ -529,39 +530,32 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 			known, rejected := join.Partners()
 			log.Info("partners read ahead for the join", "partners", known, "rejected", rejected)
 		}
-		var rep *pipeline.Report
-		iopts := &importOptions{
-			Entity:      string(st.entity),
-			Input:       st.file,
-			Format:      st.format,
-			Rejects:     stageRejects(opts.RejectsDir, st),
-			DryRun:      opts.DryRun,
-			Workers:     opts.Workers,
-			MaxRejects:  opts.MaxRejects,
-			Replace:     opts.Replace,
-			NoBatch:     opts.NoBatch,
-			Restart:     opts.Restart,
-			MaxAttempts: opts.MaxAttempts,
-			g:           opts.g,
-			io:          opts.io,
-			httpClient:  opts.httpClient,
-			client:      client,
-			program:     program,
-			spec:        st.spec,
-			specYAML:    st.specYAML,
-			noSummary:   true,
-			report:      &rep,
+		job := &importer.Job{
+			Entity:              string(st.entity),
+			Input:               st.file,
+			Format:              st.format,
+			Rejects:             stageRejects(opts.RejectsDir, st),
+			DryRun:              opts.DryRun,
+			Workers:             opts.Workers,
+			MaxRejects:          opts.MaxRejects,
+			ReplaceTransactions: opts.Replace,
+			NoBatch:             opts.NoBatch,
+			Restart:             opts.Restart,
+			MaxAttempts:         opts.MaxAttempts,
+			Program:             program,
+			Spec:                st.spec,
 		}
+		hooks := &job.Hooks
 		switch st.entity {
 		case record.Partners:
-			iopts.mapHook = join.MapPartner
-			iopts.onReject = func(row *record.Row, _ string, rerr *record.RowError) {
+			hooks.Map = join.MapPartner
+			hooks.Reject = func(row *record.Row, _ string, rerr *record.RowError) {
 				join.PartnerRejected(ids.partnerSourceID(row), rerr)
 			}
-			iopts.onWritten = join.PartnerWritten
+			hooks.Written = join.PartnerWritten
 		case record.Customers:
-			iopts.mapHook = join.MapCustomer
-			iopts.onReject = func(row *record.Row, key string, rerr *record.RowError) {
+			hooks.Map = join.MapCustomer
+			hooks.Reject = func(row *record.Row, key string, rerr *record.RowError) {
 				if key != "" {
 					join.CustomerRejected("", key, "", true, rerr)
 					return
@@ -569,14 +563,14 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 				sourceID, key := ids.customerIdentity(row)
 				join.CustomerRejected(sourceID, key, "", false, rerr)
 			}
-			iopts.onWritten = join.CustomerWritten
+			hooks.Written = join.CustomerWritten
 			if deferring {
-				iopts.deferCreate = join.DeferCreate
+				hooks.DeferCreate = join.DeferCreate
 			}
 		case record.Transactions:
-			iopts.onCustomer = join.TransactionCustomer
-			iopts.mapHook = join.MapTransaction
-			iopts.mapErrHook = func(row record.Row, rerr *record.RowError) *record.RowError {
+			hooks.OnCustomer = join.TransactionCustomer
+			hooks.Map = join.MapTransaction
+			hooks.MapErr = func(row record.Row, rerr *record.RowError) *record.RowError {
 				sourceID, key := ids.transactionCustomer(&row)
 				return join.RejectedParent(rerr, sourceID, key)
 			}
@@ -584,13 +578,16 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 				// Only a customer the customers input names may be created
 				// with its transactions; any other is found in Partnero
 				// or rejected.
-				iopts.mayCreateCustomer = join.MayCreateCustomer
+				hooks.MayCreateCustomer = join.MayCreateCustomer
 			}
 		}
 		if !opts.g.Quiet {
 			fmt.Fprintf(opts.io.ErrOut, "%s: %s (%s)\n", st.entity, st.file, orDefault(st.specName, "canonical columns"))
 		}
-		err := runImport(ctx, iopts)
+		if st.entity == record.Transactions {
+			job.MoneyRules = moneyRules(st.specYAML)
+		}
+		rep, err := runImportJob(ctx, opts.g, opts.io, client, job)
 		if rep != nil {
 			switch st.entity {
 			case record.Customers:
