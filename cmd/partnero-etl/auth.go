@@ -8,6 +8,5 @@ import (
 
 // isAuthError reports whether the API refused the key (exit code 4).
 func isAuthError(err error) bool {
-	var ue *partnero.UnauthorizedError
-	return errors.As(err, &ue)
+	return errors.Is(err, partnero.ErrUnauthorized)
 }
