@@ -171,7 +171,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 		return Result{Outcome: record.Created}, nil
 	}
 	if api.IsUnknownPartner(err) {
-		return reject(rec, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
+		return rejectFor(rec, err, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
 	}
 	if errors.Is(err, api.ErrValidation) && !api.IsDuplicate(err) {
 		return apiReject(rec, err), nil

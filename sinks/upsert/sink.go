@@ -327,6 +327,14 @@ func reject(rec record.Record, code, field, msg string) Result {
 	return Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
 }
 
+// rejectFor is reject for a row that err, the API's answer, rejected: the
+// row error keeps err as its cause, so errors.Is and errors.As see it.
+func rejectFor(rec record.Record, err error, code, field, msg string) Result {
+	res := reject(rec, code, field, msg)
+	res.Err.Err = err
+	return res
+}
+
 // apiReject turns a refusal of the API into a rejected row, naming the field
 // the API complained about when it said.
 func apiReject(rec record.Record, err error) Result {
@@ -347,7 +355,7 @@ func apiReject(rec record.Record, err error) Result {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return reject(rec, code, field, "the API refused the row: "+msg)
+		return rejectFor(rec, err, code, field, "the API refused the row: "+msg)
 	}
-	return reject(rec, record.CodeAPIError, "", "the API failed: "+err.Error())
+	return rejectFor(rec, err, record.CodeAPIError, "", "the API failed: "+err.Error())
 }

@@ -350,7 +350,7 @@ func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error
 		return nil
 	case err != nil && api.IsUnknownPartner(err):
 		for _, i := range creates {
-			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
 		}
 		return nil
 	case err != nil && errors.Is(err, api.ErrValidation):
@@ -437,10 +437,10 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 			s.noteCreated(g, []int{i})
 			return nil
 		case api.IsUnknownPartner(err):
-			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
 			return nil
 		case api.IsUnknownCustomer(err):
-			g.out[i] = reject(g.recs[i], record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist", g.key))
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist", g.key))
 			return nil
 		case errors.Is(err, api.ErrValidation):
 			g.out[i] = apiReject(g.recs[i], err)
@@ -454,7 +454,7 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 			return nil // it landed
 		}
 		if attempt >= s.opt.MaxAttempts {
-			g.out[i] = reject(g.recs[i], record.CodeAPIError, "", fmt.Sprintf("not confirmed after %d attempts, each verified by listing: %v", attempt, err))
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeAPIError, "", fmt.Sprintf("not confirmed after %d attempts, each verified by listing: %v", attempt, err))
 			return nil
 		}
 	}
