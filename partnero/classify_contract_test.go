@@ -15,6 +15,7 @@ type classes struct {
 	status                                     int
 	duplicate, unknownPartner, unknownCustomer bool
 	fatal, retryable, ambiguous, limitRefused  bool
+	notServed                                  bool
 }
 
 func classify(err error) classes {
@@ -27,6 +28,7 @@ func classify(err error) classes {
 		retryable:       partnero.IsRetryable(err),
 		ambiguous:       partnero.IsAmbiguous(err),
 		limitRefused:    partnero.IsLimitRefused(err),
+		notServed:       partnero.IsNotServed(err),
 	}
 	if e, ok := errors.AsType[*partnero.Error](err); ok {
 		c.kind = e.Kind
@@ -127,17 +129,17 @@ func TestClassifiersAgainstTheSandbox(t *testing.T) {
 		{"partner not found", func() error {
 			_, err := c.Partners.Get(ctx, "nobody")
 			return err
-		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true}},
+		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true, notServed: true}},
 
 		// IsUnknownCustomer: the 404s of the customer's own endpoints.
 		{"customer not found", func() error {
 			_, err := c.Customers.Get(ctx, "nobody")
 			return err
-		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true}},
+		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true, notServed: true}},
 		{"transactions of an unknown customer", func() error {
 			_, err := c.Customers.Transactions(ctx, "nobody", partnero.ListOptions{})
 			return err
-		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true}},
+		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true, notServed: true}},
 		// A transaction for a customer that does not exist is refused as
 		// invalid, not as an unknown customer: the sink knows which
 		// customers exist before it creates their transactions.
@@ -164,6 +166,12 @@ func TestClassifiersAgainstTheSandbox(t *testing.T) {
 			_, err := partnero.ListPage[partnero.PromotionCode](ctx, c, partnero.PromotionCodesRoute, partnero.ListOptions{Limit: 250})
 			return err
 		}, with(validation(422), func(c *classes) { c.limitRefused = true })},
+
+		// IsNotServed: an endpoint the API does not have.
+		{"no such endpoint", func() error {
+			_, err := partnero.ListPage[partnero.Lead](ctx, c, partnero.ListRoute{Route: "GET /affiliates", Path: "affiliates", MaxLimit: 100}, partnero.ListOptions{})
+			return err
+		}, classes{kind: partnero.ErrNotFound, status: 404, unknownCustomer: true, notServed: true}},
 
 		// IsFatal: a refused key and a cancelled call end the run.
 		{"unknown key", func() error {

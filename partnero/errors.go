@@ -198,6 +198,13 @@ func IsLimitRefused(err error) bool {
 	return ok
 }
 
+// IsNotServed reports whether a list endpoint is not served to this key: a
+// 404 (an endpoint this API or plan does not have) or a 403 (the key may not
+// read it). An export leaves such an optional table out rather than fail.
+func IsNotServed(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden)
+}
+
 // IsUnknownPartner reports whether the API refused a write because the
 // partner it names does not exist: the documented 400 "Invalid partner key",
 // a "Partner not found" message inside a refusal, or any field error on the

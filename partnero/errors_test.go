@@ -172,6 +172,10 @@ func TestClassifiersByKind(t *testing.T) {
 		{"nil", nil, false, false, false, false},
 	}
 	for _, tt := range tests {
+		notServed := tt.name == "403" || tt.name == "404"
+		if got := IsNotServed(tt.err); got != notServed {
+			t.Errorf("%s: IsNotServed = %v", tt.name, got)
+		}
 		if got := IsFatal(tt.err); got != tt.fatal {
 			t.Errorf("%s: IsFatal = %v", tt.name, got)
 		}
