@@ -15,14 +15,14 @@ func readFixture(t *testing.T, platform, name string, comma rune) []record.Row {
 }
 
 // mapFixture maps every row of a fixture and returns the results in order.
-func mapFixtureRows(t *testing.T, preset string, e record.Entity, rows []record.Row) []Result {
+func mapFixtureRows(t *testing.T, preset string, e record.Entity, rows []record.Row) []record.Mapped {
 	t.Helper()
 	spec, err := Preset(preset, e)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := mustMapper(t, e, spec)
-	out := make([]Result, len(rows))
+	out := make([]record.Mapped, len(rows))
 	for i, r := range rows {
 		out[i] = m.Map(r)
 	}

@@ -12,21 +12,8 @@ import (
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
-// Result is what one input row maps to: a validated record, a row a rule
-// chose to skip (Skipped, with a Reason), or a rejected row (Err). Record
-// always carries the entity, origin and input row, so that skipped and
-// rejected rows can be reported and written to a reject file.
-type Result struct {
-	Record  record.Record
-	Skipped bool
-	Reason  string
-	Err     *record.RowError
-	// RewardLeftOut says the row's reward was in another currency than
-	// its transaction (a money.currency rule) and was left out: Partnero
-	// computes that commission by the program's rules. The report counts
-	// such rows, so a total compared with the old platform's is explained.
-	RewardLeftOut bool
-}
+// Mapper satisfies the engine's stage contract directly.
+var _ record.Mapper = (*Mapper)(nil)
 
 // Mapper maps the rows of one entity. It is compiled once from a spec and is
 // safe for concurrent use.
@@ -328,7 +315,7 @@ func fetch(row *record.Row, refs []colRef) (s string, raw any, col string, objec
 }
 
 // Map maps one row. It never panics on input; every problem is a Result.
-func (m *Mapper) Map(row record.Row) Result {
+func (m *Mapper) Map(row record.Row) record.Mapped {
 	res := m.resolve(row.Header)
 	var b builder
 	blk := newBlock(m.entity, row, &b)
@@ -347,16 +334,16 @@ func (m *Mapper) Map(row record.Row) Result {
 		}
 		skip, reason, rerr := m.field(res, &blk.row, &b, f)
 		if skip {
-			return Result{Record: rec, Skipped: true, Reason: reason}
+			return record.Mapped{Record: rec, Skipped: true, Reason: reason}
 		}
 		if rerr != nil {
-			return Result{Record: rec, Err: rerr}
+			return record.Mapped{Record: rec, Err: rerr}
 		}
 	}
 	for i := range m.required {
 		q := &m.required[i]
 		if b.set&q.bits == 0 {
-			return Result{Record: rec, Err: &record.RowError{Origin: row.Origin, Column: q.column, Field: q.field, Code: record.CodeMissingField, Message: q.msg}}
+			return record.Mapped{Record: rec, Err: &record.RowError{Origin: row.Origin, Column: q.column, Field: q.field, Code: record.CodeMissingField, Message: q.msg}}
 		}
 	}
 	switch m.entity {
@@ -371,12 +358,12 @@ func (m *Mapper) Map(row record.Row) Result {
 		rec.Transaction = b.t
 	}
 	rec.SourceID, rec.ParentSourceID, rec.CustomerSourceID = b.sourceID, b.parentSourceID, b.customerSourceID
-	out := Result{Record: rec}
+	out := record.Mapped{Record: rec}
 	out.RewardLeftOut = b.leftOut&m.rewardBit != 0
 	return out
 }
 
-func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
+func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (record.Mapped, bool) {
 	s, _, col, _ := fetch(&blk.row, res.refs[f.slot])
 	s = strings.TrimSpace(s)
 	if col == "" {
@@ -386,7 +373,7 @@ func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
 	if f.rule.min != nil {
 		d, err := partnero.ParseDecimal(s)
 		if s == "" || err != nil || d.Rat().Cmp(f.rule.min) >= 0 {
-			return Result{}, false
+			return record.Mapped{}, false
 		}
 		verb = "is below"
 	} else {
@@ -398,7 +385,7 @@ func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
 			}
 		}
 		if in == f.rule.keepIf {
-			return Result{}, false
+			return record.Mapped{}, false
 		}
 		verb = "is not one of"
 		if !f.rule.keepIf {
@@ -410,9 +397,9 @@ func (m *Mapper) filter(res *resolved, blk *block, f *cfilter) (Result, bool) {
 		reason = fmt.Sprintf("%s %q %s %s (filter at %s:%d)", col, s, verb, strings.Join(f.rule.values, ", "), m.specName, f.rule.line)
 	}
 	if f.rule.reject {
-		return Result{Err: &record.RowError{Origin: blk.row.Origin, Column: col, Code: record.CodeRejectedByRule, Message: reason}}, true
+		return record.Mapped{Err: &record.RowError{Origin: blk.row.Origin, Column: col, Code: record.CodeRejectedByRule, Message: reason}}, true
 	}
-	return Result{Skipped: true, Reason: reason}, true
+	return record.Mapped{Skipped: true, Reason: reason}, true
 }
 
 // field evaluates one field rule into the builder.

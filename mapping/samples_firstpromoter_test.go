@@ -179,7 +179,7 @@ func TestFirstPromoterDocumentedObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	variant := func(mut func(o map[string]any)) Result {
+	variant := func(mut func(o map[string]any)) record.Mapped {
 		var o map[string]any
 		if err := json.Unmarshal(raw, &o); err != nil {
 			t.Fatal(err)

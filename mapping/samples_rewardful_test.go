@@ -136,7 +136,7 @@ func fixtureRow(t *testing.T, platform, name string) record.Row {
 
 // mapFixture maps a documented example object with the platform's preset
 // and reports any key the preset neither reads nor ignores.
-func mapFixture(t *testing.T, platform string, e record.Entity, name string) Result {
+func mapFixture(t *testing.T, platform string, e record.Entity, name string) record.Mapped {
 	t.Helper()
 	spec, err := Preset(platform, e)
 	if err != nil {
@@ -182,7 +182,7 @@ func TestRewardfulDocumentedObjects(t *testing.T) {
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		t.Fatal(err)
 	}
-	variant := func(mut func(o, sale map[string]any)) Result {
+	variant := func(mut func(o, sale map[string]any)) record.Mapped {
 		var o map[string]any
 		_ = json.Unmarshal(raw, &o)
 		mut(o, o["sale"].(map[string]any))
@@ -208,7 +208,7 @@ func TestRewardfulDocumentedObjects(t *testing.T) {
 
 // want checks a mapped record's fields (recordFields' names); "" means
 // the field is not set.
-func want(t *testing.T, what string, r Result, fields map[string]string) {
+func want(t *testing.T, what string, r record.Mapped, fields map[string]string) {
 	t.Helper()
 	if r.Err != nil || r.Skipped {
 		t.Errorf("%s: %+v", what, r)

@@ -112,7 +112,7 @@ func TestTapfiliateDocumentedObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	variant := func(mut func(o, com map[string]any)) Result {
+	variant := func(mut func(o, com map[string]any)) record.Mapped {
 		var o map[string]any
 		if err := json.Unmarshal(raw, &o); err != nil {
 			t.Fatal(err)

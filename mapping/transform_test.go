@@ -492,7 +492,7 @@ transactions:
 	}
 }
 
-func errCode(r Result) string {
+func errCode(r record.Mapped) string {
 	if r.Err == nil {
 		return ""
 	}

@@ -32,36 +32,6 @@ type RowSource interface {
 	Next(ctx context.Context) (record.Row, error)
 }
 
-// Mapped is what mapping made of one row: a record, a deliberate skip, or a
-// row error. The command adapts mapping.Result to it.
-type Mapped struct {
-	Record  record.Record
-	Skipped bool
-	Reason  string
-	Err     *record.RowError
-}
-
-// Sink writes records to the target. Write is called concurrently by the
-// workers, but never concurrently for two records with the same partition
-// key, and always in input order for them.
-type Sink interface {
-	// Partition returns the key that orders records: records with equal
-	// keys go to one worker in input order (a customer's transactions).
-	Partition(rec record.Record) string
-	// Write writes a group of records that share a partition key, in order,
-	// and returns one Result per record. A record without an outcome (zero
-	// Outcome) was not finished; the error says why (a cancelled context, a
-	// refused API key): a non-nil error other than a row problem ends the run.
-	Write(ctx context.Context, recs []record.Record) ([]Result, error)
-}
-
-// Result is the outcome of writing one record.
-type Result struct {
-	Outcome record.Outcome
-	// Err explains a Rejected outcome.
-	Err *record.RowError
-}
-
 // RejectRecorder receives every rejected row with its reason, to write the
 // reject file. Calls are serialised by the engine.
 type RejectRecorder interface {
@@ -72,17 +42,22 @@ type RejectRecorder interface {
 type Config struct {
 	Entity record.Entity
 	Source RowSource
-	Map    func(record.Row) Mapped
+	Mapper record.Mapper
 	// Dedupe, when set, rejects a record whose identity the input already
 	// had (mapping.Duplicates.Check).
 	Dedupe func(record.Record) *record.RowError
-	Sink   Sink
+	Sink   record.Sink
 	// Journal, when set, skips rows an earlier run confirmed and records the
 	// rows this run confirms.
 	Journal *Journal
 	// OnResumed, when set, sees each record whose outcome came from the
 	// journal (an earlier run finished it), for the report's reconciliation.
 	OnResumed func(rec record.Record, o record.Outcome)
+	// OnWritten, when set, sees each record the sink gave an outcome
+	// (rejections included), in input order within its group, before the
+	// journal records it: a migration learns its identities from it, the
+	// report reconciles money with it.
+	OnWritten func(rec record.Record, o record.Outcome)
 	Rejects   RejectRecorder
 	// Workers is the number of concurrent writers (at least 1): the most
 	// when Active is set.
@@ -318,7 +293,7 @@ func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop contex
 		}
 		r.tally.read.Add(1)
 
-		m := cfg.Map(row)
+		m := cfg.Mapper.Map(row)
 		switch {
 		case m.Err != nil:
 			r.reject(&row, "", m.Err, stop)
@@ -502,9 +477,12 @@ func (r *Run) write(ctx context.Context, grp []item, stop context.CancelCauseFun
 	results, err := r.cfg.Sink.Write(ctx, recs)
 	r.pool.release()
 	for i, it := range grp {
-		var res Result
+		var res record.Result
 		if i < len(results) {
 			res = results[i]
+		}
+		if res.Outcome != 0 && r.cfg.OnWritten != nil {
+			r.cfg.OnWritten(it.rec, res.Outcome)
 		}
 		switch res.Outcome {
 		case 0:
@@ -544,7 +522,7 @@ func (r *Run) reject(row *record.Row, key string, rerr *record.RowError, stop co
 
 // groupByPartition splits a window into groups of equal partition key, in
 // the order of each key's first record; input order holds within a group.
-func groupByPartition(window []item, sink Sink) [][]item {
+func groupByPartition(window []item, sink record.Sink) [][]item {
 	if len(window) == 1 {
 		return [][]item{window[:1:1]}
 	}

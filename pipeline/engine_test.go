@@ -47,15 +47,15 @@ func (s *sliceSource) Next(ctx context.Context) (record.Row, error) {
 	return row, nil
 }
 
-func mapTx(row record.Row) Mapped {
+func mapTx(row record.Row) record.Mapped {
 	if row.Text[0] == "SKIP" {
-		return Mapped{Skipped: true, Reason: "filtered"}
+		return record.Mapped{Skipped: true, Reason: "filtered"}
 	}
 	if row.Text[2] == "" {
-		return Mapped{Err: &record.RowError{Origin: row.Origin, Field: "amount", Code: record.CodeMissingField, Message: "amount is empty"}}
+		return record.Mapped{Err: &record.RowError{Origin: row.Origin, Field: "amount", Code: record.CodeMissingField, Message: "amount is empty"}}
 	}
 	d := api.MustDecimal(row.Text[2])
-	return Mapped{Record: record.Record{Entity: record.Transactions, Transaction: &api.Transaction{
+	return record.Mapped{Record: record.Record{Entity: record.Transactions, Transaction: &api.Transaction{
 		Key: row.Text[0], Amount: &d, Customer: api.CustomerRef{Key: row.Text[1]},
 	}}}
 }
@@ -73,7 +73,7 @@ type fakeSink struct {
 
 func (f *fakeSink) Partition(rec record.Record) string { return rec.Transaction.Customer.Key }
 
-func (f *fakeSink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
+func (f *fakeSink) Write(ctx context.Context, recs []record.Record) ([]record.Result, error) {
 	if f.started != nil {
 		select {
 		case f.started <- struct{}{}:
@@ -93,15 +93,15 @@ func (f *fakeSink) Write(ctx context.Context, recs []record.Record) ([]Result, e
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.writes++
-	out := make([]Result, len(recs))
+	out := make([]record.Result, len(recs))
 	for i, r := range recs {
 		tx := r.Transaction
 		if tx.Amount.String() == "666" {
-			out[i] = Result{Outcome: record.Rejected, Err: &record.RowError{Origin: r.Origin, Code: record.CodeAPIValidation, Message: "refused"}}
+			out[i] = record.Result{Outcome: record.Rejected, Err: &record.RowError{Origin: r.Origin, Code: record.CodeAPIValidation, Message: "refused"}}
 			continue
 		}
 		f.seen[tx.Customer.Key] = append(f.seen[tx.Customer.Key], tx.Key)
-		out[i] = Result{Outcome: record.Created}
+		out[i] = record.Result{Outcome: record.Created}
 	}
 	return out, nil
 }
@@ -123,7 +123,7 @@ func TestRunOutcomesAddUpAndOrderHolds(t *testing.T) {
 	rej := &rejectLog{}
 	seen := map[string]bool{}
 	run := NewRun(Config{
-		Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink, Rejects: rej, Workers: 4, Window: 16, QueueSize: 8,
+		Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink, Rejects: rej, Workers: 4, Window: 16, QueueSize: 8,
 		Dedupe: func(r record.Record) *record.RowError {
 			if seen[r.Key()] {
 				return &record.RowError{Origin: r.Origin, Code: record.CodeDuplicate, Message: "again"}
@@ -168,7 +168,7 @@ func TestRunJournalResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &fakeSink{seen: map[string][]string{}}
-	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows[:2]...), Map: mapTx, Sink: sink, Journal: j, Workers: 2})
+	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows[:2]...), Mapper: record.MapperFunc(mapTx), Sink: sink, Journal: j, Workers: 2})
 	if err := run.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestRunJournalResumes(t *testing.T) {
 		t.Fatalf("journal holds %d rows, want 2", j.Len())
 	}
 	sink2 := &fakeSink{seen: map[string][]string{}}
-	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink2, Journal: j, Workers: 2})
+	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink2, Journal: j, Workers: 2})
 	if err := run.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 	for i := range 50 {
 		rows = append(rows, []string{fmt.Sprint("t", i), "c", ""})
 	}
-	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: &fakeSink{seen: map[string][]string{}}, MaxRejects: 5})
+	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: &fakeSink{seen: map[string][]string{}}, MaxRejects: 5})
 	err := run.Start(t.Context())
 	if !errors.Is(err, ErrTooManyRejects) {
 		t.Fatalf("err = %v", err)
@@ -270,7 +270,7 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 	}
 
 	sink := &fakeSink{seen: map[string][]string{}, fatal: &api.Error{Kind: api.ErrUnauthorized, Message: "no"}}
-	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}), Map: mapTx, Sink: sink, Workers: 2})
+	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}), Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 2})
 	err = run.Start(t.Context())
 	if !errors.Is(err, api.ErrUnauthorized) {
 		t.Fatalf("err = %v", err)
@@ -279,7 +279,7 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 
-	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"FATAL", "", ""}), Map: mapTx, Sink: &fakeSink{seen: map[string][]string{}}})
+	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"FATAL", "", ""}), Mapper: record.MapperFunc(mapTx), Sink: &fakeSink{seen: map[string][]string{}}})
 	if err := run.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("err = %v", err)
 	}
@@ -292,7 +292,7 @@ func TestRunInterruptFinishesInFlight(t *testing.T) {
 	}
 	sink := &fakeSink{seen: map[string][]string{}, block: make(chan struct{}), started: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(t.Context())
-	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink, Workers: 1, Window: 1, QueueSize: 4})
+	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 1, Window: 1, QueueSize: 4})
 	done := make(chan error)
 	go func() { done <- run.Start(ctx) }()
 	<-sink.started
@@ -356,7 +356,7 @@ func TestCoalescerGroupsKeysAndKeepsOrder(t *testing.T) {
 func TestFatalWriteAbandonsTheRestOfTheWindow(t *testing.T) {
 	sink := &fakeSink{seen: map[string][]string{}, fatal: errors.New("outcome unknown")}
 	src := newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}, []string{"t3", "e", "1"}, []string{"t4", "c", "1"})
-	run := NewRun(Config{Entity: record.Transactions, Source: src, Map: mapTx, Sink: sink, Workers: 1, Coalesce: 100})
+	run := NewRun(Config{Entity: record.Transactions, Source: src, Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 1, Coalesce: 100})
 	if err := run.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "outcome unknown") {
 		t.Fatalf("err = %v", err)
 	}
@@ -378,7 +378,7 @@ type slowSink struct {
 
 func (s *slowSink) Partition(rec record.Record) string { return rec.Transaction.Customer.Key }
 
-func (s *slowSink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
+func (s *slowSink) Write(ctx context.Context, recs []record.Record) ([]record.Result, error) {
 	s.mu.Lock()
 	s.inFlight++
 	if time.Now().Before(s.switchAt) {
@@ -392,9 +392,9 @@ func (s *slowSink) Write(ctx context.Context, recs []record.Record) ([]Result, e
 	s.inFlight--
 	s.writtenCount += len(recs)
 	s.mu.Unlock()
-	out := make([]Result, len(recs))
+	out := make([]record.Result, len(recs))
 	for i := range out {
-		out[i] = Result{Outcome: record.Created}
+		out[i] = record.Result{Outcome: record.Created}
 	}
 	return out, nil
 }
@@ -416,7 +416,7 @@ func TestRunPoolFollowsActive(t *testing.T) {
 			}
 			return 100 // more than Workers: Workers bounds it
 		}
-		run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Map: mapTx, Sink: sink,
+		run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink,
 			Workers: 6, Window: 1, QueueSize: 4, Active: active})
 		if err := run.Start(t.Context()); err != nil {
 			t.Fatal(err)

@@ -210,7 +210,7 @@ func (j *Join) DanglingReferrers() int64 {
 // rows (a rule chose to leave them out) are not partners at all. sourceIDOf
 // reads the source id of a row that mapping rejected (nil: such rows are
 // not recorded). dedupe is a fresh duplicate checker for partners.
-func (j *Join) ScanPartners(ctx context.Context, src RowSource, mapRow func(record.Row) Mapped, sourceIDOf func(record.Row) string, dedupe func(record.Record) *record.RowError) error {
+func (j *Join) ScanPartners(ctx context.Context, src RowSource, mapper record.Mapper, sourceIDOf func(record.Row) string, dedupe func(record.Record) *record.RowError) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -226,7 +226,7 @@ func (j *Join) ScanPartners(ctx context.Context, src RowSource, mapRow func(reco
 		if err != nil {
 			return fmt.Errorf("read partners: %w", err)
 		}
-		m := mapRow(row)
+		m := mapper.Map(row)
 		switch {
 		case m.Skipped:
 			continue

@@ -45,20 +45,20 @@ func scanned(t *testing.T, dryRun bool) *Join {
 		"p6": {Email: "cy@example.com", ID: "cy-1"},
 	}
 	seen := map[string]int64{}
-	err := j.ScanPartners(t.Context(), src, func(row record.Row) Mapped {
+	err := j.ScanPartners(t.Context(), src, record.MapperFunc(func(row record.Row) record.Mapped {
 		id := row.Text[0]
 		switch id {
 		case "p3":
-			return Mapped{Err: &record.RowError{Origin: row.Origin, Field: "email", Code: record.CodeInvalidEmail, Message: "not an email"}}
+			return record.Mapped{Err: &record.RowError{Origin: row.Origin, Field: "email", Code: record.CodeInvalidEmail, Message: "not an email"}}
 		case "p5":
-			return Mapped{Skipped: true, Reason: "declined"}
+			return record.Mapped{Skipped: true, Reason: "declined"}
 		}
 		rec := record.Record{Entity: record.Partners, Origin: row.Origin, Partner: partners[id], SourceID: id}
 		if id == "p6" {
 			rec.ParentSourceID = "p1"
 		}
-		return Mapped{Record: rec}
-	}, func(row record.Row) string { return row.Text[0] }, func(rec record.Record) *record.RowError {
+		return record.Mapped{Record: rec}
+	}), func(row record.Row) string { return row.Text[0] }, func(rec record.Record) *record.RowError {
 		if first, ok := seen[rec.Partner.Email]; ok {
 			return &record.RowError{Origin: rec.Origin, Field: "email", Code: record.CodeDuplicate, Message: "duplicate of line " + string(rune('0'+first))}
 		}

@@ -17,7 +17,7 @@ import (
 // and validated, nothing written anywhere but the reject file.
 type ValidateConfig struct {
 	Source RowSource
-	Map    func(record.Row) Mapped
+	Mapper record.Mapper
 	// Dedupe, when set, rejects a record whose identity an earlier row had.
 	Dedupe func(record.Record) *record.RowError
 	// DedupeBatch, when set, is used instead of Dedupe: it checks a batch
@@ -27,8 +27,8 @@ type ValidateConfig struct {
 	DedupeBatch func(recs []record.Record, out []*record.RowError)
 	// Rejects, when set, receives every rejected row.
 	Rejects RejectRecorder
-	// MapWorkers is how many goroutines call Map; 0 means GOMAXPROCS, 1
-	// calls it from one goroutine (for a Map that is not safe for
+	// MapWorkers is how many goroutines call Mapper.Map; 0 means GOMAXPROCS, 1
+	// calls it from one goroutine (for a Mapper that is not safe for
 	// concurrent use). Dedupe and Rejects are always called in input order
 	// from one goroutine.
 	MapWorkers int
@@ -92,7 +92,7 @@ const validateBatch = 256
 type readItem struct {
 	row    record.Row
 	err    error
-	mapped Mapped
+	mapped record.Mapped
 }
 
 type batch struct {
@@ -106,12 +106,12 @@ type batch struct {
 // together with a fatal error of the source, the reject writer or ctx.
 //
 // Three stages overlap: one goroutine reads batches of rows, MapWorkers
-// goroutines map them (cfg.Map must then be safe for concurrent use, as
+// goroutines map them (cfg.Mapper must then be safe for concurrent use, as
 // mapping.Mapper is), and the calling goroutine takes the batches in input
 // order to deduplicate, count and record rejects, so the outcome is the same
 // as a sequential run. At most a few batches are in flight.
 func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
-	if cfg.Source == nil || cfg.Map == nil {
+	if cfg.Source == nil || cfg.Mapper == nil {
 		return ValidateCounts{}, errors.New("validate: no source or no mapping")
 	}
 	workers := cfg.MapWorkers
@@ -175,7 +175,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 				for i := range b.items {
 					it := &b.items[i]
 					if it.err == nil && ctx.Err() == nil {
-						it.mapped = cfg.Map(it.row)
+						it.mapped = cfg.Mapper.Map(it.row)
 					}
 				}
 				close(b.done)

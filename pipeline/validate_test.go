@@ -47,15 +47,15 @@ func (s *listSource) Next(ctx context.Context) (record.Row, error) {
 
 // mapKey maps a row by its key: "skip*" is skipped, "bad*" invalid, else a
 // transaction with that key.
-func mapKey(row record.Row) Mapped {
+func mapKey(row record.Row) record.Mapped {
 	k := row.Text[0]
 	switch {
 	case strings.HasPrefix(k, "skip"):
-		return Mapped{Skipped: true, Reason: "status refunded"}
+		return record.Mapped{Skipped: true, Reason: "status refunded"}
 	case strings.HasPrefix(k, "bad"):
-		return Mapped{Err: &record.RowError{Origin: row.Origin, Field: "amount", Code: record.CodeInvalidAmount, Message: "not a number"}}
+		return record.Mapped{Err: &record.RowError{Origin: row.Origin, Field: "amount", Code: record.CodeInvalidAmount, Message: "not a number"}}
 	}
-	return Mapped{Record: record.Record{Entity: record.Transactions, Origin: row.Origin, Row: &row,
+	return record.Mapped{Record: record.Record{Entity: record.Transactions, Origin: row.Origin, Row: &row,
 		Transaction: &partnero.Transaction{Key: k}}}
 }
 
@@ -107,7 +107,7 @@ func testValidateCounts(t *testing.T, workers int, batched bool) {
 		keys = append(keys, "x"+strconv.Itoa(len(keys)))
 	}
 	rec := &recorder{}
-	cfg := ValidateConfig{Source: newListSource(keys...), Map: mapKey, Dedupe: dedupe(), Rejects: rec, MapWorkers: workers}
+	cfg := ValidateConfig{Source: newListSource(keys...), Mapper: record.MapperFunc(mapKey), Dedupe: dedupe(), Rejects: rec, MapWorkers: workers}
 	seen := 0
 	if batched {
 		cfg.Dedupe = nil
@@ -144,7 +144,7 @@ func testValidateCounts(t *testing.T, workers int, batched bool) {
 
 func TestValidateFatalErrors(t *testing.T) {
 	t.Run("source", func(t *testing.T) {
-		c, err := Validate(t.Context(), ValidateConfig{Source: newListSource("a", "b", "!fatal", "c"), Map: mapKey})
+		c, err := Validate(t.Context(), ValidateConfig{Source: newListSource("a", "b", "!fatal", "c"), Mapper: record.MapperFunc(mapKey)})
 		if err == nil || !strings.Contains(err.Error(), "disk on fire") {
 			t.Fatalf("err = %v", err)
 		}
@@ -153,7 +153,7 @@ func TestValidateFatalErrors(t *testing.T) {
 		}
 	})
 	t.Run("reject writer", func(t *testing.T) {
-		_, err := Validate(t.Context(), ValidateConfig{Source: newListSource("a", "bad", "b"), Map: mapKey, Rejects: &recorder{fail: true}})
+		_, err := Validate(t.Context(), ValidateConfig{Source: newListSource("a", "bad", "b"), Mapper: record.MapperFunc(mapKey), Rejects: &recorder{fail: true}})
 		if err == nil || !strings.Contains(err.Error(), "write rejects: disk full") {
 			t.Fatalf("err = %v", err)
 		}
@@ -161,7 +161,7 @@ func TestValidateFatalErrors(t *testing.T) {
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		_, err := Validate(ctx, ValidateConfig{Source: newListSource("a", "b"), Map: mapKey})
+		_, err := Validate(ctx, ValidateConfig{Source: newListSource("a", "b"), Mapper: record.MapperFunc(mapKey)})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
@@ -173,18 +173,18 @@ func TestValidateFatalErrors(t *testing.T) {
 			keys[i] = "k" + strconv.Itoa(i)
 		}
 		var n atomic.Int64
-		_, err := Validate(ctx, ValidateConfig{Source: newListSource(keys...), Map: func(r record.Row) Mapped {
+		_, err := Validate(ctx, ValidateConfig{Source: newListSource(keys...), Mapper: record.MapperFunc(func(r record.Row) record.Mapped {
 			if n.Add(1) == 300 {
 				cancel()
 			}
 			return mapKey(r)
-		}})
+		})})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	})
 	t.Run("no source", func(t *testing.T) {
-		if _, err := Validate(t.Context(), ValidateConfig{Map: mapKey}); err == nil {
+		if _, err := Validate(t.Context(), ValidateConfig{Mapper: record.MapperFunc(mapKey)}); err == nil {
 			t.Fatal("no error")
 		}
 	})

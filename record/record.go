@@ -1,7 +1,9 @@
 // Package record owns the values that flow between the stages of a run: a raw
 // Row read from an input with its Origin, the Record a row maps to (one typed
 // Partnero entity), the Outcome of writing it, and the RowError that explains a
-// row that could not be read, mapped or written.
+// row that could not be read, mapped or written; and the stage contract
+// (stage.go): Mapped and Mapper, Result and Sink, the one definition of what
+// mapping hands the engine and what the engine asks of a sink.
 //
 // It sits below sources, sinks, mapping and pipeline so that all of them share
 // these types without importing each other.

@@ -385,7 +385,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	run := pipeline.NewRun(pipeline.Config{
 		Entity: entity,
 		Source: src,
-		Map: func(row record.Row) pipeline.Mapped {
+		Mapper: record.MapperFunc(func(row record.Row) record.Mapped {
 			r := mapper.Map(row)
 			if r.Err == nil && !r.Skipped && opts.mapHook != nil {
 				r.Err = opts.mapHook(&r.Record)
@@ -413,10 +413,11 @@ func runImport(ctx context.Context, opts *importOptions) error {
 					moneyRows.add(money, pipeline.MoneyRead, &row)
 				}
 			}
-			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
-		},
+			return r
+		}),
 		Dedupe:     dups.Check,
-		Sink:       sinkAdapter{s: sink, onWritten: onWritten},
+		Sink:       sink,
+		OnWritten:  onWritten,
 		Journal:    journal,
 		OnResumed:  onResumed,
 		Rejects:    rejectHook{w: rejects, onReject: onReject},
@@ -565,27 +566,6 @@ func statsSince(now, before api.Stats) api.Stats {
 		}
 	}
 	return d
-}
-
-// sinkAdapter lets the sink package keep its own Result type (sinks do not
-// import the pipeline).
-type sinkAdapter struct {
-	s         *upsert.Sink
-	onWritten func(record.Record, record.Outcome)
-}
-
-func (a sinkAdapter) Partition(rec record.Record) string { return a.s.Partition(rec) }
-
-func (a sinkAdapter) Write(ctx context.Context, recs []record.Record) ([]pipeline.Result, error) {
-	res, err := a.s.Write(ctx, recs)
-	out := make([]pipeline.Result, len(res))
-	for i, r := range res {
-		out[i] = pipeline.Result{Outcome: r.Outcome, Err: r.Err}
-		if a.onWritten != nil && r.Outcome != 0 && i < len(recs) {
-			a.onWritten(recs[i], r.Outcome)
-		}
-	}
-	return out, err
 }
 
 // rejectHook passes every rejected row to the reject file and, for migrate,

@@ -731,10 +731,7 @@ func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, 
 	defer src.Close()
 	dups := mapping.NewDuplicates(record.Partners)
 	defer dups.Close()
-	return join.ScanPartners(ctx, src, func(row record.Row) pipeline.Mapped {
-		r := mapper.Map(row)
-		return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
-	}, func(row record.Row) string { return ids.partnerSourceID(&row) }, dups.Check)
+	return join.ScanPartners(ctx, src, mapper, func(row record.Row) string { return ids.partnerSourceID(&row) }, dups.Check)
 }
 
 // scanTransactionCustomers reads the transactions input before the

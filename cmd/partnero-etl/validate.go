@@ -182,11 +182,8 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 	defer dups.Close()
 	start := time.Now()
 	counts, runErr := pipeline.Validate(ctx, pipeline.ValidateConfig{
-		Source: src,
-		Map: func(row record.Row) pipeline.Mapped {
-			r := mapper.Map(row)
-			return pipeline.Mapped{Record: r.Record, Skipped: r.Skipped, Reason: r.Reason, Err: r.Err}
-		},
+		Source:      src,
+		Mapper:      mapper,
 		DedupeBatch: dups.CheckBatch,
 		Rejects:     rejects,
 	})

@@ -118,11 +118,11 @@ func describeRef(ref *api.PartnerRef) string {
 	return "key " + ref.Key
 }
 
-func (s *Sink) writeCustomer(ctx context.Context, rec record.Record) (Result, error) {
+func (s *Sink) writeCustomer(ctx context.Context, rec record.Record) (record.Result, error) {
 	c := rec.Customer
 	have, err := s.findCustomer(ctx, c.Key)
 	if api.IsFatal(err) {
-		return Result{}, err
+		return record.Result{}, err
 	}
 	if err != nil {
 		return apiReject(rec, err), nil
@@ -131,14 +131,14 @@ func (s *Sink) writeCustomer(ctx context.Context, rec record.Record) (Result, er
 		if p := c.Partner; p != nil && (p.ID != "" || p.Email != "" || p.Key != "") && s.opt.DeferCreate != nil && s.opt.DeferCreate(c.Key) {
 			// Created inside its first transaction batch, with these
 			// fields: a request saved.
-			return Result{Outcome: record.Created}, nil
+			return record.Result{Outcome: record.Created}, nil
 		}
 		return s.createCustomer(ctx, rec)
 	}
 	return s.updateCustomer(ctx, rec, have)
 }
 
-func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, error) {
+func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (record.Result, error) {
 	c := rec.Customer
 	if c.Partner == nil || (c.Partner.ID == "" && c.Partner.Email == "" && c.Partner.Key == "") {
 		return reject(rec, record.CodeMissingField, "partner", "a new customer needs its partner (partner.id, partner.key or partner.email)"), nil
@@ -147,7 +147,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 		// Only a read can tell whether the partner exists.
 		id, err := s.partnerID(ctx, c.Partner)
 		if api.IsFatal(err) {
-			return Result{}, err
+			return record.Result{}, err
 		}
 		if err == nil && id == "" {
 			return reject(rec, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
@@ -155,11 +155,11 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 		if s.customers != nil {
 			s.customers.add(c)
 		}
-		return Result{Outcome: record.Created}, nil
+		return record.Result{Outcome: record.Created}, nil
 	}
 	created, err := s.t.CreateCustomer(ctx, c)
 	if api.IsFatal(err) {
-		return Result{}, err
+		return record.Result{}, err
 	}
 	if err == nil {
 		if s.customers != nil {
@@ -168,7 +168,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 			}
 			s.customers.add(created)
 		}
-		return Result{Outcome: record.Created}, nil
+		return record.Result{Outcome: record.Created}, nil
 	}
 	if api.IsUnknownPartner(err) {
 		return rejectFor(rec, err, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
@@ -180,7 +180,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 	// answer. Look before deciding.
 	got, gerr := s.t.GetCustomer(ctx, c.Key)
 	if api.IsFatal(gerr) {
-		return Result{}, gerr
+		return record.Result{}, gerr
 	}
 	if gerr != nil || got == nil {
 		return apiReject(rec, err), nil
@@ -196,23 +196,23 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (Result, e
 		if api.IsDuplicate(err) {
 			// Taken by someone else (another run importing the same
 			// rows), identical: this run created nothing.
-			return Result{Outcome: record.Unchanged}, nil
+			return record.Result{Outcome: record.Unchanged}, nil
 		}
-		return Result{Outcome: record.Created}, nil
+		return record.Result{Outcome: record.Created}, nil
 	}
 	return s.updateCustomer(ctx, rec, have)
 }
 
 // checkCustomerPartner rejects a customer that exists under another partner
 // than the input says: the API cannot move a customer.
-func (s *Sink) checkCustomerPartner(ctx context.Context, rec record.Record, have *customerEntry) (Result, bool, error) {
+func (s *Sink) checkCustomerPartner(ctx context.Context, rec record.Record, have *customerEntry) (record.Result, bool, error) {
 	ref := rec.Customer.Partner
 	if ref == nil || (ref.ID == "" && ref.Email == "" && ref.Key == "") || have.partner == "" {
-		return Result{}, false, nil
+		return record.Result{}, false, nil
 	}
 	id, err := s.partnerID(ctx, ref)
 	if api.IsFatal(err) {
-		return Result{}, true, err
+		return record.Result{}, true, err
 	}
 	if err != nil {
 		return apiReject(rec, err), true, nil
@@ -223,26 +223,26 @@ func (s *Sink) checkCustomerPartner(ctx context.Context, rec record.Record, have
 	if id != have.partner {
 		return reject(rec, record.CodePartnerConflict, "partner", fmt.Sprintf("customer %s exists under partner %s, not %s (the API cannot move a customer)", rec.Customer.Key, have.partner, describeRef(ref))), true, nil
 	}
-	return Result{}, false, nil
+	return record.Result{}, false, nil
 }
 
-func (s *Sink) updateCustomer(ctx context.Context, rec record.Record, have *customerEntry) (Result, error) {
+func (s *Sink) updateCustomer(ctx context.Context, rec record.Record, have *customerEntry) (record.Result, error) {
 	if res, conflict, err := s.checkCustomerPartner(ctx, rec, have); conflict || err != nil {
 		return res, err
 	}
 	u := customerDiff(rec.Customer, have.f)
 	if u == nil {
-		return Result{Outcome: record.Unchanged}, nil
+		return record.Result{Outcome: record.Unchanged}, nil
 	}
 	if s.opt.DryRun {
-		return Result{Outcome: record.Updated}, nil
+		return record.Result{Outcome: record.Updated}, nil
 	}
 	_, err := s.t.UpdateCustomer(ctx, rec.Customer.Key, u)
 	if api.IsFatal(err) {
-		return Result{}, err
+		return record.Result{}, err
 	}
 	if err != nil {
 		return apiReject(rec, err), nil
 	}
-	return Result{Outcome: record.Updated}, nil
+	return record.Result{Outcome: record.Updated}, nil
 }

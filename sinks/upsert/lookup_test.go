@@ -29,7 +29,7 @@ func TestPartnerKeyLookupsAreSingleFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
-		results := make([][]Result, 2*workers)
+		results := make([][]record.Result, 2*workers)
 		for i := range 2 * workers {
 			wg.Go(func() {
 				key := []string{"ann", "bob"}[i%2]

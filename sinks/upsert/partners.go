@@ -75,11 +75,11 @@ func partnerDiff(in *api.Partner, have fieldHashes, force bool) (u *api.PartnerU
 	return &d, false
 }
 
-func (s *Sink) writePartner(ctx context.Context, rec record.Record) (Result, error) {
+func (s *Sink) writePartner(ctx context.Context, rec record.Record) (record.Result, error) {
 	p := rec.Partner
 	have, err := s.findPartner(ctx, p)
 	if api.IsFatal(err) {
-		return Result{}, err
+		return record.Result{}, err
 	}
 	if err != nil {
 		return apiReject(rec, err), nil
@@ -90,16 +90,16 @@ func (s *Sink) writePartner(ctx context.Context, rec record.Record) (Result, err
 	return s.updatePartner(ctx, rec, have)
 }
 
-func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, error) {
+func (s *Sink) createPartner(ctx context.Context, rec record.Record) (record.Result, error) {
 	if s.opt.DryRun {
 		if s.partners != nil {
 			s.partners.add(rec.Partner, true) // a later duplicate is then unchanged
 		}
-		return Result{Outcome: record.Created}, nil
+		return record.Result{Outcome: record.Created}, nil
 	}
 	created, err := s.t.CreatePartner(ctx, rec.Partner)
 	if api.IsFatal(err) {
-		return Result{}, err
+		return record.Result{}, err
 	}
 	if err == nil {
 		if s.partners != nil {
@@ -109,7 +109,7 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, er
 			}
 			s.partners.add(&merged, true)
 		}
-		return Result{Outcome: record.Created}, nil
+		return record.Result{Outcome: record.Created}, nil
 	}
 	// A refused create may be our own earlier create whose answer was lost
 	// (the identity is taken), and an ambiguous failure may have landed:
@@ -119,7 +119,7 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, er
 	}
 	got, ferr := s.t.FindPartner(ctx, partnerRefOf(rec.Partner))
 	if api.IsFatal(ferr) {
-		return Result{}, ferr
+		return record.Result{}, ferr
 	}
 	if ferr != nil || got == nil {
 		return apiReject(rec, err), nil
@@ -134,7 +134,7 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (Result, er
 		return s.updatePartner(ctx, rec, have)
 	}
 	if u, unknown := partnerDiff(rec.Partner, have.f, false); u == nil && !unknown {
-		return Result{Outcome: record.Created}, nil
+		return record.Result{Outcome: record.Created}, nil
 	}
 	return s.updatePartner(ctx, rec, have)
 }
@@ -146,7 +146,7 @@ func partnerRefOf(p *api.Partner) api.PartnerRef {
 	return api.PartnerRef{Email: p.Email}
 }
 
-func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partnerEntry) (Result, error) {
+func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partnerEntry) (record.Result, error) {
 	u, unknown := partnerDiff(rec.Partner, have.f, false)
 	if unknown {
 		// The input gives tags or a key and every field the listing could
@@ -155,7 +155,7 @@ func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partn
 		// partner on a re-run; rows that give neither cost none.
 		got, err := s.t.FindPartner(ctx, api.PartnerRef{ID: api.ID(have.id)})
 		if api.IsFatal(err) {
-			return Result{}, err
+			return record.Result{}, err
 		}
 		if err != nil {
 			return apiReject(rec, err), nil
@@ -174,14 +174,14 @@ func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partn
 		u, _ = partnerDiff(rec.Partner, have.f, true)
 	}
 	if u == nil {
-		return Result{Outcome: record.Unchanged}, nil
+		return record.Result{Outcome: record.Unchanged}, nil
 	}
 	if s.opt.DryRun {
-		return Result{Outcome: record.Updated}, nil
+		return record.Result{Outcome: record.Updated}, nil
 	}
 	updated, err := s.t.UpdatePartner(ctx, have.id, u)
 	if api.IsFatal(err) {
-		return Result{}, err
+		return record.Result{}, err
 	}
 	if err != nil {
 		return apiReject(rec, err), nil
@@ -194,5 +194,5 @@ func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partn
 		}
 		s.partners.add(&merged, have.f.tagsKnown || rec.Partner.Tags != nil)
 	}
-	return Result{Outcome: record.Updated}, nil
+	return record.Result{Outcome: record.Updated}, nil
 }

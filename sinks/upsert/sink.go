@@ -15,11 +15,8 @@ import (
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
-// Result is the outcome of writing one record.
-type Result struct {
-	Outcome record.Outcome
-	Err     *record.RowError
-}
+// Sink satisfies the engine's stage contract directly.
+var _ record.Sink = (*Sink)(nil)
 
 // Options configure a Sink.
 type Options struct {
@@ -275,8 +272,8 @@ func byCustomer(recs []record.Record) iter.Seq[[]int] {
 // Write writes records that share a partition key, in order. The error is
 // fatal (a refused key, a cancelled context): records without an outcome
 // were not finished.
-func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error) {
-	out := make([]Result, len(recs))
+func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]record.Result, error) {
+	out := make([]record.Result, len(recs))
 	if len(recs) == 0 {
 		return out, nil
 	}
@@ -289,7 +286,7 @@ func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error
 				return out, s.writeTransactions(ctx, recs, out)
 			}
 			grp := make([]record.Record, len(idxs))
-			res := make([]Result, len(idxs))
+			res := make([]record.Result, len(idxs))
 			for n, i := range idxs {
 				grp[n] = recs[i]
 			}
@@ -323,13 +320,13 @@ func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]Result, error
 	return out, nil
 }
 
-func reject(rec record.Record, code, field, msg string) Result {
-	return Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
+func reject(rec record.Record, code, field, msg string) record.Result {
+	return record.Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
 }
 
 // rejectFor is reject for a row that err, the API's answer, rejected: the
 // row error keeps err as its cause, so errors.Is and errors.As see it.
-func rejectFor(rec record.Record, err error, code, field, msg string) Result {
+func rejectFor(rec record.Record, err error, code, field, msg string) record.Result {
 	res := reject(rec, code, field, msg)
 	res.Err.Err = err
 	return res
@@ -337,7 +334,7 @@ func rejectFor(rec record.Record, err error, code, field, msg string) Result {
 
 // apiReject turns a refusal of the API into a rejected row, naming the field
 // the API complained about when it said.
-func apiReject(rec record.Record, err error) Result {
+func apiReject(rec record.Record, err error) record.Result {
 	if ve, ok := errors.AsType[*api.Error](err); ok && ve.Kind == api.ErrValidation {
 		code := record.CodeAPIValidation
 		msg := ve.Message

@@ -28,7 +28,7 @@ func txRec(line int, key, customer, amount string, partner *api.PartnerRef) reco
 	}}
 }
 
-func outcomes(t *testing.T, res []Result) []string {
+func outcomes(t *testing.T, res []record.Result) []string {
 	t.Helper()
 	var out []string
 	for _, r := range res {

@@ -15,7 +15,7 @@ import (
 type txGroup struct {
 	key      string
 	recs     []record.Record
-	out      []Result
+	out      []record.Result
 	replace  map[int]bool // rows whose key exists with other values, to be replaced
 	customer api.CustomerRef
 	// createCustomer is set while the customer does not exist and the next
@@ -25,9 +25,9 @@ type txGroup struct {
 
 func (g *txGroup) created(i int) {
 	if g.replace[i] {
-		g.out[i] = Result{Outcome: record.Updated}
+		g.out[i] = record.Result{Outcome: record.Updated}
 	} else {
-		g.out[i] = Result{Outcome: record.Created}
+		g.out[i] = record.Result{Outcome: record.Created}
 	}
 }
 
@@ -36,7 +36,7 @@ func (g *txGroup) created(i int) {
 // customer's transactions), then creates the missing ones in one request,
 // creating the customer in the same request when it is missing and the input
 // names its partner.
-func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out []Result) error {
+func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out []record.Result) error {
 	if recs[0].Transaction.Customer.Key == "" {
 		var err error
 		if recs, err = s.keyedByEmail(ctx, recs, out); recs == nil || err != nil {
@@ -77,7 +77,7 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 		case len(have) == 0:
 			creates = append(creates, i)
 		case anySame(have, tx):
-			out[i] = Result{Outcome: record.Unchanged}
+			out[i] = record.Result{Outcome: record.Unchanged}
 		case s.opt.ReplaceTransactions:
 			g.replace[i] = true
 			creates = append(creates, i)
@@ -187,7 +187,7 @@ func (s *Sink) noCreateReason() string {
 // key too (the caller's records stay as they were read). It returns nil when
 // the records got their outcome instead: no such customer (a customer cannot
 // be created without a key), or an email several customers share.
-func (s *Sink) keyedByEmail(ctx context.Context, recs []record.Record, out []Result) ([]record.Record, error) {
+func (s *Sink) keyedByEmail(ctx context.Context, recs []record.Record, out []record.Result) ([]record.Record, error) {
 	email := strings.TrimSpace(recs[0].Transaction.Customer.Email)
 	rejectAll := func(code, msg string) ([]record.Record, error) {
 		for i, rec := range recs {
