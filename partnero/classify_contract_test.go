@@ -3,6 +3,7 @@ package partnero_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
@@ -234,5 +235,23 @@ func TestClassifiersAgainstSandboxFaults(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s: %v\n got %+v\nwant %+v", tt.name, err, got, tt.want)
 		}
+	}
+}
+
+// TestFirstFieldAgainstTheSandbox: of a refusal naming several fields, the
+// field FirstField blames is the one the sandbox's message repeats (here
+// not the first by name: the sandbox checks the surname before the
+// password).
+func TestFirstFieldAgainstTheSandbox(t *testing.T) {
+	t.Parallel()
+	c, _ := newSandboxClient(t, sandbox.Config{})
+	_, err := c.Partners.Create(t.Context(), &partnero.Partner{Email: "ann@example.com", Surname: strings.Repeat("s", 101), Password: strings.Repeat("p", 256)})
+	e, ok := errors.AsType[*partnero.Error](err)
+	if !ok || len(e.Fields) < 2 {
+		t.Fatalf("want a refusal naming two fields, got %v", err)
+	}
+	name, msg := e.FirstField()
+	if name != "surname" || msg == "" || !strings.HasPrefix(e.Message, msg) || e.Fields[name][0] != msg {
+		t.Errorf("FirstField = %q %q of %q (fields %v)", name, msg, e.Message, e.Fields)
 	}
 }

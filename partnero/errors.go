@@ -118,6 +118,26 @@ func (e *Error) Error() string {
 	return s
 }
 
+// FirstField names the field a refusal blames and what it says of it, the
+// same on every run: the field whose message the answer's "message" repeats
+// (Laravel's message is its first error), else the first by name. Both are
+// empty when the answer names no field.
+func (e *Error) FirstField() (name, msg string) {
+	names := sortedKeys(e.Fields)
+	for _, f := range names {
+		if msgs := e.Fields[f]; len(msgs) > 0 && e.Message != "" && strings.HasPrefix(e.Message, msgs[0]) {
+			return f, msgs[0]
+		}
+	}
+	if len(names) == 0 {
+		return "", ""
+	}
+	if msgs := e.Fields[names[0]]; len(msgs) > 0 {
+		return names[0], msgs[0]
+	}
+	return names[0], ""
+}
+
 // Is reports whether target is e's kind.
 func (e *Error) Is(target error) bool {
 	k, ok := target.(*Kind)

@@ -190,3 +190,28 @@ func TestClassifiersByKind(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstField: the blamed field is the one the message repeats, else the
+// first by name, and the same on every call.
+func TestFirstField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		e           *Error
+		field, fmsg string
+	}{
+		{"message repeats a field", &Error{Message: "The name field is required. (and 1 more error)",
+			Fields: map[string][]string{"email": {"taken"}, "name": {"The name field is required."}}}, "name", "The name field is required."},
+		{"no message", &Error{Fields: map[string][]string{"b": {"B"}, "a": {"A", "A2"}}}, "a", "A"},
+		{"message repeats none", &Error{Message: "The given data was invalid.", Fields: map[string][]string{"b": {"B"}, "a": {"A"}}}, "a", "A"},
+		{"field without messages", &Error{Fields: map[string][]string{"a": nil}}, "a", ""},
+		{"no fields", &Error{Message: "Invalid partner key"}, "", ""},
+	}
+	for _, tt := range tests {
+		for range 32 {
+			if f, m := tt.e.FirstField(); f != tt.field || m != tt.fmsg {
+				t.Fatalf("%s: FirstField = %q %q, want %q %q", tt.name, f, m, tt.field, tt.fmsg)
+			}
+		}
+	}
+}

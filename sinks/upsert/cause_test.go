@@ -52,3 +52,29 @@ func TestRejectKeepsTheAPIsAnswer(t *testing.T) {
 		t.Errorf("cause of %v: %+v", refused, cause)
 	}
 }
+
+// TestAPIRejectBlamesOneFieldEveryRun: a refusal naming several fields is
+// rejected under the same field on every run (the one the API's message
+// repeats), so reject files and reports do not change between runs.
+func TestAPIRejectBlamesOneFieldEveryRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err                    *api.Error
+		wantField, wantMessage string
+	}{
+		{&api.Error{Kind: api.ErrValidation, StatusCode: 422, Message: "The name field is required. (and 1 more error)",
+			Fields: map[string][]string{"email": {"The email has already been taken."}, "name": {"The name field is required."}}},
+			"name", "the API refused the row: The name field is required. (and 1 more error)"},
+		{&api.Error{Kind: api.ErrValidation, StatusCode: 422,
+			Fields: map[string][]string{"surname": {"Too long."}, "email": {"Not an email."}, "name": {"Too long."}}},
+			"email", "the API refused the row: Not an email."},
+	}
+	for _, tt := range tests {
+		for range 64 {
+			res := apiReject(partnerRec(2, api.Partner{Email: "a@x.io"}), tt.err)
+			if res.Err.Field != tt.wantField || res.Err.Message != tt.wantMessage {
+				t.Fatalf("field %q message %q, want %q %q", res.Err.Field, res.Err.Message, tt.wantField, tt.wantMessage)
+			}
+		}
+	}
+}

@@ -341,13 +341,9 @@ func apiReject(rec record.Record, err error) record.Result {
 		if api.IsUnknownPartner(err) {
 			code = record.CodeUnknownPartner
 		}
-		field := ""
-		for f, msgs := range ve.Fields {
-			field = f
-			if len(msgs) > 0 && msg == "" {
-				msg = msgs[0]
-			}
-			break
+		field, fmsg := ve.FirstField()
+		if msg == "" {
+			msg = fmsg
 		}
 		if msg == "" {
 			msg = err.Error()
