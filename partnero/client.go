@@ -410,8 +410,8 @@ func (c *Client) do(ctx context.Context, r request) (answer, *envelope, error) {
 			return answer{}, nil, c.stopped(r, shown, ctx.Err(), err)
 		}
 		last = err
-		var rl *RateLimitError
-		isRL := errors.As(err, &rl)
+		rl, _ := asError(err)
+		isRL := rl != nil && rl.Kind == ErrRateLimited
 		if !IsRetryable(err) || c.maxAttempts == 1 || (r.ambiguousFinal && !isRL) {
 			return a, nil, err
 		}
@@ -525,17 +525,16 @@ func (c *Client) attempt(ctx context.Context, r request, target, shown string, b
 		c.pacer.observe(tk, 0, nil, 0)
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "partnero: request failed",
 			slog.String("method", r.method), slog.String("path", shown), slog.Duration("elapsed", elapsed))
-		return answer{}, nil, &NetworkError{Method: r.method, Path: shown, Err: c.transportError(err)}
+		return answer{}, nil, &Error{Kind: ErrNetwork, Method: r.method, Path: shown, Err: c.transportError(err)}
 	}
 	c.observeLatency(elapsed)
 	a := answer{method: r.method, path: shown, status: resp.StatusCode, header: resp.Header, body: data, now: time.Now(), scrub: c.scrub}
 	env, err := checkResponse(a)
 	var ra time.Duration
-	var rl *RateLimitError
-	switch {
-	case errors.As(err, &rl):
+	switch e, _ := asError(err); {
+	case e != nil && e.Kind == ErrRateLimited:
 		c.rateLimited.Add(1)
-		ra = min(rl.RetryAfter, maxRetryAfter)
+		ra = min(e.RetryAfter, maxRetryAfter)
 	case resp.StatusCode >= 500:
 		c.serverErrors.Add(1)
 	}
@@ -621,7 +620,7 @@ func (c *Client) Test(ctx context.Context) (*Program, error) {
 		Currency json.RawMessage `json:"currency"`
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, &DecodeError{StatusCode: http.StatusOK, Method: http.MethodGet, Path: "/test", Err: err}
+		return nil, &Error{Kind: ErrDecode, StatusCode: http.StatusOK, Method: http.MethodGet, Path: "/test", Err: err}
 	}
 	p := &Program{PubID: string(v.PubID), Name: v.Name, Raw: raw}
 	var code string

@@ -122,26 +122,26 @@ func TestErrorAnswers(t *testing.T) {
 	}{
 		{"422 field errors", 422, nil, `{"message":"The email field is required.","errors":{"email":["The email field is required."],"update.name":"too long"},"status":0}`,
 			func(err error) bool {
-				var ve *ValidationError
-				return errors.As(err, &ve) && ve.Fields["email"][0] == "The email field is required." && ve.Fields["update.name"][0] == "too long" && IsValidation(err)
+				ve, ok := errors.AsType[*Error](err)
+				return ok && ve.Fields["email"][0] == "The email field is required." && ve.Fields["update.name"][0] == "too long" && errors.Is(err, ErrValidation)
 			}, "email: The email field is required."},
 		{"400 invalid partner key", 400, nil, `{"message":"Invalid partner key","status":0}`,
 			func(err error) bool {
-				var ve *ValidationError
-				return errors.As(err, &ve) && ve.Message == "Invalid partner key" && StatusCode(err) == 400
+				ve, ok := errors.AsType[*Error](err)
+				return ok && errors.Is(err, ErrValidation) && ve.Message == "Invalid partner key" && StatusCode(err) == 400
 			}, "Invalid partner key"},
-		{"404", 404, nil, `{"message":"Partner not found","status":0}`, IsNotFound, "Partner not found"},
-		{"401", 401, nil, `{"message":"Unauthenticated."}`, IsUnauthorized, "Unauthenticated."},
-		{"403", 403, nil, `{"message":"Forbidden"}`, func(err error) bool { var fe *ForbiddenError; return errors.As(err, &fe) }, "403"},
-		{"405 other 4xx", 405, nil, `<html>nope</html>`, func(err error) bool { var ae *APIError; return errors.As(err, &ae) && !IsRetryable(err) }, "nope"},
+		{"404", 404, nil, `{"message":"Partner not found","status":0}`, func(err error) bool { return errors.Is(err, ErrNotFound) }, "Partner not found"},
+		{"401", 401, nil, `{"message":"Unauthenticated."}`, func(err error) bool { return errors.Is(err, ErrUnauthorized) }, "Unauthenticated."},
+		{"403", 403, nil, `{"message":"Forbidden"}`, func(err error) bool { return errors.Is(err, ErrForbidden) }, "403"},
+		{"405 other 4xx", 405, nil, `<html>nope</html>`, func(err error) bool { return errors.Is(err, ErrOther) && !IsRetryable(err) }, "nope"},
 		{"502 HTML", 502, map[string]string{"Content-Type": "text/html"}, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
 			func(err error) bool {
-				var se *ServerError
-				return errors.As(err, &se) && IsRetryable(err) && se.StatusCode == 502
+				se, ok := errors.AsType[*Error](err)
+				return ok && errors.Is(err, ErrServer) && IsRetryable(err) && se.StatusCode == 502
 			}, "502 Bad Gateway nginx"},
 		{"500 JSON", 500, nil, `{"message":"Server Error"}`, func(err error) bool { return StatusCode(err) == 500 && IsRetryable(err) }, "Server Error"},
 		{"429 persisting", 429, map[string]string{"Retry-After": "0"}, `{"message":"Too Many Attempts."}`,
-			func(err error) bool { var re *RateLimitError; return errors.As(err, &re) && IsRetryable(err) }, "Too Many Attempts."},
+			func(err error) bool { return errors.Is(err, ErrRateLimited) && IsRetryable(err) }, "Too Many Attempts."},
 		{"200 with status 0", 200, nil, `{"message":"Action failed","status":0}`, func(err error) bool { return StatusCode(err) == 200 }, "Action failed"},
 	}
 	for _, tt := range tests {
@@ -334,8 +334,8 @@ func TestCreateBatch(t *testing.T) {
 		{"short list", 200, `{"data":[{"key":"t1"}]}`, false, nil},
 		{"422 whole batch", 422, `{"message":"The transactions.1.amount must be a number.","errors":{"transactions.1.amount":["The transactions.1.amount must be a number."]},"status":0}`, false,
 			func(err error) bool {
-				var ve *ValidationError
-				return errors.As(err, &ve) && len(ve.Fields["transactions.1.amount"]) == 1
+				ve, ok := errors.AsType[*Error](err)
+				return ok && errors.Is(err, ErrValidation) && len(ve.Fields["transactions.1.amount"]) == 1
 			}},
 	}
 	for _, tt := range tests {

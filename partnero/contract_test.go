@@ -66,7 +66,7 @@ func TestContractPartners(t *testing.T) {
 		t.Errorf("created %+v", p)
 	}
 	_, err := c.Partners.Create(ctx, &partnero.Partner{Email: "ann@example.com"})
-	if !partnero.IsValidation(err) {
+	if !errors.Is(err, partnero.ErrValidation) {
 		t.Errorf("duplicate email: %v", err)
 	}
 
@@ -74,7 +74,7 @@ func TestContractPartners(t *testing.T) {
 	if got.Email != "ann@example.com" {
 		t.Errorf("get %+v", got)
 	}
-	if _, err := c.Partners.Get(ctx, "no-such-partner"); !partnero.IsNotFound(err) {
+	if _, err := c.Partners.Get(ctx, "no-such-partner"); !errors.Is(err, partnero.ErrNotFound) {
 		t.Errorf("get unknown: %v", err)
 	}
 
@@ -94,12 +94,12 @@ func TestContractPartners(t *testing.T) {
 	}
 
 	mustDo(t, c.Partners.Archive(ctx, string(p.ID)))
-	if err := c.Partners.Archive(ctx, string(p.ID)); !partnero.IsValidation(err) || partnero.StatusCode(err) != 400 {
+	if err := c.Partners.Archive(ctx, string(p.ID)); !errors.Is(err, partnero.ErrValidation) || partnero.StatusCode(err) != 400 {
 		t.Errorf("archive twice: %v", err)
 	}
 	mustDo(t, c.Partners.RestoreArchive(ctx, string(p.ID)))
 	mustDo(t, c.Partners.Delete(ctx, string(p.ID)))
-	if _, err := c.Partners.Get(ctx, string(p.ID)); !partnero.IsNotFound(err) {
+	if _, err := c.Partners.Get(ctx, string(p.ID)); !errors.Is(err, partnero.ErrNotFound) {
 		t.Errorf("get deleted: %v", err)
 	}
 }
@@ -138,7 +138,7 @@ func TestContractCustomersAndTransactions(t *testing.T) {
 	ctx := t.Context()
 	must(c.Partners.Create(ctx, &partnero.Partner{Email: "ref@example.com", Key: "ref"}))(t)
 
-	if _, err := c.Customers.Create(ctx, &partnero.Customer{Key: "c0", Partner: &partnero.PartnerRef{Key: "nobody"}}); !partnero.IsValidation(err) || partnero.StatusCode(err) != 400 {
+	if _, err := c.Customers.Create(ctx, &partnero.Customer{Key: "c0", Partner: &partnero.PartnerRef{Key: "nobody"}}); !errors.Is(err, partnero.ErrValidation) || partnero.StatusCode(err) != 400 {
 		t.Errorf("unknown partner: %v", err)
 	}
 	cu := must(c.Customers.Create(ctx, &partnero.Customer{Key: "c1", Email: "c1@example.com", Partner: &partnero.PartnerRef{Key: "ref"}}))(t)
@@ -146,8 +146,8 @@ func TestContractCustomersAndTransactions(t *testing.T) {
 		t.Errorf("customer %+v", cu)
 	}
 	_, err := c.Customers.Create(ctx, &partnero.Customer{Key: "c1", Partner: &partnero.PartnerRef{Key: "ref"}})
-	var ve *partnero.ValidationError
-	if !errors.As(err, &ve) || ve.StatusCode != 422 {
+	ve, ok := errors.AsType[*partnero.Error](err)
+	if !ok || !errors.Is(err, partnero.ErrValidation) || ve.StatusCode != 422 {
 		t.Errorf("duplicate key: %v", err)
 	}
 	name := "Cee"
@@ -185,8 +185,8 @@ func TestContractCustomersAndTransactions(t *testing.T) {
 	_, err = c.Transactions.CreateBatch(ctx, partnero.CustomerRef{Key: "c1"}, []partnero.Transaction{
 		{Key: "t5", Amount: new(partnero.MustDecimal("1"))}, {Key: "t6"},
 	}, nil)
-	if !errors.As(err, &ve) || len(ve.Fields) == 0 {
-		t.Errorf("bad batch: %v", err)
+	if ve, ok = errors.AsType[*partnero.Error](err); !ok || !errors.Is(err, partnero.ErrValidation) || len(ve.Fields) == 0 {
+		t.Fatalf("bad batch: %v", err)
 	}
 	for k := range ve.Fields {
 		if len(k) < len("transactions.1") || k[:len("transactions.1")] != "transactions.1" {
@@ -209,7 +209,7 @@ func TestContractCustomersAndTransactions(t *testing.T) {
 	mustDo(t, c.Transactions.Archive(ctx, "t1"))
 	mustDo(t, c.Transactions.RestoreArchive(ctx, "t1"))
 	mustDo(t, c.Transactions.Delete(ctx, "t1"))
-	if _, err := c.Transactions.Get(ctx, "t1"); !partnero.IsNotFound(err) {
+	if _, err := c.Transactions.Get(ctx, "t1"); !errors.Is(err, partnero.ErrNotFound) {
 		t.Errorf("deleted transaction: %v", err)
 	}
 	mustDo(t, c.Customers.Delete(ctx, "c2"))
@@ -221,7 +221,7 @@ func TestContractAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := wrong.Test(t.Context()); !partnero.IsUnauthorized(err) {
+	if _, err := wrong.Test(t.Context()); !errors.Is(err, partnero.ErrUnauthorized) {
 		t.Errorf("wrong key: %v", err)
 	}
 }

@@ -59,7 +59,8 @@ func (s *CustomersService) Search(ctx context.Context, q CustomerQuery, opts Lis
 }
 
 // Create creates a customer; cu.Partner names its partner (required). An
-// unknown partner is a *ValidationError ("Invalid partner key", 400).
+// unknown partner is an ErrValidation ("Invalid partner key", 400): see
+// IsUnknownPartner.
 func (s *CustomersService) Create(ctx context.Context, cu *Customer) (*Customer, error) {
 	if cu == nil {
 		return nil, errors.New("create customer: nil customer")

@@ -17,5 +17,10 @@
 // when it does not. Network errors, 429 and 5xx are retried, POSTs too (a create whose answer
 // was lost may have happened: callers reconcile); other 4xx never are.
 //
+// Every failure is an *Error whose Kind (ErrNotFound, ErrValidation,
+// ErrRateLimited...) errors.Is matches; the classifiers beside it
+// (IsRetryable, IsFatal, IsDuplicate, IsUnknownPartner...) say what an
+// answer means to a caller.
+//
 // The API key never appears in errors, logs or the Client's String.
 package partnero

@@ -2,6 +2,7 @@ package partnero_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 
@@ -41,7 +42,9 @@ func ExamplePartnersService_All() {
 	}
 }
 
-func ExampleIsValidation() {
+// An error is matched by its kind with errors.Is; the classifiers say what
+// an answer means for the row.
+func ExampleError() {
 	ctx := context.Background()
 	c, err := partnero.NewClient(partnero.WithAPIKey("your-key"))
 	if err != nil {
@@ -49,7 +52,10 @@ func ExampleIsValidation() {
 	}
 	_, err = c.Customers.Create(ctx, &partnero.Customer{Key: "cus_1", Partner: &partnero.PartnerRef{Key: "ann"}})
 	switch {
-	case partnero.IsValidation(err):
+	case partnero.IsUnknownPartner(err):
+		// 400 "Invalid partner key": create the partner first.
+		fmt.Println("no such partner:", err)
+	case errors.Is(err, partnero.ErrValidation):
 		// A 422 or 400: the row is rejected, retrying cannot help.
 		fmt.Println("rejected:", err)
 	case partnero.IsRetryable(err):

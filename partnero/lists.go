@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -620,15 +619,4 @@ func ListAll[T any](ctx context.Context, c *Client, r ListRoute, opts ListOption
 			}
 		}
 	}
-}
-
-// IsLimitRefused reports whether err is the API refusing a page size (a 422
-// naming "limit"): the caller retries with a smaller one.
-func IsLimitRefused(err error) bool {
-	var v *ValidationError
-	if !errors.As(err, &v) || v.StatusCode != 422 {
-		return false
-	}
-	_, ok := v.Fields["limit"]
-	return ok
 }

@@ -474,8 +474,7 @@ func TestAttemptsCapped(t *testing.T) {
 		_, err := c.Partners.Get(t.Context(), "p1")
 		cancel()
 		wg.Wait()
-		var se *ServerError
-		if !errors.As(err, &se) || IsUnavailable(err) || calls.Load() != defaultMaxAttempts {
+		if !errors.Is(err, ErrServer) || IsUnavailable(err) || calls.Load() != defaultMaxAttempts {
 			t.Errorf("err = %v after %d calls", err, calls.Load())
 		}
 	})
@@ -514,8 +513,7 @@ func TestAttemptsCapped(t *testing.T) {
 			w.WriteHeader(statusDrop)
 		}, WithRate(Rate{}))
 		_, err := c.Partners.Get(t.Context(), "p1")
-		var ne *NetworkError
-		if !errors.As(err, &ne) || IsUnavailable(err) || calls != defaultMaxAttempts {
+		if !errors.Is(err, ErrNetwork) || IsUnavailable(err) || calls != defaultMaxAttempts {
 			t.Errorf("err = %v after %d calls", err, calls)
 		}
 	})
@@ -528,8 +526,8 @@ func TestAttemptsCapped(t *testing.T) {
 			reply(w, 429, `{}`)
 		}, WithRate(Rate{}))
 		_, err := c.Partners.Get(t.Context(), "p1")
-		var re *RateLimitError
-		if !errors.As(err, &re) || !IsUnavailable(err) || re.RetryAfter != 24*time.Hour || calls != 1 {
+		re, ok := errors.AsType[*Error](err)
+		if !ok || !errors.Is(err, ErrRateLimited) || !IsUnavailable(err) || re.RetryAfter != 24*time.Hour || calls != 1 {
 			t.Errorf("err = %v after %d calls", err, calls)
 		}
 	})

@@ -121,48 +121,49 @@ func checkResponse(a answer) (*envelope, error) {
 		scrub = func(s string) string { return s }
 	}
 	msg := clip(scrub(env.message()))
-	if a.status >= 200 && a.status < 300 {
-		if env.failed() {
-			return nil, &APIError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
-		}
+	if a.status >= 200 && a.status < 300 && !env.failed() {
 		return env, nil
 	}
+	e := &Error{Kind: ErrOther, Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
 	switch {
+	case a.status >= 200 && a.status < 300:
+		// A success whose body says "status": 0.
 	case a.status == http.StatusUnauthorized:
-		return nil, &UnauthorizedError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
+		e.Kind = ErrUnauthorized
 	case a.status == http.StatusForbidden:
-		return nil, &ForbiddenError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
+		e.Kind = ErrForbidden
 	case a.status == http.StatusNotFound:
-		return nil, &NotFoundError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
+		e.Kind = ErrNotFound
 	case a.status == http.StatusBadRequest || a.status == http.StatusUnprocessableEntity:
+		e.Kind = ErrValidation
 		// Field names are the server's text as much as messages are: a
 		// server that echoes the request may put the key in either, and
 		// consumers (the reject file) show both.
-		var fields map[string][]string
 		if raw := env.fieldErrors(); raw != nil {
-			fields = make(map[string][]string, len(raw))
+			e.Fields = make(map[string][]string, len(raw))
 			for _, f := range sortedKeys(raw) {
 				name := clip(scrub(f))
 				for _, m := range raw[f] {
-					fields[name] = append(fields[name], clip(scrub(m)))
+					e.Fields[name] = append(e.Fields[name], clip(scrub(m)))
 				}
 			}
 		}
-		return nil, &ValidationError{Message: msg, Fields: fields, StatusCode: a.status, Method: a.method, Path: a.path}
 	case a.status == http.StatusTooManyRequests:
-		return nil, &RateLimitError{Message: msg, RetryAfter: retryAfter(a.header, a.now), StatusCode: a.status, Method: a.method, Path: a.path}
+		e.Kind = ErrRateLimited
+		e.RetryAfter = retryAfter(a.header, a.now)
 	case a.status >= 500:
-		se := &ServerError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
+		e.Kind = ErrServer
+		// Often an HTML page from a proxy rather than JSON: its start is
+		// the message.
 		if !env.parsed {
-			se.Body = a.text()
+			e.Message = a.text()
 		}
-		return nil, se
 	default:
 		if msg == "" && !env.parsed {
-			msg = a.text()
+			e.Message = a.text()
 		}
-		return nil, &APIError{Message: msg, StatusCode: a.status, Method: a.method, Path: a.path}
 	}
+	return nil, e
 }
 
 // retryAfter reads Retry-After (seconds or an HTTP date) and, failing that,
@@ -216,7 +217,7 @@ func (a answer) decodeError(err error) error {
 			err = errors.New(msg)
 		}
 	}
-	return &DecodeError{StatusCode: a.status, Method: a.method, Path: a.path, Err: err}
+	return &Error{Kind: ErrDecode, StatusCode: a.status, Method: a.method, Path: a.path, Err: err}
 }
 
 // pageLinks and pageMeta are the parts of Laravel's paginators the client

@@ -104,7 +104,7 @@ type rtFunc func(*http.Request) (*http.Response, error)
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // A server may echo the key in anything it answers, field names included;
-// every consumer of a ValidationError (the reject file names fields) reads
+// every consumer of a validation error (the reject file names fields) reads
 // Fields directly, so the names are scrubbed where the error is built.
 func TestKeyNeverLeaksFromFieldNames(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -119,9 +119,9 @@ func TestKeyNeverLeaksFromFieldNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = c.Partners.Get(t.Context(), "p1")
-		var ve *ValidationError
-		if !errors.As(err, &ve) {
-			t.Fatalf("err = %v, want a ValidationError", err)
+		ve, ok := errors.AsType[*Error](err)
+		if !ok || !errors.Is(err, ErrValidation) {
+			t.Fatalf("err = %v, want an ErrValidation", err)
 		}
 		if s := fmt.Sprintf("%v %#v", err, ve.Fields); strings.Contains(s, testKey) {
 			t.Fatalf("the key leaks through the field names: %s", s)

@@ -84,7 +84,7 @@ func (s *TransactionsService) Create(ctx context.Context, tx *Transaction, opts 
 // CreateBatch records several transactions of one customer in one call
 // (POST /transactions with transactions[]). Each transaction's own Customer
 // is ignored: customer names the customer of them all. A 422 for the whole
-// batch is a *ValidationError whose Fields keys look like
+// batch is an ErrValidation whose Fields keys look like
 // "transactions.3.amount"; callers then fall back to single creates to find
 // the bad rows.
 func (s *TransactionsService) CreateBatch(ctx context.Context, customer CustomerRef, txs []Transaction, opts *CreateOptions) (*BatchResult, error) {

@@ -269,11 +269,10 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 		t.Fatalf("counts %+v", c)
 	}
 
-	sink := &fakeSink{seen: map[string][]string{}, fatal: &api.UnauthorizedError{Message: "no"}}
+	sink := &fakeSink{seen: map[string][]string{}, fatal: &api.Error{Kind: api.ErrUnauthorized, Message: "no"}}
 	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}), Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 2})
 	err = run.Start(t.Context())
-	var ue *api.UnauthorizedError
-	if !errors.As(err, &ue) {
+	if !errors.Is(err, api.ErrUnauthorized) {
 		t.Fatalf("err = %v", err)
 	}
 	if c := run.Counts(); !c.Balanced() {

@@ -295,6 +295,11 @@ type RowError struct {
 	Field   string // the Partnero field, when known
 	Code    string
 	Message string
+	// Err is the error that caused the rejection, when one did (the API's
+	// answer, a *partnero.Error): errors.Is and errors.As see it through
+	// the row error. Message already says what it says; Error() does not
+	// repeat it.
+	Err error
 }
 
 func (e *RowError) Error() string {
@@ -322,3 +327,6 @@ func (e *RowError) Error() string {
 	}
 	return b.String()
 }
+
+// Unwrap returns the cause of the rejection, if it has one.
+func (e *RowError) Unwrap() error { return e.Err }

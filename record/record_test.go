@@ -2,6 +2,8 @@ package record
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,6 +90,34 @@ func TestRowErrorSaysWhatAndWhere(t *testing.T) {
 		if got := tt.err.Error(); got != tt.want {
 			t.Errorf("Error() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestRowErrorUnwraps: a row rejected because of the API's answer keeps
+// that answer as its cause, so errors.Is and errors.As see through the row
+// error (and through wrapping around it) without changing what it says.
+func TestRowErrorUnwraps(t *testing.T) {
+	cause := &partnero.Error{Kind: partnero.ErrValidation, Method: "POST", Path: "/customers", StatusCode: 400, Message: "Invalid partner key"}
+	re := &RowError{Origin: Origin{File: "c.csv", Line: 4}, Field: "partner", Code: CodeUnknownPartner, Message: "partner ann does not exist", Err: cause}
+	var err error = fmt.Errorf("write: %w", re)
+	if !errors.Is(err, partnero.ErrValidation) || errors.Is(err, partnero.ErrNotFound) {
+		t.Errorf("errors.Is does not see the API's answer through %v", err)
+	}
+	if got, ok := errors.AsType[*partnero.Error](err); !ok || got != cause {
+		t.Errorf("errors.As = %v, %v; want the cause", got, ok)
+	}
+	if !partnero.IsUnknownPartner(err) || partnero.StatusCode(err) != 400 {
+		t.Errorf("the classifiers do not see the cause of %v", err)
+	}
+	if got, ok := errors.AsType[*RowError](err); !ok || got != re {
+		t.Errorf("the row error itself is lost: %v", got)
+	}
+	if got, want := re.Error(), "c.csv:4: partner: partner ann does not exist [unknown_partner]"; got != want {
+		t.Errorf("Error() = %q, want %q: the cause must not change the text", got, want)
+	}
+	bare := &RowError{Code: CodeMalformedRow, Message: "ragged"}
+	if bare.Unwrap() != nil || errors.Is(bare, partnero.ErrValidation) {
+		t.Error("a row error without a cause unwraps to something")
 	}
 }
 

@@ -41,6 +41,5 @@ func (g *globalOptions) apiKey() (string, error) {
 
 // isAuthError reports whether the API refused the key (exit code 4).
 func isAuthError(err error) bool {
-	var ue *partnero.UnauthorizedError
-	return errors.As(err, &ue)
+	return errors.Is(err, partnero.ErrUnauthorized)
 }

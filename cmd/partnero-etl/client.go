@@ -69,15 +69,14 @@ func checkProgram(ctx context.Context, c *partnero.Client) (*partnero.Program, e
 		return p, nil
 	}
 	base := c.BaseURL()
-	var netErr *partnero.NetworkError
 	switch {
 	case ctx.Err() != nil:
 		return nil, err
 	case isAuthError(err):
 		return nil, fmt.Errorf("the API at %s refused the key: %w", base, err)
-	case errors.As(err, &netErr):
+	case errors.Is(err, partnero.ErrNetwork):
 		return nil, fmt.Errorf("cannot reach the API at %s (check --base-url and the network): %w", base, err)
-	case partnero.IsNotFound(err):
+	case errors.Is(err, partnero.ErrNotFound):
 		hint := "is --base-url the API's?"
 		if u, perr := url.Parse(base); perr == nil && !strings.HasSuffix(u.Path, "/v1/") {
 			hint = "the API's base URL ends in /v1/, as in " + partnero.DefaultBaseURL

@@ -32,7 +32,7 @@ key, so scripts can check a key before a long import.`,
 }
 
 // runPing checks the key. A 401 comes back as the client's
-// *partnero.UnauthorizedError, which exitCodeOf maps to exit code 4.
+// partnero.ErrUnauthorized, which exitCodeOf maps to exit code 4.
 func runPing(ctx context.Context, opts *pingOptions) error {
 	// A check should answer in seconds: three attempts ride out a blip
 	// without making an unreachable API look like a hang.

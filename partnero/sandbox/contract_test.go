@@ -48,15 +48,15 @@ func setup(t *testing.T, cfg sandbox.Config, opts ...partnero.Option) (*partnero
 func dec(s string) *partnero.Decimal { d := partnero.MustDecimal(s); return &d }
 func ptr[T any](v T) *T              { return &v }
 
-// wantValidation checks err is a *ValidationError with the status and, when
+// wantValidation checks err is an ErrValidation with the status and, when
 // field is not "", an error on that field.
 func wantValidation(t *testing.T, err error, status int, field, msg string) {
 	t.Helper()
-	var ve *partnero.ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %v (%T), want a *ValidationError", err, err)
+	ve, ok := errors.AsType[*partnero.Error](err)
+	if !ok || !errors.Is(err, partnero.ErrValidation) {
+		t.Fatalf("error %v (%T), want an ErrValidation", err, err)
 	}
-	if ve.StatusCode != status || !partnero.IsValidation(err) || partnero.StatusCode(err) != status {
+	if ve.StatusCode != status || !errors.Is(err, partnero.ErrValidation) || partnero.StatusCode(err) != status {
 		t.Errorf("status %d, want %d", ve.StatusCode, status)
 	}
 	if field != "" {
@@ -74,9 +74,9 @@ func wantValidation(t *testing.T, err error, status int, field, msg string) {
 
 func wantNotFound(t *testing.T, err error, msg string) {
 	t.Helper()
-	var ne *partnero.NotFoundError
-	if !errors.As(err, &ne) || !partnero.IsNotFound(err) || partnero.StatusCode(err) != 404 {
-		t.Fatalf("error %v (%T), want a *NotFoundError", err, err)
+	ne, ok := errors.AsType[*partnero.Error](err)
+	if !ok || !errors.Is(err, partnero.ErrNotFound) || partnero.StatusCode(err) != 404 {
+		t.Fatalf("error %v (%T), want an ErrNotFound", err, err)
 	}
 	if ne.Message != msg {
 		t.Errorf("message %q, want %q", ne.Message, msg)
@@ -95,14 +95,14 @@ func TestContractTestAndAuth(t *testing.T) {
 
 	bad, _ := setup(t, sandbox.Config{}, partnero.WithAPIKey("wrong-key"))
 	_, err = bad.Test(t.Context())
-	var ue *partnero.UnauthorizedError
-	if !errors.As(err, &ue) || !partnero.IsUnauthorized(err) || ue.StatusCode != 401 || ue.Message != "Unauthenticated." {
-		t.Fatalf("error %v, want a 401 *UnauthorizedError", err)
+	ue, ok := errors.AsType[*partnero.Error](err)
+	if !ok || !errors.Is(err, partnero.ErrUnauthorized) || ue.StatusCode != 401 || ue.Message != "Unauthenticated." {
+		t.Fatalf("error %v, want a 401 ErrUnauthorized", err)
 	}
 	if strings.Contains(err.Error(), "wrong-key") {
 		t.Error("the error reveals the key")
 	}
-	if _, err := bad.Partners.List(t.Context(), partnero.ListOptions{}); !partnero.IsUnauthorized(err) {
+	if _, err := bad.Partners.List(t.Context(), partnero.ListOptions{}); !errors.Is(err, partnero.ErrUnauthorized) {
 		t.Errorf("list with a bad key: %v", err)
 	}
 }
@@ -556,9 +556,9 @@ func TestContractMisbehaviour(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := c.Test(t.Context())
-		var re *partnero.RateLimitError
-		if !errors.As(err, &re) || re.StatusCode != 429 || re.RetryAfter <= 0 || !partnero.IsRetryable(err) {
-			t.Fatalf("error %v, want a *RateLimitError with RetryAfter", err)
+		re, ok := errors.AsType[*partnero.Error](err)
+		if !ok || !errors.Is(err, partnero.ErrRateLimited) || re.StatusCode != 429 || re.RetryAfter <= 0 || !partnero.IsRetryable(err) {
+			t.Fatalf("error %v, want an ErrRateLimited with RetryAfter", err)
 		}
 		if srv.Stats().RateLimited != 1 {
 			t.Errorf("sandbox counted %d 429s", srv.Stats().RateLimited)
@@ -567,9 +567,9 @@ func TestContractMisbehaviour(t *testing.T) {
 	t.Run("5xx with HTML", func(t *testing.T) {
 		c, _ := setup(t, sandbox.Config{FaultRate: 1}, partnero.WithMaxAttempts(1))
 		_, err := c.Partners.List(t.Context(), partnero.ListOptions{})
-		var se *partnero.ServerError
-		if !errors.As(err, &se) || se.StatusCode < 500 || !partnero.IsRetryable(err) {
-			t.Fatalf("error %v, want a *ServerError", err)
+		se, ok := errors.AsType[*partnero.Error](err)
+		if !ok || !errors.Is(err, partnero.ErrServer) || se.StatusCode < 500 || !partnero.IsRetryable(err) {
+			t.Fatalf("error %v, want an ErrServer", err)
 		}
 	})
 	t.Run("drop after commit", func(t *testing.T) {

@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 
@@ -17,9 +16,7 @@ var errReferralLinksEntity = errors.New("referral links are written with partner
 // endpoint is missing (403 or 404) and nothing of it was written; it
 // reports whether it did.
 func (s *snapshot) dropUnavailable(e record.Entity, err error) bool {
-	switch partnero.StatusCode(err) {
-	case http.StatusForbidden, http.StatusNotFound:
-	default:
+	if !partnero.IsNotServed(err) {
 		return false
 	}
 	t := s.table(e)

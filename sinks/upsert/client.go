@@ -2,6 +2,7 @@ package upsert
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
@@ -40,7 +41,7 @@ func (t *ClientTarget) ListPartners(ctx context.Context, page, limit int) ([]api
 func (t *ClientTarget) FindPartner(ctx context.Context, ref api.PartnerRef) (*api.Partner, error) {
 	if ref.ID != "" {
 		p, err := t.c.Partners.Get(ctx, string(ref.ID))
-		if api.IsNotFound(err) {
+		if errors.Is(err, api.ErrNotFound) {
 			return nil, nil
 		}
 		return p, err
@@ -50,7 +51,7 @@ func (t *ClientTarget) FindPartner(ctx context.Context, ref api.PartnerRef) (*ap
 		q = api.PartnerQuery{Key: ref.Key}
 	}
 	page, err := t.c.Partners.Search(ctx, q, api.ListOptions{Limit: 15})
-	if api.IsNotFound(err) {
+	if errors.Is(err, api.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
@@ -90,7 +91,7 @@ func (t *ClientTarget) ListCustomers(ctx context.Context, page, limit int) ([]ap
 // GetCustomer implements Target.
 func (t *ClientTarget) GetCustomer(ctx context.Context, key string) (*api.Customer, error) {
 	c, err := t.c.Customers.Get(ctx, key)
-	if api.IsNotFound(err) {
+	if errors.Is(err, api.ErrNotFound) {
 		return nil, nil
 	}
 	return c, err
@@ -102,7 +103,7 @@ func (t *ClientTarget) CustomersByEmail(ctx context.Context, email string) ([]ap
 	var out []api.Customer
 	for page := 1; ; page++ {
 		p, err := t.c.Customers.Search(ctx, api.CustomerQuery{Email: email}, api.ListOptions{Page: page, Limit: 250})
-		if api.IsNotFound(err) {
+		if errors.Is(err, api.ErrNotFound) {
 			return out, nil
 		}
 		if err != nil {

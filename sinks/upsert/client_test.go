@@ -1,6 +1,7 @@
 package upsert
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +51,7 @@ func TestNoBlindRetriesOfTransactionCreates(t *testing.T) {
 	d := api.MustDecimal("1")
 	for want := int64(1); want <= 2; want++ {
 		_, err = target.CreateTransaction(t.Context(), &api.Transaction{Key: "t1", Amount: &d, Customer: api.CustomerRef{Key: "c1"}}, false)
-		if !api.IsAmbiguous(err) || api.IsValidation(err) || fatal(err) {
+		if !api.IsAmbiguous(err) || errors.Is(err, api.ErrValidation) || api.IsFatal(err) {
 			t.Fatalf("create %d: err = %v (status %d)", want, err, api.StatusCode(err))
 		}
 		if posts.Load() != want {

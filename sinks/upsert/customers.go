@@ -2,6 +2,7 @@ package upsert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -120,7 +121,7 @@ func describeRef(ref *api.PartnerRef) string {
 func (s *Sink) writeCustomer(ctx context.Context, rec record.Record) (record.Result, error) {
 	c := rec.Customer
 	have, err := s.findCustomer(ctx, c.Key)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, err
 	}
 	if err != nil {
@@ -145,7 +146,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (record.Re
 	if s.opt.DryRun {
 		// Only a read can tell whether the partner exists.
 		id, err := s.partnerID(ctx, c.Partner)
-		if fatal(err) {
+		if api.IsFatal(err) {
 			return record.Result{}, err
 		}
 		if err == nil && id == "" {
@@ -157,7 +158,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (record.Re
 		return record.Result{Outcome: record.Created}, nil
 	}
 	created, err := s.t.CreateCustomer(ctx, c)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, err
 	}
 	if err == nil {
@@ -169,16 +170,16 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (record.Re
 		}
 		return record.Result{Outcome: record.Created}, nil
 	}
-	if isUnknownPartner(err) {
-		return reject(rec, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
+	if api.IsUnknownPartner(err) {
+		return rejectFor(rec, err, record.CodeUnknownPartner, "partner", fmt.Sprintf("partner %s does not exist", describeRef(c.Partner))), nil
 	}
-	if api.IsValidation(err) && !isDuplicate(err) {
+	if errors.Is(err, api.ErrValidation) && !api.IsDuplicate(err) {
 		return apiReject(rec, err), nil
 	}
 	// Taken key or ambiguous failure: the customer may be ours from a lost
 	// answer. Look before deciding.
 	got, gerr := s.t.GetCustomer(ctx, c.Key)
-	if fatal(gerr) {
+	if api.IsFatal(gerr) {
 		return record.Result{}, gerr
 	}
 	if gerr != nil || got == nil {
@@ -192,7 +193,7 @@ func (s *Sink) createCustomer(ctx context.Context, rec record.Record) (record.Re
 		return res, err
 	}
 	if customerDiff(c, have.f) == nil {
-		if isDuplicate(err) {
+		if api.IsDuplicate(err) {
 			// Taken by someone else (another run importing the same
 			// rows), identical: this run created nothing.
 			return record.Result{Outcome: record.Unchanged}, nil
@@ -210,7 +211,7 @@ func (s *Sink) checkCustomerPartner(ctx context.Context, rec record.Record, have
 		return record.Result{}, false, nil
 	}
 	id, err := s.partnerID(ctx, ref)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, true, err
 	}
 	if err != nil {
@@ -237,7 +238,7 @@ func (s *Sink) updateCustomer(ctx context.Context, rec record.Record, have *cust
 		return record.Result{Outcome: record.Updated}, nil
 	}
 	_, err := s.t.UpdateCustomer(ctx, rec.Customer.Key, u)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, err
 	}
 	if err != nil {

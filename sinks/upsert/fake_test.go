@@ -134,7 +134,7 @@ func (f *fakeTarget) CreatePartner(ctx context.Context, p *api.Partner) (*api.Pa
 	f.count("POST /partners")
 	for _, q := range f.partners {
 		if strings.EqualFold(q.Email, p.Email) || (p.ID != "" && q.ID == p.ID) {
-			return nil, &api.ValidationError{Message: "The email has already been taken.", StatusCode: 422}
+			return nil, &api.Error{Kind: api.ErrValidation, Message: "The email has already been taken.", StatusCode: 422}
 		}
 	}
 	n := *p
@@ -180,7 +180,7 @@ func (f *fakeTarget) UpdatePartner(ctx context.Context, id string, u *api.Partne
 		c := *p
 		return &c, nil
 	}
-	return nil, &api.NotFoundError{Message: "Partner not found", StatusCode: 404}
+	return nil, &api.Error{Kind: api.ErrNotFound, Message: "Partner not found", StatusCode: 404}
 }
 
 func (f *fakeTarget) partnerByRef(ref *api.PartnerRef) *api.Partner {
@@ -238,11 +238,11 @@ func (f *fakeTarget) CustomersByEmail(ctx context.Context, email string) ([]api.
 
 func (f *fakeTarget) createCustomerLocked(c *api.Customer) (*api.Customer, error) {
 	if f.customer(c.Key) != nil {
-		return nil, &api.ValidationError{Message: "Duplicate key", StatusCode: 422}
+		return nil, &api.Error{Kind: api.ErrValidation, Message: "Duplicate key", StatusCode: 422}
 	}
 	p := f.partnerByRef(c.Partner)
 	if p == nil {
-		return nil, &api.ValidationError{Message: "Invalid partner key", StatusCode: 400}
+		return nil, &api.Error{Kind: api.ErrValidation, Message: "Invalid partner key", StatusCode: 400}
 	}
 	n := *c
 	n.Partner = &api.PartnerRef{ID: p.ID}
@@ -267,7 +267,7 @@ func (f *fakeTarget) UpdateCustomer(ctx context.Context, key string, u *api.Cust
 	f.count("PUT /customers")
 	c := f.customer(key)
 	if c == nil {
-		return nil, &api.NotFoundError{Message: "Customer not found", StatusCode: 404}
+		return nil, &api.Error{Kind: api.ErrNotFound, Message: "Customer not found", StatusCode: 404}
 	}
 	if u.Email != nil {
 		c.Email = *u.Email
@@ -298,10 +298,10 @@ func (f *fakeTarget) CustomerTransactions(ctx context.Context, key string, p, li
 	defer f.mu.Unlock()
 	f.count("GET /customers/{key}/transactions")
 	if f.failCustomerListings {
-		return nil, false, &api.ServerError{Message: "Service Unavailable", StatusCode: 503, Method: "GET", Path: "/v1/customers/" + key + "/transactions"}
+		return nil, false, &api.Error{Kind: api.ErrServer, Message: "Service Unavailable", StatusCode: 503, Method: "GET", Path: "/v1/customers/" + key + "/transactions"}
 	}
 	if f.customer(key) == nil {
-		return nil, false, &api.NotFoundError{Message: "Customer not found", StatusCode: 404}
+		return nil, false, &api.Error{Kind: api.ErrNotFound, Message: "Customer not found", StatusCode: 404}
 	}
 	var mine []api.Transaction
 	for _, t := range f.txs {
@@ -315,11 +315,11 @@ func (f *fakeTarget) CustomerTransactions(ctx context.Context, key string, p, li
 
 func (f *fakeTarget) createTxLocked(tx *api.Transaction, cust api.CustomerRef, createCustomer bool) (*api.Transaction, error) {
 	if tx.Amount != nil && tx.Amount.String() == f.badAmount {
-		return nil, &api.ValidationError{Message: "The amount is invalid.", Fields: map[string][]string{"amount": {"The amount is invalid."}}, StatusCode: 422}
+		return nil, &api.Error{Kind: api.ErrValidation, Message: "The amount is invalid.", Fields: map[string][]string{"amount": {"The amount is invalid."}}, StatusCode: 422}
 	}
 	if f.customer(cust.Key) == nil {
 		if !createCustomer {
-			return nil, &api.NotFoundError{Message: "Customer not found", StatusCode: 404}
+			return nil, &api.Error{Kind: api.ErrNotFound, Message: "Customer not found", StatusCode: 404}
 		}
 		if _, err := f.createCustomerLocked(&api.Customer{Key: cust.Key, Email: cust.Email, Partner: cust.Partner}); err != nil {
 			return nil, err
@@ -340,7 +340,7 @@ func (f *fakeTarget) CreateTransaction(ctx context.Context, tx *api.Transaction,
 	f.count("POST /transactions")
 	if f.failNext > 0 {
 		f.failNext--
-		return nil, &api.ServerError{Message: "Service Unavailable", StatusCode: 503, Method: "POST", Path: "/v1/transactions"}
+		return nil, &api.Error{Kind: api.ErrServer, Message: "Service Unavailable", StatusCode: 503, Method: "POST", Path: "/v1/transactions"}
 	}
 	n, err := f.createTxLocked(tx, tx.Customer, createCustomer)
 	if err == nil && f.lost() {
@@ -354,11 +354,11 @@ func (f *fakeTarget) CreateTransactions(ctx context.Context, cust api.CustomerRe
 	defer f.mu.Unlock()
 	f.count("POST /transactions[]")
 	if f.failBatch {
-		return nil, false, &api.ValidationError{Message: "The given data was invalid.", StatusCode: 422}
+		return nil, false, &api.Error{Kind: api.ErrValidation, Message: "The given data was invalid.", StatusCode: 422}
 	}
 	for _, tx := range txs {
 		if tx.Amount != nil && tx.Amount.String() == f.badAmount {
-			return nil, false, &api.ValidationError{Message: "The transactions.0.amount is invalid.", Fields: map[string][]string{"transactions.0.amount": {"invalid"}}, StatusCode: 422}
+			return nil, false, &api.Error{Kind: api.ErrValidation, Message: "The transactions.0.amount is invalid.", Fields: map[string][]string{"transactions.0.amount": {"invalid"}}, StatusCode: 422}
 		}
 	}
 	saved := len(f.txs)
@@ -396,7 +396,7 @@ func (f *fakeTarget) DeleteTransaction(ctx context.Context, key string) error {
 	}
 	f.txs = kept
 	if !found {
-		return &api.NotFoundError{Message: "Transaction not found", StatusCode: 404}
+		return &api.Error{Kind: api.ErrNotFound, Message: "Transaction not found", StatusCode: 404}
 	}
 	return nil
 }

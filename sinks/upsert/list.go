@@ -2,6 +2,7 @@ package upsert
 
 import (
 	"context"
+	"errors"
 
 	"golang.org/x/sync/errgroup"
 
@@ -108,7 +109,7 @@ func (s *Sink) customerTransactions(ctx context.Context, key string) (txs []api.
 	_, err = listAll(ctx, fetch, s.opt.PageSize, 1<<40, 1, func(t *api.Transaction) {
 		txs = append(txs, *t)
 	})
-	if api.IsNotFound(err) {
+	if errors.Is(err, api.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {

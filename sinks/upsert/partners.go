@@ -2,6 +2,7 @@ package upsert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -77,7 +78,7 @@ func partnerDiff(in *api.Partner, have fieldHashes, force bool) (u *api.PartnerU
 func (s *Sink) writePartner(ctx context.Context, rec record.Record) (record.Result, error) {
 	p := rec.Partner
 	have, err := s.findPartner(ctx, p)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, err
 	}
 	if err != nil {
@@ -97,7 +98,7 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (record.Res
 		return record.Result{Outcome: record.Created}, nil
 	}
 	created, err := s.t.CreatePartner(ctx, rec.Partner)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, err
 	}
 	if err == nil {
@@ -113,11 +114,11 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (record.Res
 	// A refused create may be our own earlier create whose answer was lost
 	// (the identity is taken), and an ambiguous failure may have landed:
 	// look again before deciding.
-	if api.IsValidation(err) && !isDuplicate(err) {
+	if errors.Is(err, api.ErrValidation) && !api.IsDuplicate(err) {
 		return apiReject(rec, err), nil
 	}
 	got, ferr := s.t.FindPartner(ctx, partnerRefOf(rec.Partner))
-	if fatal(ferr) {
+	if api.IsFatal(ferr) {
 		return record.Result{}, ferr
 	}
 	if ferr != nil || got == nil {
@@ -127,7 +128,7 @@ func (s *Sink) createPartner(ctx context.Context, rec record.Record) (record.Res
 	if s.partners != nil {
 		s.partners.add(got, false)
 	}
-	if isDuplicate(err) {
+	if api.IsDuplicate(err) {
 		// The identity was taken by someone else (another run importing
 		// the same rows): what this run did is at most an update.
 		return s.updatePartner(ctx, rec, have)
@@ -153,7 +154,7 @@ func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partn
 		// the key (in its referral link). This costs one request per such
 		// partner on a re-run; rows that give neither cost none.
 		got, err := s.t.FindPartner(ctx, api.PartnerRef{ID: api.ID(have.id)})
-		if fatal(err) {
+		if api.IsFatal(err) {
 			return record.Result{}, err
 		}
 		if err != nil {
@@ -179,7 +180,7 @@ func (s *Sink) updatePartner(ctx context.Context, rec record.Record, have *partn
 		return record.Result{Outcome: record.Updated}, nil
 	}
 	updated, err := s.t.UpdatePartner(ctx, have.id, u)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return record.Result{}, err
 	}
 	if err != nil {

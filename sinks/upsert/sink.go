@@ -320,84 +320,35 @@ func (s *Sink) Write(ctx context.Context, recs []record.Record) ([]record.Result
 	return out, nil
 }
 
-// fatal reports whether err must end the run rather than one row: a refused
-// key or permission, cancellation, or an API that stayed throttled or down
-// longer than the client waits (the row is unfinished, not wrong: the run
-// stops and resumes from its journal).
-func fatal(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var fe *api.ForbiddenError
-	return api.IsUnauthorized(err) || errors.As(err, &fe) || api.IsUnavailable(err)
-}
-
 func reject(rec record.Record, code, field, msg string) record.Result {
 	return record.Result{Outcome: record.Rejected, Err: &record.RowError{Origin: rec.Origin, Field: field, Code: code, Message: msg}}
+}
+
+// rejectFor is reject for a row that err, the API's answer, rejected: the
+// row error keeps err as its cause, so errors.Is and errors.As see it.
+func rejectFor(rec record.Record, err error, code, field, msg string) record.Result {
+	res := reject(rec, code, field, msg)
+	res.Err.Err = err
+	return res
 }
 
 // apiReject turns a refusal of the API into a rejected row, naming the field
 // the API complained about when it said.
 func apiReject(rec record.Record, err error) record.Result {
-	var ve *api.ValidationError
-	if errors.As(err, &ve) {
+	if ve, ok := errors.AsType[*api.Error](err); ok && ve.Kind == api.ErrValidation {
 		code := record.CodeAPIValidation
 		msg := ve.Message
-		if isUnknownPartner(err) {
+		if api.IsUnknownPartner(err) {
 			code = record.CodeUnknownPartner
 		}
-		field := ""
-		for f, msgs := range ve.Fields {
-			field = f
-			if len(msgs) > 0 && msg == "" {
-				msg = msgs[0]
-			}
-			break
+		field, fmsg := ve.FirstField()
+		if msg == "" {
+			msg = fmsg
 		}
 		if msg == "" {
 			msg = err.Error()
 		}
-		return reject(rec, code, field, "the API refused the row: "+msg)
+		return rejectFor(rec, err, code, field, "the API refused the row: "+msg)
 	}
-	return reject(rec, record.CodeAPIError, "", "the API failed: "+err.Error())
-}
-
-// isUnknownPartner recognises "Invalid partner key" and validation errors
-// on the partner field.
-func isUnknownPartner(err error) bool {
-	var ve *api.ValidationError
-	if !errors.As(err, &ve) {
-		return false
-	}
-	if m := strings.ToLower(ve.Message); strings.Contains(m, "invalid partner") || strings.Contains(m, "partner not found") {
-		return true
-	}
-	for f := range ve.Fields {
-		if f == "partner" || strings.HasPrefix(f, "partner.") || strings.HasPrefix(f, "customer.partner") {
-			return true
-		}
-	}
-	return false
-}
-
-// isDuplicate recognises a create refused because the identity exists.
-func isDuplicate(err error) bool {
-	var ve *api.ValidationError
-	if !errors.As(err, &ve) {
-		return false
-	}
-	texts := []string{ve.Message}
-	for _, msgs := range ve.Fields {
-		texts = append(texts, msgs...)
-	}
-	for _, t := range texts {
-		t = strings.ToLower(t)
-		if strings.Contains(t, "duplicate") || strings.Contains(t, "already") || strings.Contains(t, "taken") || strings.Contains(t, "exists") {
-			return true
-		}
-	}
-	return false
+	return rejectFor(rec, err, record.CodeAPIError, "", "the API failed: "+err.Error())
 }

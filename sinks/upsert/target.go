@@ -25,7 +25,7 @@ import (
 
 // Target is what the sink needs of the API, in its own vocabulary. Absence
 // is (nil, nil) for the Find/Get lookups; other failures are the client's
-// typed errors (api.IsNotFound, api.IsValidation, api.IsUnauthorized...).
+// *api.Error of a kind (api.ErrNotFound, api.ErrValidation, api.ErrUnauthorized...).
 type Target interface {
 	// ListPartners returns one page (1-based) of partners, oldest first,
 	// and whether more pages follow.

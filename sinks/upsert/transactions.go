@@ -2,6 +2,7 @@ package upsert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,7 +46,7 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 	g := &txGroup{key: recs[0].Transaction.Customer.Key, recs: recs, out: out, replace: map[int]bool{}}
 
 	existing, listed, err := s.existingTransactions(ctx, g.key)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return err
 	}
 	if err != nil {
@@ -92,7 +93,7 @@ func (s *Sink) writeTransactions(ctx context.Context, recs []record.Record, out 
 	if s.txs != nil {
 		// The index of transactions says nothing about customers.
 		customerExists, err = s.customerExists(ctx, g.key)
-		if fatal(err) {
+		if api.IsFatal(err) {
 			return err
 		}
 		if err != nil {
@@ -198,7 +199,7 @@ func (s *Sink) keyedByEmail(ctx context.Context, recs []record.Record, out []rec
 		return rejectAll(record.CodeMissingField, "the transaction names no customer (customer.key or customer.email)")
 	}
 	key, n, err := s.customerKeyByEmail(ctx, email)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return nil, err
 	}
 	if err != nil {
@@ -305,10 +306,10 @@ func (s *Sink) deleteReplaced(ctx context.Context, g *txGroup, creates []int) ([
 		}
 		key := g.recs[i].Transaction.Key
 		err := s.t.DeleteTransaction(ctx, key)
-		if fatal(err) {
+		if api.IsFatal(err) {
 			return nil, err
 		}
-		if err != nil && !api.IsNotFound(err) {
+		if err != nil && !errors.Is(err, api.ErrNotFound) {
 			g.out[i] = apiReject(g.recs[i], err)
 			continue
 		}
@@ -337,7 +338,7 @@ func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error
 		txs[n] = g.txFor(i, false)
 	}
 	created, understood, err := s.t.CreateTransactions(ctx, g.customer, txs, g.createCustomer)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return err
 	}
 	switch {
@@ -347,12 +348,12 @@ func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error
 		}
 		s.noteCreated(g, creates)
 		return nil
-	case err != nil && isUnknownPartner(err):
+	case err != nil && api.IsUnknownPartner(err):
 		for _, i := range creates {
-			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
 		}
 		return nil
-	case err != nil && api.IsValidation(err):
+	case err != nil && errors.Is(err, api.ErrValidation):
 		// Refused as a whole (all or nothing): write one by one to find
 		// the bad rows and land the good ones.
 		return s.createSingles(ctx, g, creates)
@@ -373,7 +374,7 @@ func (s *Sink) createBatch(ctx context.Context, g *txGroup, creates []int) error
 func (s *Sink) verify(ctx context.Context, g *txGroup, idxs []int) ([]int, error) {
 	s.verified.Add(1)
 	list, found, err := s.customerTransactions(ctx, g.key)
-	if fatal(err) {
+	if api.IsFatal(err) {
 		return nil, err
 	}
 	if err != nil {
@@ -427,7 +428,7 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 		withCustomer := g.createCustomer
 		tx := g.txFor(i, withCustomer)
 		_, err = s.t.CreateTransaction(ctx, &tx, withCustomer)
-		if fatal(err) {
+		if api.IsFatal(err) {
 			return err
 		}
 		switch {
@@ -435,13 +436,13 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 			g.created(i)
 			s.noteCreated(g, []int{i})
 			return nil
-		case isUnknownPartner(err):
-			g.out[i] = reject(g.recs[i], record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
+		case api.IsUnknownPartner(err):
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeUnknownPartner, "customer.partner", fmt.Sprintf("customer %s does not exist and its partner %s does not either", g.key, describeRef(g.customer.Partner)))
 			return nil
-		case isUnknownCustomer(err):
-			g.out[i] = reject(g.recs[i], record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist", g.key))
+		case api.IsUnknownCustomer(err):
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeUnknownCustomer, "customer.key", fmt.Sprintf("customer %s does not exist", g.key))
 			return nil
-		case api.IsValidation(err):
+		case errors.Is(err, api.ErrValidation):
 			g.out[i] = apiReject(g.recs[i], err)
 			return nil
 		}
@@ -453,20 +454,10 @@ func (s *Sink) createOne(ctx context.Context, g *txGroup, i int) error {
 			return nil // it landed
 		}
 		if attempt >= s.opt.MaxAttempts {
-			g.out[i] = reject(g.recs[i], record.CodeAPIError, "", fmt.Sprintf("not confirmed after %d attempts, each verified by listing: %v", attempt, err))
+			g.out[i] = rejectFor(g.recs[i], err, record.CodeAPIError, "", fmt.Sprintf("not confirmed after %d attempts, each verified by listing: %v", attempt, err))
 			return nil
 		}
 	}
-}
-
-func isUnknownCustomer(err error) bool {
-	if api.IsNotFound(err) {
-		return true
-	}
-	if !api.IsValidation(err) {
-		return false
-	}
-	return strings.Contains(strings.ToLower(err.Error()), "customer not found")
 }
 
 // onCustomer passes what the sink learned of a customer to Options.OnCustomer.

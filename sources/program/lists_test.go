@@ -30,7 +30,7 @@ func (f *fakeLists) rawPage(ctx context.Context, r partnero.ListRoute, page, lim
 	f.limits = append(f.limits, limit)
 	f.mu.Unlock()
 	if limit < f.lo || limit > f.hi {
-		return nil, &partnero.ValidationError{StatusCode: 422, Message: "The limit field must be between.", Fields: map[string][]string{"limit": {"bad"}}}
+		return nil, &partnero.Error{Kind: partnero.ErrValidation, StatusCode: 422, Message: "The limit field must be between.", Fields: map[string][]string{"limit": {"bad"}}}
 	}
 	per := limit
 	if f.serve > 0 {
