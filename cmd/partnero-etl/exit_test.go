@@ -22,7 +22,7 @@ import (
 func TestExitCodeOf(t *testing.T) {
 	t.Parallel()
 	cause := errors.New("mapping.yaml:3: unknown field")
-	refused := &partnero.UnauthorizedError{}
+	refused := &partnero.Error{Kind: partnero.ErrUnauthorized, StatusCode: 401}
 	tests := []struct {
 		name       string
 		err        error
