@@ -109,6 +109,12 @@ const (
 	// request: a share that matters in short windows only, and long ones
 	// are paced well by the learned rate.
 	nhMaxWindow = 10 * time.Second
+	// nhMinWindow is the shortest: a shorter cycle is the refill of a
+	// token bucket, not a window.
+	nhMinWindow = 500 * time.Millisecond
+	// nhPauseFirst is how long after giving a learned window up the client
+	// waits before it learns one again; each further failure doubles it.
+	nhPauseFirst = time.Minute
 )
 
 // ticket is one request the pacer let go: the answer is reported with it.
@@ -193,15 +199,18 @@ type pacer struct {
 	// 429 before the end bound its length, and the first answer after a
 	// spent window's end marks the next one's start. The window model
 	// above then paces as with headers, counting its own sends.
-	nh        bool
-	last429   time.Time // the answer to the last 429 without headers
-	startSent time.Time // when the request that opened the current window left
-	okCur     int       // answers the server counted in the current client window
-	heldPrev  bool      // the window before the current one was spent: its end, and so the current start, are the server's
-	trial     bool      // the current window may take limit+1 (limit is raised for it)
-	trialPrev bool      // the window before was a trial that drew no 429 yet
-	trialIn   int       // windows until the next trial
-	nhBad     int       // windows in a row spent far below the limit: the model is wrong
+	nh         bool
+	last429    time.Time // the answer to the last 429 without headers
+	startSent  time.Time // when the request that opened the current window left
+	okCur      int       // answers the server counted in the current client window
+	heldPrev   bool      // the window before the current one was spent: its end, and so the current start, are the server's
+	trial      bool      // the current window may take limit+1 (limit is raised for it)
+	trialPrev  bool      // the window before was a trial that drew no 429 yet
+	trialIn    int       // windows until the next trial
+	nhBad      int       // windows in a row spent far below the limit: the model is wrong
+	nhAfter    time.Time // no window is learned again before it (the last one was wrong)
+	nhPause    time.Duration
+	nhPrevRate float64 // the rate learned before the window, to go back to
 }
 
 // latencyFloor is the least round trip seen lately: requests sent that much
@@ -667,9 +676,8 @@ func (p *pacer) setHeaderRateLocked() {
 // of it: "none" too backs off) and starts probing.
 func (p *pacer) refusedLocked(tk ticket, now time.Time) {
 	if p.nh {
-		if p.nhRefusedLocked(tk, now) {
-			return
-		}
+		p.nhRefusedLocked(tk, now)
+		return
 	}
 	p.last429 = now
 	if !p.spent && !tk.sent.Before(p.resumeAt) {
@@ -700,13 +708,13 @@ func (p *pacer) refusedLocked(tk ticket, now time.Time) {
 
 // succeededLocked learns from a success without rate limit headers.
 func (p *pacer) succeededLocked(tk ticket, now time.Time) {
-	if p.nh {
-		p.nhSucceededLocked(tk, now)
-		return
-	}
 	p.recent = append(p.recent, now)
 	if len(p.recent) >= 64 && now.Sub(p.recent[len(p.recent)/2]) > recentSpan {
 		p.trimRecentLocked(now) // amortised: at most every other append copies
+	}
+	if p.nh {
+		p.nhSucceededLocked(tk, now)
+		return
 	}
 	p.okSince++
 	if p.spent && !tk.sent.Before(p.spentAt) {
@@ -866,9 +874,10 @@ func (p *pacer) nhEnterLocked(tk ticket, now time.Time, count int, cycle time.Du
 		return false
 	}
 	lower := p.last429.Sub(p.resumeAt)
-	if lower <= 0 || lower >= cycle || cycle > nhMaxWindow {
+	if lower <= 0 || lower >= cycle || cycle < nhMinWindow || cycle > nhMaxWindow || now.Before(p.nhAfter) {
 		return false
 	}
+	p.nhPrevRate = p.rate
 	p.nh, p.limit, p.length, p.lower = true, count, cycle, lower
 	p.prevStart, p.heldPrev = p.resumeAt, true
 	p.start, p.exact, p.startSent = now, true, tk.sent
@@ -886,6 +895,26 @@ func (p *pacer) nhExitLocked() {
 	p.start, p.prevStart = time.Time{}, time.Time{}
 	p.trial, p.trialPrev = false, false
 	p.nhLogLocked()
+}
+
+// nhGiveUpLocked drops a learned window that the server's answers
+// contradict: learning goes on from the rate the server allowed, and
+// another window is tried only after a pause.
+func (p *pacer) nhGiveUpLocked(now time.Time) {
+	p.nhExitLocked()
+	// Back to the rate learned before the window, in a spent period
+	// started afresh (no cycle before it to measure).
+	p.setRateLocked(p.nhPrevRate)
+	p.cycleRate = p.nhPrevRate
+	p.resumeAt, p.okSince = time.Time{}, 0
+	p.spent, p.probing, p.spentAt = true, false, now
+	p.probeGap = probeFirst
+	p.probeAt = now.Add(jitter(p.probeGap))
+	p.growAt, p.okGrow = now, 0
+	p.waited.Store(0)
+	p.signalLocked()
+	p.nhPause = min(time.Hour, max(nhPauseFirst, 2*p.nhPause))
+	p.nhAfter = now.Add(p.nhPause)
 }
 
 // setNHRateLocked sets auto's budget to the learned window's limit per
@@ -958,9 +987,7 @@ func (p *pacer) nhSucceededLocked(tk ticket, now time.Time) {
 }
 
 // nhRefusedLocked learns from a 429 in a window learned without headers.
-// It returns false when the model is given up (the caller then handles the
-// 429 as without a model).
-func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) bool {
+func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) {
 	p.last429 = now
 	if tk.seq < p.firstSeq {
 		// Sent into the window before: its trial failed late.
@@ -970,7 +997,7 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) bool {
 			p.trialIn = trialEvery
 			p.setNHRateLocked()
 		}
-		return true
+		return
 	}
 	p.used-- // not counted by the server
 	if p.start.IsZero() || !tk.sent.After(p.startSent) {
@@ -993,7 +1020,7 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) bool {
 			p.probeAt = now.Add(jitter(p.probeGap))
 			p.probeGap = min(probeMax, p.probeGap*2)
 		}
-		return true
+		return
 	}
 	if p.spent {
 		// A probe for the end of a window whose length is not known:
@@ -1005,7 +1032,7 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) bool {
 			p.probeAt = now.Add(jitter(p.probeGap))
 			p.probeGap = min(probeMax, p.probeGap*2)
 		}
-		return true
+		return
 	}
 	// The window is spent before the client counted it so.
 	switch {
@@ -1019,10 +1046,11 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) bool {
 	case p.okCur < p.limit/2:
 		// Spent far below the limit: the window did not start when
 		// it seemed to. Probe for the next start (and give the model
-		// up when that keeps happening).
+		// up when that keeps happening: the limit is not a fixed
+		// window's; learning goes on from the rate it allowed).
 		if p.nhBad++; p.nhBad >= 3 {
-			p.nhExitLocked()
-			return false
+			p.nhGiveUpLocked(now)
+			return
 		}
 		p.used = max(p.used, p.limit)
 		p.start, p.prevStart = time.Time{}, time.Time{}
@@ -1030,17 +1058,21 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) bool {
 		p.probeGap = probeFirst
 		p.probeAt = now.Add(jitter(p.probeGap))
 		p.signalLocked()
-		return true
+		return
 	default:
 		if now.Sub(p.start) < p.length*6/10 {
 			// Spent well before its end: the window is shorter than
 			// thought. Probe for its end and measure it again.
 			p.length, p.lower = 0, 0
 		}
+		if p.okCur < minCycleOK {
+			p.nhGiveUpLocked(now)
+			return
+		}
 		p.limit = p.okCur
 		p.trialIn = 2 // soon: the count may have been short
 	}
 	p.setNHRateLocked()
 	p.spendLocked(now)
-	return true
+	return
 }
