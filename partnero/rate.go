@@ -203,6 +203,7 @@ type pacer struct {
 	last429    time.Time // the answer to the last 429 without headers
 	startSent  time.Time // when the request that opened the current window left
 	okCur      int       // answers the server counted in the current client window
+	refCur     int       // 429s in the current client window
 	heldPrev   bool      // the window before the current one was spent: its end, and so the current start, are the server's
 	trial      bool      // the current window may take limit+1 (limit is raised for it)
 	trialPrev  bool      // the window before was a trial that drew no 429 yet
@@ -933,7 +934,7 @@ func (p *pacer) nhTurnLocked() {
 	if p.heldPrev && p.okCur >= p.limit {
 		p.nhBad = 0
 	}
-	p.okCur = 0
+	p.okCur, p.refCur = 0, 0
 	p.trialPrev = false
 	if p.trial {
 		// No 429 yet for the trial: it held if the server counted all
@@ -950,8 +951,8 @@ func (p *pacer) nhTurnLocked() {
 	if p.trialIn--; p.trialIn <= 0 && p.heldPrev {
 		p.limit++
 		p.trial = true
-		p.setNHRateLocked()
 	}
+	p.setNHRateLocked()
 }
 
 // nhSucceededLocked learns from a success in a window learned without
@@ -966,8 +967,11 @@ func (p *pacer) nhSucceededLocked(tk ticket, now time.Time) {
 		if !p.start.IsZero() {
 			p.nhTurnLocked()
 			p.prevStart = p.start
-			p.firstSeq, p.used = tk.seq, int(p.seq-tk.seq+1)
+			p.firstSeq = tk.seq
 		}
+		// What the window holds: the requests sent into it but those
+		// refused (probing counted the window as full).
+		p.used = int(p.seq-p.firstSeq+1) - p.refCur
 		// The time between two window starts bounds the length from
 		// above, when the window before was spent (else the request
 		// may have been counted in it).
@@ -1000,6 +1004,7 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) {
 		return
 	}
 	p.used-- // not counted by the server
+	p.refCur++
 	if p.start.IsZero() || !tk.sent.After(p.startSent) {
 		// Sent with the first of the window, it reached the server
 		// before the window before ended: the window is longer than
