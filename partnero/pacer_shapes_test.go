@@ -44,6 +44,7 @@ var shapes = []shape{
 type shapeServer struct {
 	shape
 	admitted, refused, failed atomic.Int64
+	limit                     atomic.Int64 // the window's limit when set: a server that changes it
 
 	mu    sync.Mutex
 	start time.Time
@@ -62,6 +63,9 @@ func (s *shapeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	time.Sleep(latency) // the network and the framework before the throttle
 	limit := int(math.Round(s.perSecond * s.window.Seconds()))
+	if n := s.limit.Load(); n > 0 {
+		limit = int(n)
+	}
 	now := time.Now()
 	s.mu.Lock()
 	if s.start.IsZero() || !now.Before(s.start.Add(s.window)) {
@@ -220,6 +224,52 @@ func TestLowDemandKeepsTheWindow(t *testing.T) {
 				runWorkers(ctx, c, workers)
 				if l := c.Limit(); l < 0.95*50 || l > 50.5 {
 					t.Errorf("budget %.1f/s after two minutes below a 50/s server's limit", l)
+				}
+			})
+		})
+	}
+}
+
+// TestLearnedWindowFollowsTheLimit: without headers, auto learns a 1 s
+// window from its 429s, and follows the server when it changes its limit:
+// a raised limit is found by trying one request more now and then, a
+// lowered one by the 429s that come before the window's count is reached.
+func TestLearnedWindowFollowsTheLimit(t *testing.T) {
+	for _, to := range []int{25, 15} {
+		t.Run(strconv.Itoa(to), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				srv := newShapeServer(shape{20, time.Second, false}, 5)
+				c, err := NewClient(WithBaseURL("http://api.test/v1/"), WithAPIKey(testKey),
+					WithHTTPClient(&http.Client{Transport: handlerTransport{srv}}), WithRate(Rate{Auto: true}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(t.Context())
+				var wg sync.WaitGroup
+				for range 16 {
+					wg.Go(func() {
+						for ctx.Err() == nil {
+							_, _ = c.Partners.List(ctx, ListOptions{})
+						}
+					})
+				}
+				time.Sleep(30 * time.Second)
+				srv.limit.Store(int64(to))
+				time.Sleep(60 * time.Second) // 30 windows and more: time for a trial and a climb
+				admitted0, refused0 := srv.admitted.Load(), srv.refused.Load()
+				const measure = 60 * time.Second
+				time.Sleep(measure)
+				admitted, refused := srv.admitted.Load()-admitted0, srv.refused.Load()-refused0
+				cancel()
+				wg.Wait()
+				used := float64(admitted) / (float64(to) * measure.Seconds())
+				share429 := float64(refused) / float64(max(1, admitted+refused))
+				t.Logf("limit 20 -> %d per second: budget used %.1f%%, 429s %.2f%%", to, 100*used, 100*share429)
+				if used < 0.97 || used > 1.01 {
+					t.Errorf("budget used %.1f%% after the limit changed to %d/s, want >= 97%%", 100*used, to)
+				}
+				if share429 > 0.01 {
+					t.Errorf("%.2f%% 429s, want <= 1%%", 100*share429)
 				}
 			})
 		})

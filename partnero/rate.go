@@ -934,6 +934,7 @@ func (p *pacer) nhTurnLocked() {
 	if p.heldPrev && p.okCur >= p.limit {
 		p.nhBad = 0
 	}
+	ok := p.okCur
 	p.okCur, p.refCur = 0, 0
 	p.trialPrev = false
 	if p.trial {
@@ -941,7 +942,7 @@ func (p *pacer) nhTurnLocked() {
 		// of it in the window (a late 429 undoes it). Try again right
 		// away: the limit climbs by one a window until a 429 says
 		// where it is.
-		held := p.heldPrev && p.okCur >= p.limit
+		held := p.heldPrev && ok >= p.limit
 		p.trial, p.trialPrev, p.trialIn = false, held, 1
 		if !held {
 			p.limit-- // the trial said nothing
