@@ -15,9 +15,10 @@ import (
 )
 
 // Rate is a request budget. Auto learns it from the API (rate-limit headers
-// when the API sends them, additive increase / multiplicative decrease when it
-// does not); PerSecond > 0 is a fixed budget; the zero Rate is no budget at
-// all (only 429s slow the client down).
+// when the API sends them; when it does not, additive increase /
+// multiplicative decrease, or the fixed window its 429s show); PerSecond > 0
+// is a fixed budget; the zero Rate is no budget at all (only 429s slow the
+// client down).
 type Rate struct {
 	Auto      bool
 	PerSecond float64
@@ -141,7 +142,12 @@ type ticket struct {
 // period in which one probe at a time goes out; the first success after it
 // ends the period, and the successes between two such ends over the time
 // between them is the server's rate. Growth is gentle (half a percent per
-// window) and only while callers waited for the budget.
+// window) and only while callers waited for the budget. When such a cycle
+// looks like one fixed window of up to nhMaxWindow, auto takes it for one
+// (nh below): the window model then runs on the client's own count, and
+// its first requests leave together at the window's end, so that the next
+// window opens within milliseconds of it (paced evenly, about half a
+// request's spacing is lost per window: 3% at 20/s).
 //
 // Callers take turns: one caller at a time holds the turn and computes when
 // it may send; a change of the rules (the changed channel is closed) makes
