@@ -115,7 +115,9 @@ const (
 	nhMinWindow = 500 * time.Millisecond
 	// nhPauseFirst is how long after giving a learned window up the client
 	// waits before it learns one again; each further failure doubles it.
-	nhPauseFirst = time.Minute
+	// A wrong window costs some 15 429s before it is given up (0.3% of
+	// five minutes at 20/s).
+	nhPauseFirst = 5 * time.Minute
 )
 
 // ticket is one request the pacer let go: the answer is reported with it.
