@@ -15,9 +15,10 @@ import (
 )
 
 // Rate is a request budget. Auto learns it from the API (rate-limit headers
-// when the API sends them, additive increase / multiplicative decrease when it
-// does not); PerSecond > 0 is a fixed budget; the zero Rate is no budget at
-// all (only 429s slow the client down).
+// when the API sends them; when it does not, additive increase /
+// multiplicative decrease, or the fixed window its 429s show); PerSecond > 0
+// is a fixed budget; the zero Rate is no budget at all (only 429s slow the
+// client down).
 type Rate struct {
 	Auto      bool
 	PerSecond float64
@@ -96,6 +97,27 @@ const (
 	// minCycleOK is the fewest successes between two spent periods that
 	// tell the server's rate.
 	minCycleOK = 5
+	// trialEvery is how many windows a window learned without headers
+	// runs at its limit before one window tries one request more (which
+	// costs one 429 when the limit is right).
+	trialEvery = 30
+	// nhSpread is the share of a window learned without headers in which
+	// auto sends the window's requests: the last ones must reach the
+	// server before the window ends, or they open the next one early.
+	nhSpread = 0.8
+	// nhMaxWindow is the longest window learned without headers. Paced
+	// evenly, a client loses the time from a window's end to its next
+	// request: a share that matters in short windows only, and long ones
+	// are paced well by the learned rate.
+	nhMaxWindow = 10 * time.Second
+	// nhMinWindow is the shortest: a shorter cycle is the refill of a
+	// token bucket, not a window.
+	nhMinWindow = 500 * time.Millisecond
+	// nhPauseFirst is how long after giving a learned window up the client
+	// waits before it learns one again; each further failure doubles it.
+	// A wrong window costs some 15 429s before it is given up (0.3% of
+	// five minutes at 20/s).
+	nhPauseFirst = 5 * time.Minute
 )
 
 // ticket is one request the pacer let go: the answer is reported with it.
@@ -122,7 +144,12 @@ type ticket struct {
 // period in which one probe at a time goes out; the first success after it
 // ends the period, and the successes between two such ends over the time
 // between them is the server's rate. Growth is gentle (half a percent per
-// window) and only while callers waited for the budget.
+// window) and only while callers waited for the budget. When such a cycle
+// looks like one fixed window of up to nhMaxWindow, auto takes it for one
+// (nh below): the window model then runs on the client's own count, and
+// its first requests leave together at the window's end, so that the next
+// window opens within milliseconds of it (paced evenly, about half a
+// request's spacing is lost per window: 3% at 20/s).
 //
 // Callers take turns: one caller at a time holds the turn and computes when
 // it may send; a change of the rules (the changed channel is closed) makes
@@ -174,6 +201,25 @@ type pacer struct {
 	recent    []time.Time // success times within recentSpan
 	growAt    time.Time   // the start of the current growth period
 	okGrow    int         // successes since growAt
+
+	// A fixed window learned without headers (nh): the successes between
+	// two runs of 429s give its limit, the time between them and the last
+	// 429 before the end bound its length, and the first answer after a
+	// spent window's end marks the next one's start. The window model
+	// above then paces as with headers, counting its own sends.
+	nh         bool
+	last429    time.Time // the answer to the last 429 without headers
+	startSent  time.Time // when the request that opened the current window left
+	okCur      int       // answers the server counted in the current client window
+	refCur     int       // 429s in the current client window
+	heldPrev   bool      // the window before the current one was spent: its end, and so the current start, are the server's
+	trial      bool      // the current window may take limit+1 (limit is raised for it)
+	trialPrev  bool      // the window before was a trial that drew no 429 yet
+	trialIn    int       // windows until the next trial
+	nhBad      int       // windows in a row spent far below the limit: the model is wrong
+	nhAfter    time.Time // no window is learned again before it (the last one was wrong)
+	nhPause    time.Duration
+	nhPrevRate float64 // the rate learned before the window, to go back to
 }
 
 // latencyFloor is the least round trip seen lately: requests sent that much
@@ -297,7 +343,15 @@ func (p *pacer) tryLocked(now time.Time) (time.Duration, ticket, bool) {
 			return d, ticket{}, false
 		}
 		interval := time.Duration(float64(time.Second) / p.rate)
-		p.next = maxTime(p.next, now.Add(-slack)).Add(interval)
+		behind := slack
+		if p.nh {
+			// The first requests of a window leave together: the
+			// first of them to arrive opens it, the sooner after the
+			// window before ended the more there are.
+			interval = time.Duration(float64(interval) * nhSpread)
+			behind = max(slack, interval*time.Duration(min(8, max(1, p.limit/4))))
+		}
+		p.next = maxTime(p.next, now.Add(-behind)).Add(interval)
 		p.log.add(now)
 	}
 	p.seq++
@@ -316,7 +370,18 @@ func (p *pacer) lead() time.Duration { return min(p.lat.get(), p.length/4) }
 // starts), lower is proven by 429s; trying halfway between narrows it in a
 // few windows, at the cost of at most one 429 each.
 func (p *pacer) refine() time.Duration {
-	if gap := p.length - p.lower; p.lower > 0 && gap > max(p.length/100, 2*p.lead()) {
+	least := max(p.length/100, 2*p.lead())
+	if p.nh {
+		// Without headers the bounds are both answers' times, alike
+		// in their lag: they may come closer.
+		least = max(p.length/200, 5*time.Millisecond)
+	}
+	if gap := p.length - p.lower; p.lower > 0 && gap > least {
+		if p.nh {
+			// Without headers a try too early costs the 429s of all
+			// the window's first requests: small steps.
+			return min(gap/2, p.length/32)
+		}
 		return gap / 2
 	}
 	return 0
@@ -326,6 +391,9 @@ func (p *pacer) refine() time.Duration {
 func (p *pacer) expireLocked(now time.Time) {
 	if p.start.IsZero() || p.length <= 0 || now.Before(p.start.Add(p.length-p.lead()-p.refine())) {
 		return
+	}
+	if p.nh {
+		p.nhTurnLocked()
 	}
 	p.prevStart, p.start = p.start, time.Time{}
 	p.firstSeq, p.used = p.seq+1, 0
@@ -372,8 +440,19 @@ func (p *pacer) setRateLocked(r float64) {
 		return
 	}
 	p.rate = r
-	p.log.resize(r)
+	p.nhLogLocked()
 	p.signalLocked()
+}
+
+// nhLogLocked sizes the send log: a window learned without headers counts
+// auto's sends itself and lets them go in the first part of the window,
+// which a log of r per second would spread to its end.
+func (p *pacer) nhLogLocked() {
+	if p.nh && p.mode.Auto {
+		p.log = sendLog{}
+		return
+	}
+	p.log.resize(p.rate)
 }
 
 // sendLog is a ring of the last sends: with n slots per span, a send waits
@@ -447,6 +526,9 @@ func (p *pacer) observe(tk ticket, status int, h http.Header, retryAfter time.Du
 	limit, okL := headerFloat(h, "X-RateLimit-Limit")
 	rem, okR := headerFloat(h, "X-RateLimit-Remaining")
 	withHeaders := okL && okR && limit >= 1 && rem >= 0
+	if withHeaders && p.nh {
+		p.nhExitLocked() // the server says it now: the headers' model takes over
+	}
 	switch {
 	case status == http.StatusTooManyRequests:
 		if withHeaders || p.hdr {
@@ -460,6 +542,10 @@ func (p *pacer) observe(tk ticket, status int, h http.Header, retryAfter time.Du
 		// (a proxy's 502 carries no headers): count it as spent.
 		if withHeaders {
 			p.countedLocked(tk, now, int(limit), int(rem))
+		} else if status != 0 && p.nh {
+			// From behind the throttle: counted, and it may have
+			// opened the window.
+			p.nhSucceededLocked(tk, now)
 		} else if status != 0 && !p.hdr && !p.spent {
 			p.recent = append(p.recent, now)
 			p.okSince++
@@ -598,6 +684,11 @@ func (p *pacer) setHeaderRateLocked() {
 // run of them cuts the budget to what the server just allowed (at most half
 // of it: "none" too backs off) and starts probing.
 func (p *pacer) refusedLocked(tk ticket, now time.Time) {
+	if p.nh {
+		p.nhRefusedLocked(tk, now)
+		return
+	}
+	p.last429 = now
 	if !p.spent && !tk.sent.Before(p.resumeAt) {
 		p.seen429 = true
 		// The rate the server just allowed, but not less than half the
@@ -630,6 +721,10 @@ func (p *pacer) succeededLocked(tk ticket, now time.Time) {
 	if len(p.recent) >= 64 && now.Sub(p.recent[len(p.recent)/2]) > recentSpan {
 		p.trimRecentLocked(now) // amortised: at most every other append copies
 	}
+	if p.nh {
+		p.nhSucceededLocked(tk, now)
+		return
+	}
 	p.okSince++
 	if p.spent && !tk.sent.Before(p.spentAt) {
 		// The spent period is over: a request sent during it got
@@ -642,6 +737,12 @@ func (p *pacer) succeededLocked(tk ticket, now time.Time) {
 			if cycle := now.Sub(p.resumeAt); cycle > 0 && p.okSince > minCycleOK {
 				p.cycleRate = max(minAutoRate, float64(p.okSince-1)/cycle.Seconds())
 				p.setRateLocked(p.cycleRate)
+				if p.nhEnterLocked(tk, now, p.okSince-1, cycle) {
+					p.okSince = 0
+					p.waited.Store(0)
+					p.signalLocked()
+					return
+				}
 			}
 		}
 		p.resumeAt, p.okSince = now, 1
@@ -767,4 +868,225 @@ func (e *UnavailableError) Unwrap() error { return e.Err }
 func IsUnavailable(err error) bool {
 	var e *UnavailableError
 	return errors.As(err, &e)
+}
+
+// nhEnterLocked takes the cycle that tk's success just ended (count
+// successes since the last spent period's end, over cycle) as one fixed
+// window: Laravel's throttle without headers. Its limit is count; its
+// length lies between the last 429 of the run and cycle. A wrong guess
+// shows as 429s early in a window, and nhRefusedLocked corrects it or
+// gives the model up.
+func (p *pacer) nhEnterLocked(tk ticket, now time.Time, count int, cycle time.Duration) bool {
+	// Only auto: a fixed budget spreads a window's requests over all of
+	// it, so the last ones reach the server after its end.
+	if p.hdr || !p.mode.Auto || !p.last429.After(p.resumeAt) {
+		return false
+	}
+	lower := p.last429.Sub(p.resumeAt)
+	if lower <= 0 || lower >= cycle || cycle < nhMinWindow || cycle > nhMaxWindow || now.Before(p.nhAfter) {
+		return false
+	}
+	p.nhPrevRate = p.rate
+	p.nh, p.limit, p.length, p.lower = true, count, cycle, lower
+	p.prevStart, p.heldPrev = p.resumeAt, true
+	p.start, p.exact, p.startSent = now, true, tk.sent
+	p.firstSeq, p.used, p.okCur = tk.seq, int(p.seq-tk.seq+1), 1
+	p.trial, p.trialPrev, p.trialIn = false, false, 2
+	p.setNHRateLocked()
+	p.nhLogLocked()
+	return true
+}
+
+// nhExitLocked drops the window learned without headers.
+func (p *pacer) nhExitLocked() {
+	p.nh = false
+	p.limit, p.length, p.lower, p.used = 0, 0, 0, 0
+	p.start, p.prevStart = time.Time{}, time.Time{}
+	p.trial, p.trialPrev = false, false
+	p.nhLogLocked()
+}
+
+// nhGiveUpLocked drops a learned window that the server's answers
+// contradict: learning goes on from the rate the server allowed, and
+// another window is tried only after a pause.
+func (p *pacer) nhGiveUpLocked(now time.Time) {
+	p.nhExitLocked()
+	// Back to the rate learned before the window, in a spent period
+	// started afresh (no cycle before it to measure).
+	p.setRateLocked(p.nhPrevRate)
+	p.cycleRate = p.nhPrevRate
+	p.resumeAt, p.okSince = time.Time{}, 0
+	p.spent, p.probing, p.spentAt = true, false, now
+	p.probeGap = probeFirst
+	p.probeAt = now.Add(jitter(p.probeGap))
+	p.growAt, p.okGrow = now, 0
+	p.waited.Store(0)
+	p.signalLocked()
+	p.nhPause = min(time.Hour, max(nhPauseFirst, 2*p.nhPause))
+	p.nhAfter = now.Add(p.nhPause)
+}
+
+// setNHRateLocked sets auto's budget to the learned window's limit per
+// length.
+func (p *pacer) setNHRateLocked() {
+	if p.mode.Auto && p.limit > 0 && p.length > 0 {
+		p.setRateLocked(max(minAutoRate, float64(p.limit)/p.length.Seconds()))
+	}
+}
+
+// nhTurnLocked closes the current client window of a window learned
+// without headers (the next one opens): it decides whether the next one
+// tries one request more.
+func (p *pacer) nhTurnLocked() {
+	p.heldPrev = p.used >= p.limit
+	if p.heldPrev && p.okCur >= p.limit {
+		p.nhBad = 0
+	}
+	ok := p.okCur
+	p.okCur, p.refCur = 0, 0
+	p.trialPrev = false
+	if p.trial {
+		// No 429 yet for the trial: it held if the server counted all
+		// of it in the window (a late 429 undoes it). Try again right
+		// away: the limit climbs by one a window until a 429 says
+		// where it is.
+		held := p.heldPrev && ok >= p.limit
+		p.trial, p.trialPrev, p.trialIn = false, held, 1
+		if !held {
+			p.limit-- // the trial said nothing
+			p.trialIn = trialEvery / 3
+		}
+	}
+	if p.trialIn--; p.trialIn <= 0 && p.heldPrev {
+		p.limit++
+		p.trial = true
+	}
+	p.setNHRateLocked()
+}
+
+// nhSucceededLocked learns from a success in a window learned without
+// headers: the first answer of a client window marks the server's window
+// start (the request that opened it came back first), and so does a
+// probe's success after a spent window whose end was not known.
+func (p *pacer) nhSucceededLocked(tk ticket, now time.Time) {
+	if tk.seq < p.firstSeq {
+		return // counted in the window before
+	}
+	if p.start.IsZero() || (p.spent && tk.probe) {
+		if !p.start.IsZero() {
+			p.nhTurnLocked()
+			p.prevStart = p.start
+			p.firstSeq = tk.seq
+		}
+		// What the window holds: the requests sent into it but those
+		// refused (probing counted the window as full).
+		p.used = int(p.seq-p.firstSeq+1) - p.refCur
+		// The time between two window starts bounds the length from
+		// above, when the window before was spent (else the request
+		// may have been counted in it).
+		if p.heldPrev && !p.prevStart.IsZero() {
+			if gap := now.Sub(p.prevStart); gap > p.lower && (p.length == 0 || gap < p.length) {
+				p.length = min(gap, maxWindowLen)
+				p.setNHRateLocked()
+			}
+		}
+		p.start, p.exact, p.startSent = now, true, tk.sent
+		if p.spent {
+			p.spent, p.probing = false, false
+			p.signalLocked()
+		}
+	}
+	p.okCur++
+}
+
+// nhRefusedLocked learns from a 429 in a window learned without headers.
+func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) {
+	p.last429 = now
+	if tk.seq < p.firstSeq {
+		// Sent into the window before: its trial failed late.
+		if p.trialPrev {
+			p.trialPrev = false
+			p.limit--
+			p.trialIn = trialEvery
+			p.setNHRateLocked()
+		}
+		return
+	}
+	p.used-- // not counted by the server
+	p.refCur++
+	if p.start.IsZero() || !tk.sent.After(p.startSent) {
+		// Sent with the first of the window, it reached the server
+		// before the window before ended: the window is longer than
+		// that. Probe until one gets through (it opens the next).
+		if p.heldPrev && !p.prevStart.IsZero() {
+			if l := now.Sub(p.prevStart); l > p.lower {
+				p.lower = l
+				if p.length <= l {
+					p.length = min(maxWindowLen, l+l/50)
+					p.setNHRateLocked()
+				}
+			}
+		}
+		if p.start.IsZero() {
+			p.spendLocked(now)
+		}
+		if tk.probe {
+			p.probeAt = now.Add(jitter(p.probeGap))
+			p.probeGap = min(probeMax, p.probeGap*2)
+		}
+		return
+	}
+	if p.spent {
+		// A probe for the end of a window whose length is not known:
+		// the window still runs.
+		if l := now.Sub(p.start); l > p.lower {
+			p.lower = l
+		}
+		if tk.probe {
+			p.probeAt = now.Add(jitter(p.probeGap))
+			p.probeGap = min(probeMax, p.probeGap*2)
+		}
+		return
+	}
+	// The window is spent before the client counted it so.
+	switch {
+	case p.trial:
+		p.trial = false
+		p.limit--
+		p.trialIn = trialEvery
+	case !p.heldPrev || p.okCur >= p.limit:
+		// The start may not be the server's (the window before was
+		// not spent), or the count was right: nothing learned.
+	case p.okCur < p.limit/2:
+		// Spent far below the limit: the window did not start when
+		// it seemed to. Probe for the next start (and give the model
+		// up when that keeps happening: the limit is not a fixed
+		// window's; learning goes on from the rate it allowed).
+		if p.nhBad++; p.nhBad >= 3 {
+			p.nhGiveUpLocked(now)
+			return
+		}
+		p.used = max(p.used, p.limit)
+		p.start, p.prevStart = time.Time{}, time.Time{}
+		p.spent, p.probing = true, false
+		p.probeGap = probeFirst
+		p.probeAt = now.Add(jitter(p.probeGap))
+		p.signalLocked()
+		return
+	default:
+		if now.Sub(p.start) < p.length*6/10 {
+			// Spent well before its end: the window is shorter than
+			// thought. Probe for its end and measure it again.
+			p.length, p.lower = 0, 0
+		}
+		if p.okCur < minCycleOK {
+			p.nhGiveUpLocked(now)
+			return
+		}
+		p.limit = p.okCur
+		p.trialIn = 2 // soon: the count may have been short
+	}
+	p.setNHRateLocked()
+	p.spendLocked(now)
+	return
 }
