@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
@@ -84,13 +84,8 @@ func copySamples(t *testing.T, m sampleMigration) (string, []string) {
 
 func newMigrateSandbox(t *testing.T) (*sandbox.Server, string) {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	return sb, srv.URL + "/v1/"
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}})
+	return env.Server, env.BaseURL()
 }
 
 func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, string) {
