@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -117,12 +116,9 @@ func TestProgressOnARealTerminal(t *testing.T) {
 // buildBinary builds the command into a temporary folder.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	// go test puts its own go first on PATH, as the e2e harness relies on.
 	bin := filepath.Join(t.TempDir(), "partnero-etl")
-	cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, ".")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -171,49 +171,47 @@ func (r *Reader) start() error {
 // its line in the file too. The element is kept in Raw as compact JSON on
 // one line, so a JSON lines reject file can hold it.
 func (r *Reader) nextElement() (record.Row, error) {
-	for {
-		elem, line, tooLong, last, err := r.scanElement()
-		if err != nil {
+	elem, line, tooLong, last, err := r.scanElement()
+	if err != nil {
+		r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
+		return record.Row{}, r.err
+	}
+	if elem == nil && !tooLong {
+		// The array ended: only white space may follow.
+		if err := r.rest(); err != nil {
 			r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
 			return record.Row{}, r.err
 		}
-		if elem == nil && !tooLong {
-			// The array ended: only white space may follow.
-			if err := r.rest(); err != nil {
-				r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
-				return record.Row{}, r.err
-			}
-			r.done, r.err = true, io.EOF
-			return record.Row{}, io.EOF
-		}
-		r.elements++
-		r.tail = last
-		origin := record.Origin{File: r.name, Line: r.elements}
-		if tooLong {
-			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
-				Message: fmt.Sprintf("array element %d (line %d) is longer than %d MiB", r.elements, line, r.maxLine>>20)}
-		}
-		if len(elem) == 0 {
-			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
-				Message: fmt.Sprintf("array element %d (line %d) is empty (two commas in a row?)", r.elements, line)}
-		}
-		one := elem
-		var compact bytes.Buffer
-		if bytes.ContainsAny(elem, "\r\n\t ") && json.Compact(&compact, elem) == nil {
-			one = compact.Bytes()
-		}
-		row, rerr := r.decode(one, origin)
-		if rerr != nil {
-			rerr.Message = fmt.Sprintf("array element %d (line %d): %s", r.elements, line,
-				strings.Replace(rerr.Message, "line is a JSON", "element is a JSON", 1))
-			raw := one
-			if len(raw) > 64<<10 {
-				raw = raw[:64<<10]
-			}
-			return record.Row{Origin: origin, Raw: bytes.Clone(raw)}, rerr
-		}
-		return row, nil
+		r.done, r.err = true, io.EOF
+		return record.Row{}, io.EOF
 	}
+	r.elements++
+	r.tail = last
+	origin := record.Origin{File: r.name, Line: r.elements}
+	if tooLong {
+		return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+			Message: fmt.Sprintf("array element %d (line %d) is longer than %d MiB", r.elements, line, r.maxLine>>20)}
+	}
+	if len(elem) == 0 {
+		return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+			Message: fmt.Sprintf("array element %d (line %d) is empty (two commas in a row?)", r.elements, line)}
+	}
+	one := elem
+	var compact bytes.Buffer
+	if bytes.ContainsAny(elem, "\r\n\t ") && json.Compact(&compact, elem) == nil {
+		one = compact.Bytes()
+	}
+	row, rerr := r.decode(one, origin)
+	if rerr != nil {
+		rerr.Message = fmt.Sprintf("array element %d (line %d): %s", r.elements, line,
+			strings.Replace(rerr.Message, "line is a JSON", "element is a JSON", 1))
+		raw := one
+		if len(raw) > 64<<10 {
+			raw = raw[:64<<10]
+		}
+		return record.Row{Origin: origin, Raw: bytes.Clone(raw)}, rerr
+	}
+	return row, nil
 }
 
 // scanElement reads up to the ',' or ']' that ends the next array element
