@@ -11,7 +11,7 @@ func TestTake(t *testing.T) { // not parallel: AllocsPerRun
 		t.Fatalf("len/cap %d/%d and %d/%d, want 3/3", len(a), cap(a), len(b), cap(b))
 	}
 	a[0], b[0] = 1, 2
-	a = append(a, 9) // must reallocate, not write into b
+	_ = append(a, 9) // must reallocate, not write into b
 	if b[0] != 2 || len(b) != 3 {
 		t.Errorf("append into a changed b: %v", b)
 	}
