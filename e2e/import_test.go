@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 )
@@ -32,21 +32,7 @@ func importAll(t *testing.T, sb *sandboxProc, d *dataset, extra ...string) {
 }
 
 func readReport(t *testing.T, path string) pipeline.Report {
-	return readJSONFile[pipeline.Report](t, path)
-}
-
-// readJSONFile decodes a JSON file the binary wrote (a report).
-func readJSONFile[T any](t *testing.T, path string) T {
-	t.Helper()
-	var v T
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return v
+	return jsontest.ReadFile[pipeline.Report](t, path)
 }
 
 func checkTarget(t *testing.T, sb *sandboxProc, d *dataset) {

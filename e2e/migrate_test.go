@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 )
@@ -98,7 +99,7 @@ func runMigrate(t *testing.T, sb *sandboxProc, dir string, args ...string) int {
 }
 
 func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	return readJSONFile[pipeline.MigrationReport](t, path)
+	return jsontest.ReadFile[pipeline.MigrationReport](t, path)
 }
 
 // TestMigrationKilledAndResumed migrates each platform's sample twice: once

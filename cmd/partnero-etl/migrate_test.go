@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/pipeline"
@@ -97,16 +97,7 @@ func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, str
 }
 
 func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep pipeline.MigrationReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return jsontest.ReadFile[pipeline.MigrationReport](t, path)
 }
 
 func checkMigration(t *testing.T, rep pipeline.MigrationReport, want map[string]stageWant) {
