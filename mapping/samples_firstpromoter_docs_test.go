@@ -13,6 +13,7 @@ import (
 // TestFirstPromoterDocumentedObjects maps the objects of FirstPromoter's
 // API reference (docs.firstpromoter.com, v2 and the withdrawn v1).
 func TestFirstPromoterDocumentedObjects(t *testing.T) {
+	t.Parallel()
 	p := mapFixture(t, "firstpromoter", record.Partners, "promoter_v1.json")
 	want(t, "promoter_v1.json", p, map[string]string{"email": "user@example.com", "key": "heubv", "source_id": "8815216"})
 	ref := mapFixture(t, "firstpromoter", record.Customers, "referral_v2.json")

@@ -42,6 +42,7 @@ func mapFixture(t *testing.T, platform string, e record.Entity, name string) Res
 // reference (rewardful/rest-api-docs) and checks every field the preset
 // reads, and the join ids a migration uses.
 func TestRewardfulDocumentedObjects(t *testing.T) {
+	t.Parallel()
 	aff := mapFixture(t, "rewardful", record.Partners, "affiliate.json")
 	want(t, "affiliate.json", aff, map[string]string{
 		"email": "adam.jones@example.com", "name": "Adam", "surname": "Jones", "key": "adam",

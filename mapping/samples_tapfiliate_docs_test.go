@@ -13,6 +13,7 @@ import (
 // TestTapfiliateDocumentedObjects maps the objects of Tapfiliate's API
 // reference as its PHP SDK's tests reproduce them.
 func TestTapfiliateDocumentedObjects(t *testing.T) {
+	t.Parallel()
 	c := mapFixture(t, "tapfiliate", record.Customers, "customer.json")
 	want(t, "customer.json", c, map[string]string{"key": "USER123", "source_id": "cu_eXampl3", "partner.source_id": "janejameson", "tags": "trial"})
 	cv := mapFixture(t, "tapfiliate", record.Transactions, "conversion.json")
