@@ -47,6 +47,7 @@ var rules = []rule{
 	{"sinks do not import sources", under("sinks"), under("sources")},
 	{"the sandbox imports no pipeline code", under("partnero/sandbox"), under("pipeline", "mapping", "sources", "sinks", "signals", "cmd")},
 	{"the API client imports only internal packages", is("partnero"), func(rel string) bool { return !under("internal")(rel) }},
+	{"dependencies point down: nothing below the pipeline imports it", under("sources", "sinks", "mapping", "record", "partnero", "signals", "internal"), under("pipeline")},
 }
 
 // violations lists every dependency of the module's packages that a rule
@@ -124,13 +125,16 @@ func TestRulesReport(t *testing.T) {
 		p("partnero/sandbox", "partnero", "internal/flock", "pipeline"),
 		p("partnero", "internal/atomicfile", "record"),
 		p("partnero/sandboxtest", "partnero", "partnero/sandbox"),
+		p("mapping", "record", "pipeline/export"),
 	})
 	want := []string{
 		"pipeline imports cmd/partnero-etl: nothing imports the command",
 		"sources/csv imports sinks: sources do not import sinks",
 		"sinks/upsert imports sources/program: sinks do not import sources",
 		"partnero/sandbox imports pipeline: the sandbox imports no pipeline code",
+		"partnero/sandbox imports pipeline: dependencies point down: nothing below the pipeline imports it",
 		"partnero imports record: the API client imports only internal packages",
+		"mapping imports pipeline/export: dependencies point down: nothing below the pipeline imports it",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
