@@ -48,6 +48,7 @@ func (l *lossyVerify) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // is rejected (the rows landed: a rejected row fed again by any other route
 // would pay twice), and the same command resumes and reconciles.
 func TestUnverifiedWritesStopAndResume(t *testing.T) {
+	t.Parallel()
 	lossy := &lossyVerify{}
 	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{testKey}, Seed: 3},
 		sandboxtest.Wrap(func(h http.Handler) http.Handler { lossy.h = h; return lossy }))
