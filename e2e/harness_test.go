@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,6 +31,15 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The tests wait on the binary, the sandbox's latency and rate limits
+	// far more than they use the CPU: four run at once (the default is
+	// GOMAXPROCS), unless -parallel says otherwise.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "4")
+	}
 	dir, err := os.MkdirTemp("", "partnero-etl-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
