@@ -983,7 +983,7 @@ func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
 						h.ServeHTTP(w, r)
 					})
 				}))
-			sb := &sandboxProc{t: t, addr: env.HTTP.Listener.Addr().String(), sb: env.Server}
+			sb := envProc(t, env)
 			st := start(t)
 			seedProgram(t, sb, 3, 10, 0, time.Now())
 			const prefix = "exports/partnero"

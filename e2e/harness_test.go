@@ -25,6 +25,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // binary is the partnero-etl executable TestMain built.
@@ -133,6 +134,12 @@ func (p *sandboxProc) restart() {
 		p.t.Fatalf("listen again on %s: %v", p.addr, err)
 	}
 	p.serve(ln)
+}
+
+// envProc is a sandboxProc for a sandbox sandboxtest serves (one that a
+// test wraps): the import helpers and statistics work, restart does not.
+func envProc(t testing.TB, env *sandboxtest.Env) *sandboxProc {
+	return &sandboxProc{t: t, addr: env.HTTP.Listener.Addr().String(), sb: env.Server}
 }
 
 func (p *sandboxProc) baseURL() string { return "http://" + p.addr + "/v1/" }

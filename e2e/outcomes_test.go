@@ -52,8 +52,7 @@ func TestUnverifiedWritesStopAndResume(t *testing.T) {
 	lossy := &lossyVerify{}
 	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{testKey}, Seed: 3},
 		sandboxtest.Wrap(func(h http.Handler) http.Handler { lossy.h = h; return lossy }))
-	// A sandboxProc the import helpers accept (no restart, no statistics).
-	proc := &sandboxProc{t: t, addr: env.HTTP.Listener.Addr().String()}
+	proc := envProc(t, env)
 
 	c := env.Client(t, api.WithRate(api.Rate{PerSecond: 10000}))
 	if _, err := c.Partners.Create(t.Context(), &api.Partner{ID: "p1", Email: "p1@example.com", Name: "P"}); err != nil {

@@ -515,7 +515,8 @@ func TestPostAffiliateProSectionLine(t *testing.T) {
 
 // TestRaggedRowMemory: a row far wider than the header (a broken file) costs
 // about its own size, not a slab sized for 256 rows of its width (400 MB
-// for this row before the readers shared one slab allocator).
+// for this row before the readers shared one slab allocator). Not parallel:
+// TotalAlloc counts the whole test binary.
 func TestRaggedRowMemory(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("id,email\np1,a@example.com\n")
