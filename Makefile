@@ -10,7 +10,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS  = $(if $(VERSION),-X main.version=$(VERSION))
 
-.PHONY: all build test fmt vet race interop bench fuzz demo clean release-check duckdb
+.PHONY: all build test fmt vet lint race interop bench fuzz demo clean release-check duckdb
 
 all: build
 
@@ -18,7 +18,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/partnero-etl
 
 # The one test command: the README and CI both run it.
-test: fmt vet race interop
+test: fmt vet lint race interop
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -26,6 +26,19 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# staticcheck (a release that builds with Go 1.26), from GOBIN or
+# GOPATH/bin where go install puts it; installed there when missing. Then
+# the layering check (internal/layering): which package may import which.
+STATICCHECK_VERSION ?= v0.8.2
+GOBIN_DIR   := $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+STATICCHECK ?= $(GOBIN_DIR)/staticcheck
+lint: $(STATICCHECK)
+	$(STATICCHECK) $(PKGS)
+	$(GO) test -count=1 ./internal/layering
+
+$(GOBIN_DIR)/staticcheck:
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 race:
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)

@@ -19,6 +19,7 @@ import (
 	"go/build"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +42,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/pipeline/export"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
@@ -77,14 +80,36 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
+// The ports freePort handed out in this process.
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// freePort returns a loopback port for a server a test starts by number:
+// free when asked, never handed out before in this process, and below the
+// kernel's ephemeral range (32768 and up on Linux), which listeners on port
+// 0 and outgoing connections take theirs from. So nothing else takes it
+// before the server binds it, and the bucket tests can run in parallel.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 500 {
+		p := 20000 + rand.IntN(12000)
+		if portsGiven[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue // in use
+		}
+		ln.Close()
+		portsGiven[p] = true
+		return p
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free loopback port between 20000 and 32000")
+	return 0
 }
 
 // startServer runs a server until the test ends and waits for its port.
@@ -716,6 +741,7 @@ func checkOnlyManifestFiles(t *testing.T, v bucketView) {
 // each of S3, GCS and Azure, and reads each bucket back independently: the
 // same rows, every table.
 func TestBucketExportMatchesFolder(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{})
 	seedProgram(t, sb, 6, 25, 0, time.Now())
 	dir := filepath.Join(t.TempDir(), "snapshot")
@@ -795,6 +821,7 @@ func startExportUntilUpload(t *testing.T, sb *sandboxProc, st *store, prefix str
 // snapshot whole; the interrupted run aborts its own uploads on the way
 // out, and the next run aborts the killed one's and removes its objects.
 func TestBucketExportKilledMidUpload(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{})
 	st := startS3(t)
 	// About 9 MB of JSON lines in transactions: more than one 5 MiB part.
@@ -871,6 +898,7 @@ func TestBucketExportKilledMidUpload(t *testing.T) {
 // holds the same rows; a full export afterwards leaves no object of the
 // earlier runs behind.
 func TestBucketSinceLastAndDailyPartitions(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{})
 	st := startS3(t)
 	seedProgram(t, sb, 3, 10, 0, time.Now())
@@ -928,10 +956,34 @@ func TestBucketSinceLastAndDailyPartitions(t *testing.T) {
 // (S3 If-Match on the ETag read at its start, GCS generation match, Azure
 // If-Match) and says why.
 func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
+	t.Parallel()
 	for name, start := range map[string]func(*testing.T) *store{"s3": startS3, "gs": startGCS, "azblob": startAzure} {
 		t.Run(name, func(t *testing.T) {
-			// Slow pages: the manifest is read before the first page.
-			sb := startSandbox(t, sandbox.Config{Latency: 300 * time.Millisecond})
+			// The manifest is read before the first page; once the second
+			// export has listed its first page of partners, the sandbox holds
+			// its next requests until the manifest was changed, so the
+			// change lands mid-run however slow the machine is.
+			var armed, listedOne atomic.Bool
+			changed := make(chan struct{})
+			var release sync.Once
+			t.Cleanup(func() { release.Do(func() { close(changed) }) })
+			env := sandboxtest.Start(t, sandbox.Config{Keys: []string{testKey}, Latency: 300 * time.Millisecond},
+				sandboxtest.Wrap(func(h http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						if armed.Load() && r.Method == http.MethodGet {
+							if listedOne.Load() {
+								select {
+								case <-changed:
+								case <-r.Context().Done():
+								}
+							} else if strings.HasPrefix(r.URL.Path, "/v1/partners") {
+								defer listedOne.Store(true)
+							}
+						}
+						h.ServeHTTP(w, r)
+					})
+				}))
+			sb := envProc(t, env)
 			st := start(t)
 			seedProgram(t, sb, 3, 10, 0, time.Now())
 			const prefix = "exports/partnero"
@@ -946,6 +998,7 @@ func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
 				return n
 			}
 			before := listed()
+			armed.Store(true)
 			cmd, out := exportCmd(t.Context(), sb, st.env, "--out", st.out(prefix))
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -955,6 +1008,7 @@ func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
 			}
 			other := append(st.read(t, prefix).manifest, ' ') // another version, same meaning
 			st.put(t, prefix+"/"+export.ManifestName, other)
+			release.Do(func() { close(changed) })
 			err := cmd.Wait()
 			if err == nil || !strings.Contains(out.String(), "another export changed it") {
 				t.Fatalf("export over a changed manifest: %v\n%s", err, out)
@@ -974,6 +1028,7 @@ func TestBucketManifestReplacedOnlyIfUnchanged(t *testing.T) {
 // resumable uploads and Azure uncommitted blocks are not listable objects;
 // the stores expire them.)
 func TestBucketExportKilledMidRunGCSAzure(t *testing.T) {
+	t.Parallel()
 	for name, start := range map[string]func(*testing.T) *store{"gs": startGCS, "azblob": startAzure} {
 		t.Run(name, func(t *testing.T) {
 			sb := startSandbox(t, sandbox.Config{Latency: 100 * time.Millisecond})

@@ -71,6 +71,7 @@ func TestConcurrentImportsOfTheSameRows(t *testing.T) {
 // A re-run that finds one key held by several transactions (created twice,
 // here outside the tool) says so in the summary and the report.
 func TestDuplicateKeysInTheTargetAreReported(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 12})
 	dir := t.TempDir()
 	d := generate(t, dir, genOptions{Partners: 2, Customers: 4, PerCustomer: 2})

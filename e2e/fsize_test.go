@@ -51,6 +51,7 @@ func init() {
 // errors are shown, and the report is written atomically (no partial or
 // empty file is left where a script would read it).
 func TestFullDiskShowsEveryError(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 5})
 	dir := t.TempDir()
 	var rows strings.Builder
@@ -145,6 +146,7 @@ func (r *fifoReader) waitFor(t *testing.T, want string) {
 // deleted, must be a regular file: a FIFO is refused up front (exit 2).
 // A FIFO stands for the device here: the test must not touch /dev/null.
 func TestOutputsOnAFIFOAreWrittenThrough(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 6})
 	dir := t.TempDir()
 	input := filepath.Join(dir, "partners.csv")
@@ -180,6 +182,7 @@ func TestOutputsOnAFIFOAreWrittenThrough(t *testing.T) {
 // The same for a migration: its report and the failed reject file are
 // both named, and no partial report is left.
 func TestMigrateFullDiskShowsEveryError(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 5})
 	dir := t.TempDir()
 	args := migrateArgs(t, platformSamples[0], dir)[:7] // rewardful partners only

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,12 +25,22 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // binary is the partnero-etl executable TestMain built.
 var binary string
 
 func TestMain(m *testing.M) {
+	// The tests wait on the binary, the sandbox's latency and rate limits
+	// far more than they use the CPU: four run at once (the default is
+	// GOMAXPROCS), unless -parallel says otherwise.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "4")
+	}
 	dir, err := os.MkdirTemp("", "partnero-etl-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -123,6 +134,12 @@ func (p *sandboxProc) restart() {
 		p.t.Fatalf("listen again on %s: %v", p.addr, err)
 	}
 	p.serve(ln)
+}
+
+// envProc is a sandboxProc for a sandbox sandboxtest serves (one that a
+// test wraps): the import helpers and statistics work, restart does not.
+func envProc(t testing.TB, env *sandboxtest.Env) *sandboxProc {
+	return &sandboxProc{t: t, addr: env.HTTP.Listener.Addr().String(), sb: env.Server}
 }
 
 func (p *sandboxProc) baseURL() string { return "http://" + p.addr + "/v1/" }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 )
@@ -32,21 +32,7 @@ func importAll(t *testing.T, sb *sandboxProc, d *dataset, extra ...string) {
 }
 
 func readReport(t *testing.T, path string) pipeline.Report {
-	return readJSONFile[pipeline.Report](t, path)
-}
-
-// readJSONFile decodes a JSON file the binary wrote (a report).
-func readJSONFile[T any](t *testing.T, path string) T {
-	t.Helper()
-	var v T
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return v
+	return jsontest.ReadFile[pipeline.Report](t, path)
 }
 
 func checkTarget(t *testing.T, sb *sandboxProc, d *dataset) {
@@ -58,6 +44,7 @@ func checkTarget(t *testing.T, sb *sandboxProc, d *dataset) {
 }
 
 func TestFreshImportThenRerunWritesNothing(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 1})
 	d := generate(t, t.TempDir(), smallData)
 	importAll(t, sb, d)
@@ -96,6 +83,7 @@ func TestFreshImportThenRerunWritesNothing(t *testing.T) {
 }
 
 func TestDryRunOnlyReads(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 2})
 	d := generate(t, t.TempDir(), smallData)
 	res := runImport(t, sb, d.dir, "partners", d.partnersFile, "--dry-run", "--report", "dry.json")
@@ -114,6 +102,7 @@ func TestDryRunOnlyReads(t *testing.T) {
 // TestFaultsEndInTheCleanState runs the import against a sandbox that
 // answers 5xx, bursts of 429 and commits writes whose answer it then drops.
 func TestFaultsEndInTheCleanState(t *testing.T) {
+	t.Parallel()
 	d := generate(t, t.TempDir(), smallData)
 	clean := startSandbox(t, sandbox.Config{Seed: 3})
 	importAll(t, clean, d)
@@ -136,6 +125,7 @@ func TestFaultsEndInTheCleanState(t *testing.T) {
 // TestKilledImporterResumes SIGKILLs the importer at random points, runs it
 // again until it finishes, and checks that every row landed exactly once.
 func TestKilledImporterResumes(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 4, Latency: 2 * time.Millisecond})
 	d := generate(t, t.TempDir(), genOptions{Partners: 40, Customers: 120, PerCustomer: 4, NewCustomers: 20, Bad: true})
 	rng := rand.New(rand.NewPCG(4, 4))
@@ -171,6 +161,7 @@ func TestKilledImporterResumes(t *testing.T) {
 // flushes its journal, prints its summary and exits 130; the same command
 // then finishes the job.
 func TestInterruptExits130AndResumes(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 5})
 	d := generate(t, t.TempDir(), genOptions{Partners: 10, Customers: 200, PerCustomer: 1})
 	runImport(t, sb, d.dir, "partners", d.partnersFile)
@@ -241,6 +232,7 @@ func TestSandboxRestartMidRun(t *testing.T) {
 // are interleaved (as in an export sorted by date): the engine gathers each
 // customer's transactions so they still travel in one request.
 func TestInterleavedTransactionsStillBatch(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 8})
 	d := generate(t, t.TempDir(), genOptions{Partners: 5, Customers: 60, PerCustomer: 5, NewCustomers: 10, Interleave: true})
 	for _, step := range []struct{ entity, file string }{

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 )
@@ -98,7 +99,7 @@ func runMigrate(t *testing.T, sb *sandboxProc, dir string, args ...string) int {
 }
 
 func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	return readJSONFile[pipeline.MigrationReport](t, path)
+	return jsontest.ReadFile[pipeline.MigrationReport](t, path)
 }
 
 // TestMigrationKilledAndResumed migrates each platform's sample twice: once
@@ -106,6 +107,7 @@ func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
 // finishes. Both programs must hold the same partners, customers and
 // transactions, each exactly once, with the same amounts.
 func TestMigrationKilledAndResumed(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(6, 6))
 	for _, p := range platformSamples {
 		t.Run(p.platform, func(t *testing.T) {
@@ -205,6 +207,7 @@ func slicesOfKeys(m map[string]int) []string {
 // (The customers stage alone is too quick to interrupt: the customers with
 // transactions are created inside their transaction batches.)
 func TestMigrationInterrupted(t *testing.T) {
+	t.Parallel()
 	p := platformSamples[0]
 	sb := startSandbox(t, sandbox.Config{Seed: 8})
 	dir := t.TempDir()

@@ -12,6 +12,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // lossyVerify wraps the sandbox: while on, every transaction create is
@@ -42,31 +43,18 @@ func (l *lossyVerify) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.h.ServeHTTP(w, r)
 }
 
-// serveHandler serves h on loopback as a sandboxProc the import helpers
-// accept (no restart, no statistics).
-func serveHandler(t *testing.T, h http.Handler) *sandboxProc {
-	t.Helper()
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return &sandboxProc{t: t, addr: ts.Listener.Addr().String()}
-}
-
 // A transaction write whose answer is lost, and whose verification fails
 // too, is unfinished: the run stops with exit 1 keeping the journal, no row
 // is rejected (the rows landed: a rejected row fed again by any other route
 // would pay twice), and the same command resumes and reconciles.
 func TestUnverifiedWritesStopAndResume(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{testKey}, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lossy := &lossyVerify{h: sb}
-	proc := serveHandler(t, lossy)
+	t.Parallel()
+	lossy := &lossyVerify{}
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{testKey}, Seed: 3},
+		sandboxtest.Wrap(func(h http.Handler) http.Handler { lossy.h = h; return lossy }))
+	proc := envProc(t, env)
 
-	c, err := api.NewClient(api.WithBaseURL(proc.baseURL()), api.WithAPIKey(testKey), api.WithRate(api.Rate{PerSecond: 10000}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := env.Client(t, api.WithRate(api.Rate{PerSecond: 10000}))
 	if _, err := c.Partners.Create(t.Context(), &api.Partner{ID: "p1", Email: "p1@example.com", Name: "P"}); err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,7 @@ func sandboxBinary(t *testing.T, args ...string) (*exec.Cmd, *sandboxProc) {
 // same --data holds every record exactly once, and a re-run of the import
 // writes nothing.
 func TestSandboxSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "state.json")
 	d := generate(t, dir, genOptions{Partners: 5, Customers: 20, PerCustomer: 3, NewCustomers: 4})
@@ -82,6 +83,7 @@ func TestSandboxSurvivesSIGKILL(t *testing.T) {
 // --data on a path the sandbox cannot write is refused at start (exit 2),
 // not discovered at exit after every write was lost.
 func TestSandboxUnwritableDataExits2(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o600)

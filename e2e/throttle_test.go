@@ -19,6 +19,7 @@ import (
 // requests draw a 429. Before, the 429s counted against --max-attempts and
 // rows were rejected as api_error (exit 3).
 func TestThrottleStormRejectsNothing(t *testing.T) {
+	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Seed: 11, RateLimit: 5, RateWindow: time.Second})
 	d := generate(t, t.TempDir(), genOptions{Partners: 50})
 	res := runImport(t, sb, d.dir, "partners", d.partnersFile, "--workers", "32", "--rate", "none", "--report", "r.json")

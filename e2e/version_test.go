@@ -15,6 +15,7 @@ import (
 // checkout it was built from (git describe), not "dev", in partnero-etl
 // version and in its User-Agent.
 func TestMakeBuildStampsVersion(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}

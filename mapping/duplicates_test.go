@@ -17,6 +17,7 @@ func keyedTransaction(key string, line int64) record.Record {
 }
 
 func TestDuplicates(t *testing.T) {
+	t.Parallel()
 	d := NewDuplicates(record.Transactions)
 	if err := d.Check(keyedTransaction("ch_1", 12)); err != nil {
 		t.Fatal(err)
@@ -34,6 +35,7 @@ func TestDuplicates(t *testing.T) {
 }
 
 func TestDuplicatePartners(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Partners, nil)
 	d := NewDuplicates(record.Partners)
 	rows := csvRows("email|key|source_id",
@@ -63,6 +65,7 @@ func TestDuplicatePartners(t *testing.T) {
 // source id (two commissions of one sale, say) are not duplicates unless
 // their keys are.
 func TestDuplicateTransactionsByKeyOnly(t *testing.T) {
+	t.Parallel()
 	d := NewDuplicates(record.Transactions)
 	tx := func(line int64, key, source string) record.Record {
 		return record.Record{
@@ -167,6 +170,7 @@ func sameAnswers(t *testing.T, entity record.Entity, recs []record.Record, maxSl
 // The bounded index reports exactly the duplicates, and the first lines,
 // of an index held wholly in memory, however often it spills.
 func TestDuplicatesEqualInMemoryIndex(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, entity := range []record.Entity{record.Partners, record.Customers, record.Transactions} {
 		for _, maxSlots := range []int{16, 64, 1 << 10, defaultMaxSlots} {
@@ -184,6 +188,7 @@ func TestDuplicatesEqualInMemoryIndex(t *testing.T) {
 // Many distinct identities through a small table: most of them spilled and
 // merged, the duplicates of spilled ones still found with their first line.
 func TestDuplicatesSpilled(t *testing.T) {
+	t.Parallel()
 	const n = 50_000
 	var recs []record.Record
 	for i := range n {
@@ -217,6 +222,7 @@ func FuzzDuplicates(f *testing.F) {
 // The spill's sort: nearly sorted input by insertion, anything else past
 // the budget by the general sort; both end sorted with every entry kept.
 func TestSortNearlySorted(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, shuffle := range []int{0, 3, 1000} {
 		entries := make([]dupSlot, 5000)
@@ -285,6 +291,7 @@ func TestDuplicatesWithoutTempFolder(t *testing.T) {
 // A spilled run that cannot be read back is no licence to pass rows: every
 // row from then on is rejected, and Err says why.
 func TestDuplicatesUnreadableRun(t *testing.T) {
+	t.Parallel()
 	d := newDuplicates(record.Transactions, 64)
 	t.Cleanup(func() { _ = d.Close() })
 	for i := range 1000 {

@@ -11,6 +11,7 @@ import (
 // value as the input has it (the row a user looks for), not the lower-cased
 // form the check ran on.
 func TestInvalidEmailQuotesTheInput(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Partners, nil)
 	for _, in := range []string{"Bob.Smith@@Example.COM", "Ann Lee <Ann@Example.com>", "NoAt.Example.COM", "  Zoë@Example..com "} {
 		r := m.Map(csvRow("email|name", in+"|X"))

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCanonicalTransaction(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Transactions, nil)
 	row := csvRow("key|amount|currency|reward|action|product_id|product_type|rewarded|rewardable|created_at|customer.key|customer.email|customer.name|customer.partner.key|customer.partner.source_id|source_id",
 		"ch_1| 049.90 |usd|10.5|sale|prod_9|pro;annual|yes|0|2025-04-30T18:44:13+02:00|cus_1| Sam@Example.COM |Sam|sam|aff_1|src_1")
@@ -37,6 +38,7 @@ func TestCanonicalTransaction(t *testing.T) {
 }
 
 func TestCanonicalPartnerAndCustomer(t *testing.T) {
+	t.Parallel()
 	pm := mustMapper(t, record.Partners, nil)
 	res := pm.Map(csvRow("id|email|name|surname|key|tags|referring_partner.email|source_id|referring_partner.source_id",
 		"p1|A@B.io|Ann|Lee|ann|vip, beta;;x|boss@b.io|aff_9|aff_1"))
@@ -56,6 +58,7 @@ func TestCanonicalPartnerAndCustomer(t *testing.T) {
 }
 
 func TestAmountUnitsAlias(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Transactions, nil)
 	res := m.Map(csvRow("customer.key|amount|amount_units", "c|5|eur"))
 	if res.Err != nil || res.Record.Transaction.AmountUnits != "EUR" {
@@ -65,6 +68,7 @@ func TestAmountUnitsAlias(t *testing.T) {
 
 // TestValidation covers every validation rule on canonical columns.
 func TestValidation(t *testing.T) {
+	t.Parallel()
 	long := func(n int) string { return strings.Repeat("x", n) }
 	tests := []struct {
 		name   string
@@ -152,6 +156,7 @@ func TestValidation(t *testing.T) {
 // TestAmountScaleMessage: the refusal names the currency and its exponent,
 // and only the amount is checked, never the commission.
 func TestAmountScaleMessage(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Transactions, nil)
 	res := m.Map(csvRow("customer.key|amount|currency", "c1|1000.5|JPY"))
 	if res.Err == nil || !strings.Contains(res.Err.Message, "JPY") || !strings.Contains(res.Err.Message, "ISO 4217 exponent") || !strings.Contains(res.Err.Message, "has 0") {
@@ -164,6 +169,7 @@ func TestAmountScaleMessage(t *testing.T) {
 }
 
 func TestEmailSyntax(t *testing.T) {
+	t.Parallel()
 	good := []string{"a@b.io", "first.last+tag@sub.example.co.uk", "o'neil@x.ie", "josé@exemple.fr", "a@xn--bcher-kva.example", "1@2.com"}
 	bad := []string{"", "a", "@b.io", "a@", "a@b", "a@@b.io", "a b@c.io", ".a@b.io", "a.@b.io", "a..b@c.io", "a@-b.io", "a@b-.io", "a@b..io",
 		"a@b.123", "\"a\"@b.io", "a@[1.2.3.4]", "Sam <a@b.io>", "a@b_c.io", strings.Repeat("x", 65) + "@b.io"}
@@ -180,6 +186,7 @@ func TestEmailSyntax(t *testing.T) {
 }
 
 func TestDerivedKey(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Transactions, nil)
 	rows := csvRows("customer.email|amount|currency|created_at|action",
 		"sam@x.io|10|USD|2025-01-02T03:04:05Z|sale",
@@ -210,6 +217,7 @@ func TestDerivedKey(t *testing.T) {
 }
 
 func TestUnknownColumns(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Transactions, nil)
 	got := m.UnknownColumns([]string{"key", "amount", "customer", "customer.email", "colour", "_line", "_error_code", "notes"})
 	if !slices.Equal(got, []string{"colour", "notes"}) {
@@ -232,6 +240,7 @@ transactions:
 }
 
 func TestStructuredRows(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 customers:
   fields:
@@ -287,6 +296,7 @@ transactions:
 }
 
 func TestCandidatesFirstNonEmpty(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 partners:
   fields:
@@ -309,6 +319,7 @@ partners:
 // TestHeaderChange checks that a mapper re-resolves columns for a new header
 // (several files through one mapper, or JSON rows with their own headers).
 func TestHeaderChange(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Customers, nil)
 	a := m.Map(csvRow("key|partner.key", "c1|p1"))
 	b := m.Map(csvRow("partner.key|key", "p2|c2"))
@@ -320,6 +331,7 @@ func TestHeaderChange(t *testing.T) {
 // TestMapConcurrent maps rows of two headers from several goroutines: the
 // header cache must stay correct (run with -race).
 func TestMapConcurrent(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Customers, nil)
 	a := csvRows("key|partner.key", "c1|p1", "c2|p2")
 	b := csvRows("partner.key|key", "q1|d1", "q2|d2")
@@ -350,6 +362,7 @@ func TestMapConcurrent(t *testing.T) {
 // TestHeaderCache: rows alternating between a few key sets (JSON lines)
 // keep their resolved columns instead of resolving on every row.
 func TestHeaderCache(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Customers, nil)
 	rows := []record.Row{
 		jsonRow("key", "a", "partner", map[string]any{"key": "p"}),
@@ -371,6 +384,7 @@ func TestHeaderCache(t *testing.T) {
 }
 
 func TestRaggedRow(t *testing.T) {
+	t.Parallel()
 	m := mustMapper(t, record.Customers, nil)
 	row := csvRow("key|partner.key|email", "c1")
 	res := m.Map(row)
@@ -380,6 +394,7 @@ func TestRaggedRow(t *testing.T) {
 }
 
 func TestNewMapperErrors(t *testing.T) {
+	t.Parallel()
 	if _, err := NewMapper(record.Rewards, nil); err == nil {
 		t.Error("rewards: want an error")
 	}

@@ -29,6 +29,7 @@ func jsonLine(t *testing.T, line string) record.Row {
 // the other header spelling, the import templates, and API objects with
 // their nesting. want lists Partnero field = value, as the record holds it.
 func TestPresetForms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		preset string
 		entity record.Entity

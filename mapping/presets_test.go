@@ -10,6 +10,7 @@ import (
 )
 
 func TestPresetsParse(t *testing.T) {
+	t.Parallel()
 	infos := Presets()
 	if len(infos) == 0 {
 		t.Fatal("no presets")
@@ -67,6 +68,7 @@ func TestPresetsParse(t *testing.T) {
 // from nothing but our own samples would pass its sample tests by
 // construction.
 func TestPresetsNameTheirSources(t *testing.T) {
+	t.Parallel()
 	for _, p := range Presets() {
 		y, err := PresetYAML(p.Name)
 		if err != nil {

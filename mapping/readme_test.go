@@ -11,6 +11,7 @@ import (
 // TestReadmeExamples keeps the full examples in README.md valid: every
 // ```yaml block that starts with an entity section must parse and compile.
 func TestReadmeExamples(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 // PartnerStack's own example objects (testdata/partnerstack/README.md says
 // where each comes from), mapped through the preset.
 func TestPartnerStackDocsFixtures(t *testing.T) {
+	t.Parallel()
 	custs := mapFixtureRows(t, "partnerstack", record.Customers, readFixture(t, "partnerstack", "customers_docs.jsonl", 0))
 	c := custs[0]
 	if c.Err != nil || c.Skipped || c.Record.Customer.Key != "customer_123" || c.Record.SourceID != "cus_8U5s1iH2Pd2a2p" ||

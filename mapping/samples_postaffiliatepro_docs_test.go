@@ -10,6 +10,7 @@ import (
 // Rows under Post Affiliate Pro's documented export header
 // (testdata/postaffiliatepro/README.md), mapped through the preset.
 func TestPostAffiliateProDocsFixtures(t *testing.T) {
+	t.Parallel()
 	spec, err := Preset("postaffiliatepro", record.Transactions)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 // Tolt's own example objects (testdata/tolt/README.md says where each comes
 // from), mapped through the preset.
 func TestToltDocsFixtures(t *testing.T) {
+	t.Parallel()
 	parts := mapFixtureRows(t, "tolt", record.Partners, readFixture(t, "tolt", "partners_docs.jsonl", 0))
 	p := parts[0]
 	if p.Err != nil || p.Record.Partner.Email != "michael.scott@dundermifflin.com" || p.Record.SourceID != "part_s7mbzRGn46BhVgNFHD6fDgXW" ||

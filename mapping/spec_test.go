@@ -13,6 +13,7 @@ import (
 // TestSpecErrors checks that every kind of mistake in a mapping file names
 // the file, the line and the setting.
 func TestSpecErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		yaml  string
@@ -79,6 +80,7 @@ func TestSpecErrors(t *testing.T) {
 }
 
 func TestSpecAliasesAndBOM(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, "\ufeffx-email: &email\n  column: [email, Email]\n  transform: [{strip_suffix: \" (moved)\"}]\n"+
 		"partners:\n  fields:\n    email: *email\ncustomers:\n  fields:\n    key: id\n    email: *email\n    partner.key: p\n")
 	for _, e := range []record.Entity{record.Partners, record.Customers} {
@@ -99,6 +101,7 @@ func TestSpecAliasesAndBOM(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "map.yaml")
 	if err := os.WriteFile(path, []byte("description: test\npartners:\n  fields:\n    email: Email\n"), 0o600); err != nil {

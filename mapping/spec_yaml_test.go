@@ -10,6 +10,7 @@ import (
 // the line where the block around it starts (the YAML library's own line,
 // which for a wrong indent deep in a file is line 1).
 func TestSpecSyntaxErrorLine(t *testing.T) {
+	t.Parallel()
 	head := "version: 1\npartners:\n  fields:\n    email: Email\n"
 	tests := []struct {
 		name string

@@ -126,21 +126,6 @@ func referralCode(s string, params []string) (string, string) {
 	return "", fmt.Sprintf("%q has none of the referral parameters %s", s, strings.Join(params, ", "))
 }
 
-// Row-level error codes a typed parse can produce; codeOf maps a kind to it.
-func codeOf(k kind) string {
-	switch k {
-	case kEmail:
-		return codeInvalidEmail
-	case kMoney:
-		return codeInvalidAmount
-	case kCurrency:
-		return codeInvalidCurrency
-	case kTime:
-		return codeInvalidTime
-	}
-	return codeInvalidValue
-}
-
 // parseTyped turns a field's text (or a structured input's native value, raw)
 // into its typed, normalised value. On failure code and msg say why.
 // currency is the row's currency, for money in minor units.

@@ -11,6 +11,7 @@ import (
 )
 
 func TestReferralCode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		params   []string
@@ -46,6 +47,7 @@ func TestReferralCode(t *testing.T) {
 
 // TestTransforms runs each transform through a mapping file.
 func TestTransforms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, rule, in, want string
 		code                 string
@@ -89,6 +91,7 @@ func TestTransforms(t *testing.T) {
 }
 
 func TestReferralCodeField(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 partners:
   fields:
@@ -112,6 +115,7 @@ partners:
 }
 
 func TestSkipAndFilters(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 transactions:
   filter:
@@ -182,6 +186,7 @@ transactions:
 }
 
 func TestMoney(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		money, amount, currency, want, code string
 	}{
@@ -229,6 +234,7 @@ func TestMoney(t *testing.T) {
 }
 
 func TestTimes(t *testing.T) {
+	t.Parallel()
 	utc := func(s string) time.Time {
 		v, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -291,6 +297,7 @@ func TestTimes(t *testing.T) {
 }
 
 func TestSplitAndBool(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 transactions:
   fields:
@@ -318,6 +325,7 @@ transactions:
 }
 
 func TestCurrencyTable(t *testing.T) {
+	t.Parallel()
 	for code, want := range map[string]int{"USD": 2, "EUR": 2, "JPY": 0, "KWD": 3, "BHD": 3, "CLF": 4, "KRW": 0, "VND": 0, "ISK": 0, "UYW": 4} {
 		if got, ok := CurrencyExponent(code); !ok || got != want {
 			t.Errorf("CurrencyExponent(%s) = %d, %v; want %d", code, got, ok, want)
@@ -344,6 +352,7 @@ func TestCurrencyTable(t *testing.T) {
 }
 
 func TestListTransformsAndEmptyMaps(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 customers:
   fields:
@@ -371,6 +380,7 @@ customers:
 }
 
 func TestDecimalComma(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"1.234,56": "1234.56", "1 234,5": "1234.5", "1\u00a0234,50": "1234.5", "1'234'567,89": "1234567.89",
 		"12,5": "12.5", "-1.000,00": "-1000", "1234": "1234", "0,99": "0.99", "999.999": "999999",
@@ -404,6 +414,7 @@ func TestDecimalComma(t *testing.T) {
 // min filter skips it with its reason, and keeps empty and unreadable
 // values for the field rules to judge.
 func TestFilterMin(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 transactions:
   filter:
@@ -446,6 +457,7 @@ transactions:
 // currency is the account's; FirstPromoter's amount is in the account
 // currency) is left out rather than paired with the sale's currency code.
 func TestMoneyValueCurrency(t *testing.T) {
+	t.Parallel()
 	spec := mustParse(t, `
 transactions:
   fields:
@@ -503,6 +515,7 @@ func errCode(r record.Mapped) string {
 // (PartnerStack transactions, -50000000000 to 50000000000 cents) out of
 // the sales.
 func TestSignTransform(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"-1500": "negative", "-0.01": "negative", "1500": "positive", "+3": "positive", "49.99": "positive",
 		"0": "zero", "-0": "zero", "0.00": "zero", " 12 ": "positive",

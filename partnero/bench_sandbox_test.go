@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // BenchmarkClientAgainstSandbox measures how close the client's pacing gets
@@ -45,25 +45,17 @@ func BenchmarkClientAgainstSandbox(b *testing.B) {
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
-			srv, err := sandbox.New(sandbox.Config{Keys: []string{key}, RateLimit: budget, RateWindow: tc.window, Latency: 5 * time.Millisecond, Seed: 1})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer srv.Close()
-			var h http.Handler = srv
+			var opts []sandboxtest.Option
 			if tc.noHeaders {
-				h = stripRateHeaders(srv)
+				opts = append(opts, sandboxtest.Wrap(stripRateHeaders))
 			}
-			ts := httptest.NewServer(h)
-			defer ts.Close()
+			env := sandboxtest.Start(b, sandbox.Config{Keys: []string{key}, RateLimit: budget, RateWindow: tc.window, Latency: 5 * time.Millisecond, Seed: 1}, opts...)
+			srv := env.Server
 			rate, err := partnero.ParseRate(tc.rate)
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, err := partnero.NewClient(partnero.WithBaseURL(ts.URL+"/v1/"), partnero.WithAPIKey(key), partnero.WithRate(rate))
-			if err != nil {
-				b.Fatal(err)
-			}
+			c := env.Client(b, partnero.WithRate(rate))
 			ctx := b.Context()
 			for i := range 20 {
 				if _, err := c.Partners.Create(ctx, &partnero.Partner{Email: fmt.Sprintf("p%d@example.com", i), Name: "Bench"}); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // These tests run every call of the contract through the client against the
@@ -23,17 +24,8 @@ func newSandboxClient(t *testing.T, cfg sandbox.Config) (*partnero.Client, *sand
 	if cfg.Keys == nil {
 		cfg.Keys = []string{"contract-key"}
 	}
-	srv, err := sandbox.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() { ts.Close(); srv.Close() })
-	c, err := partnero.NewClient(partnero.WithBaseURL(ts.URL+"/v1/"), partnero.WithAPIKey(cfg.Keys[0]), partnero.WithRate(partnero.Rate{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv
+	env := sandboxtest.Start(t, cfg)
+	return env.Client(t), env.Server
 }
 
 // must(call())(t) returns call's value, failing t on its error.

@@ -1,17 +1,15 @@
 package partnero_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // The example objects below follow the fields the API contract lists for
@@ -165,12 +163,8 @@ func TestListAllAgainstTheSandbox(t *testing.T) {
 }
 
 func listAllAgainstTheSandbox(t *testing.T, wide bool, codeRequests int64) {
-	srv, err := sandbox.New(sandbox.Config{Keys: []string{"lists-key"}, PromotionCodesWideLimit: wide})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"lists-key"}, PromotionCodesWideLimit: wide})
+	srv := env.Server
 	var codes, hooks []map[string]any
 	for i := range 230 {
 		codes = append(codes, map[string]any{"code": fmt.Sprintf("C%d", i), "coupon_uuid": "cpn_1"})
@@ -178,18 +172,8 @@ func listAllAgainstTheSandbox(t *testing.T, wide bool, codeRequests int64) {
 	for i := range 12 {
 		hooks = append(hooks, map[string]any{"name": fmt.Sprintf("h%d", i), "url": "https://example.com"})
 	}
-	body, _ := json.Marshal(map[string]any{"promotion_codes": codes, "webhooks": hooks})
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/_sandbox/seed", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer lists-key")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("seed: %v %v", err, resp)
-	}
-	resp.Body.Close()
-	c, err := partnero.NewClient(partnero.WithBaseURL(ts.URL+"/v1/"), partnero.WithAPIKey("lists-key"), partnero.WithRate(partnero.Rate{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	env.Seed(t, map[string]any{"promotion_codes": codes, "webhooks": hooks})
+	c := env.Client(t)
 	n := 0
 	for p, err := range partnero.ListAll[partnero.PromotionCode](t.Context(), c, partnero.PromotionCodesRoute, partnero.ListOptions{Sort: "asc"}) {
 		if err != nil {

@@ -1088,5 +1088,4 @@ func (p *pacer) nhRefusedLocked(tk ticket, now time.Time) {
 	}
 	p.setNHRateLocked()
 	p.spendLocked(now)
-	return
 }

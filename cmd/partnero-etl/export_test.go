@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -20,29 +20,11 @@ const exportKey = "sk_export_test_1"
 // exportSandbox starts a sandbox holding a few records and returns its base URL.
 func exportSandbox(t *testing.T) string {
 	t.Helper()
-	srv, err := sandbox.New(sandbox.Config{Keys: []string{exportKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	post := func(path, body string) {
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/v1/"+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+exportKey)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			t.Fatalf("POST %s: %s", path, resp.Status)
-		}
-	}
-	post("partners", `{"id":"p1","email":"zoe@example.com","name":"Zoë","key":"zoe"}`)
-	post("customers", `{"key":"c1","email":"=1+1@example.com","partner":{"id":"p1"}}`)
-	post("transactions", `{"key":"t1","amount":99.99,"customer":{"key":"c1"}}`)
-	return ts.URL + "/v1/"
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{exportKey}})
+	env.Post(t, "partners", `{"id":"p1","email":"zoe@example.com","name":"Zoë","key":"zoe"}`)
+	env.Post(t, "customers", `{"key":"c1","email":"=1+1@example.com","partner":{"id":"p1"}}`)
+	env.Post(t, "transactions", `{"key":"t1","amount":99.99,"customer":{"key":"c1"}}`)
+	return env.BaseURL()
 }
 
 func TestExportCommand(t *testing.T) {
@@ -166,22 +148,19 @@ func TestExportHelpNamesTheExtraRequests(t *testing.T) {
 // TestExportInterrupted: a signal during the export (the context cancelled)
 // exits 130 and leaves the previous snapshot exactly as it was.
 func TestExportInterrupted(t *testing.T) {
-	srv, err := sandbox.New(sandbox.Config{Keys: []string{exportKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var armed atomic.Bool
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if armed.Load() && strings.HasSuffix(r.URL.Path, "/customers") {
-			cancel() // as SIGINT would, half way through
-		}
-		srv.ServeHTTP(w, r)
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{exportKey}}, sandboxtest.Wrap(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if armed.Load() && strings.HasSuffix(r.URL.Path, "/customers") {
+				cancel() // as SIGINT would, half way through
+			}
+			h.ServeHTTP(w, r)
+		})
 	}))
-	defer ts.Close()
 	dir := t.TempDir()
-	args := []string{"--api-key", exportKey, "--base-url", ts.URL + "/v1/", "--rate", "none", "export", "--format", "csv", "--out", dir}
+	args := []string{"--api-key", exportKey, "--base-url", env.BaseURL(), "--rate", "none", "export", "--format", "csv", "--out", dir}
 	streams, _, errOut := testStreams()
 	if code := run(context.Background(), streams, args); code != exitOK {
 		t.Fatalf("first export: exit %d: %s", code, errOut)

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -17,13 +17,7 @@ import (
 
 func newTestSandbox(t *testing.T) string {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/v1/"
+	return sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}}).BaseURL()
 }
 
 func TestImportCommand(t *testing.T) {
@@ -86,12 +80,8 @@ func TestImportCommand(t *testing.T) {
 // input, a second import of it fails at once, before any write (two runs
 // would each create every transaction).
 func TestImportRefusesABusyJournal(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}})
+	sb, base := env.Server, env.BaseURL()
 	dir := t.TempDir()
 	partners := filepath.Join(dir, "partners.csv")
 	if err := os.WriteFile(partners, []byte("id,email,name\np1,a@x.io,Ann\n"), 0o600); err != nil {
@@ -103,7 +93,7 @@ func TestImportRefusesABusyJournal(t *testing.T) {
 	}
 	defer held.Close()
 	streams, out, errOut := testStreams()
-	code := run(t.Context(), streams, []string{"import", "partners", partners, "--api-key", "good-key", "--base-url", srv.URL + "/v1/", "--quiet"})
+	code := run(t.Context(), streams, []string{"import", "partners", partners, "--api-key", "good-key", "--base-url", base, "--quiet"})
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitFailure, out, errOut)
 	}
@@ -121,12 +111,8 @@ func TestImportRefusesABusyJournal(t *testing.T) {
 // and an output that could not be written are usage errors found before the
 // run: the input is left as it was and the API is not written to.
 func TestImportOutputPaths(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}})
+	sb, base := env.Server, env.BaseURL()
 	dir := t.TempDir()
 	input := filepath.Join(dir, "a.csv")
 	const content = "id,email,name\np1,nope,Bad\np2,b@x.io,Bob\n"
@@ -158,7 +144,7 @@ func TestImportOutputPaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			streams, out, errOut := testStreams()
-			args := append([]string{"import", "partners", input, "--api-key", "good-key", "--base-url", srv.URL + "/v1/", "--quiet"}, tt.args...)
+			args := append([]string{"import", "partners", input, "--api-key", "good-key", "--base-url", base, "--quiet"}, tt.args...)
 			if code := run(t.Context(), streams, args); code != exitUsage {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, exitUsage, out, errOut)
 			}

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 )
 
@@ -84,13 +84,8 @@ func copySamples(t *testing.T, m sampleMigration) (string, []string) {
 
 func newMigrateSandbox(t *testing.T) (*sandbox.Server, string) {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
-	return sb, srv.URL + "/v1/"
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}})
+	return env.Server, env.BaseURL()
 }
 
 func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, string) {
@@ -102,16 +97,7 @@ func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, str
 }
 
 func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep pipeline.MigrationReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return jsontest.ReadFile[pipeline.MigrationReport](t, path)
 }
 
 func checkMigration(t *testing.T, rep pipeline.MigrationReport, want map[string]stageWant) {

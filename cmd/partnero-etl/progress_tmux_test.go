@@ -2,17 +2,16 @@ package main
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 // TestProgressOnARealTerminal runs the real binary in a tmux pane of 80 and
@@ -36,12 +35,7 @@ func TestProgressOnARealTerminal(t *testing.T) {
 	bin := buildBinary(t)
 
 	const key = "sk_tmux_test"
-	srv, err := sandbox.New(sandbox.Config{Keys: []string{key}, Latency: 15 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv) // loopback
-	t.Cleanup(ts.Close)
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{key}, Latency: 15 * time.Millisecond})
 
 	for _, width := range []int{80, 120} {
 		t.Run(fmt.Sprint(width), func(t *testing.T) {
@@ -64,7 +58,7 @@ func TestProgressOnARealTerminal(t *testing.T) {
 			// Run from the input's folder, so that the summary's lines
 			// (which name the input) fit the pane too.
 			script := fmt.Sprintf("cd %s && %s --base-url %s/v1/ --api-key %s import partners partners.csv --workers 2; echo EXIT=$?; sleep 600",
-				dir, bin, ts.URL, key)
+				dir, bin, env.URL(), key)
 			if out, err := tm("new-session", "-d", "-x", fmt.Sprint(width), "-y", "24", "-s", "p", script); err != nil {
 				t.Fatalf("tmux new-session: %v: %s", err, out)
 			}
@@ -122,12 +116,9 @@ func TestProgressOnARealTerminal(t *testing.T) {
 // buildBinary builds the command into a temporary folder.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
+	// go test puts its own go first on PATH, as the e2e harness relies on.
 	bin := filepath.Join(t.TempDir(), "partnero-etl")
-	cmd := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, ".")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -9,7 +9,6 @@ package sandbox_test
 import (
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 )
 
 const key = "contract-key"
@@ -26,23 +26,13 @@ func setup(t *testing.T, cfg sandbox.Config, opts ...partnero.Option) (*partnero
 	if cfg.Keys == nil {
 		cfg.Keys = []string{key}
 	}
-	srv, err := sandbox.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
+	env := sandboxtest.Start(t, cfg)
 	base := []partnero.Option{
-		partnero.WithBaseURL(ts.URL + "/v1/"),
 		partnero.WithAPIKey(key),
-		partnero.WithHTTPClient(ts.Client()),
+		partnero.WithHTTPClient(env.HTTP.Client()),
 		partnero.WithRate(partnero.Rate{PerSecond: 10000}),
 	}
-	c, err := partnero.NewClient(append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv
+	return env.Client(t, append(base, opts...)...), env.Server
 }
 
 func dec(s string) *partnero.Decimal { d := partnero.MustDecimal(s); return &d }

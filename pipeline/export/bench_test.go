@@ -72,7 +72,7 @@ func BenchmarkExportSandbox100k(b *testing.B) {
 	)
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "partnero-etl")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "../../cmd/partnero-etl")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/partnero-etl")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}

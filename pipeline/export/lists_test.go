@@ -53,17 +53,7 @@ func (e *sandboxEnv) seedLists(t *testing.T) {
 		body["webhooks"] = append(body["webhooks"], map[string]any{"name": fmt.Sprintf("hook %d", i),
 			"url": "https://example.com/hook", "events": []any{"partner.created"}})
 	}
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.ts.URL+"/_sandbox/seed", bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+sandboxKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("seed: %s", resp.Status)
-	}
+	e.env.Seed(t, body)
 }
 
 // exportEverything exports every table of a seeded sandbox, referral links

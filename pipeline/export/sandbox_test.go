@@ -21,6 +21,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks"
 	sinkparquet "github.com/partnero-etl/partnero-etl/sinks/parquet"
@@ -32,6 +33,7 @@ const sandboxKey = "export-test-key"
 
 // sandboxEnv is a sandbox behind a real HTTP server and a client for it.
 type sandboxEnv struct {
+	env    *sandboxtest.Env
 	srv    *sandbox.Server
 	ts     *httptest.Server
 	client *api.Client
@@ -41,22 +43,17 @@ type sandboxEnv struct {
 
 func newSandboxEnv(t *testing.T) *sandboxEnv {
 	t.Helper()
-	srv, err := sandbox.New(sandbox.Config{Keys: []string{sandboxKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &sandboxEnv{srv: srv}
-	e.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := e.onList.Load(); f != nil && r.Method == http.MethodGet {
-			(*f)(r)
-		}
-		srv.ServeHTTP(w, r)
+	e := &sandboxEnv{}
+	e.env = sandboxtest.Start(t, sandbox.Config{Keys: []string{sandboxKey}}, sandboxtest.Wrap(func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if f := e.onList.Load(); f != nil && r.Method == http.MethodGet {
+				(*f)(r)
+			}
+			h.ServeHTTP(w, r)
+		})
 	}))
-	t.Cleanup(e.ts.Close)
-	e.client, err = api.NewClient(api.WithBaseURL(e.ts.URL+"/v1/"), api.WithAPIKey(sandboxKey), api.WithRate(api.Rate{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.srv, e.ts = e.env.Server, e.env.HTTP
+	e.client = e.env.Client(t)
 	return e
 }
 

@@ -54,7 +54,7 @@ func TestCSVSafe(t *testing.T) {
 	names := sinks.ColumnNames(record.Transactions)
 	amount := slices.Index(names, "amount")
 	action := slices.Index(names, "action")
-	sawNegative := false
+	sawNegative, sawHyperlink := false, false
 	for _, row := range rows {
 		for j, cell := range row {
 			if j == amount {
@@ -68,11 +68,14 @@ func TestCSVSafe(t *testing.T) {
 			}
 		}
 		if strings.HasPrefix(row[action], "'=HYPERLINK") {
-			continue
+			sawHyperlink = true // neutralised by a leading quote, not dropped
 		}
 	}
 	if !sawNegative {
 		t.Error("the negative amount fixture did not come through as a number")
+	}
+	if !sawHyperlink {
+		t.Error("the =HYPERLINK action did not come through as '=HYPERLINK…")
 	}
 }
 

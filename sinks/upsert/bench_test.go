@@ -2,13 +2,13 @@ package upsert
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/internal/benchscale"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -30,16 +30,8 @@ import (
 func BenchmarkRerun(b *testing.B) {
 	scale := benchscale.Pick(b, 1, 5)
 	nPartners, nCustomers := 2000*scale, 10000*scale
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"k"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	b.Cleanup(func() { srv.Close(); _ = sb.Close() })
-	c, err := api.NewClient(api.WithBaseURL(srv.URL+"/v1/"), api.WithAPIKey("k"), api.WithRate(api.Rate{PerSecond: 1e6}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	env := sandboxtest.Start(b, sandbox.Config{Keys: []string{"k"}})
+	c := env.Client(b, api.WithRate(api.Rate{PerSecond: 1e6}))
 	partners := make([]record.Record, nPartners)
 	for i := range partners {
 		partners[i] = partnerRec(i+2, api.Partner{ID: api.ID(fmt.Sprintf("p%05d", i)), Email: fmt.Sprintf("partner%05d@example.com", i),

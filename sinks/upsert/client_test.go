@@ -10,6 +10,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -68,17 +69,8 @@ func TestNoBlindRetriesOfTransactionCreates(t *testing.T) {
 
 func sandboxSink(t *testing.T) (*api.Client, func(Options) *Sink) {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"k"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(func() { srv.Close(); _ = sb.Close() })
-	c, err := api.NewClient(api.WithBaseURL(srv.URL+"/v1/"), api.WithAPIKey("k"),
+	c := sandboxtest.Start(t, sandbox.Config{Keys: []string{"k"}}).Client(t,
 		api.WithTransactionCreateRetries(false), api.WithRate(api.Rate{PerSecond: 1000}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	return c, func(o Options) *Sink { return New(NewClientTarget(c), o) }
 }
 

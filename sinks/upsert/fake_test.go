@@ -46,16 +46,6 @@ func (f *fakeTarget) count(kind string) {
 	f.calls[kind]++
 }
 
-func (f *fakeTarget) total() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
-	for _, c := range f.calls {
-		n += c
-	}
-	return n
-}
-
 func (f *fakeTarget) writes() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

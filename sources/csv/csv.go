@@ -24,6 +24,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/partnero-etl/partnero-etl/internal/slab"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -73,7 +74,7 @@ type Reader struct {
 
 	// slab hands out the []string of each row from one larger allocation,
 	// so a row costs one string (from encoding/csv) and a share of a slab.
-	slab []string
+	slab slab.Slab[string]
 }
 
 // NewReader reads the header row of r and returns a Reader positioned on the
@@ -157,6 +158,9 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("read %s: header: %w", name, err)
 	}
 	rd.header = record.NewHeader(names)
+	// 256 rows of the header's width a slab; a huge ragged row gets its
+	// own slice.
+	rd.slab = slab.Slab[string]{Rows: 256, Width: len(names)}
 	return rd, nil
 }
 
@@ -264,7 +268,7 @@ func (r *Reader) Next(ctx context.Context) (record.Row, error) {
 			fields = fields[:want]
 		}
 	}
-	text := r.take(len(fields))
+	text := r.slab.Take(len(fields))
 	copy(text, fields)
 	row := record.Row{Origin: origin, Header: r.header, Text: text}
 
@@ -383,20 +387,6 @@ func (r *Reader) parseLine(line []byte) ([]string, bool) {
 		}
 	}
 	return fields, true
-}
-
-// take returns a fresh []string of length n cut from the current slab.
-func (r *Reader) take(n int) []string {
-	if n > len(r.slab) {
-		size := 256 * max(n, len(r.header.Names))
-		if n > size/4 { // a huge ragged row: give it its own slice
-			return make([]string, n)
-		}
-		r.slab = make([]string, size)
-	}
-	s := r.slab[:n:n]
-	r.slab = r.slab[n:]
-	return s
 }
 
 // Close closes the underlying file, if any. It is safe to call twice.

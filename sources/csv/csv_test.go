@@ -6,6 +6,7 @@ import (
 	stdcsv "encoding/csv"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -509,5 +510,33 @@ func TestPostAffiliateProSectionLine(t *testing.T) {
 	r = open(t, []byte("code\n[[x]]\n"), csv.Options{})
 	if row, err := r.Next(context.Background()); err != nil || row.Text[0] != "[[x]]" {
 		t.Errorf("one column: %+v %v", row, err)
+	}
+}
+
+// TestRaggedRowMemory: a row far wider than the header (a broken file) costs
+// about its own size, not a slab sized for 256 rows of its width (400 MB
+// for this row before the readers shared one slab allocator). Not parallel:
+// TotalAlloc counts the whole test binary.
+func TestRaggedRowMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,email\np1,a@example.com\n")
+	b.WriteString(strings.Repeat("x,", 99_999) + "x\n")
+	r, err := csv.NewReader(strings.NewReader(b.String()), "ragged.csv", csv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Next(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	row, _ := r.Next(t.Context()) // a row error: too many cells
+	runtime.ReadMemStats(&after)
+	if len(row.Text) != 100_000 {
+		t.Fatalf("row of %d cells, want 100000", len(row.Text))
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("reading one 100,000-cell row allocated %d MB", grew>>20)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/partnero-etl/partnero-etl/internal/slab"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -45,9 +46,9 @@ type Reader struct {
 	line    int64 // number of the last line read
 	buf     []byte
 	header  *record.Header
-	keys    [][]byte // scratch: the raw keys of the current line
-	vals    []any    // scratch: the values of the current line
-	slab    []any
+	keys    [][]byte       // scratch: the raw keys of the current line
+	vals    []any          // scratch: the values of the current line
+	slab    slab.Slab[any] // the rows' values: 64 rows of 8 or more a slab
 	closed  bool
 	done    bool
 	err     error
@@ -67,7 +68,8 @@ type Reader struct {
 // row. If r is an io.Closer, Close closes it.
 func NewReader(r io.Reader, name string) *Reader {
 	closer, _ := r.(io.Closer)
-	return &Reader{name: name, closer: closer, br: bufio.NewReaderSize(r, 64<<10), maxLine: MaxLineBytes}
+	return &Reader{name: name, closer: closer, br: bufio.NewReaderSize(r, 64<<10), maxLine: MaxLineBytes,
+		slab: slab.Slab[any]{Width: 8}}
 }
 
 // Next returns the next object. See sources.Source for the error contract;
@@ -171,49 +173,47 @@ func (r *Reader) start() error {
 // its line in the file too. The element is kept in Raw as compact JSON on
 // one line, so a JSON lines reject file can hold it.
 func (r *Reader) nextElement() (record.Row, error) {
-	for {
-		elem, line, tooLong, last, err := r.scanElement()
-		if err != nil {
+	elem, line, tooLong, last, err := r.scanElement()
+	if err != nil {
+		r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
+		return record.Row{}, r.err
+	}
+	if elem == nil && !tooLong {
+		// The array ended: only white space may follow.
+		if err := r.rest(); err != nil {
 			r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
 			return record.Row{}, r.err
 		}
-		if elem == nil && !tooLong {
-			// The array ended: only white space may follow.
-			if err := r.rest(); err != nil {
-				r.done, r.err = true, fmt.Errorf("read %s: %w", r.name, err)
-				return record.Row{}, r.err
-			}
-			r.done, r.err = true, io.EOF
-			return record.Row{}, io.EOF
-		}
-		r.elements++
-		r.tail = last
-		origin := record.Origin{File: r.name, Line: r.elements}
-		if tooLong {
-			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
-				Message: fmt.Sprintf("array element %d (line %d) is longer than %d MiB", r.elements, line, r.maxLine>>20)}
-		}
-		if len(elem) == 0 {
-			return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
-				Message: fmt.Sprintf("array element %d (line %d) is empty (two commas in a row?)", r.elements, line)}
-		}
-		one := elem
-		var compact bytes.Buffer
-		if bytes.ContainsAny(elem, "\r\n\t ") && json.Compact(&compact, elem) == nil {
-			one = compact.Bytes()
-		}
-		row, rerr := r.decode(one, origin)
-		if rerr != nil {
-			rerr.Message = fmt.Sprintf("array element %d (line %d): %s", r.elements, line,
-				strings.Replace(rerr.Message, "line is a JSON", "element is a JSON", 1))
-			raw := one
-			if len(raw) > 64<<10 {
-				raw = raw[:64<<10]
-			}
-			return record.Row{Origin: origin, Raw: bytes.Clone(raw)}, rerr
-		}
-		return row, nil
+		r.done, r.err = true, io.EOF
+		return record.Row{}, io.EOF
 	}
+	r.elements++
+	r.tail = last
+	origin := record.Origin{File: r.name, Line: r.elements}
+	if tooLong {
+		return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+			Message: fmt.Sprintf("array element %d (line %d) is longer than %d MiB", r.elements, line, r.maxLine>>20)}
+	}
+	if len(elem) == 0 {
+		return record.Row{Origin: origin}, &record.RowError{Origin: origin, Code: record.CodeMalformedRow,
+			Message: fmt.Sprintf("array element %d (line %d) is empty (two commas in a row?)", r.elements, line)}
+	}
+	one := elem
+	var compact bytes.Buffer
+	if bytes.ContainsAny(elem, "\r\n\t ") && json.Compact(&compact, elem) == nil {
+		one = compact.Bytes()
+	}
+	row, rerr := r.decode(one, origin)
+	if rerr != nil {
+		rerr.Message = fmt.Sprintf("array element %d (line %d): %s", r.elements, line,
+			strings.Replace(rerr.Message, "line is a JSON", "element is a JSON", 1))
+		raw := one
+		if len(raw) > 64<<10 {
+			raw = raw[:64<<10]
+		}
+		return record.Row{Origin: origin, Raw: bytes.Clone(raw)}, rerr
+	}
+	return row, nil
 }
 
 // scanElement reads up to the ',' or ']' that ends the next array element
@@ -411,7 +411,7 @@ func (r *Reader) decode(line []byte, origin record.Origin) (record.Row, *record.
 	if err != nil {
 		return record.Row{}, bad("%v", err)
 	}
-	values := r.take(len(vals))
+	values := r.slab.Take(len(vals))
 	copy(values, vals)
 	return record.Row{Origin: origin, Header: header, Values: values, Raw: bytes.Clone(line)}, nil
 }
@@ -462,18 +462,6 @@ func rawKeyEquals(raw []byte, name string) bool {
 	}
 	var s string
 	return json.Unmarshal(raw, &s) == nil && s == name
-}
-
-func (r *Reader) take(n int) []any {
-	if n > len(r.slab) {
-		if n > 64 {
-			return make([]any, n)
-		}
-		r.slab = make([]any, 64*max(n, 8))
-	}
-	s := r.slab[:n:n]
-	r.slab = r.slab[n:]
-	return s
 }
 
 // Close closes the underlying file, if any. It is safe to call twice.

@@ -37,6 +37,7 @@ import (
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/partnero-etl/partnero-etl/internal/slab"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -59,7 +60,7 @@ type Reader struct {
 	fields  []fieldDecoder
 	columns [][]pq.Value
 	leaves  []string
-	slab    []any
+	slab    slab.Slab[any] // the rows' values: 64 rows of 4 or more a slab
 	closed  bool
 	done    bool
 	err     error
@@ -105,7 +106,7 @@ func NewReader(ra io.ReaderAt, size int64, name string) (r *Reader, err error) {
 		return nil, fmt.Errorf("open %s: not a readable Parquet file: %w", name, err)
 	}
 	schema := file.Schema()
-	r = &Reader{name: name, file: file, groups: file.RowGroups()}
+	r = &Reader{name: name, file: file, groups: file.RowGroups(), slab: slab.Slab[any]{Width: 4}}
 	var names []string
 	col := 0
 	for _, f := range schema.Fields() {
@@ -286,7 +287,7 @@ func (r *Reader) next() (row record.Row, err error) {
 		}
 		return true
 	})
-	values := r.take(len(r.fields))
+	values := r.slab.Take(len(r.fields))
 	for i, f := range r.fields {
 		v, err := f.decode(levels{}, r.columns[f.first:f.end])
 		if err != nil {
@@ -295,19 +296,6 @@ func (r *Reader) next() (row record.Row, err error) {
 		values[i] = v
 	}
 	return record.Row{Origin: record.Origin{File: r.name, Line: r.rowNum}, Header: r.header, Values: values}, nil
-}
-
-// take returns a fresh []any of length n cut from a larger allocation.
-func (r *Reader) take(n int) []any {
-	if n > len(r.slab) {
-		if n > 64 {
-			return make([]any, n)
-		}
-		r.slab = make([]any, 64*max(n, 4))
-	}
-	s := r.slab[:n:n]
-	r.slab = r.slab[n:]
-	return s
 }
 
 // fill reads the next batch of rows, moving to the next row group when the
