@@ -2,6 +2,7 @@ package program
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
@@ -10,6 +11,16 @@ import (
 // New returns a source reading through c.
 func New(c *partnero.Client, opts Options) *Source {
 	return newSource(clientLister{c}, opts)
+}
+
+// MaxLimit is the largest page size the API serves.
+const MaxLimit = partnero.MaxPageSize
+
+// batch is one fetched page: its items and the raw objects beside them.
+type batch[T any] struct {
+	Items   []T
+	Raw     []json.RawMessage
+	HasNext bool
 }
 
 // clientLister is the lister of a real client.

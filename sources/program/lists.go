@@ -93,14 +93,13 @@ func (s *Source) eachList(ctx context.Context, entity record.Entity, yield func(
 	if err != nil {
 		return Stats{}, fmt.Errorf("page 1: %w", err)
 	}
-	p := &pager[json.RawMessage]{limit: limit, size: s.window, identity: rawIdentity}
-	p.fetch = func(ctx context.Context, page int) (batch[json.RawMessage], error) {
+	p := newPager(s, limit, rawIdentity, func(ctx context.Context, page int) (batch[json.RawMessage], error) {
 		if page == 1 {
 			return batch[json.RawMessage]{Items: first.Items, Raw: first.Raw, HasNext: first.HasNext}, nil
 		}
 		return toBatch(api.rawPage(ctx, r, page, limit, sort))
-	}
-	err = p.all(ctx, func(it item[json.RawMessage]) error {
+	})
+	err = each(ctx, p, func(it partnero.Item[json.RawMessage]) error {
 		rec, err := decodeListRecord(entity, it.Raw)
 		if err != nil {
 			return fmt.Errorf("%s page %d item %d: %w", r.Route, it.Page, it.Index+1, err)
@@ -108,7 +107,7 @@ func (s *Source) eachList(ctx context.Context, entity record.Entity, yield func(
 		rec.Origin = record.Origin{File: r.Route, Line: int64((it.Page-1)*limit + it.Index + 1)}
 		return yield(rec)
 	})
-	return Stats{Pages: p.pages, Shifted: p.shifted}, err
+	return Stats{Pages: p.Pages(), Shifted: p.Shifted()}, err
 }
 
 // rawIdentity names an object by its bytes: a record a shifted page shows

@@ -1,4 +1,4 @@
-package program
+package partnero
 
 import (
 	"context"
@@ -29,7 +29,7 @@ type listing struct {
 	alwaysNext bool
 }
 
-func (l *listing) fetch(ctx context.Context, page int) (batch[string], error) {
+func (l *listing) fetch(ctx context.Context, page int) (*Page[string], error) {
 	l.calls.Add(1)
 	n := l.inFlight.Add(1)
 	defer l.inFlight.Add(-1)
@@ -42,10 +42,10 @@ func (l *listing) fetch(ctx context.Context, page int) (batch[string], error) {
 	select {
 	case <-time.After(l.latency):
 	case <-ctx.Done():
-		return batch[string]{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 	if page == l.failPage {
-		return batch[string]{}, errors.New("server error after retries")
+		return nil, errors.New("server error after retries")
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -54,7 +54,7 @@ func (l *listing) fetch(ctx context.Context, page int) (batch[string], error) {
 	}
 	lo := min((page-1)*l.limit, len(l.items))
 	hi := min(lo+l.limit, len(l.items))
-	b := batch[string]{Items: slices.Clone(l.items[lo:hi]), HasNext: hi < len(l.items) || l.alwaysNext}
+	b := &Page[string]{Items: slices.Clone(l.items[lo:hi]), HasNext: hi < len(l.items) || l.alwaysNext}
 	return b, nil
 }
 
@@ -66,14 +66,16 @@ func keys(n int) []string {
 	return out
 }
 
-func collect(t *testing.T, p *pager[string]) ([]string, error) {
+func collect(t *testing.T, p *Pager[string]) ([]string, error) {
 	t.Helper()
 	var got []string
-	err := p.all(t.Context(), func(it item[string]) error {
+	for it, err := range p.Items(t.Context()) {
+		if err != nil {
+			return got, err
+		}
 		got = append(got, it.Value)
-		return nil
-	})
-	return got, err
+	}
+	return got, nil
 }
 
 func TestPagerOrderAndEnd(t *testing.T) {
@@ -95,7 +97,7 @@ func TestPagerOrderAndEnd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				l := &listing{items: keys(tt.n), limit: tt.limit, latency: 100 * time.Millisecond, alwaysNext: tt.alwaysNext}
-				p := &pager[string]{fetch: l.fetch, limit: tt.limit, window: tt.window, identity: func(s string, _ json.RawMessage) string { return s }}
+				p := &Pager[string]{Fetch: l.fetch, Limit: tt.limit, Window: tt.window, Identity: func(s string, _ json.RawMessage) string { return s }}
 				got, err := collect(t, p)
 				if err != nil {
 					t.Fatal(err)
@@ -117,7 +119,7 @@ func TestPagerOrderAndEnd(t *testing.T) {
 func TestPagerConcurrentAhead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := &listing{items: keys(250 * 40), limit: 250, latency: 100 * time.Millisecond}
-		p := &pager[string]{fetch: l.fetch, limit: 250, window: 4}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 250, Window: 4}
 		start := time.Now()
 		got, err := collect(t, p)
 		if err != nil {
@@ -139,7 +141,7 @@ func TestPagerConcurrentAhead(t *testing.T) {
 func TestPagerFailingPageFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := &listing{items: keys(100), limit: 10, latency: time.Millisecond, failPage: 4}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 3}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 3}
 		got, err := collect(t, p)
 		if err == nil || err.Error() != "page 4: server error after retries" {
 			t.Fatalf("err = %v", err)
@@ -164,7 +166,7 @@ func TestPagerShiftedRecordsOnce(t *testing.T) {
 			}
 			return items
 		}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 1, identity: func(s string, _ json.RawMessage) string { return s }}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 1, Identity: func(s string, _ json.RawMessage) string { return s }}
 		got, err := collect(t, p)
 		if err != nil {
 			t.Fatal(err)
@@ -172,8 +174,8 @@ func TestPagerShiftedRecordsOnce(t *testing.T) {
 		if !slices.Equal(got, all) {
 			t.Errorf("got %v", got)
 		}
-		if p.shifted != 2 {
-			t.Errorf("shifted = %d, want 2", p.shifted)
+		if p.Shifted() != 2 {
+			t.Errorf("shifted = %d, want 2", p.Shifted())
 		}
 	})
 }
@@ -181,7 +183,7 @@ func TestPagerShiftedRecordsOnce(t *testing.T) {
 func TestPagerStopsWhenAsked(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := &listing{items: keys(100), limit: 10, latency: time.Millisecond}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 2, stop: func(page []string) bool { return page[len(page)-1] >= "k00025" }}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 2, Stop: func(pg *Page[string]) bool { return pg.Items[len(pg.Items)-1] >= "k00025" }}
 		got, err := collect(t, p)
 		if err != nil {
 			t.Fatal(err)
@@ -195,15 +197,20 @@ func TestPagerStopsWhenAsked(t *testing.T) {
 func TestPagerYieldErrorStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := &listing{items: keys(100), limit: 10, latency: time.Millisecond}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 3}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 3}
 		boom := errors.New("disk full")
 		n := 0
-		err := p.all(t.Context(), func(item[string]) error {
-			if n++; n == 15 {
-				return boom
+		var err error
+		for _, ierr := range p.Items(t.Context()) {
+			if ierr != nil {
+				err = ierr
+				break
 			}
-			return nil
-		})
+			if n++; n == 15 {
+				err = boom
+				break
+			}
+		}
 		if !errors.Is(err, boom) {
 			t.Errorf("err = %v, want the yield error", err)
 		}
@@ -223,7 +230,7 @@ func TestPagerKeepsCopiesWithinAPage(t *testing.T) {
 			}
 			return items
 		}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 1, identity: func(s string, _ json.RawMessage) string { return s }}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 1, Identity: func(s string, _ json.RawMessage) string { return s }}
 		got, err := collect(t, p)
 		if err != nil {
 			t.Fatal(err)
@@ -231,8 +238,8 @@ func TestPagerKeepsCopiesWithinAPage(t *testing.T) {
 		if !slices.Equal(got, all) {
 			t.Errorf("got %v, want %v", got, all)
 		}
-		if p.shifted != 1 {
-			t.Errorf("shifted = %d, want 1", p.shifted)
+		if p.Shifted() != 1 {
+			t.Errorf("shifted = %d, want 1", p.Shifted())
 		}
 	})
 }
@@ -243,16 +250,20 @@ func TestPagerKeepsCopiesWithinAPage(t *testing.T) {
 func TestPagerFetchesWhileTheWriterStalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := &listing{items: keys(10 * 40), limit: 10, latency: 100 * time.Millisecond}
-		p := &pager[string]{fetch: l.fetch, limit: 10, window: 2}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 2}
 		var callsAfterStall int32
 		n := 0
-		err := p.all(t.Context(), func(it item[string]) error {
+		var err error
+		for _, ierr := range p.Items(t.Context()) {
+			if ierr != nil {
+				err = ierr
+				break
+			}
 			if n++; n == 1 {
 				time.Sleep(2 * time.Second)
 				callsAfterStall = l.calls.Load()
 			}
-			return nil
-		})
+		}
 		if err != nil || n != 400 {
 			t.Fatalf("%d records, %v", n, err)
 		}
