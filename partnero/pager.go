@@ -40,7 +40,8 @@ type Pager[T any] struct {
 	// PerPage (or, when the page does not say, than Limit) is the last.
 	Limit int
 	// Window is the number of pages in flight; 0 sizes it from Pace before
-	// each launch (rate x latency, see PageWindow), or 1 without Pace.
+	// each launch (rate x latency, see PageWindow, and a quarter second of
+	// budget waiting at the pacer), or 1 without Pace.
 	Window int
 	// Pace returns the request budget per second (0 when there is none) and
 	// the latency of the API's answers, as Client.Limit and Client.Latency.
@@ -81,6 +82,16 @@ const maxWindow = 32
 // and memory stays bounded (about 2,000 records).
 const bufferPages = 8
 
+// maxBuffer caps the pages fetched ahead of the consumer. A paced listing
+// keeps up to a second of its budget fetched ahead (see buffer), so that a
+// slow answer, which the consumer must wait for to keep the order, does
+// not stop the launches behind it: at most 32 pages, about 8,000 records.
+const maxBuffer = 32
+
+// bufferAhead is how much of the budget a paced listing may fetch ahead of
+// the page the consumer waits for.
+const bufferAhead = time.Second
+
 // dedupeWindowPages is how many recent pages' identities are remembered. A
 // record shows up twice only when records were inserted or removed before
 // it while the listing was read, which moves it by that many places: a few
@@ -102,6 +113,25 @@ func PageWindow(perSecond float64, latency time.Duration) int {
 	return min(max(w, 2), maxWindow)
 }
 
+// queueAhead is how much of the budget the pager keeps waiting at the
+// pacer beyond PageWindow's pages in flight. Little's law counts the
+// average answer, but a slow one (a loaded server, a garbage collection)
+// holds its place in the window; were the window only rate x latency, the
+// pacer would then find no request waiting when a send slot comes, and a
+// slot missed is budget lost for good. Pages waiting at the pacer cost no
+// budget (the ones past the end are cancelled unsent) and no memory.
+const queueAhead = 250 * time.Millisecond
+
+// pacedWindow is the window of a listing behind a pacer: PageWindow's
+// pages in flight plus queueAhead of the budget waiting to be sent.
+func pacedWindow(perSecond float64, latency time.Duration) int {
+	w := PageWindow(perSecond, latency)
+	if perSecond > 0 && !math.IsInf(perSecond, 0) {
+		w += int(math.Ceil(perSecond * queueAhead.Seconds()))
+	}
+	return min(w, maxWindow)
+}
+
 // Pages returns the number of pages read so far, in order.
 func (p *Pager[T]) Pages() int64 { return p.pages }
 
@@ -109,14 +139,21 @@ func (p *Pager[T]) Pages() int64 { return p.pages }
 // had yielded them.
 func (p *Pager[T]) Shifted() int64 { return p.shifted }
 
-func (p *Pager[T]) window() int {
+// window returns the pages that may be in flight and the pages that may be
+// fetched and not yet consumed beyond those.
+func (p *Pager[T]) window() (inFlight, buffer int) {
 	switch {
 	case p.Window > 0:
-		return min(p.Window, maxWindow)
+		return min(p.Window, maxWindow), bufferPages
 	case p.Pace != nil:
-		return PageWindow(p.Pace())
+		rate, latency := p.Pace()
+		buffer = bufferPages
+		if rate > 0 && !math.IsInf(rate, 0) {
+			buffer = min(max(buffer, int(math.Ceil(rate*bufferAhead.Seconds()))), maxBuffer)
+		}
+		return pacedWindow(rate, latency), buffer
 	}
-	return 1
+	return 1, bufferPages
 }
 
 // last reports whether pg ends the listing.
@@ -146,7 +183,7 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[*Page[T], error] {
 		defer cancel()
 
 		// A launcher fetches pages ahead of the consumer: at most window()
-		// in flight, at most bufferPages more fetched and not yet consumed.
+		// in flight, at most its buffer more fetched and not yet consumed.
 		// It hands one channel per page to the consumer in page order; each
 		// is buffered so a fetch never blocks after an early return. A page
 		// that ends the listing stops further launches (pages already in
@@ -171,15 +208,15 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[*Page[T], error] {
 			default:
 			}
 		}
-		order := make(chan chan fetched[T], maxWindow+bufferPages)
+		order := make(chan chan fetched[T], maxWindow+maxBuffer)
 		wg.Go(func() {
 			defer close(order)
 			for n := first; ; n++ {
 				for {
 					mu.Lock()
-					w := p.window()
+					w, buffer := p.window()
 					stop := n > end
-					ok := inFlight < w && outstanding < w+bufferPages && (n == first || firstDone)
+					ok := inFlight < w && outstanding < w+buffer && (n == first || firstDone)
 					if ok && !stop {
 						inFlight++
 						outstanding++
@@ -286,7 +323,7 @@ func (p *Pager[T]) Items(ctx context.Context) iter.Seq2[Item[T], error] {
 		// Identities of the last pages: a ring of per-page key lists and a
 		// count over all of them.
 		seen := make(map[string]int)
-		ring := make([][]string, dedupeWindowPages+maxWindow+bufferPages)
+		ring := make([][]string, dedupeWindowPages+maxWindow+maxBuffer)
 		forget := func(slot int) {
 			for _, k := range ring[slot] {
 				if seen[k]--; seen[k] <= 0 {

@@ -275,3 +275,62 @@ func TestPagerFetchesWhileTheWriterStalls(t *testing.T) {
 		}
 	})
 }
+
+// pacedListing is a listing behind a fixed budget: each fetch first takes
+// the next send slot of a token bucket at rate (as the client's pacer
+// does), then answers after its latency.
+type pacedListing struct {
+	mu      sync.Mutex
+	next    time.Time
+	rate    float64
+	pages   int
+	latency func(page int) time.Duration
+	sent    atomic.Int32
+}
+
+func (l *pacedListing) fetch(ctx context.Context, page int) (*Page[string], error) {
+	l.mu.Lock()
+	now := time.Now()
+	if l.next.Before(now) {
+		l.next = now
+	}
+	at := l.next
+	l.next = l.next.Add(time.Duration(float64(time.Second) / l.rate))
+	l.mu.Unlock()
+	select {
+	case <-time.After(at.Sub(now) + l.latency(page)):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	l.sent.Add(1)
+	return &Page[string]{Items: []string{fmt.Sprint(page)}, HasNext: page < l.pages, Page: page, PerPage: 1}, nil
+}
+
+// TestPagerKeepsThePacerFedThroughSlowAnswers: at 20 requests/s and 100 ms
+// answers, Little's law says 2 pages in flight; but a slow answer (here
+// every fifth takes a second) holds its place in the window, and a window
+// of only those pages leaves budget slots with no request waiting. The
+// pager keeps pages queued at the pacer besides, so the listing still
+// takes about pages / rate.
+func TestPagerKeepsThePacerFedThroughSlowAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rate, pages = 20.0, 200
+		l := &pacedListing{rate: rate, pages: pages, latency: func(page int) time.Duration {
+			if page%5 == 0 {
+				return time.Second
+			}
+			return 100 * time.Millisecond
+		}}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 1, Pace: func() (float64, time.Duration) { return rate, 100 * time.Millisecond }}
+		start := time.Now()
+		got, err := collect(t, p)
+		if err != nil || len(got) != pages {
+			t.Fatalf("%d pages, %v", len(got), err)
+		}
+		floor := time.Duration(pages / rate * float64(time.Second))
+		elapsed := time.Since(start)
+		if elapsed > floor*102/100+time.Second {
+			t.Errorf("took %v, want at most %v (pages / rate, 2%%, and the last slow answer)", elapsed, floor*102/100+time.Second)
+		}
+	})
+}
