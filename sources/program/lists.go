@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -163,22 +164,33 @@ func (e *ReferAFriendError) Error() string {
 var referAFriendFields = []string{"referring_customer", "referred_customer"}
 
 // CheckProgramKind looks at one customer and one transaction (two requests
-// of one record each) and returns a *ReferAFriendError when they have the
+// of one record each, sent together) and returns a *ReferAFriendError when they have the
 // refer-a-friend shape. An empty program passes: nothing can be misread.
 func CheckProgramKind(ctx context.Context, c *partnero.Client) error {
 	return checkProgramKind(ctx, clientLister{c})
 }
 
 func checkProgramKind(ctx context.Context, api rawLister) error {
-	for _, r := range []partnero.ListRoute{
+	routes := []partnero.ListRoute{
 		{Route: "GET /customers", Path: "customers", MaxLimit: 250},
 		{Route: "GET /transactions", Path: "transactions", MaxLimit: 250},
-	} {
-		p, err := api.rawPage(ctx, r, 1, 1, "")
-		if err != nil {
-			return fmt.Errorf("check the program's kind: %w", err)
+	}
+	// Both at once: the export waits for this check, and two round trips
+	// one after the other are a tenth of a second of a 20/s budget's
+	// pages. The answers are read in order, so what is reported does not
+	// depend on which came first.
+	pages := make([]*partnero.Page[json.RawMessage], len(routes))
+	errs := make([]error, len(routes))
+	var wg sync.WaitGroup
+	for i, r := range routes {
+		wg.Go(func() { pages[i], errs[i] = api.rawPage(ctx, r, 1, 1, "") })
+	}
+	wg.Wait()
+	for i, r := range routes {
+		if errs[i] != nil {
+			return fmt.Errorf("check the program's kind: %w", errs[i])
 		}
-		for _, raw := range p.Raw {
+		for _, raw := range pages[i].Raw {
 			if f := referAFriendField(raw); f != "" {
 				return &ReferAFriendError{Route: r.Route, Field: f}
 			}
