@@ -334,3 +334,95 @@ func TestPagerKeepsThePacerFedThroughSlowAnswers(t *testing.T) {
 		}
 	})
 }
+
+// TestPagerFirstAloneAndMaxPages: the sink's listing reads page 1 alone
+// (an empty target costs one request) and gives up past its budget.
+func TestPagerFirstAloneAndMaxPages(t *testing.T) {
+	tests := []struct {
+		name       string
+		n          int
+		maxPages   int
+		wantItems  int
+		wantMore   bool
+		wantCalls  int32
+		firstAlone bool
+	}{
+		{"empty, first alone", 0, 0, 0, false, 1, true},
+		{"empty, window at once", 0, 0, 0, false, 4, false},
+		{"within the cap", 45, 5, 45, false, 5, true},
+		{"past the cap", 100, 5, 50, true, 5, true},
+		{"cap of one", 100, 1, 10, true, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := &listing{items: keys(tt.n), limit: 10, latency: 100 * time.Millisecond}
+				p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 4, FirstAlone: tt.firstAlone, MaxPages: tt.maxPages}
+				got, err := collect(t, p)
+				if more := errors.Is(err, ErrMorePages); more != tt.wantMore || (err != nil && !more) {
+					t.Fatalf("err = %v, want ErrMorePages %v", err, tt.wantMore)
+				}
+				if len(got) != tt.wantItems {
+					t.Errorf("%d items, want %d", len(got), tt.wantItems)
+				}
+				synctest.Wait()
+				if c := l.calls.Load(); c != tt.wantCalls {
+					t.Errorf("%d requests, want %d", c, tt.wantCalls)
+				}
+			})
+		})
+	}
+}
+
+// TestPagerFirstPage: a listing read from page 3 asks for 3, 4, ... and
+// refuses an answer that names another page.
+func TestPagerFirstPage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &listing{items: keys(50), limit: 10, latency: time.Millisecond}
+		p := &Pager[string]{Fetch: l.fetch, Limit: 10, Window: 2, First: 3}
+		var pages []int
+		for pg, err := range p.All(t.Context()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages = append(pages, pg.Page)
+		}
+		if fmt.Sprint(pages) != "[3 4 5]" {
+			t.Errorf("pages %v, want [3 4 5]", pages)
+		}
+		wrong := &Pager[string]{Limit: 10, Fetch: func(ctx context.Context, page int) (*Page[string], error) {
+			return &Page[string]{Items: keys(10), HasNext: true, Page: 1}, nil
+		}}
+		var errs []error
+		for _, err := range wrong.All(t.Context()) {
+			errs = append(errs, err)
+		}
+		if len(errs) != 2 || errs[0] != nil || errs[1] == nil || errs[1].Error() != "page 2: asked for page 2, got page 1" {
+			t.Errorf("a server ignoring page=: %v", errs)
+		}
+	})
+}
+
+func TestPagerWindowSizing(t *testing.T) {
+	tests := []struct {
+		rate           float64
+		latency        time.Duration
+		fixed          int
+		window, buffer int
+	}{
+		{20, 100 * time.Millisecond, 0, 4 + 5, 20},    // Little's law 4, a quarter second 5, a second ahead
+		{0, 0, 0, 4, bufferPages},                     // no budget: nothing waits at a pacer
+		{1, 10 * time.Millisecond, 0, 3, bufferPages}, // at least bufferPages ahead
+		{1000, time.Second, 0, maxWindow, maxBuffer},
+		{20, 100 * time.Millisecond, 7, 7, bufferPages}, // a fixed window is taken as given
+	}
+	for _, tt := range tests {
+		p := &Pager[string]{Window: tt.fixed, Pace: func() (float64, time.Duration) { return tt.rate, tt.latency }}
+		if w, b := p.window(); w != tt.window || b != tt.buffer {
+			t.Errorf("rate %v latency %v window %d: got %d in flight and %d ahead, want %d and %d", tt.rate, tt.latency, tt.fixed, w, b, tt.window, tt.buffer)
+		}
+	}
+	if w, _ := (&Pager[string]{}).window(); w != 1 {
+		t.Errorf("unpaced without a window: %d in flight, want 1", w)
+	}
+}
