@@ -21,7 +21,8 @@ var ErrMorePages = errors.New("the listing has more pages than allowed")
 // client's pacer sets the pace, so a listing takes about pages / rate
 // rather than pages x latency. Pages come back in order; a consumer that
 // stalls (a writer flushing a row group) does not stop the fetching until
-// bufferPages wait for it, so memory stays bounded.
+// a buffer of pages waits for it (bufferPages, or a second of budget when
+// paced, at most maxBuffer), so memory stays bounded.
 //
 // The end of a listing is a page whose links.next is null, a short page or
 // an empty one: the API's paginator is not certain (section 5 of the
@@ -46,8 +47,8 @@ type Pager[T any] struct {
 	// Pace returns the request budget per second (0 when there is none) and
 	// the latency of the API's answers, as Client.Limit and Client.Latency.
 	Pace func() (perSecond float64, latency time.Duration)
-	// FirstAlone fetches the first page before any other: an empty listing then
-	// costs one request, not a window of them.
+	// FirstAlone fetches the first page before any other: an empty
+	// listing then costs one request, not a window of them.
 	FirstAlone bool
 	// MaxPages, when positive, is the most pages fetched; a listing longer
 	// than that ends with ErrMorePages after its first MaxPages pages.
