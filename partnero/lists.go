@@ -604,18 +604,26 @@ func ListAll[T any](ctx context.Context, c *Client, r ListRoute, opts ListOption
 		if first.PerPage > 0 && first.PerPage < opts.Limit {
 			opts.Limit = first.PerPage
 		}
-		for _, it := range first.Items {
-			if !yield(it, nil) {
+		pg := &Pager[T]{
+			Limit: opts.Limit,
+			Fetch: func(ctx context.Context, page int) (*Page[T], error) {
+				if page == 1 {
+					return first, nil
+				}
+				o := opts
+				o.Page = page
+				return list[T](ctx, c, r.Route, r.Path, o, nil)
+			},
+		}
+		for p, err := range pg.All(ctx) {
+			if err != nil {
+				yield(zero, err)
 				return
 			}
-		}
-		if !first.HasNext || len(first.Items) < opts.Limit {
-			return
-		}
-		opts.Page = 2
-		for it, err := range all[T](ctx, c, r.Route, r.Path, opts) {
-			if !yield(it, err) || err != nil {
-				return
+			for _, it := range p.Items {
+				if !yield(it, nil) {
+					return
+				}
 			}
 		}
 	}

@@ -81,42 +81,24 @@ func list[T any](ctx context.Context, c *Client, route, path string, opts ListOp
 }
 
 // pages iterates every page from opts.Page (default 1), 250 items per page
-// unless opts.Limit says otherwise. It builds each next page's query itself
-// (page+1 with the same limit, sort and filters) rather than following
-// links.next, which carries only page=. It stops after a page whose
-// links.next is null, a short page, or an empty one (an empty page is not
-// yielded); on an error it yields the error once and stops.
+// unless opts.Limit says otherwise, one request at a time. It builds each
+// next page's query itself (page+1 with the same limit, sort and filters)
+// rather than following links.next, which carries only page=. The Pager
+// decides where the listing ends.
 func pages[T any](ctx context.Context, c *Client, route, path string, opts ListOptions) iter.Seq2[*Page[T], error] {
-	return func(yield func(*Page[T], error) bool) {
-		if opts.Limit == 0 {
-			opts.Limit = MaxPageSize
-		}
-		if opts.Page <= 0 {
-			opts.Page = 1
-		}
-		for {
-			p, err := list[T](ctx, c, route, path, opts, nil)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if p.Page != opts.Page {
-				// A server ignoring page= would make this loop forever.
-				yield(nil, fmt.Errorf("list %s: asked for page %d, got page %d", route, opts.Page, p.Page))
-				return
-			}
-			if len(p.Items) == 0 {
-				return
-			}
-			if !yield(p, nil) {
-				return
-			}
-			if !p.HasNext || len(p.Items) < p.PerPage {
-				return
-			}
-			opts.Page++
-		}
+	if opts.Limit == 0 {
+		opts.Limit = MaxPageSize
 	}
+	p := &Pager[T]{
+		First: max(opts.Page, 1),
+		Limit: opts.Limit,
+		Fetch: func(ctx context.Context, page int) (*Page[T], error) {
+			o := opts
+			o.Page = page
+			return list[T](ctx, c, route, path, o, nil)
+		},
+	}
+	return p.All(ctx)
 }
 
 // all iterates every item of pages.

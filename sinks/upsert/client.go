@@ -101,23 +101,24 @@ func (t *ClientTarget) GetCustomer(ctx context.Context, key string) (*api.Custom
 // only exact matches (a search may match more loosely), every page.
 func (t *ClientTarget) CustomersByEmail(ctx context.Context, email string) ([]api.Customer, error) {
 	var out []api.Customer
-	for page := 1; ; page++ {
-		p, err := t.c.Customers.Search(ctx, api.CustomerQuery{Email: email}, api.ListOptions{Page: page, Limit: 250})
+	// One page at a time: almost every email has one page of matches.
+	p := &api.Pager[api.Customer]{Limit: 250, Window: 1, Fetch: func(ctx context.Context, page int) (*api.Page[api.Customer], error) {
+		return t.c.Customers.Search(ctx, api.CustomerQuery{Email: email}, api.ListOptions{Page: page, Limit: 250})
+	}}
+	for pg, err := range p.All(ctx) {
 		if errors.Is(err, api.ErrNotFound) {
 			return out, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range p.Items {
+		for _, c := range pg.Items {
 			if strings.EqualFold(strings.TrimSpace(c.Email), strings.TrimSpace(email)) {
 				out = append(out, c)
 			}
 		}
-		if !p.HasNext || len(p.Items) == 0 {
-			return out, nil
-		}
 	}
+	return out, nil
 }
 
 // CreateCustomer implements Target.

@@ -4,56 +4,40 @@ import (
 	"context"
 	"errors"
 
-	"golang.org/x/sync/errgroup"
-
 	api "github.com/partnero-etl/partnero-etl/partnero"
 )
 
 type pageFunc[T any] func(ctx context.Context, page, limit int) ([]T, bool, error)
 
-// listAll pages through a listing, at most budget pages, handing every item
-// to each in listing order. The first page is fetched alone (an empty target
-// costs one request); after it, conc pages are fetched at once so that a long
-// listing runs at the rate limit rather than at one round trip per page, at
-// the price of up to conc-1 requests past the end. It reports whether the
-// listing was complete.
+// listAll pages through a listing with the client's pager, at most budget
+// pages, handing every item to each in listing order. The first page is
+// fetched alone (an empty target costs one request); after it, conc pages
+// are in flight at once so that a long listing runs at the rate limit
+// rather than at one round trip per page, at the price of up to conc-1
+// requests past the end. It reports whether the listing was complete.
 func listAll[T any](ctx context.Context, fetch pageFunc[T], limit int, budget int64, conc int, each func(*T)) (bool, error) {
-	items, more, err := fetch(ctx, 1, limit)
-	if err != nil {
-		return false, err
+	p := &api.Pager[T]{
+		Limit:      limit,
+		Window:     conc,
+		FirstAlone: true,
+		MaxPages:   int(min(max(budget, 1), 1<<40)), // page 1 is always read
+		Fetch: func(ctx context.Context, page int) (*api.Page[T], error) {
+			items, more, err := fetch(ctx, page, limit)
+			if err != nil {
+				return nil, err
+			}
+			return &api.Page[T]{Items: items, HasNext: more, Page: page, PerPage: limit}, nil
+		},
 	}
-	for i := range items {
-		each(&items[i])
-	}
-	page := 2
-	for more {
-		if int64(page-1) >= budget {
+	for pg, err := range p.All(ctx) {
+		if errors.Is(err, api.ErrMorePages) {
 			return false, nil
 		}
-		n := min(int64(conc), budget-int64(page-1))
-		pages := make([][]T, n)
-		mores := make([]bool, n)
-		g, gctx := errgroup.WithContext(ctx)
-		for i := range n {
-			p := page + int(i)
-			g.Go(func() error {
-				var err error
-				pages[i], mores[i], err = fetch(gctx, p, limit)
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
+		if err != nil {
 			return false, err
 		}
-		for i := range n {
-			for j := range pages[i] {
-				each(&pages[i][j])
-			}
-			page++
-			more = mores[i]
-			if !more {
-				break
-			}
+		for i := range pg.Items {
+			each(&pg.Items[i])
 		}
 	}
 	return true, nil

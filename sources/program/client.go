@@ -2,6 +2,7 @@ package program
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
@@ -10,6 +11,16 @@ import (
 // New returns a source reading through c.
 func New(c *partnero.Client, opts Options) *Source {
 	return newSource(clientLister{c}, opts)
+}
+
+// MaxLimit is the largest page size the API serves.
+const MaxLimit = partnero.MaxPageSize
+
+// batch is one fetched page: its items and the raw objects beside them.
+type batch[T any] struct {
+	Items   []T
+	Raw     []json.RawMessage
+	HasNext bool
 }
 
 // clientLister is the lister of a real client.
@@ -36,21 +47,18 @@ func (l clientLister) transactions(ctx context.Context, page, limit int, sort st
 
 func (l clientLister) referralLinks(ctx context.Context, partnerID string) ([]partnero.ReferralLink, error) {
 	var out []partnero.ReferralLink
-	for page := 1; ; page++ {
-		p, err := l.c.Partners.ReferralLinks(ctx, partnerID, partnero.ListOptions{Page: page, Limit: MaxLimit})
+	// One page at a time: a partner rarely has more than one page of links.
+	p := &partnero.Pager[partnero.ReferralLink]{Limit: MaxLimit, Window: 1, Fetch: func(ctx context.Context, page int) (*partnero.Page[partnero.ReferralLink], error) {
+		return l.c.Partners.ReferralLinks(ctx, partnerID, partnero.ListOptions{Page: page, Limit: MaxLimit})
+	}}
+	for it, err := range p.Items(ctx) {
 		if err != nil {
 			return nil, err
 		}
-		for i, it := range p.Items {
-			if i < len(p.Raw) {
-				it.Raw = p.Raw[i] // the referral_links table keeps the object as sent
-			}
-			out = append(out, it)
-		}
-		if !p.HasNext || len(p.Items) < MaxLimit {
-			return out, nil
-		}
+		it.Value.Raw = it.Raw // the referral_links table keeps the object as sent
+		out = append(out, it.Value)
 	}
+	return out, nil
 }
 
 func (l clientLister) pace() (float64, time.Duration) { return l.c.Limit(), l.c.Latency() }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -93,14 +94,13 @@ func (s *Source) eachList(ctx context.Context, entity record.Entity, yield func(
 	if err != nil {
 		return Stats{}, fmt.Errorf("page 1: %w", err)
 	}
-	p := &pager[json.RawMessage]{limit: limit, size: s.window, identity: rawIdentity}
-	p.fetch = func(ctx context.Context, page int) (batch[json.RawMessage], error) {
+	p := newPager(s, limit, rawIdentity, func(ctx context.Context, page int) (batch[json.RawMessage], error) {
 		if page == 1 {
 			return batch[json.RawMessage]{Items: first.Items, Raw: first.Raw, HasNext: first.HasNext}, nil
 		}
 		return toBatch(api.rawPage(ctx, r, page, limit, sort))
-	}
-	err = p.all(ctx, func(it item[json.RawMessage]) error {
+	})
+	err = each(ctx, p, func(it partnero.Item[json.RawMessage]) error {
 		rec, err := decodeListRecord(entity, it.Raw)
 		if err != nil {
 			return fmt.Errorf("%s page %d item %d: %w", r.Route, it.Page, it.Index+1, err)
@@ -108,7 +108,7 @@ func (s *Source) eachList(ctx context.Context, entity record.Entity, yield func(
 		rec.Origin = record.Origin{File: r.Route, Line: int64((it.Page-1)*limit + it.Index + 1)}
 		return yield(rec)
 	})
-	return Stats{Pages: p.pages, Shifted: p.shifted}, err
+	return Stats{Pages: p.Pages(), Shifted: p.Shifted()}, err
 }
 
 // rawIdentity names an object by its bytes: a record a shifted page shows
@@ -164,22 +164,33 @@ func (e *ReferAFriendError) Error() string {
 var referAFriendFields = []string{"referring_customer", "referred_customer"}
 
 // CheckProgramKind looks at one customer and one transaction (two requests
-// of one record each) and returns a *ReferAFriendError when they have the
+// of one record each, sent together) and returns a *ReferAFriendError when they have the
 // refer-a-friend shape. An empty program passes: nothing can be misread.
 func CheckProgramKind(ctx context.Context, c *partnero.Client) error {
 	return checkProgramKind(ctx, clientLister{c})
 }
 
 func checkProgramKind(ctx context.Context, api rawLister) error {
-	for _, r := range []partnero.ListRoute{
+	routes := []partnero.ListRoute{
 		{Route: "GET /customers", Path: "customers", MaxLimit: 250},
 		{Route: "GET /transactions", Path: "transactions", MaxLimit: 250},
-	} {
-		p, err := api.rawPage(ctx, r, 1, 1, "")
-		if err != nil {
-			return fmt.Errorf("check the program's kind: %w", err)
+	}
+	// Both at once: the export waits for this check, and two round trips
+	// one after the other are a tenth of a second of a 20/s budget's
+	// pages. The answers are read in order, so what is reported does not
+	// depend on which came first.
+	pages := make([]*partnero.Page[json.RawMessage], len(routes))
+	errs := make([]error, len(routes))
+	var wg sync.WaitGroup
+	for i, r := range routes {
+		wg.Go(func() { pages[i], errs[i] = api.rawPage(ctx, r, 1, 1, "") })
+	}
+	wg.Wait()
+	for i, r := range routes {
+		if errs[i] != nil {
+			return fmt.Errorf("check the program's kind: %w", errs[i])
 		}
-		for _, raw := range p.Raw {
+		for _, raw := range pages[i].Raw {
 			if f := referAFriendField(raw); f != "" {
 				return &ReferAFriendError{Route: r.Route, Field: f}
 			}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -156,4 +158,30 @@ func TestReferAFriendRefused(t *testing.T) {
 	if err := checkProgramKind(t.Context(), affiliate); err != nil {
 		t.Errorf("an affiliate program: %v", err)
 	}
+}
+
+// slowLists answers every page after a fixed latency.
+type slowLists struct{ fakeLists }
+
+func (f *slowLists) rawPage(ctx context.Context, r partnero.ListRoute, page, limit int, sort string) (*partnero.Page[json.RawMessage], error) {
+	time.Sleep(100 * time.Millisecond)
+	return f.fakeLists.rawPage(ctx, r, page, limit, sort)
+}
+
+// TestProgramKindCheckIsOneRoundTrip: the export waits for the check, so
+// its two requests go together.
+func TestProgramKindCheckIsOneRoundTrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &slowLists{fakeLists{n: 1, lo: 1, hi: 250, objects: func(int) string { return `{"key":"c1","partner":"p1"}` }}}
+		start := time.Now()
+		if err := checkProgramKind(t.Context(), f); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("took %v, want one round trip (100ms)", d)
+		}
+		if len(f.limits) != 2 {
+			t.Errorf("%d requests, want 2", len(f.limits))
+		}
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -98,29 +97,48 @@ func newSource(api lister, opts Options) *Source {
 	return &Source{api: api, opts: opts}
 }
 
+// window is how many requests go at once beside the listing (referral
+// links): the pager's window at the client's current pace.
 func (s *Source) window() int {
 	if s.opts.Window > 0 {
 		return s.opts.Window
 	}
-	rate, latency := s.api.pace()
-	if latency <= 0 {
-		latency = 200 * time.Millisecond
-	}
-	if rate <= 0 || math.IsInf(rate, 0) {
-		rate = 10
-	}
-	// Little's law: requests in flight = rate x latency. Half as much
-	// again absorbs latency jitter; beyond that only 429s grow.
-	w := int(math.Ceil(rate*latency.Seconds()*1.5)) + 1
-	return min(max(w, 2), maxWindow)
+	return partnero.PageWindow(s.api.pace())
 }
 
-func origin(entity record.Entity, limit int, it interface{ pos() (int, int) }) record.Origin {
-	page, i := it.pos()
-	return record.Origin{File: "GET /" + string(entity), Line: int64((page-1)*limit + i + 1)}
+// newPager returns the client's pager over one of the lister's endpoints,
+// its window sized from the client's pace unless Options.Window fixes it.
+func newPager[T any](s *Source, limit int, identity func(T, json.RawMessage) string, fetch func(ctx context.Context, page int) (batch[T], error)) *partnero.Pager[T] {
+	p := &partnero.Pager[T]{Limit: limit, Window: s.opts.Window, Identity: identity}
+	if s.opts.Window <= 0 {
+		p.Pace = s.api.pace
+	}
+	p.Fetch = func(ctx context.Context, page int) (*partnero.Page[T], error) {
+		b, err := fetch(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		return &partnero.Page[T]{Items: b.Items, Raw: b.Raw, HasNext: b.HasNext, Page: page, PerPage: limit}, nil
+	}
+	return p
 }
 
-func (it item[T]) pos() (int, int) { return it.Page, it.Index }
+// each yields every record of p in order through yield, or the first error.
+func each[T any](ctx context.Context, p *partnero.Pager[T], yield func(partnero.Item[T]) error) error {
+	for it, err := range p.Items(ctx) {
+		if err != nil {
+			return err
+		}
+		if err := yield(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func origin[T any](entity record.Entity, limit int, it partnero.Item[T]) record.Origin {
+	return record.Origin{File: "GET /" + string(entity), Line: int64((it.Page-1)*limit + it.Index + 1)}
+}
 
 // Each reads every record of an entity in listing order (oldest first) and
 // calls yield for each; since, for transactions only, makes it an
@@ -129,48 +147,45 @@ func (it item[T]) pos() (int, int) { return it.Page, it.Index }
 func (s *Source) Each(ctx context.Context, entity record.Entity, since *Since, yield func(record.Record) error) (Stats, error) {
 	switch entity {
 	case record.Partners:
-		p := &pager[partnero.Partner]{limit: s.opts.Limit, size: s.window, identity: partnerIdentity}
-		p.fetch = func(ctx context.Context, page int) (batch[partnero.Partner], error) {
+		p := newPager(s, s.opts.Limit, partnerIdentity, func(ctx context.Context, page int) (batch[partnero.Partner], error) {
 			b, err := s.api.partners(ctx, page, s.opts.Limit, "asc")
 			if err != nil || !s.opts.WithReferralLinks {
 				return b, err
 			}
 			return b, s.addReferralLinks(ctx, &b)
-		}
-		err := p.all(ctx, func(it item[partnero.Partner]) error {
+		})
+		err := each(ctx, p, func(it partnero.Item[partnero.Partner]) error {
 			v := it.Value
 			return yield(record.Record{Entity: entity, Origin: origin(entity, s.opts.Limit, it), Partner: &v, Raw: it.Raw})
 		})
-		return Stats{Pages: p.pages, Shifted: p.shifted}, err
+		return Stats{Pages: p.Pages(), Shifted: p.Shifted()}, err
 	case record.Customers:
-		p := &pager[partnero.Customer]{limit: s.opts.Limit, size: s.window, identity: customerIdentity}
-		p.fetch = func(ctx context.Context, page int) (batch[partnero.Customer], error) {
+		p := newPager(s, s.opts.Limit, customerIdentity, func(ctx context.Context, page int) (batch[partnero.Customer], error) {
 			return s.api.customers(ctx, page, s.opts.Limit, "asc")
-		}
-		err := p.all(ctx, func(it item[partnero.Customer]) error {
+		})
+		err := each(ctx, p, func(it partnero.Item[partnero.Customer]) error {
 			v := it.Value
 			return yield(record.Record{Entity: entity, Origin: origin(entity, s.opts.Limit, it), Customer: &v, Raw: it.Raw})
 		})
-		return Stats{Pages: p.pages, Shifted: p.shifted}, err
+		return Stats{Pages: p.Pages(), Shifted: p.Shifted()}, err
 	case record.Transactions:
 		sort := "asc"
 		if since != nil {
 			sort = "desc"
 		}
-		p := &pager[partnero.Transaction]{limit: s.opts.Limit, size: s.window, identity: transactionIdentity}
-		p.fetch = func(ctx context.Context, page int) (batch[partnero.Transaction], error) {
+		p := newPager(s, s.opts.Limit, transactionIdentity, func(ctx context.Context, page int) (batch[partnero.Transaction], error) {
 			return s.api.transactions(ctx, page, s.opts.Limit, sort)
-		}
+		})
 		var skipped int64
 		if since != nil {
-			p.stop = func(items []partnero.Transaction) bool {
-				last := items[len(items)-1]
+			p.Stop = func(pg *partnero.Page[partnero.Transaction]) bool {
+				last := pg.Items[len(pg.Items)-1]
 				// Newest first: once a page ends before the mark, every later
 				// page is older still. The page itself is the overlap.
 				return last.CreatedAt != nil && last.CreatedAt.Before(since.CreatedAt)
 			}
 		}
-		err := p.all(ctx, func(it item[partnero.Transaction]) error {
+		err := each(ctx, p, func(it partnero.Item[partnero.Transaction]) error {
 			v := it.Value
 			if since != nil && !since.newer(&v) {
 				skipped++
@@ -178,7 +193,7 @@ func (s *Source) Each(ctx context.Context, entity record.Entity, since *Since, y
 			}
 			return yield(record.Record{Entity: entity, Origin: origin(entity, s.opts.Limit, it), Transaction: &v, Raw: it.Raw})
 		})
-		return Stats{Pages: p.pages, Shifted: p.shifted, Skipped: skipped}, err
+		return Stats{Pages: p.Pages(), Shifted: p.Shifted(), Skipped: skipped}, err
 	}
 	if IsListEntity(entity) {
 		return s.eachList(ctx, entity, yield)

@@ -135,8 +135,8 @@ func TestWindowSizing(t *testing.T) {
 	}{
 		{20, 100 * time.Millisecond, 0, 4},
 		{10, time.Second, 0, 16},
-		{1000, time.Second, 0, maxWindow},
-		{0, 0, 0, 4}, // nothing known: 10/s at 200 ms
+		{1000, time.Second, 0, 32}, // the most pages in flight
+		{0, 0, 0, 4},               // nothing known: 10/s at 200 ms
 		{1, 10 * time.Millisecond, 0, 2},
 		{20, 100 * time.Millisecond, 7, 7},
 	}
