@@ -446,7 +446,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			Detail: fmt.Sprintf("%.1f req/s of %.1f/s budget, %d retries, %d 429s, %d rejected", reqRate, st.Limit, st.Retries, st.RateLimited, c.Rejected),
 		}
 	})
-	runErr := run.Start(ctx)
+	runErr := run.Run(ctx)
 	stopProgress()
 
 	rejErr := rejects.Close()
