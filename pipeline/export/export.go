@@ -249,25 +249,8 @@ func runStdout(ctx context.Context, opts Options, src Reader, m *Manifest) error
 	if err != nil {
 		return err
 	}
-	sum := &EntitySummary{ExportedAt: m.StartedAt}
-	m.Entities[table] = sum
-	stats, err := src.Each(ctx, read, nil, func(rec record.Record) error {
-		recs := []record.Record{rec}
-		if table == record.Rewards {
-			if recs, err = sinks.RewardRecords(rec); err != nil {
-				return err
-			}
-		}
-		for _, r := range recs {
-			if err := sink.Write(ctx, r); err != nil {
-				return err
-			}
-			sum.Rows++
-			opts.progress(table, 1)
-		}
-		return nil
-	})
-	sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+	s := &stdoutRun{opts: opts, m: m, table: table, sink: sink}
+	err = runTables(ctx, src, []record.Entity{read}, s, s, nil)
 	if cerr := sink.Close(); err == nil {
 		err = cerr
 	}
@@ -314,7 +297,7 @@ func (h *hwmTracker) mark() *HighWaterMark {
 	return &HighWaterMark{CreatedAt: h.at, Keys: keys}
 }
 
-func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manifest) (err error) {
+func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manifest) error {
 	if err := st.prepare(ctx); err != nil {
 		return err
 	}
@@ -349,13 +332,6 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 		}
 	}
 	snap := newSnapshot(st, opts.Format, opts.Sink, opts.Partition == "daily", opts.MaxRowsPerFile, tag)
-	committedFiles := false
-	defer func() {
-		if !committedFiles {
-			snap.abort()
-		}
-	}()
-
 	for _, e := range opts.Entities {
 		if incremental && e == record.Transactions {
 			// An increment with nothing new writes no file: the manifest
@@ -370,79 +346,80 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 			snap.declare(record.ReferralLinks)
 		}
 	}
-	hwm := &hwmTracker{}
-	rewardsSum := &EntitySummary{ExportedAt: m.StartedAt}
-	for _, e := range opts.Entities {
-		sum := &EntitySummary{ExportedAt: m.StartedAt}
-		m.Entities[e] = sum
-		var s *program.Since
-		if e == record.Transactions {
-			s = since
-			sum.Incremental = incremental
-		}
-		stats, err := src.Each(ctx, e, s, func(rec record.Record) error {
-			// A record the format cannot hold is left out and listed
-			// in the manifest: one bad row must not fail every export.
-			if err := snap.write(ctx, rec); err != nil {
-				re, ok := errors.AsType[*record.RowError](err)
-				if !ok {
-					return err
-				}
-				sum.reject(rec, re)
-			} else {
-				sum.Rows++
-			}
-			opts.progress(e, 1)
-			if e == record.Partners && opts.ReferralLinks {
-				return writeReferralLinks(ctx, snap, rec)
-			}
-			if e != record.Transactions {
-				return nil
-			}
-			hwm.see(rec)
-			rewards, err := sinks.RewardRecords(rec)
-			if err != nil {
-				return err
-			}
-			for _, r := range rewards {
-				if err := snap.write(ctx, r); err != nil {
-					re, ok := errors.AsType[*record.RowError](err)
-					if !ok {
-						return err
-					}
-					rewardsSum.reject(r, re)
-				}
-			}
-			return nil
-		})
-		sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
-		if err != nil && slices.Contains(opts.Optional, e) && snap.dropUnavailable(e, err) {
-			sum.Unavailable = err.Error()
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("export %s: %w", e, err)
-		}
-		if e == record.Transactions {
-			sum.HighWaterMark = hwm.mark()
-			if sum.HighWaterMark == nil && since != nil {
-				// Nothing new: the mark stays where it was.
-				sum.HighWaterMark = prev.Entities[record.Transactions].HighWaterMark
-			}
-			rw := rewardsSum
-			rw.Rows, rw.Incremental = snap.table(record.Rewards).rows, incremental
-			m.Entities[record.Rewards] = rw
-		}
-		if e == record.Partners && opts.ReferralLinks {
-			m.Entities[record.ReferralLinks] = &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.ReferralLinks).rows}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	f := &folderRun{opts: opts, st: st, m: m, prev: prev, sinceMark: since, incremental: incremental, snap: snap,
+		hwm: &hwmTracker{}, rewardsSum: &EntitySummary{ExportedAt: m.StartedAt}}
+	return runTables(ctx, src, opts.Entities, f, &snapshotSink{f: f}, f)
+}
 
+// folderRun is the export of a snapshot into a folder or bucket: the
+// tables' bookkeeping as the run goes from one to the next, and the
+// commit that ends it.
+type folderRun struct {
+	opts        Options
+	st          store
+	m           *Manifest
+	prev        *Manifest
+	sinceMark   *program.Since
+	incremental bool
+	snap        *snapshot
+	hwm         *hwmTracker
+	rewardsSum  *EntitySummary
+}
+
+func (f *folderRun) since(e record.Entity) *program.Since {
+	if e == record.Transactions {
+		return f.sinceMark
+	}
+	return nil
+}
+
+func (f *folderRun) begin(e record.Entity) {
+	sum := &EntitySummary{ExportedAt: f.m.StartedAt}
+	if e == record.Transactions {
+		sum.Incremental = f.incremental
+	}
+	f.m.Entities[e] = sum
+}
+
+func (f *folderRun) end(e record.Entity, stats program.Stats, err error) error {
+	m, snap := f.m, f.snap
+	sum := m.Entities[e]
+	sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+	if err != nil && slices.Contains(f.opts.Optional, e) && snap.dropUnavailable(e, err) {
+		sum.Unavailable = err.Error()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("export %s: %w", e, err)
+	}
+	if e == record.Transactions {
+		sum.HighWaterMark = f.hwm.mark()
+		if sum.HighWaterMark == nil && f.sinceMark != nil {
+			// Nothing new: the mark stays where it was.
+			sum.HighWaterMark = f.prev.Entities[record.Transactions].HighWaterMark
+		}
+		rw := f.rewardsSum
+		rw.Rows, rw.Incremental = snap.table(record.Rewards).rows, f.incremental
+		m.Entities[record.Rewards] = rw
+	}
+	if e == record.Partners && f.opts.ReferralLinks {
+		m.Entities[record.ReferralLinks] = &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.ReferralLinks).rows}
+	}
+	return nil
+}
+
+// Abort removes the snapshot's temporary files: the previous snapshot
+// stays as it was.
+func (f *folderRun) Abort() { f.snap.abort() }
+
+// Commit renames the snapshot's files into place, writes the manifest (the
+// commit point) and retires the files of the previous snapshot this one
+// replaced.
+func (f *folderRun) Commit(ctx context.Context) error {
+	opts, st, m, snap, prev, incremental := f.opts, f.st, f.m, f.snap, f.prev, f.incremental
+	// The engine does not abort a run whose commit failed: from here on,
+	// renamed files are the new snapshot.
 	files, err := snap.commit(ctx)
-	committedFiles = true // from here on, renamed files are the new snapshot
 	if err != nil {
 		return err
 	}
