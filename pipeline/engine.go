@@ -388,6 +388,7 @@ type inlineOutput struct {
 	ctx     context.Context
 	stop    context.CancelCauseFunc
 	pending []item
+	recs    []record.Record // the buffer write hands the sink
 }
 
 func (o *inlineOutput) add(it item) error {
@@ -402,7 +403,8 @@ func (o *inlineOutput) flush(bool) error {
 	if len(o.pending) == 0 {
 		return nil
 	}
-	err := o.r.write(o.ctx, o.pending, o.stop)
+	o.recs = slices.Grow(o.recs[:0], len(o.pending))
+	err := o.r.write(o.ctx, o.pending, o.recs, o.stop)
 	clear(o.pending) // do not pin the records
 	o.pending = o.pending[:0]
 	return err
@@ -518,7 +520,7 @@ func (r *Run) take(runCtx context.Context, s *staged, dd *dedupeBatch, out outpu
 		r.skip(m.Reason)
 		return nil
 	}
-	rec := m.Record
+	rec := &m.Record // the feed's own: no copy of the record until it is handed on
 	if cfg.Records == nil {
 		if rec.Origin == (record.Origin{}) {
 			rec.Origin = row.Origin
@@ -534,19 +536,19 @@ func (r *Run) take(runCtx context.Context, s *staged, dd *dedupeBatch, out outpu
 		derr = dd.out[dd.next]
 		dd.next++
 	case cfg.Dedupe != nil:
-		derr = cfg.Dedupe(rec)
+		derr = cfg.Dedupe(*rec)
 	}
 	if derr != nil {
 		r.reject(rec.Row, rec.Key(), derr, stop)
 		return nil
 	}
-	it := item{rec: rec}
+	it := item{rec: *rec}
 	if cfg.Journal != nil {
-		it.content = Fingerprint(rec)
-		if o, ok := cfg.Journal.Lookup(journalKey(rec), it.content); ok {
+		it.content = Fingerprint(it.rec)
+		if o, ok := cfg.Journal.Lookup(journalKey(it.rec), it.content); ok {
 			r.tally.add(o, "", true)
 			if cfg.OnResumed != nil {
-				cfg.OnResumed(rec, o)
+				cfg.OnResumed(it.rec, o)
 			}
 			return nil
 		}
@@ -679,7 +681,7 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 				r.tally.abandoned.Add(int64(len(grp)))
 				continue
 			}
-			failed = r.write(writeCtx, grp, stop)
+			failed = r.write(writeCtx, grp, nil, stop)
 		}
 		if failed != nil {
 			return failed
@@ -687,10 +689,13 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 	}
 }
 
-func (r *Run) write(ctx context.Context, grp []item, stop context.CancelCauseFunc) error {
-	recs := make([]record.Record, len(grp))
-	for i, it := range grp {
-		recs[i] = it.rec
+// write writes one group of records and gives each its outcome. recs,
+// when not nil, is a buffer to reuse for the records handed to the sink.
+func (r *Run) write(ctx context.Context, grp []item, recs []record.Record, stop context.CancelCauseFunc) error {
+	recs = slices.Grow(recs[:0], len(grp))[:len(grp)]
+	defer clear(recs) // a reused buffer does not pin the records
+	for i := range grp {
+		recs[i] = grp[i].rec
 	}
 	if err := r.pool.acquire(ctx); err != nil {
 		r.tally.abandoned.Add(int64(len(grp)))
