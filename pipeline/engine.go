@@ -314,7 +314,7 @@ func (r *Run) Run(ctx context.Context) (err error) {
 // output is where the reading goroutine puts records: the workers' queues
 // (through the coalescer) or the sink itself (Inline).
 type output interface {
-	add(it item) error
+	add(rec *record.Record, content uint64) error
 	// flush hands on what is held back; the reading goroutine calls it at
 	// the end of each batch of input and at the end of the input.
 	flush(final bool) error
@@ -365,7 +365,9 @@ type queuedOutput struct {
 	co     *coalescer
 }
 
-func (o *queuedOutput) add(it item) error { return o.co.add(it) }
+func (o *queuedOutput) add(rec *record.Record, content uint64) error {
+	return o.co.add(item{rec: *rec, content: content})
+}
 
 func (o *queuedOutput) flush(final bool) error {
 	if !final {
@@ -384,35 +386,36 @@ func (o *queuedOutput) close() {
 
 // inlineOutput writes from the reading goroutine, a window at a time.
 type inlineOutput struct {
-	r       *Run
-	ctx     context.Context
-	stop    context.CancelCauseFunc
-	pending []item
-	recs    []record.Record // the buffer write hands the sink
+	r        *Run
+	ctx      context.Context
+	stop     context.CancelCauseFunc
+	recs     []record.Record // the window, handed to the sink as it is
+	contents []uint64
 }
 
-func (o *inlineOutput) add(it item) error {
-	o.pending = append(o.pending, it)
-	if len(o.pending) >= o.r.cfg.Window {
+func (o *inlineOutput) add(rec *record.Record, content uint64) error {
+	o.recs = append(o.recs, *rec)
+	o.contents = append(o.contents, content)
+	if len(o.recs) >= o.r.cfg.Window {
 		return o.flush(false)
 	}
 	return nil
 }
 
 func (o *inlineOutput) flush(bool) error {
-	if len(o.pending) == 0 {
+	if len(o.recs) == 0 {
 		return nil
 	}
-	o.recs = slices.Grow(o.recs[:0], len(o.pending))
-	err := o.r.write(o.ctx, o.pending, o.recs, o.stop)
-	clear(o.pending) // do not pin the records
-	o.pending = o.pending[:0]
+	err := o.r.write(o.ctx, o.recs, o.contents, o.stop)
+	clear(o.recs) // do not pin the records
+	o.recs, o.contents = o.recs[:0], o.contents[:0]
 	return err
 }
 
 func (o *inlineOutput) drop() {
-	o.r.tally.abandoned.Add(int64(len(o.pending)))
-	o.pending = o.pending[:0]
+	o.r.tally.abandoned.Add(int64(len(o.recs)))
+	clear(o.recs)
+	o.recs, o.contents = o.recs[:0], o.contents[:0]
 }
 
 func (o *inlineOutput) close() {}
@@ -457,9 +460,6 @@ func (r *Run) read(runCtx, gctx context.Context, out output, stop context.Cancel
 			dd.check(batch, r.cfg.DedupeBatch)
 		}
 		for i := range batch {
-			if i > 0 && runCtx.Err() != nil {
-				return runCtx.Err()
-			}
 			if err := r.take(runCtx, &batch[i], &dd, out, stop); err != nil {
 				return err
 			}
@@ -542,18 +542,18 @@ func (r *Run) take(runCtx context.Context, s *staged, dd *dedupeBatch, out outpu
 		r.reject(rec.Row, rec.Key(), derr, stop)
 		return nil
 	}
-	it := item{rec: *rec}
+	var content uint64
 	if cfg.Journal != nil {
-		it.content = Fingerprint(it.rec)
-		if o, ok := cfg.Journal.Lookup(journalKey(it.rec), it.content); ok {
+		content = Fingerprint(*rec)
+		if o, ok := cfg.Journal.Lookup(journalKey(*rec), content); ok {
 			r.tally.add(o, "", true)
 			if cfg.OnResumed != nil {
-				cfg.OnResumed(it.rec, o)
+				cfg.OnResumed(*rec, o)
 			}
 			return nil
 		}
 	}
-	return out.add(it)
+	return out.add(rec, content)
 }
 
 // send hands one item to the worker owning its partition.
@@ -681,7 +681,7 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 				r.tally.abandoned.Add(int64(len(grp)))
 				continue
 			}
-			failed = r.write(writeCtx, grp, nil, stop)
+			failed = r.writeItems(writeCtx, grp, stop)
 		}
 		if failed != nil {
 			return failed
@@ -689,27 +689,33 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 	}
 }
 
-// write writes one group of records and gives each its outcome. recs,
-// when not nil, is a buffer to reuse for the records handed to the sink.
-func (r *Run) write(ctx context.Context, grp []item, recs []record.Record, stop context.CancelCauseFunc) error {
-	recs = slices.Grow(recs[:0], len(grp))[:len(grp)]
-	defer clear(recs) // a reused buffer does not pin the records
+// writeItems writes a group of queued items.
+func (r *Run) writeItems(ctx context.Context, grp []item, stop context.CancelCauseFunc) error {
+	recs := make([]record.Record, len(grp))
+	contents := make([]uint64, len(grp))
 	for i := range grp {
-		recs[i] = grp[i].rec
+		recs[i], contents[i] = grp[i].rec, grp[i].content
 	}
+	return r.write(ctx, recs, contents, stop)
+}
+
+// write writes one group of records (contents are their fingerprints, for
+// the journal) and gives each its outcome.
+func (r *Run) write(ctx context.Context, recs []record.Record, contents []uint64, stop context.CancelCauseFunc) error {
 	if err := r.pool.acquire(ctx); err != nil {
-		r.tally.abandoned.Add(int64(len(grp)))
+		r.tally.abandoned.Add(int64(len(recs)))
 		return nil // cancelled: the run reports ctx's error
 	}
 	results, err := r.cfg.Sink.Write(ctx, recs)
 	r.pool.release()
-	for i, it := range grp {
+	for i := range recs {
+		rec := &recs[i]
 		var res record.Result
 		if i < len(results) {
 			res = results[i]
 		}
 		if res.Outcome != 0 && r.cfg.OnWritten != nil {
-			r.cfg.OnWritten(it.rec, res.Outcome)
+			r.cfg.OnWritten(*rec, res.Outcome)
 		}
 		switch res.Outcome {
 		case 0:
@@ -717,12 +723,12 @@ func (r *Run) write(ctx context.Context, grp []item, recs []record.Record, stop 
 		case record.Rejected:
 			rerr := res.Err
 			if rerr == nil {
-				rerr = &record.RowError{Origin: it.rec.Origin, Code: record.CodeAPIError, Message: "rejected without a reason"}
+				rerr = &record.RowError{Origin: rec.Origin, Code: record.CodeAPIError, Message: "rejected without a reason"}
 			}
-			r.reject(it.rec.Row, it.rec.Key(), rerr, stop)
+			r.reject(rec.Row, rec.Key(), rerr, stop)
 		default:
 			if r.cfg.Journal != nil {
-				if jerr := r.cfg.Journal.Record(journalKey(it.rec), it.content, res.Outcome); jerr != nil {
+				if jerr := r.cfg.Journal.Record(journalKey(*rec), contents[i], res.Outcome); jerr != nil {
 					return jerr
 				}
 			}
