@@ -24,6 +24,9 @@ type ValidateConfig struct {
 	DedupeBatch func(recs []record.Record, out []*record.RowError)
 	// Rejects, when set, receives every rejected row.
 	Rejects RejectRecorder
+	// Sink receives the valid records, in input order; nil means Discard.
+	// A file sink makes the validation a conversion.
+	Sink record.Sink
 	// MapWorkers is how many goroutines call Mapper.Map; 0 means GOMAXPROCS, 1
 	// calls it from one goroutine (for a Mapper that is not safe for
 	// concurrent use). Dedupe and Rejects are always called in input order
@@ -113,6 +116,10 @@ func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	cols := &columnsSource{src: cfg.Source, seen: map[string]bool{}}
+	sink := cfg.Sink
+	if sink == nil {
+		sink = Discard
+	}
 	run := NewRun(Config{
 		Source:            cols,
 		Mapper:            cfg.Mapper,
@@ -120,7 +127,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (ValidateCounts, error) {
 		Dedupe:            cfg.Dedupe,
 		DedupeBatch:       cfg.DedupeBatch,
 		Rejects:           cfg.Rejects,
-		Sink:              Discard,
+		Sink:              sink,
 		Inline:            true,
 		Window:            feedBatch,
 		KeyMappingRejects: true,

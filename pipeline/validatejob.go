@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,9 @@ type ValidateJob struct {
 	// detected.
 	Delimiter string
 	Stdin     io.Reader
+	// Outputs are other files the job writes (a conversion's output),
+	// checked with the reject file before anything is read.
+	Outputs []OutputPath
 }
 
 // Validation is a validate job opened: its mapping loaded, its outputs
@@ -78,7 +82,7 @@ func OpenValidation(job ValidateJob) (*Validation, error) {
 	if job.Rejects == "" {
 		rejectOut = OutputPath{Name: "the reject file", Path: RejectPath(job.Input, rejectFormat)}
 	}
-	if err := CheckOutputs([]string{job.Input}, []OutputPath{rejectOut}); err != nil {
+	if err := CheckOutputs([]string{job.Input}, append(slices.Clone(job.Outputs), rejectOut)); err != nil {
 		return nil, err
 	}
 	// Checked even at its default path, though it is written only when a
@@ -104,6 +108,16 @@ func OpenValidation(job ValidateJob) (*Validation, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// Entity is the entity the job's rows are.
+func (v *Validation) Entity() record.Entity { return v.entity }
+
+// Close closes the input and the reject file of a validation that is not
+// going to run; Run closes them itself.
+func (v *Validation) Close() error {
+	v.src.Close()
+	return v.rejects.Close()
 }
 
 // UnknownColumns are the columns no mapping rule reads.
@@ -148,6 +162,13 @@ type ValidateResult struct {
 // (the source's, the duplicate index's, the reject writer's or ctx's); the
 // result has the counts so far either way.
 func (v *Validation) Run(ctx context.Context) (ValidateResult, error) {
+	return v.RunInto(ctx, nil, nil)
+}
+
+// RunInto is Run with the valid records written to sink (nil: Discard), and
+// commit (when not nil) committed if every row was read, aborted otherwise:
+// a conversion from file to file.
+func (v *Validation) RunInto(ctx context.Context, sink record.Sink, commit Committer) (ValidateResult, error) {
 	defer v.src.Close()
 	dups := mapping.NewDuplicates(v.entity)
 	defer dups.Close()
@@ -157,10 +178,20 @@ func (v *Validation) Run(ctx context.Context) (ValidateResult, error) {
 		Mapper:      v.mapper,
 		DedupeBatch: dups.CheckBatch,
 		Rejects:     v.rejects,
+		Sink:        sink,
 	})
 	res := ValidateResult{ValidateCounts: counts, Elapsed: time.Since(start)}
 	if derr := dups.Err(); derr != nil && err == nil {
 		err = derr
+	}
+	if commit != nil {
+		// After the duplicate index said it is sound: its error ends the
+		// run as much as the source's.
+		if err == nil {
+			err = commit.Commit(ctx)
+		} else {
+			commit.Abort()
+		}
 	}
 	res.CloseErr = v.rejects.Close()
 	res.RejectsPath, res.RejectsWritten = v.rejects.Path(), v.rejects.Count()

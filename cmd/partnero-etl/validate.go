@@ -79,22 +79,42 @@ that could not be written, checked before the first row is read).`,
 func parseDelimiter(s string) (rune, error) { return pipeline.ParseDelimiter(s) }
 
 func runValidate(ctx context.Context, opts *validateOptions) error {
-	v, err := pipeline.OpenValidation(pipeline.ValidateJob{Entity: opts.Entity, Input: opts.File, Mapping: opts.Mapping,
+	v, err := openValidation(pipeline.ValidateJob{Entity: opts.Entity, Input: opts.File, Mapping: opts.Mapping,
 		Rejects: opts.Rejects, Format: opts.Format, Delimiter: opts.Delimiter, Stdin: opts.IO.In})
-	if _, usage := errors.AsType[*pipeline.UsageError](err); err != nil && !usage {
-		return withCode(exitFailure, err)
-	}
 	if err != nil {
 		return err
 	}
-	out := opts.IO.Out
-	if v.Columns != nil {
-		printUnknown(out, v.UnknownColumns(v.Columns))
-		if hint := v.DelimiterHint(); hint != "" {
-			fmt.Fprintln(out, hint)
-		}
-	}
+	printColumns(opts.IO.Out, v)
 	res, runErr := v.Run(ctx)
+	return reportValidation(ctx, opts.IO.Out, "validate", v, res, runErr, nil)
+}
+
+// openValidation opens a validate (or convert) job: a usage error as such,
+// any other error as a failure to read the input.
+func openValidation(job pipeline.ValidateJob) (*pipeline.Validation, error) {
+	v, err := pipeline.OpenValidation(job)
+	if _, usage := errors.AsType[*pipeline.UsageError](err); err != nil && !usage {
+		return nil, withCode(exitFailure, err)
+	}
+	return v, err
+}
+
+// printColumns names, before the first row is read, the declared columns
+// no mapping rule reads and the sign of a wrong delimiter.
+func printColumns(out io.Writer, v *pipeline.Validation) {
+	if v.Columns == nil {
+		return
+	}
+	printUnknown(out, v.UnknownColumns(v.Columns))
+	if hint := v.DelimiterHint(); hint != "" {
+		fmt.Fprintln(out, hint)
+	}
+}
+
+// reportValidation prints what a validation (or conversion, named by the
+// command) found and returns its exit: done, when set, says what a
+// finished run produced.
+func reportValidation(ctx context.Context, out io.Writer, command string, v *pipeline.Validation, res pipeline.ValidateResult, runErr error, done func()) error {
 	if v.Columns == nil {
 		printUnknown(out, v.UnknownColumns(res.Columns))
 	}
@@ -107,9 +127,12 @@ func runValidate(ctx context.Context, opts *validateOptions) error {
 		if res.RejectsWritten > 0 && res.CloseErr == nil {
 			fmt.Fprintf(out, "rejected rows so far written to %s\n", res.RejectsPath)
 		}
-		return withCode(exitFailure, fmt.Errorf("validate stopped after %d rows: %w", res.Read, runErr))
+		return withCode(exitFailure, fmt.Errorf("%s stopped after %d rows: %w", command, res.Read, runErr))
 	case res.CloseErr != nil:
 		return withCode(exitFailure, res.CloseErr)
+	}
+	if done != nil {
+		done()
 	}
 	if res.Rejected > 0 {
 		fmt.Fprintf(out, "rejected rows written to %s\n", res.RejectsPath)
