@@ -1,7 +1,8 @@
 // Package export runs an export: it reads entities from a Reader (the
 // paging source of sources/program, or any other) and writes a snapshot
 // folder of Parquet, CSV or JSON lines files, atomically, with a manifest;
-// or streams one table to standard output.
+// or streams one table to standard output. An export is a run of the
+// pipeline's engine (run.go); the snapshot is the run's Committer.
 //
 // Atomicity: every file is written under a hidden temp name in its final
 // folder, fsynced, and renamed only once every table is complete; the
@@ -416,13 +417,38 @@ func (f *folderRun) Abort() { f.snap.abort() }
 // commit point) and retires the files of the previous snapshot this one
 // replaced.
 func (f *folderRun) Commit(ctx context.Context) error {
-	opts, st, m, snap, prev, incremental := f.opts, f.st, f.m, f.snap, f.prev, f.incremental
 	// The engine does not abort a run whose commit failed: from here on,
 	// renamed files are the new snapshot.
-	files, err := snap.commit(ctx)
+	files, err := f.snap.commit(ctx)
 	if err != nil {
 		return err
 	}
+	m := f.m
+	stale := f.listFiles(files)
+	slices.SortStableFunc(m.Files, func(a, b FileEntry) int {
+		if c := tableOrder(a.Entity) - tableOrder(b.Entity); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	m.FinishedAt = f.opts.now()
+	if f.opts.APIStats != nil {
+		m.API = f.opts.APIStats()
+	}
+	if err := f.st.writeManifest(ctx, m); err != nil {
+		return err
+	}
+	// Files of the previous snapshot this one replaced without overwriting
+	// (a table that rolled over before and fits one file now, a day that no
+	// longer has rows) go only after the new manifest is in place.
+	return f.st.retire(ctx, m, stale)
+}
+
+// listFiles puts the files this run wrote in the manifest, with those of
+// the previous snapshot it keeps (the tables it did not export, the earlier
+// increments), and returns the previous files it replaced.
+func (f *folderRun) listFiles(files []committed) (stale []string) {
+	opts, m, prev, incremental := f.opts, f.m, f.prev, f.incremental
 	written := map[string]bool{}
 	for _, c := range files {
 		p := c.part
@@ -441,7 +467,6 @@ func (f *folderRun) Commit(ctx context.Context) error {
 	for e := range m.Entities {
 		replaced[e] = !(incremental && (e == record.Transactions || e == record.Rewards))
 	}
-	var stale []string
 	if prev != nil {
 		for e, sum := range prev.Entities {
 			if _, ok := m.Entities[e]; !ok {
@@ -472,23 +497,7 @@ func (f *folderRun) Commit(ctx context.Context) error {
 			}
 		}
 	}
-	slices.SortStableFunc(m.Files, func(a, b FileEntry) int {
-		if c := tableOrder(a.Entity) - tableOrder(b.Entity); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Path, b.Path)
-	})
-	m.FinishedAt = opts.now()
-	if opts.APIStats != nil {
-		m.API = opts.APIStats()
-	}
-	if err := st.writeManifest(ctx, m); err != nil {
-		return err
-	}
-	// Files of the previous snapshot this one replaced without overwriting
-	// (a table that rolled over before and fits one file now, a day that no
-	// longer has rows) go only after the new manifest is in place.
-	return st.retire(ctx, m, stale)
+	return stale
 }
 
 func tableOrder(e record.Entity) int {
