@@ -284,7 +284,9 @@ func (r *Run) Run(ctx context.Context) (err error) {
 	g, gctx := errgroup.WithContext(writeCtx)
 	var out output
 	if cfg.Inline {
-		out = &inlineOutput{r: r, ctx: gctx, stop: stopRun}
+		// The sink keeps ctx: what it opens (an upload) lives until the
+		// Committer has run, after this function's own contexts end.
+		out = &inlineOutput{r: r, ctx: ctx, stop: stopRun}
 	} else {
 		out = r.startWorkers(runCtx, g, gctx, stopRun)
 	}

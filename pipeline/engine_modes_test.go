@@ -175,3 +175,39 @@ func TestRunCommitter(t *testing.T) {
 		})
 	}
 }
+
+// ctxSink keeps the context of its first write, as a sink that opens an
+// upload under it does.
+type ctxSink struct {
+	orderSink
+	ctx context.Context
+}
+
+func (s *ctxSink) Write(ctx context.Context, recs []record.Record) ([]record.Result, error) {
+	if s.ctx == nil {
+		s.ctx = ctx
+	}
+	return s.orderSink.Write(ctx, recs)
+}
+
+type ctxCommitter struct {
+	sink *ctxSink
+	err  error
+}
+
+func (c *ctxCommitter) Commit(context.Context) error { c.err = c.sink.ctx.Err(); return nil }
+func (c *ctxCommitter) Abort()                       {}
+
+// What an inline sink opened under its write context (a bucket upload) is
+// still alive when the Committer finishes it.
+func TestRunInlineWritesLiveUntilCommit(t *testing.T) {
+	sink := &ctxSink{}
+	c := &ctxCommitter{sink: sink}
+	run := NewRun(Config{Records: &recordList{n: 3}, Sink: sink, Inline: true, Committer: c})
+	if err := run.Run(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if sink.ctx == nil || c.err != nil {
+		t.Errorf("the write context at commit: %v", c.err)
+	}
+}
