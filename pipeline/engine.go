@@ -1,8 +1,10 @@
-// Package pipeline owns the import engine: it runs the rows of a source
-// through mapping into an upserting sink with bounded memory and a pool of
-// workers, and accounts for every row (exactly one outcome each). It also
-// owns the journal that makes a run resumable, the run report, and (by the
-// sources engineer) the reject file writer and the validate command's pieces.
+// Package pipeline owns the engine: it runs the rows of a source through
+// mapping into a sink with bounded memory and a pool of workers, and
+// accounts for every row (exactly one outcome each). Import, validate (a
+// run into Discard) and export (a run of records into file sinks, with a
+// Committer) are runs of it. It also owns the journal that makes a run
+// resumable, the run report, the reject file writer and the validate
+// command's pieces.
 //
 // The engine knows nothing of the API: the sink decides what a record costs
 // and how; the engine decides ordering (records with the same partition key
@@ -16,7 +18,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,21 +36,70 @@ type RowSource interface {
 	Next(ctx context.Context) (record.Row, error)
 }
 
+// RecordSource yields records that need no mapping (an export reads them
+// typed from the API). Next returns io.EOF at the end; any other error is
+// fatal.
+type RecordSource interface {
+	Next(ctx context.Context) (record.Record, error)
+}
+
+// Committer finishes what a run's sink wrote: Commit when the run ended
+// without an error (the export's snapshot renames its files into place and
+// writes its manifest), Abort otherwise (its temporary files go, the
+// previous snapshot stays as it was).
+type Committer interface {
+	Commit(ctx context.Context) error
+	Abort()
+}
+
+// ReadError is a fatal error of the source: the input could not be read
+// further. It unwraps to the source's error.
+type ReadError struct{ Err error }
+
+func (e *ReadError) Error() string { return "read input: " + e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
+
 // RejectRecorder receives every rejected row with its reason, to write the
 // reject file. Calls are serialised by the engine.
 type RejectRecorder interface {
 	Reject(row *record.Row, key string, rerr *record.RowError) error
 }
 
-// Config is one import run.
+// Config is one run.
 type Config struct {
 	Entity record.Entity
 	Source RowSource
 	Mapper record.Mapper
+	// Records, when set, is the input instead of Source and Mapper: records
+	// that need no mapping.
+	Records RecordSource
+	// MapWorkers, when more than 1, maps rows on that many goroutines ahead
+	// of the reading goroutine, in batches, keeping input order (Mapper must
+	// be safe for concurrent use, as mapping.Mapper is). Dedupe, the
+	// journal and Rejects still see the rows in input order, from one
+	// goroutine. 0 or 1 maps each row on the reading goroutine.
+	MapWorkers int
 	// Dedupe, when set, rejects a record whose identity the input already
 	// had (mapping.Duplicates.Check).
 	Dedupe func(record.Record) *record.RowError
-	Sink   record.Sink
+	// DedupeBatch, when set, is used instead of Dedupe: it checks the valid
+	// records of a batch of rows in order, as that many calls of Dedupe
+	// would, putting each answer in out (mapping.Duplicates.CheckBatch,
+	// which overlaps the memory reads of a batch).
+	DedupeBatch func(recs []record.Record, out []*record.RowError)
+	Sink        record.Sink
+	// Inline writes to the sink from the reading goroutine, in input order,
+	// a batch of up to Window records at a time, with no worker: for sinks
+	// that are cheap and keep one order (files, Discard). Workers, Active,
+	// Coalesce, QueueSize and Grace do not apply.
+	Inline bool
+	// Committer, when set, is committed when the run ends without an error
+	// and aborted otherwise.
+	Committer Committer
+	// KeyMappingRejects gives a row mapping rejected its record's key in the
+	// reject file (validate's reject file has it; the import's leaves it
+	// empty).
+	KeyMappingRejects bool
 	// Journal, when set, skips rows an earlier run confirmed and records the
 	// rows this run confirms.
 	Journal *Journal
@@ -89,16 +142,19 @@ type Config struct {
 // ErrTooManyRejects ends a run that rejected more rows than MaxRejects.
 var ErrTooManyRejects = errors.New("too many rejected rows")
 
-// Run is one import in progress; Counts may be read while it runs.
+// Run is one run of the engine; Counts may be read while it runs.
 type Run struct {
 	cfg   Config
 	tally tally
 	pool  pool
 
 	rejMu sync.Mutex
+
+	skipMu      sync.Mutex
+	skipReasons map[string]int64
 }
 
-// NewRun prepares a run; Start executes it.
+// NewRun prepares a run; Run executes it.
 func NewRun(cfg Config) *Run {
 	if cfg.Workers < 1 {
 		cfg.Workers = 1
@@ -169,18 +225,46 @@ func (p *pool) release() {
 // Counts is a snapshot of the tallies so far (for progress displays).
 func (r *Run) Counts() Counts { return r.tally.snapshot() }
 
+// SkipReasons counts the skipped rows by the reason mapping gave.
+func (r *Run) SkipReasons() map[string]int64 {
+	r.skipMu.Lock()
+	defer r.skipMu.Unlock()
+	return maps.Clone(r.skipReasons)
+}
+
+func (r *Run) skip(reason string) {
+	r.tally.add(record.Skipped, "", false)
+	r.skipMu.Lock()
+	if r.skipReasons == nil {
+		r.skipReasons = map[string]int64{}
+	}
+	r.skipReasons[reason]++
+	r.skipMu.Unlock()
+}
+
 // item is one record on its way to a worker.
 type item struct {
 	rec     record.Record
 	content uint64
 }
 
-// Start runs the import until the source ends, ctx is cancelled or a fatal
-// error happens. On cancellation it stops reading, lets in-flight writes
-// finish for up to Grace, counts queued records as abandoned and returns
-// ctx's error. It always syncs the journal before it returns. The returned
-// error is nil, ctx.Err(), ErrTooManyRejects (wrapped) or a fatal error.
-func (r *Run) Start(ctx context.Context) error {
+// Run runs until the source ends, ctx is cancelled or a fatal error
+// happens, and returns when every row has its outcome. On cancellation it
+// stops reading, lets in-flight writes finish for up to Grace, counts queued
+// records as abandoned and returns ctx's error. It always syncs the journal
+// before it returns, and then commits the Committer when the returned error
+// is nil, aborts it otherwise. The returned error is nil, ctx.Err(),
+// ErrTooManyRejects (wrapped), a *ReadError or another fatal error.
+func (r *Run) Run(ctx context.Context) (err error) {
+	if c := r.cfg.Committer; c != nil {
+		defer func() {
+			if err != nil {
+				c.Abort()
+				return
+			}
+			err = c.Commit(ctx)
+		}()
+	}
 	cfg := r.cfg
 	// Writes get a context that survives an interrupt for Grace, so that a
 	// request the API is processing is finished and journaled rather than
@@ -198,35 +282,16 @@ func (r *Run) Start(ctx context.Context) error {
 	defer stopRun(nil)
 
 	g, gctx := errgroup.WithContext(writeCtx)
-	queues := make([]chan item, cfg.Workers)
-	for i := range queues {
-		queues[i] = make(chan item, cfg.QueueSize)
+	var out output
+	if cfg.Inline {
+		// The sink keeps ctx: what it opens (an upload) lives until the
+		// Committer has run, after this function's own contexts end.
+		out = &inlineOutput{r: r, ctx: ctx, stop: stopRun}
+	} else {
+		out = r.startWorkers(runCtx, g, gctx, stopRun)
 	}
-
-	for i := range cfg.Workers {
-		q := queues[i]
-		if gctx.Err() != nil {
-			break
-		}
-		g.Go(func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("import worker panicked: %v\n%s", p, debug.Stack())
-				}
-				// Whatever is left in the queue will not be written.
-				for it := range q {
-					_ = it
-					r.tally.abandoned.Add(1)
-				}
-			}()
-			return r.work(runCtx, gctx, q, stopRun)
-		})
-	}
-
-	readErr := r.read(runCtx, gctx, queues, stopRun)
-	for _, q := range queues {
-		close(q)
-	}
+	readErr := r.read(runCtx, gctx, out, stopRun)
+	out.close()
 	werr := g.Wait()
 
 	var jerr error
@@ -248,26 +313,137 @@ func (r *Run) Start(ctx context.Context) error {
 	return jerr
 }
 
-// read takes rows from the source, maps them and hands the records to the
-// worker owning their partition. Rows that end here (source errors, mapping
-// rejects and skips, duplicates, rows the journal holds) get their outcome
-// at once.
-func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop context.CancelCauseFunc) (err error) {
+// output is where the reading goroutine puts records: the workers' queues
+// (through the coalescer) or the sink itself (Inline).
+type output interface {
+	add(rec *record.Record, content uint64) error
+	// flush hands on what is held back; the reading goroutine calls it at
+	// the end of each batch of input and at the end of the input.
+	flush(final bool) error
+	// drop counts what is still held as abandoned (the run stopped).
+	drop()
+	close()
+}
+
+// startWorkers starts the pool of writers and returns the output feeding
+// their queues.
+func (r *Run) startWorkers(runCtx context.Context, g *errgroup.Group, gctx context.Context, stop context.CancelCauseFunc) output {
 	cfg := r.cfg
-	co := &coalescer{
+	queues := make([]chan item, cfg.Workers)
+	for i := range queues {
+		queues[i] = make(chan item, cfg.QueueSize)
+	}
+	for i := range cfg.Workers {
+		q := queues[i]
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("import worker panicked: %v\n%s", p, debug.Stack())
+				}
+				// Whatever is left in the queue will not be written.
+				for it := range q {
+					_ = it
+					r.tally.abandoned.Add(1)
+				}
+			}()
+			return r.work(runCtx, gctx, q, stop)
+		})
+	}
+	return &queuedOutput{queues: queues, tally: &r.tally, co: &coalescer{
 		limit:  cfg.Coalesce,
 		send:   func(it item) error { return r.send(runCtx, gctx, queues, it) },
 		key:    func(it item) string { return cfg.Sink.Partition(it.rec) },
 		groups: map[string][]item{},
+	}}
+}
+
+// queuedOutput hands records to the workers' queues, through the coalescer.
+type queuedOutput struct {
+	queues []chan item
+	tally  *tally
+	co     *coalescer
+}
+
+func (o *queuedOutput) add(rec *record.Record, content uint64) error {
+	return o.co.add(item{rec: *rec, content: content})
+}
+
+func (o *queuedOutput) flush(final bool) error {
+	if !final {
+		return nil // the coalescer holds records back across batches
 	}
+	return o.co.flush()
+}
+
+func (o *queuedOutput) drop() { o.co.drop(o.tally) }
+
+func (o *queuedOutput) close() {
+	for _, q := range o.queues {
+		close(q)
+	}
+}
+
+// inlineOutput writes from the reading goroutine, a window at a time.
+type inlineOutput struct {
+	r        *Run
+	ctx      context.Context
+	stop     context.CancelCauseFunc
+	recs     []record.Record // the window, handed to the sink as it is
+	contents []uint64
+}
+
+func (o *inlineOutput) add(rec *record.Record, content uint64) error {
+	o.recs = append(o.recs, *rec)
+	o.contents = append(o.contents, content)
+	if len(o.recs) >= o.r.cfg.Window {
+		return o.flush(false)
+	}
+	return nil
+}
+
+func (o *inlineOutput) flush(bool) error {
+	if len(o.recs) == 0 {
+		return nil
+	}
+	err := o.r.write(o.ctx, o.recs, o.contents, o.stop)
+	clear(o.recs) // do not pin the records
+	o.recs, o.contents = o.recs[:0], o.contents[:0]
+	return err
+}
+
+func (o *inlineOutput) drop() {
+	o.r.tally.abandoned.Add(int64(len(o.recs)))
+	clear(o.recs)
+	o.recs, o.contents = o.recs[:0], o.contents[:0]
+}
+
+func (o *inlineOutput) close() {}
+
+// read takes mapped rows from the feed and hands the records to the
+// output. Rows that end here (source errors, mapping rejects and skips,
+// duplicates, rows the journal holds) get their outcome at once.
+func (r *Run) read(runCtx, gctx context.Context, out output, stop context.CancelCauseFunc) (err error) {
 	defer func() {
 		if err == nil {
-			err = co.flush()
+			err = out.flush(true)
+		}
+		if _, unreadable := errors.AsType[*ReadError](err); unreadable && r.cfg.Inline && runCtx.Err() == nil {
+			// What was read before the error is written, as the
+			// workers write what reached their queues.
+			if ferr := out.flush(true); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
 		}
 		if err != nil {
-			co.drop(&r.tally)
+			out.drop()
 		}
 	}()
+	in := newFeed(runCtx, r.cfg)
+	defer in.close()
+	var dd dedupeBatch
 	for {
 		if err := runCtx.Err(); err != nil {
 			return err
@@ -275,61 +451,111 @@ func (r *Run) read(runCtx, gctx context.Context, queues []chan item, stop contex
 		if err := gctx.Err(); err != nil {
 			return err
 		}
-		row, err := cfg.Source.Next(runCtx)
+		batch, err := in.next(runCtx)
 		if err == io.EOF {
 			return nil
 		}
-		var rowErr *record.RowError
-		if errors.As(err, &rowErr) {
-			r.tally.read.Add(1)
-			r.reject(&row, "", rowErr, stop)
-			continue
-		}
 		if err != nil {
+			return err
+		}
+		if r.cfg.DedupeBatch != nil {
+			dd.check(batch, r.cfg.DedupeBatch)
+		}
+		for i := range batch {
+			if err := r.take(runCtx, &batch[i], &dd, out, stop); err != nil {
+				return err
+			}
+		}
+		if err := out.flush(false); err != nil {
+			return err
+		}
+	}
+}
+
+// dedupeBatch holds the answers of Config.DedupeBatch for one batch of
+// rows: the valid records' in order.
+type dedupeBatch struct {
+	in   []record.Record
+	out  []*record.RowError
+	next int
+}
+
+func (d *dedupeBatch) check(batch []staged, check func([]record.Record, []*record.RowError)) {
+	d.in, d.next = d.in[:0], 0
+	for i := range batch {
+		if s := &batch[i]; s.err == nil && s.mapped.Err == nil && !s.mapped.Skipped {
+			d.in = append(d.in, s.mapped.Record)
+		}
+	}
+	d.out = slices.Grow(d.out[:0], len(d.in))[:len(d.in)]
+	check(d.in, d.out)
+	clear(d.in) // do not pin the records
+}
+
+// take gives one mapped row its outcome, or hands its record on.
+func (r *Run) take(runCtx context.Context, s *staged, dd *dedupeBatch, out output, stop context.CancelCauseFunc) error {
+	cfg := r.cfg
+	row := &s.row
+	if s.err != nil {
+		rowErr, ok := errors.AsType[*record.RowError](s.err)
+		if !ok {
 			if runCtx.Err() != nil {
 				return runCtx.Err()
 			}
-			return fmt.Errorf("read input: %w", err)
+			return &ReadError{Err: s.err}
 		}
 		r.tally.read.Add(1)
-
-		m := cfg.Mapper.Map(row)
-		switch {
-		case m.Err != nil:
-			r.reject(&row, "", m.Err, stop)
-			continue
-		case m.Skipped:
-			r.tally.add(record.Skipped, "", false)
-			continue
+		r.reject(row, "", rowErr, stop)
+		return nil
+	}
+	r.tally.read.Add(1)
+	m := &s.mapped
+	switch {
+	case m.Err != nil:
+		key := ""
+		if cfg.KeyMappingRejects {
+			key = m.Record.Key()
 		}
-		rec := m.Record
+		r.reject(row, key, m.Err, stop)
+		return nil
+	case m.Skipped:
+		r.skip(m.Reason)
+		return nil
+	}
+	rec := &m.Record // the feed's own: no copy of the record until it is handed on
+	if cfg.Records == nil {
 		if rec.Origin == (record.Origin{}) {
 			rec.Origin = row.Origin
 		}
 		if rec.Row == nil {
-			rowCopy := row
+			rowCopy := *row
 			rec.Row = &rowCopy
 		}
-		if cfg.Dedupe != nil {
-			if derr := cfg.Dedupe(rec); derr != nil {
-				r.reject(rec.Row, rec.Key(), derr, stop)
-				continue
+	}
+	var derr *record.RowError
+	switch {
+	case cfg.DedupeBatch != nil:
+		derr = dd.out[dd.next]
+		dd.next++
+	case cfg.Dedupe != nil:
+		derr = cfg.Dedupe(*rec)
+	}
+	if derr != nil {
+		r.reject(rec.Row, rec.Key(), derr, stop)
+		return nil
+	}
+	var content uint64
+	if cfg.Journal != nil {
+		content = Fingerprint(*rec)
+		if o, ok := cfg.Journal.Lookup(journalKey(*rec), content); ok {
+			r.tally.add(o, "", true)
+			if cfg.OnResumed != nil {
+				cfg.OnResumed(*rec, o)
 			}
-		}
-		content := Fingerprint(rec)
-		if cfg.Journal != nil {
-			if o, ok := cfg.Journal.Lookup(journalKey(rec), content); ok {
-				r.tally.add(o, "", true)
-				if cfg.OnResumed != nil {
-					cfg.OnResumed(rec, o)
-				}
-				continue
-			}
-		}
-		if err := co.add(item{rec: rec, content: content}); err != nil {
-			return err
+			return nil
 		}
 	}
+	return out.add(rec, content)
 }
 
 // send hands one item to the worker owning its partition.
@@ -457,7 +683,7 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 				r.tally.abandoned.Add(int64(len(grp)))
 				continue
 			}
-			failed = r.write(writeCtx, grp, stop)
+			failed = r.writeItems(writeCtx, grp, stop)
 		}
 		if failed != nil {
 			return failed
@@ -465,24 +691,33 @@ func (r *Run) work(runCtx, writeCtx context.Context, q <-chan item, stop context
 	}
 }
 
-func (r *Run) write(ctx context.Context, grp []item, stop context.CancelCauseFunc) error {
+// writeItems writes a group of queued items.
+func (r *Run) writeItems(ctx context.Context, grp []item, stop context.CancelCauseFunc) error {
 	recs := make([]record.Record, len(grp))
-	for i, it := range grp {
-		recs[i] = it.rec
+	contents := make([]uint64, len(grp))
+	for i := range grp {
+		recs[i], contents[i] = grp[i].rec, grp[i].content
 	}
+	return r.write(ctx, recs, contents, stop)
+}
+
+// write writes one group of records (contents are their fingerprints, for
+// the journal) and gives each its outcome.
+func (r *Run) write(ctx context.Context, recs []record.Record, contents []uint64, stop context.CancelCauseFunc) error {
 	if err := r.pool.acquire(ctx); err != nil {
-		r.tally.abandoned.Add(int64(len(grp)))
+		r.tally.abandoned.Add(int64(len(recs)))
 		return nil // cancelled: the run reports ctx's error
 	}
 	results, err := r.cfg.Sink.Write(ctx, recs)
 	r.pool.release()
-	for i, it := range grp {
+	for i := range recs {
+		rec := &recs[i]
 		var res record.Result
 		if i < len(results) {
 			res = results[i]
 		}
 		if res.Outcome != 0 && r.cfg.OnWritten != nil {
-			r.cfg.OnWritten(it.rec, res.Outcome)
+			r.cfg.OnWritten(*rec, res.Outcome)
 		}
 		switch res.Outcome {
 		case 0:
@@ -490,12 +725,12 @@ func (r *Run) write(ctx context.Context, grp []item, stop context.CancelCauseFun
 		case record.Rejected:
 			rerr := res.Err
 			if rerr == nil {
-				rerr = &record.RowError{Origin: it.rec.Origin, Code: record.CodeAPIError, Message: "rejected without a reason"}
+				rerr = &record.RowError{Origin: rec.Origin, Code: record.CodeAPIError, Message: "rejected without a reason"}
 			}
-			r.reject(it.rec.Row, it.rec.Key(), rerr, stop)
+			r.reject(rec.Row, rec.Key(), rerr, stop)
 		default:
 			if r.cfg.Journal != nil {
-				if jerr := r.cfg.Journal.Record(journalKey(it.rec), it.content, res.Outcome); jerr != nil {
+				if jerr := r.cfg.Journal.Record(journalKey(*rec), contents[i], res.Outcome); jerr != nil {
 					return jerr
 				}
 			}

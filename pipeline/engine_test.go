@@ -132,7 +132,7 @@ func TestRunOutcomesAddUpAndOrderHolds(t *testing.T) {
 			return nil
 		},
 	})
-	if err := run.Start(t.Context()); err != nil {
+	if err := run.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	c := run.Counts()
@@ -169,7 +169,7 @@ func TestRunJournalResumes(t *testing.T) {
 	}
 	sink := &fakeSink{seen: map[string][]string{}}
 	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows[:2]...), Mapper: record.MapperFunc(mapTx), Sink: sink, Journal: j, Workers: 2})
-	if err := run.Start(t.Context()); err != nil {
+	if err := run.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {
@@ -188,7 +188,7 @@ func TestRunJournalResumes(t *testing.T) {
 	}
 	sink2 := &fakeSink{seen: map[string][]string{}}
 	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink2, Journal: j, Workers: 2})
-	if err := run.Start(t.Context()); err != nil {
+	if err := run.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	c := run.Counts()
@@ -261,7 +261,7 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 		rows = append(rows, []string{fmt.Sprint("t", i), "c", ""})
 	}
 	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: &fakeSink{seen: map[string][]string{}}, MaxRejects: 5})
-	err := run.Start(t.Context())
+	err := run.Run(t.Context())
 	if !errors.Is(err, ErrTooManyRejects) {
 		t.Fatalf("err = %v", err)
 	}
@@ -271,7 +271,7 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 
 	sink := &fakeSink{seen: map[string][]string{}, fatal: &api.Error{Kind: api.ErrUnauthorized, Message: "no"}}
 	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}), Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 2})
-	err = run.Start(t.Context())
+	err = run.Run(t.Context())
 	if !errors.Is(err, api.ErrUnauthorized) {
 		t.Fatalf("err = %v", err)
 	}
@@ -280,7 +280,7 @@ func TestRunMaxRejectsAndFatal(t *testing.T) {
 	}
 
 	run = NewRun(Config{Entity: record.Transactions, Source: newSliceSource([]string{"t1", "c", "1"}, []string{"FATAL", "", ""}), Mapper: record.MapperFunc(mapTx), Sink: &fakeSink{seen: map[string][]string{}}})
-	if err := run.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+	if err := run.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -294,7 +294,7 @@ func TestRunInterruptFinishesInFlight(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 1, Window: 1, QueueSize: 4})
 	done := make(chan error)
-	go func() { done <- run.Start(ctx) }()
+	go func() { done <- run.Run(ctx) }()
 	<-sink.started
 	cancel()
 	close(sink.block) // the in-flight write finishes within the grace period
@@ -357,7 +357,7 @@ func TestFatalWriteAbandonsTheRestOfTheWindow(t *testing.T) {
 	sink := &fakeSink{seen: map[string][]string{}, fatal: errors.New("outcome unknown")}
 	src := newSliceSource([]string{"t1", "c", "1"}, []string{"t2", "d", "1"}, []string{"t3", "e", "1"}, []string{"t4", "c", "1"})
 	run := NewRun(Config{Entity: record.Transactions, Source: src, Mapper: record.MapperFunc(mapTx), Sink: sink, Workers: 1, Coalesce: 100})
-	if err := run.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "outcome unknown") {
+	if err := run.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "outcome unknown") {
 		t.Fatalf("err = %v", err)
 	}
 	if c := run.Counts(); !c.Balanced() || c.Abandoned != 4 {
@@ -418,7 +418,7 @@ func TestRunPoolFollowsActive(t *testing.T) {
 		}
 		run := NewRun(Config{Entity: record.Transactions, Source: newSliceSource(rows...), Mapper: record.MapperFunc(mapTx), Sink: sink,
 			Workers: 6, Window: 1, QueueSize: 4, Active: active})
-		if err := run.Start(t.Context()); err != nil {
+		if err := run.Run(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if c := run.Counts(); !c.Balanced() || c.Created != 2000 {

@@ -123,7 +123,7 @@ func TestRootAddsEveryCommand(t *testing.T) {
 		names = append(names, c.Name())
 	}
 	slices.Sort(names)
-	want := []string{"demo", "export", "import", "migrate", "ping", "presets", "sandbox", "validate", "version"}
+	want := []string{"convert", "demo", "export", "import", "migrate", "ping", "presets", "sandbox", "validate", "version"}
 	if !slices.Equal(names, want) {
 		t.Errorf("commands %v, want %v", names, want)
 	}

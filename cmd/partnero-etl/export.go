@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,33 +44,7 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export [partners|customers|transactions|leads|coupons|promotion_codes|payout_requests|webhooks|all ...]",
 		Short: "Write a snapshot of the program to Parquet, CSV or JSON lines files",
-		Long: `Export pages through the API's list endpoints (250 records a request, oldest
-first, several pages in flight within the request budget) and writes one file
-per table into --out: partners, customers, transactions, and rewards (one row
-per commission, with its transaction key), plus manifest.json describing the
-run and every file (rows, bytes, sha256, schema). Without arguments it exports
-everything: also leads, coupons, promotion_codes, payout_requests and webhooks
-(without their signing secrets), one table each.
-
-Files are written under temporary names and renamed only when the whole export
-succeeded: an interrupted or failed export leaves the previous snapshot as it
-was. A table over --max-rows-per-file rows rolls over into numbered files
-(transactions-00000.parquet, transactions-00001.parquet, ...).
-
---since-last exports only transactions whose created_at is newer than the
-previous export's high-water mark (the newest created_at it wrote, kept in
-manifest.json), into extra files beside the snapshot, in the snapshot's
-format, partition layout and compression (a different --format or
---partition is refused). With nothing new it writes no file; the manifest
-records the run. It does not see a transaction inserted after the last export
-with an older created_at (a backfill, a migration or import with historical
-dates): those appear only in a full export. Nor does it see later deletions
-and archives. Run a full export from time to time to catch all of them.
-
---with-referral-links makes one extra request per partner (its referral
-links) to fill the partners' referral key, and writes the links as the
-referral_links table: at 10 requests/s, 10,000 partners take about 17 more
-minutes. The estimate for this program is printed before the export starts.`,
+		Long:  exportLong,
 		Example: `  partnero-etl export
   partnero-etl export transactions --format csv --out - > transactions.csv
   partnero-etl export all --partition daily --out /data/partnero
@@ -113,107 +84,13 @@ minutes. The estimate for this program is printed before the export starts.`,
 	return cmd
 }
 
-// parseExportEntities turns the arguments into the tables to export.
-func parseExportEntities(args []string, stdout bool) ([]record.Entity, error) {
-	if len(args) == 0 {
-		args = []string{"all"}
-	}
-	var out []record.Entity
-	add := func(e record.Entity) {
-		if !slices.Contains(out, e) {
-			out = append(out, e)
-		}
-	}
-	for _, a := range args {
-		if strings.EqualFold(a, "all") {
-			add(record.Partners)
-			add(record.Customers)
-			add(record.Transactions)
-			for _, e := range record.ListEntities {
-				add(e)
-			}
-			continue
-		}
-		e, err := record.ParseEntity(a)
-		if err != nil {
-			le, ok := record.ParseListEntity(a)
-			if !ok {
-				return nil, fmt.Errorf("unknown entity %q: want partners, customers, transactions, rewards, %s or all", a, listEntityNames())
-			}
-			if le == record.ReferralLinks {
-				return nil, fmt.Errorf("referral links are written with partners: export partners --with-referral-links")
-			}
-			e = le
-		}
-		if e == record.Rewards && !stdout {
-			return nil, fmt.Errorf("rewards are written with transactions: export transactions")
-		}
-		add(e)
-	}
-	// Dependency order, whatever order the arguments came in.
-	all := sinks.AllTables()
-	slices.SortFunc(out, func(a, b record.Entity) int { return slices.Index(all, a) - slices.Index(all, b) })
-	return out, nil
-}
-
-// exportProgress counts records for the display; the export's goroutine
-// adds, the display's goroutine reads.
-type exportProgress struct {
-	rows   atomic.Int64
-	entity atomic.Value // record.Entity being read
-}
-
-func (p *exportProgress) Add(e record.Entity, n int64) {
-	p.rows.Add(n)
-	if cur, _ := p.entity.Load().(record.Entity); cur != e {
-		p.entity.Store(e)
-	}
-}
-
 func runExport(ctx context.Context, opts *exportOptions) error {
 	g := opts.g
-	stdout := opts.Out == "-"
-	entities, err := parseExportEntities(opts.Entities, stdout)
+	eo, err := export.Request{Tables: opts.Entities, Out: opts.Out, Format: opts.Format, Partition: opts.Partition,
+		Compression: opts.Compression, SinceLast: opts.SinceLast, WithReferralLinks: opts.WithReferralLinks,
+		CSVSafe: opts.CSVSafe, MaxRowsPerFile: opts.MaxRowsPerFile, CreatedBy: "partnero-etl " + toolVersion()}.Options()
 	if err != nil {
-		return usageError("%v", err)
-	}
-	// Empty values (--since-last without the flag) are the previous
-	// snapshot's, else the defaults.
-	if opts.Format != "" && !slices.Contains(sinks.Formats, opts.Format) {
-		return usageError("--format must be parquet, csv or jsonl, not %q", opts.Format)
-	}
-	if opts.Partition != "" && !slices.Contains(export.Partitions, opts.Partition) {
-		return usageError("--partition must be none or daily, not %q", opts.Partition)
-	}
-	compression := ""
-	if opts.Compression != "" {
-		if compression, err = sinks.ParseCompression(opts.Compression); err != nil {
-			return usageError("--compression: %v", err)
-		}
-		if opts.Format != "" && opts.Format != "parquet" {
-			// Only the Parquet writer compresses: a codec asked for with
-			// CSV or JSON lines would be silently left out.
-			return usageError("--compression applies to Parquet only: %s files are written uncompressed (compress them afterwards, or use --format parquet)", opts.Format)
-		}
-	}
-	if opts.MaxRowsPerFile <= 0 {
-		return usageError("--max-rows-per-file must be positive")
-	}
-	if stdout {
-		switch {
-		case opts.Format == "parquet":
-			return usageError("--out - streams csv or jsonl: Parquet needs a file (use --out DIR)")
-		case len(entities) != 1:
-			return usageError("--out - streams one table: name one of partners, customers, transactions or rewards")
-		case opts.Partition == "daily" || opts.SinceLast:
-			return usageError("--partition and --since-last need an output folder")
-		}
-	}
-	if opts.SinceLast && !slices.Contains(entities, record.Transactions) {
-		return usageError("--since-last applies to transactions: add transactions")
-	}
-	if opts.WithReferralLinks && !slices.Contains(entities, record.Partners) {
-		return usageError("--with-referral-links applies to partners: add partners")
+		return err
 	}
 	client, err := g.newClient(ctx)
 	if err != nil {
@@ -223,70 +100,35 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := checkExportProgram(ctx, client, entities); err != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(g.io.ErrOut, "export interrupted: the previous snapshot is unchanged")
-			return withCode(exitInterrupted, nil)
-		}
-		return err
+	if err := checkExportProgram(ctx, client, eo.Entities); err != nil {
+		return exportFailed(ctx, g, err)
 	}
 	if opts.WithReferralLinks && !g.Quiet {
 		// The cost goes up front, before an hour is spent.
 		printReferralLinksCost(g.io.ErrOut, opts.Out, client.Limit())
 	}
-
-	progress := &exportProgress{}
+	progress := &export.Counter{}
 	stop := startProgress(ctx, g.io, progressOptions{Label: "exporting", Unit: "records", Quiet: g.Quiet}, func() progressSnapshot {
-		e, _ := progress.entity.Load().(record.Entity)
-		s := client.Stats()
-		detail := string(e)
-		if s.Requests > 0 {
+		detail := string(progress.Entity())
+		if s := client.Stats(); s.Requests > 0 {
 			detail += fmt.Sprintf(", %d requests", s.Requests)
 		}
-		return progressSnapshot{Done: progress.rows.Load(), Detail: detail}
+		return progressSnapshot{Done: progress.Rows(), Detail: detail}
 	})
-	eo := export.Options{
-		Entities:       entities,
-		Format:         opts.Format,
-		Dir:            opts.Out,
-		Partition:      opts.Partition,
-		Sink:           sinks.Options{Compression: compression, CSVSafe: opts.CSVSafe, CreatedBy: "partnero-etl " + toolVersion()},
-		MaxRowsPerFile: opts.MaxRowsPerFile,
-		SinceLast:      opts.SinceLast,
-		Optional:       optionalTables(opts.Entities),
-		ReferralLinks:  opts.WithReferralLinks && !stdout,
-		Program:        prog.Raw,
-		ToolVersion:    toolVersion(),
-		Progress:       progress,
-		Now:            opts.now,
-		APIStats: func() export.APIStats {
-			s := client.Stats()
-			return export.APIStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited,
-				ServerErrors: s.ServerErrors, NetworkErrors: s.NetworkErrors, ByRoute: s.ByRoute}
-		},
+	eo.Program, eo.ToolVersion, eo.Progress, eo.Now = prog.Raw, toolVersion(), progress, opts.now
+	eo.APIStats = func() export.APIStats { return export.StatsOf(client.Stats()) }
+	w := g.io.Out // the summary goes where the data does not
+	if opts.Out == "-" {
+		eo.Stdout, w = g.io.Out, g.io.ErrOut
 	}
-	if stdout {
-		eo.Stdout = g.io.Out
-		eo.Dir = ""
-	}
-	src := program.New(client, program.Options{WithReferralLinks: opts.WithReferralLinks})
-	m, err := export.Run(ctx, eo, src)
+	m, err := export.Run(ctx, eo, program.New(client, program.Options{WithReferralLinks: opts.WithReferralLinks}))
 	stop()
 	opts.result = exportResult(m, client.Stats())
 	if mismatch := (*export.MismatchError)(nil); errors.As(err, &mismatch) {
 		return usageError("%v", err)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(g.io.ErrOut, "export interrupted: the previous snapshot is unchanged")
-			return withCode(exitInterrupted, nil)
-		}
-		return err
-	}
-	// The summary goes where the data does not.
-	w := g.io.Out
-	if stdout {
-		w = g.io.ErrOut
+		return exportFailed(ctx, g, err)
 	}
 	writeExportSummary(w, opts, m)
 	for _, s := range m.Entities {
@@ -297,6 +139,16 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		}
 	}
 	return nil
+}
+
+// exportFailed is the exit of an export that stopped: interrupted (the
+// previous snapshot is unchanged) or failed.
+func exportFailed(ctx context.Context, g *globalOptions, err error) error {
+	if ctx.Err() != nil {
+		fmt.Fprintln(g.io.ErrOut, "export interrupted: the previous snapshot is unchanged")
+		return withCode(exitInterrupted, nil)
+	}
+	return err
 }
 
 // exportResult is what an export did, for the signals: the rows of each
@@ -376,3 +228,31 @@ func writeExportSummary(w io.Writer, opts *exportOptions, m *export.Manifest) {
 		fmt.Fprintf(w, "manifest: %s\n", export.ManifestLocation(opts.Out))
 	}
 }
+
+const exportLong = `Export pages through the API's list endpoints (250 records a request, oldest
+first, several pages in flight within the request budget) and writes one file
+per table into --out: partners, customers, transactions, and rewards (one row
+per commission, with its transaction key), plus manifest.json describing the
+run and every file (rows, bytes, sha256, schema). Without arguments it exports
+everything: also leads, coupons, promotion_codes, payout_requests and webhooks
+(without their signing secrets), one table each.
+
+Files are written under temporary names and renamed only when the whole export
+succeeded: an interrupted or failed export leaves the previous snapshot as it
+was. A table over --max-rows-per-file rows rolls over into numbered files
+(transactions-00000.parquet, transactions-00001.parquet, ...).
+
+--since-last exports only transactions whose created_at is newer than the
+previous export's high-water mark (the newest created_at it wrote, kept in
+manifest.json), into extra files beside the snapshot, in the snapshot's
+format, partition layout and compression (a different --format or
+--partition is refused). With nothing new it writes no file; the manifest
+records the run. It does not see a transaction inserted after the last export
+with an older created_at (a backfill, a migration or import with historical
+dates): those appear only in a full export. Nor does it see later deletions
+and archives. Run a full export from time to time to catch all of them.
+
+--with-referral-links makes one extra request per partner (its referral
+links) to fill the partners' referral key, and writes the links as the
+referral_links table: at 10 requests/s, 10,000 partners take about 17 more
+minutes. The estimate for this program is printed before the export starts.`

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero"
@@ -14,32 +13,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sources/program"
 )
-
-// listEntityNames names the export-only tables for argument errors.
-func listEntityNames() string {
-	names := make([]string, len(record.ListEntities))
-	for i, e := range record.ListEntities {
-		names[i] = string(e)
-	}
-	return strings.Join(names, ", ")
-}
-
-// optionalTables are the other list endpoints when "all" (or no argument)
-// chose them: a program without one of them still gets its snapshot. Named
-// explicitly, a missing endpoint is an error.
-func optionalTables(args []string) []record.Entity {
-	if len(args) > 0 && !slices.ContainsFunc(args, func(a string) bool { return strings.EqualFold(a, "all") }) {
-		return nil
-	}
-	var out []record.Entity
-	for _, e := range record.ListEntities {
-		named := slices.ContainsFunc(args, func(a string) bool { le, ok := record.ParseListEntity(a); return ok && le == e })
-		if !named {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // checkExportProgram refuses a refer-a-friend program before anything is
 // written: its customers and transactions have other fields, and reading

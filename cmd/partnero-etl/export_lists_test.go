@@ -4,11 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-
-	"github.com/partnero-etl/partnero-etl/record"
 )
 
 // TestExportReferralLinksCostUpFront: --with-referral-links says what it
@@ -51,19 +48,5 @@ func TestReferralLinksCost(t *testing.T) {
 		if got := referralLinksCost(tt.partners, tt.rate); !strings.Contains(got, tt.want) {
 			t.Errorf("%d partners at %v/s: %q lacks %q", tt.partners, tt.rate, got, tt.want)
 		}
-	}
-}
-
-// TestOptionalTables: the other list endpoints are optional only when "all"
-// (or nothing) chose them.
-func TestOptionalTables(t *testing.T) {
-	if got := optionalTables(nil); len(got) != 5 {
-		t.Errorf("no arguments: %v", got)
-	}
-	if got := optionalTables([]string{"all", "webhooks"}); len(got) != 4 || slices.Contains(got, record.Webhooks) {
-		t.Errorf("all webhooks: %v", got)
-	}
-	if got := optionalTables([]string{"leads", "partners"}); got != nil {
-		t.Errorf("named: %v", got)
 	}
 }

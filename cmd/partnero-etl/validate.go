@@ -12,9 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
-	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
@@ -75,119 +73,71 @@ that could not be written, checked before the first row is read).`,
 	return cmd
 }
 
-// parseDelimiter reads a --delimiter value: a single character, or a name.
+// parseDelimiter reads a --delimiter value: a single character, or a name
+// (sources.ParseDelimiter; the import's job reads it too).
 func parseDelimiter(s string) (rune, error) { return sources.ParseDelimiter(s) }
 
 func runValidate(ctx context.Context, opts *validateOptions) error {
-	entity, err := record.ParseEntity(opts.Entity)
-	if err != nil || entity == record.Rewards {
-		return usageError("validate: unknown entity %q: want partners, customers or transactions", opts.Entity)
-	}
-	delim, err := parseDelimiter(opts.Delimiter)
+	v, err := openValidation(pipeline.ValidateJob{Entity: opts.Entity, Input: opts.File, Mapping: opts.Mapping,
+		Rejects: opts.Rejects, Format: opts.Format, Delimiter: opts.Delimiter, Stdin: opts.IO.In})
 	if err != nil {
-		return usageError("%v", err)
-	}
-	srcOpts := sources.Options{Format: opts.Format, Delimiter: delim, Stdin: opts.IO.In}
-	format, err := sources.FormatOf(opts.File, srcOpts)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if delim != 0 && format != sources.FormatCSV {
-		return usageError("--delimiter applies to CSV input only, and this input is %s", format)
-	}
-
-	var spec *mapping.Spec
-	if opts.Mapping != "" {
-		if spec, err = mapping.Load(opts.Mapping); err != nil {
-			return usageError("%v", err)
-		}
-	}
-	mapper, err := mapping.NewMapper(entity, spec)
-	if err != nil {
-		return usageError("%v", err)
-	}
-
-	rejectFormat := pipeline.RejectFormatFor(format)
-	rejectPath := opts.Rejects
-	if rejectPath == "" {
-		rejectPath = pipeline.RejectPath(opts.File, rejectFormat)
-	}
-	rejectOut := pipeline.OutputPath{Name: "--rejects", Path: rejectPath}
-	if opts.Rejects == "" {
-		rejectOut.Name = "the reject file"
-	}
-	if err := pipeline.CheckOutputs([]string{opts.File}, []pipeline.OutputPath{rejectOut}); err != nil {
 		return err
 	}
-	// Checked even at its default path, though it is written only when a
-	// row is rejected: a reject file that cannot be written would stop the
-	// run at its first reject, rows or hours in.
-	if err := pipeline.CheckWritable(rejectOut); err != nil {
-		return pipeline.Elsewhere(err, opts.Rejects, "--rejects")
-	}
+	printColumns(opts.IO.Out, v)
+	res, runErr := v.Run(ctx)
+	return reportValidation(ctx, opts.IO.Out, "validate", v, res, runErr, nil)
+}
 
-	src, err := sources.Open(opts.File, srcOpts)
-	if err != nil {
-		return withCode(exitFailure, err)
+// openValidation opens a validate (or convert) job: a usage error as such,
+// any other error as a failure to read the input.
+func openValidation(job pipeline.ValidateJob) (*pipeline.Validation, error) {
+	v, err := pipeline.OpenValidation(job)
+	if err != nil && !errors.Is(err, pipeline.ErrUsage) {
+		return nil, withCode(exitFailure, err)
 	}
-	defer src.Close()
+	return v, err
+}
 
-	var columns []string
-	if c, ok := src.(sources.Columner); ok {
-		columns = c.Columns()
+// printColumns names, before the first row is read, the declared columns
+// no mapping rule reads and the sign of a wrong delimiter.
+func printColumns(out io.Writer, v *pipeline.Validation) {
+	if v.Columns == nil {
+		return
 	}
-	rejOpts := pipeline.RejectOptions{Path: rejectPath, Format: rejectFormat, Columns: columns}
-	if d, ok := src.(sources.Delimited); ok {
-		rejOpts.Delimiter = d.Delimiter()
+	printUnknown(out, v.UnknownColumns(v.Columns))
+	if hint := v.DelimiterHint(); hint != "" {
+		fmt.Fprintln(out, hint)
 	}
-	rejects, err := pipeline.NewRejectWriter(rejOpts)
-	if err != nil {
-		return withCode(exitFailure, err)
-	}
+}
 
-	out := opts.IO.Out
-	if columns != nil {
-		printUnknown(out, mapper.UnknownColumns(columns))
-		if hint := delimiterHint(src, columns); hint != "" {
-			fmt.Fprintln(out, hint)
-		}
+// reportValidation prints what a validation (or conversion, named by the
+// command) found and returns its exit: done, when set, says what a
+// finished run produced.
+func reportValidation(ctx context.Context, out io.Writer, command string, v *pipeline.Validation, res pipeline.ValidateResult, runErr error, done func()) error {
+	if v.Columns == nil {
+		printUnknown(out, v.UnknownColumns(res.Columns))
 	}
-
-	dups := mapping.NewDuplicates(entity)
-	defer dups.Close()
-	start := time.Now()
-	counts, runErr := pipeline.Validate(ctx, pipeline.ValidateConfig{
-		Source:      src,
-		Mapper:      mapper,
-		DedupeBatch: dups.CheckBatch,
-		Rejects:     rejects,
-	})
-	elapsed := time.Since(start)
-	if err := dups.Err(); err != nil && runErr == nil {
-		runErr = err
-	}
-	closeErr := rejects.Close()
-	if columns == nil {
-		printUnknown(out, mapper.UnknownColumns(counts.Columns))
-	}
-	printValidateCounts(out, counts, elapsed)
+	printValidateCounts(out, res.ValidateCounts, res.Elapsed)
 
 	switch {
 	case runErr != nil && (ctx.Err() != nil || errors.Is(runErr, context.Canceled)):
 		return runErr
 	case runErr != nil:
-		if rejects.Count() > 0 && closeErr == nil {
-			fmt.Fprintf(out, "rejected rows so far written to %s\n", rejects.Path())
+		if res.RejectsWritten > 0 && res.CloseErr == nil {
+			fmt.Fprintf(out, "rejected rows so far written to %s\n", res.RejectsPath)
 		}
-		return withCode(exitFailure, fmt.Errorf("validate stopped after %d rows: %w", counts.Read, runErr))
-	case closeErr != nil:
-		return withCode(exitFailure, closeErr)
+		return withCode(exitFailure, fmt.Errorf("%s stopped after %d rows: %w", command, res.Read, runErr))
+	case res.CloseErr != nil:
+		return withCode(exitFailure, res.CloseErr)
 	}
-	if counts.Rejected > 0 {
-		fmt.Fprintf(out, "rejected rows written to %s\n", rejects.Path())
+	if done != nil {
+		done()
+	}
+	if res.Rejected > 0 {
+		fmt.Fprintf(out, "rejected rows written to %s\n", res.RejectsPath)
 		return withCode(exitRejects, nil)
 	}
-	if counts.Read == 0 {
+	if res.Read == 0 {
 		fmt.Fprintln(out, "the input has no rows")
 	}
 	return nil
@@ -215,24 +165,4 @@ func printValidateCounts(w io.Writer, c pipeline.ValidateCounts, elapsed time.Du
 	for _, code := range c.Codes() {
 		fmt.Fprintf(w, "  %-22s %10d\n", code, c.ByCode[code])
 	}
-}
-
-// delimiterHint spots the usual sign of a wrong delimiter: a CSV header
-// read as one column whose name holds another candidate delimiter.
-func delimiterHint(src sources.Source, columns []string) string {
-	d, ok := src.(sources.Delimited)
-	if !ok || len(columns) != 1 {
-		return ""
-	}
-	for _, c := range []string{",", ";", "\t", "|"} {
-		if r := []rune(c)[0]; r != d.Delimiter() && strings.Contains(columns[0], c) {
-			name, flag := c, "'"+c+"'"
-			if c == "\t" {
-				name, flag = "tab", "tab"
-			}
-			return fmt.Sprintf("hint: the header is one column containing %q: is the delimiter %s? (try --delimiter %s)",
-				columns[0], name, flag)
-		}
-	}
-	return ""
 }

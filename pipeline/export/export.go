@@ -1,7 +1,8 @@
 // Package export runs an export: it reads entities from a Reader (the
 // paging source of sources/program, or any other) and writes a snapshot
 // folder of Parquet, CSV or JSON lines files, atomically, with a manifest;
-// or streams one table to standard output.
+// or streams one table to standard output. An export is a run of the
+// pipeline's engine (run.go); the snapshot is the run's Committer.
 //
 // Atomicity: every file is written under a hidden temp name in its final
 // folder, fsynced, and renamed only once every table is complete; the
@@ -249,25 +250,8 @@ func runStdout(ctx context.Context, opts Options, src Reader, m *Manifest) error
 	if err != nil {
 		return err
 	}
-	sum := &EntitySummary{ExportedAt: m.StartedAt}
-	m.Entities[table] = sum
-	stats, err := src.Each(ctx, read, nil, func(rec record.Record) error {
-		recs := []record.Record{rec}
-		if table == record.Rewards {
-			if recs, err = sinks.RewardRecords(rec); err != nil {
-				return err
-			}
-		}
-		for _, r := range recs {
-			if err := sink.Write(ctx, r); err != nil {
-				return err
-			}
-			sum.Rows++
-			opts.progress(table, 1)
-		}
-		return nil
-	})
-	sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+	s := &stdoutRun{opts: opts, m: m, table: table, sink: sink}
+	err = runTables(ctx, src, []record.Entity{read}, s, s, nil)
 	if cerr := sink.Close(); err == nil {
 		err = cerr
 	}
@@ -314,7 +298,7 @@ func (h *hwmTracker) mark() *HighWaterMark {
 	return &HighWaterMark{CreatedAt: h.at, Keys: keys}
 }
 
-func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manifest) (err error) {
+func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manifest) error {
 	if err := st.prepare(ctx); err != nil {
 		return err
 	}
@@ -349,13 +333,6 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 		}
 	}
 	snap := newSnapshot(st, opts.Format, opts.Sink, opts.Partition == "daily", opts.MaxRowsPerFile, tag)
-	committedFiles := false
-	defer func() {
-		if !committedFiles {
-			snap.abort()
-		}
-	}()
-
 	for _, e := range opts.Entities {
 		if incremental && e == record.Transactions {
 			// An increment with nothing new writes no file: the manifest
@@ -370,82 +347,108 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 			snap.declare(record.ReferralLinks)
 		}
 	}
-	hwm := &hwmTracker{}
-	rewardsSum := &EntitySummary{ExportedAt: m.StartedAt}
-	for _, e := range opts.Entities {
-		sum := &EntitySummary{ExportedAt: m.StartedAt}
-		m.Entities[e] = sum
-		var s *program.Since
-		if e == record.Transactions {
-			s = since
-			sum.Incremental = incremental
-		}
-		stats, err := src.Each(ctx, e, s, func(rec record.Record) error {
-			// A record the format cannot hold is left out and listed
-			// in the manifest: one bad row must not fail every export.
-			if err := snap.write(ctx, rec); err != nil {
-				re, ok := errors.AsType[*record.RowError](err)
-				if !ok {
-					return err
-				}
-				sum.reject(rec, re)
-			} else {
-				sum.Rows++
-			}
-			opts.progress(e, 1)
-			if e == record.Partners && opts.ReferralLinks {
-				return writeReferralLinks(ctx, snap, rec)
-			}
-			if e != record.Transactions {
-				return nil
-			}
-			hwm.see(rec)
-			rewards, err := sinks.RewardRecords(rec)
-			if err != nil {
-				return err
-			}
-			for _, r := range rewards {
-				if err := snap.write(ctx, r); err != nil {
-					re, ok := errors.AsType[*record.RowError](err)
-					if !ok {
-						return err
-					}
-					rewardsSum.reject(r, re)
-				}
-			}
-			return nil
-		})
-		sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
-		if err != nil && slices.Contains(opts.Optional, e) && snap.dropUnavailable(e, err) {
-			sum.Unavailable = err.Error()
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("export %s: %w", e, err)
-		}
-		if e == record.Transactions {
-			sum.HighWaterMark = hwm.mark()
-			if sum.HighWaterMark == nil && since != nil {
-				// Nothing new: the mark stays where it was.
-				sum.HighWaterMark = prev.Entities[record.Transactions].HighWaterMark
-			}
-			rw := rewardsSum
-			rw.Rows, rw.Incremental = snap.table(record.Rewards).rows, incremental
-			m.Entities[record.Rewards] = rw
-		}
-		if e == record.Partners && opts.ReferralLinks {
-			m.Entities[record.ReferralLinks] = &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.ReferralLinks).rows}
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	f := &folderRun{opts: opts, st: st, m: m, prev: prev, sinceMark: since, incremental: incremental, snap: snap,
+		hwm: &hwmTracker{}, rewardsSum: &EntitySummary{ExportedAt: m.StartedAt}}
+	return runTables(ctx, src, opts.Entities, f, &snapshotSink{f: f}, f)
+}
 
-	files, err := snap.commit(ctx)
-	committedFiles = true // from here on, renamed files are the new snapshot
+// folderRun is the export of a snapshot into a folder or bucket: the
+// tables' bookkeeping as the run goes from one to the next, and the
+// commit that ends it.
+type folderRun struct {
+	opts        Options
+	st          store
+	m           *Manifest
+	prev        *Manifest
+	sinceMark   *program.Since
+	incremental bool
+	snap        *snapshot
+	hwm         *hwmTracker
+	rewardsSum  *EntitySummary
+}
+
+func (f *folderRun) since(e record.Entity) *program.Since {
+	if e == record.Transactions {
+		return f.sinceMark
+	}
+	return nil
+}
+
+func (f *folderRun) begin(e record.Entity) {
+	sum := &EntitySummary{ExportedAt: f.m.StartedAt}
+	if e == record.Transactions {
+		sum.Incremental = f.incremental
+	}
+	f.m.Entities[e] = sum
+}
+
+func (f *folderRun) end(e record.Entity, stats program.Stats, err error) error {
+	m, snap := f.m, f.snap
+	sum := m.Entities[e]
+	sum.Pages, sum.Shifted = stats.Pages, stats.Shifted
+	if err != nil && slices.Contains(f.opts.Optional, e) && snap.dropUnavailable(e, err) {
+		sum.Unavailable = err.Error()
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("export %s: %w", e, err)
+	}
+	if e == record.Transactions {
+		sum.HighWaterMark = f.hwm.mark()
+		if sum.HighWaterMark == nil && f.sinceMark != nil {
+			// Nothing new: the mark stays where it was.
+			sum.HighWaterMark = f.prev.Entities[record.Transactions].HighWaterMark
+		}
+		rw := f.rewardsSum
+		rw.Rows, rw.Incremental = snap.table(record.Rewards).rows, f.incremental
+		m.Entities[record.Rewards] = rw
+	}
+	if e == record.Partners && f.opts.ReferralLinks {
+		m.Entities[record.ReferralLinks] = &EntitySummary{ExportedAt: m.StartedAt, Rows: snap.table(record.ReferralLinks).rows}
+	}
+	return nil
+}
+
+// Abort removes the snapshot's temporary files: the previous snapshot
+// stays as it was.
+func (f *folderRun) Abort() { f.snap.abort() }
+
+// Commit renames the snapshot's files into place, writes the manifest (the
+// commit point) and retires the files of the previous snapshot this one
+// replaced.
+func (f *folderRun) Commit(ctx context.Context) error {
+	// The engine does not abort a run whose commit failed: from here on,
+	// renamed files are the new snapshot.
+	files, err := f.snap.commit(ctx)
 	if err != nil {
 		return err
 	}
+	m := f.m
+	stale := f.listFiles(files)
+	slices.SortStableFunc(m.Files, func(a, b FileEntry) int {
+		if c := tableOrder(a.Entity) - tableOrder(b.Entity); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	m.FinishedAt = f.opts.now()
+	if f.opts.APIStats != nil {
+		m.API = f.opts.APIStats()
+	}
+	if err := f.st.writeManifest(ctx, m); err != nil {
+		return err
+	}
+	// Files of the previous snapshot this one replaced without overwriting
+	// (a table that rolled over before and fits one file now, a day that no
+	// longer has rows) go only after the new manifest is in place.
+	return f.st.retire(ctx, m, stale)
+}
+
+// listFiles puts the files this run wrote in the manifest, with those of
+// the previous snapshot it keeps (the tables it did not export, the earlier
+// increments), and returns the previous files it replaced.
+func (f *folderRun) listFiles(files []committed) (stale []string) {
+	opts, m, prev, incremental := f.opts, f.m, f.prev, f.incremental
 	written := map[string]bool{}
 	for _, c := range files {
 		p := c.part
@@ -464,7 +467,6 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 	for e := range m.Entities {
 		replaced[e] = !(incremental && (e == record.Transactions || e == record.Rewards))
 	}
-	var stale []string
 	if prev != nil {
 		for e, sum := range prev.Entities {
 			if _, ok := m.Entities[e]; !ok {
@@ -495,23 +497,7 @@ func runFolder(ctx context.Context, opts Options, st store, src Reader, m *Manif
 			}
 		}
 	}
-	slices.SortStableFunc(m.Files, func(a, b FileEntry) int {
-		if c := tableOrder(a.Entity) - tableOrder(b.Entity); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Path, b.Path)
-	})
-	m.FinishedAt = opts.now()
-	if opts.APIStats != nil {
-		m.API = opts.APIStats()
-	}
-	if err := st.writeManifest(ctx, m); err != nil {
-		return err
-	}
-	// Files of the previous snapshot this one replaced without overwriting
-	// (a table that rolled over before and fits one file now, a day that no
-	// longer has rows) go only after the new manifest is in place.
-	return st.retire(ctx, m, stale)
+	return stale
 }
 
 func tableOrder(e record.Entity) int {

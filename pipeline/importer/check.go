@@ -23,7 +23,7 @@ type checked struct {
 
 // Check tells whether the job can run, without a request to the API: the
 // entity and options, the input's format, the output paths, the mapping.
-// Every mistake is a *pipeline.UsageError. Run checks the job again; a
+// Every mistake is a usage error (pipeline.ErrUsage). Run checks the job again; a
 // command calls Check first so that a mistake in the job is reported before
 // the key is looked at.
 func (j *Job) Check() error {

@@ -200,7 +200,7 @@ func (r *run) execute(ctx context.Context, src sources.Source, progress Progress
 	if progress != nil {
 		stop = progress(r.entity, r.status)
 	}
-	err := r.engine.Start(ctx)
+	err := r.engine.Run(ctx)
 	stop()
 	return err
 }
