@@ -22,6 +22,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/mapping"
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sinks/upsert"
 	"github.com/partnero-etl/partnero-etl/sources"
@@ -484,7 +485,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 		}
 	}
 	log := opts.g.logger()
-	join := pipeline.NewJoin(opts.DryRun)
+	join := migrate.NewJoin(opts.DryRun)
 	byEntity := map[record.Entity]*migrationStage{}
 	for _, st := range stages {
 		byEntity[st.entity] = st
@@ -493,7 +494,7 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	if hasCustomers {
 		join.ExpectCustomers()
 	}
-	mrep := &pipeline.MigrationReport{From: opts.From, DryRun: opts.DryRun, Started: time.Now().UTC()}
+	mrep := &migrate.MigrationReport{From: opts.From, DryRun: opts.DryRun, Started: time.Now().UTC()}
 	started := time.Now()
 
 	// One client for every stage: one rate budget, learned once, and one
@@ -719,7 +720,7 @@ func stageRejects(dir string, st *migrationStage) string {
 // scanPartners reads the partners input whole, before the first write, so
 // that customers (and partners referred by partners later in the file) can
 // be joined to them.
-func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, join *pipeline.Join) error {
+func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, join *migrate.Join) error {
 	mapper, err := mapping.NewMapper(record.Partners, st.spec)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -736,7 +737,7 @@ func scanPartners(ctx context.Context, st *migrationStage, ids *identityReader, 
 
 // scanTransactionCustomers reads the transactions input before the
 // customers stage and notes which customers its transactions name.
-func scanTransactionCustomers(ctx context.Context, st *migrationStage, join *pipeline.Join) error {
+func scanTransactionCustomers(ctx context.Context, st *migrationStage, join *migrate.Join) error {
 	mapper, err := mapping.NewMapper(record.Transactions, st.spec)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -771,7 +772,7 @@ func scanTransactionCustomers(ctx context.Context, st *migrationStage, join *pip
 // saw: every transaction of theirs was rejected, or a resumed run skipped
 // them all. A clean first run has none. A customer that cannot be written
 // moves from created to rejected in the customers stage's counts.
-func settleDeferredCustomers(ctx context.Context, client *api.Client, opts *migrateOptions, join *pipeline.Join, rep *pipeline.Report, mrep *pipeline.MigrationReport) error {
+func settleDeferredCustomers(ctx context.Context, client *api.Client, opts *migrateOptions, join *migrate.Join, rep *pipeline.Report, mrep *migrate.MigrationReport) error {
 	left := join.Unconfirmed()
 	if len(left) == 0 {
 		return nil
@@ -805,7 +806,7 @@ func settleDeferredCustomers(ctx context.Context, client *api.Client, opts *migr
 // abandonDeferredCustomers: the migration stopped before every customer
 // left to its transactions was created; the customers stage counted them
 // as created, they are abandoned (the next run creates them).
-func abandonDeferredCustomers(join *pipeline.Join, rep *pipeline.Report) {
+func abandonDeferredCustomers(join *migrate.Join, rep *pipeline.Report) {
 	for _, u := range join.Unconfirmed() {
 		if u.Deferred {
 			rep.Counts.Created--

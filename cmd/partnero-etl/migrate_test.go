@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
-	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 )
 
 // stageWant is what samples/README.md says a migration of a platform's
@@ -101,20 +101,20 @@ func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, str
 	return code, out.String(), errOut.String()
 }
 
-func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
+func readMigrationReport(t *testing.T, path string) migrate.MigrationReport {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep pipeline.MigrationReport
+	var rep migrate.MigrationReport
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
 	return rep
 }
 
-func checkMigration(t *testing.T, rep pipeline.MigrationReport, want map[string]stageWant) {
+func checkMigration(t *testing.T, rep migrate.MigrationReport, want map[string]stageWant) {
 	t.Helper()
 	if len(rep.ByEntity) != len(want) {
 		t.Errorf("report has %d entities, want %d", len(rep.ByEntity), len(want))
