@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 	"github.com/partnero-etl/partnero-etl/record"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
@@ -148,8 +149,8 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	rejectsDir := filepath.Join(opts.Out, "rejects")
 	reportPath := filepath.Join(opts.Out, "migration.json")
 	mopts := &migrateOptions{
-		From: opts.From, Partners: inputs[0], Customers: inputs[1], Transactions: inputs[2],
-		RejectsDir: rejectsDir, Report: reportPath, Restart: true,
+		Options:  migrate.Options{From: opts.From, RejectsDir: rejectsDir, Report: reportPath, Restart: true},
+		Partners: inputs[0], Customers: inputs[1], Transactions: inputs[2],
 		g: &g, io: g.io,
 	}
 	if err := runMigrate(ctx, mopts); err != nil {
@@ -213,7 +214,7 @@ func writeDemoRejects(w io.Writer, mopts *migrateOptions) error {
 		if err != nil {
 			return err
 		}
-		path := migrationRejectPath(mopts.RejectsDir, &migrationStage{file: file, format: format})
+		path := migrate.RejectPath(mopts.RejectsDir, &migrate.Stage{File: file, Format: format})
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			continue
 		}

@@ -56,10 +56,8 @@ type importOptions struct {
 	httpClient *http.Client
 
 	// Set by migrate, which runs one import per entity and joins them.
-	// spec, when set, maps the rows instead of --mapping (a preset);
-	// specYAML is its text (nil: the canonical columns).
-	spec     *mapping.Spec
-	specYAML []byte
+	// spec, when set, maps the rows instead of --mapping (a preset).
+	spec *mapping.Spec
 	// mapHook, when set, sees every record mapping accepted before it is
 	// deduplicated: it may fill in the record (a partner resolved from a
 	// source id) or reject it.
@@ -349,11 +347,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	var joinsMu sync.Mutex
 	if entity == record.Transactions {
 		money = &pipeline.MoneyTally{ProgramCurrency: strings.ToUpper(strings.TrimSpace(program.Currency))}
-		specYAML := opts.specYAML
-		if specYAML == nil && opts.spec == nil {
-			specYAML = mappingYAML(opts.Mapping)
-		}
-		moneyRows = newMoneyReader(specYAML)
+		moneyRows = newMoneyReader(spec)
 	}
 	onWritten := opts.onWritten
 	onReject := opts.onReject

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -18,12 +16,12 @@ type moneyReader struct {
 }
 
 // newMoneyReader compiles the money rules of a transactions mapping
-// (specYAML nil: the canonical columns). A mapping it cannot compile
-// leaves such rows unreadable rather than failing the run: the main
-// mapping has been checked already.
-func newMoneyReader(specYAML []byte) *moneyReader {
-	spec, err := identitySpec(specYAML, record.Transactions, []string{"amount", "currency", "reward"},
-		map[string]string{"customer.key": identityPartner})
+// (spec nil: the canonical columns). A mapping it cannot compile leaves
+// such rows unreadable rather than failing the run: the main mapping has
+// been checked already.
+func newMoneyReader(spec *mapping.Spec) *moneyReader {
+	spec, err := spec.Subset(record.Transactions, []string{"amount", "currency", "reward"},
+		map[string]string{"customer.key": "identity"})
 	if err != nil || spec == nil {
 		return &moneyReader{}
 	}
@@ -57,17 +55,4 @@ func addRecord(t *pipeline.MoneyTally, bucket int, rec *record.Record) {
 	}
 	tx := rec.Transaction
 	t.Add(bucket, tx.AmountUnits, tx.Amount, tx.Reward)
-}
-
-// mappingYAML is the text of an import's mapping file (nil: none, or it
-// cannot be read, when the money of refused rows is counted unreadable).
-func mappingYAML(path string) []byte {
-	if path == "" {
-		return nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	return b
 }

@@ -13,11 +13,11 @@ import (
 // records: before, the copied rules named an anchor the new document did
 // not hold and every such row was counted unreadable.
 func TestMoneyReaderFollowsAliases(t *testing.T) {
-	yamlText, err := mapping.PresetYAML("firstpromoter")
+	spec, err := mapping.Preset("firstpromoter", record.Transactions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr := newMoneyReader(yamlText)
+	mr := newMoneyReader(spec)
 	if mr.m == nil {
 		t.Fatal("the money rules of the firstpromoter preset did not compile")
 	}

@@ -196,34 +196,19 @@ func (j *Join) DanglingReferrers() int64 {
 // reads the source id of a row that mapping rejected (nil: such rows are
 // not recorded). dedupe is a fresh duplicate checker for partners.
 func (j *Join) ScanPartners(ctx context.Context, src pipeline.RowSource, mapper record.Mapper, sourceIDOf func(record.Row) string, dedupe func(record.Record) *record.RowError) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		row, err := src.Next(ctx)
-		if err == io.EOF {
-			return nil
-		}
-		var rowErr *record.RowError
-		if errors.As(err, &rowErr) {
-			continue // undecodable: no source id to read
-		}
-		if err != nil {
-			return fmt.Errorf("read partners: %w", err)
-		}
-		m := mapper.Map(row)
+	return eachRow(ctx, src, mapper, record.Partners, func(row record.Row, m record.Mapped) {
 		switch {
 		case m.Skipped:
-			continue
+			return
 		case m.Err != nil:
 			if sourceIDOf != nil {
 				j.rejectPartner(sourceIDOf(row), m.Err)
 			}
-			continue
+			return
 		}
 		rec := m.Record
 		if rec.Partner == nil || rec.SourceID == "" {
-			continue
+			return
 		}
 		if rec.Origin == (record.Origin{}) {
 			rec.Origin = row.Origin
@@ -231,7 +216,7 @@ func (j *Join) ScanPartners(ctx context.Context, src pipeline.RowSource, mapper 
 		if dedupe != nil {
 			if derr := dedupe(rec); derr != nil {
 				j.rejectPartner(rec.SourceID, derr)
-				continue
+				return
 			}
 		}
 		j.mu.Lock()
@@ -241,6 +226,40 @@ func (j *Join) ScanPartners(ctx context.Context, src pipeline.RowSource, mapper 
 			}
 		}
 		j.mu.Unlock()
+	})
+}
+
+// ScanTransactions reads the whole transactions input before the customers
+// stage and notes which customers its transactions name
+// (NoteTransactionCustomer): a new customer with transactions is then
+// created inside its first transaction batch.
+func (j *Join) ScanTransactions(ctx context.Context, src pipeline.RowSource, mapper record.Mapper) error {
+	return eachRow(ctx, src, mapper, record.Transactions, func(_ record.Row, m record.Mapped) {
+		if m.Err == nil && !m.Skipped {
+			j.NoteTransactionCustomer(&m.Record)
+		}
+	})
+}
+
+// eachRow reads src to its end and passes every row with its mapping to
+// fn. A row that cannot be decoded is passed over: it has no identity to
+// read (its own stage rejects it).
+func eachRow(ctx context.Context, src pipeline.RowSource, mapper record.Mapper, e record.Entity, fn func(record.Row, record.Mapped)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := src.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if _, ok := errors.AsType[*record.RowError](err); ok {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", e, err)
+		}
+		fn(row, mapper.Map(row))
 	}
 }
 
