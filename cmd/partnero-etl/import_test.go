@@ -8,57 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
 )
-
-func TestAutoWorkers(t *testing.T) {
-	tests := []struct {
-		limit   float64
-		latency time.Duration
-		want    int
-	}{
-		{0, 0, unlimitedPool},
-		{50, 50 * time.Millisecond, 10},
-		{10, 0, 5},
-		{1, 10 * time.Millisecond, minWorkers + 1},
-		{1000, time.Second, maxWorkers},
-	}
-	for _, tt := range tests {
-		if got := autoWorkers(tt.limit, tt.latency); got != tt.want {
-			t.Errorf("autoWorkers(%v, %v) = %d, want %d", tt.limit, tt.latency, got, tt.want)
-		}
-	}
-}
-
-func TestEstimateRows(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct {
-		name, content, format string
-		want                  int64
-	}{
-		{"a.csv", "h\n1\n2\n", "csv", 2},
-		{"b.csv", "h\n1\n2", "csv", 2},
-		{"c.jsonl", "{}\n{}\n{}\n", "jsonl", 3},
-		{"d.csv", "", "csv", 0},
-		{"e.csv.gz", "x", "csv", -1},
-	}
-	for _, tt := range tests {
-		path := filepath.Join(dir, tt.name)
-		if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if got := estimateRows(path, tt.format); got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
-		}
-	}
-	if got := estimateRows("-", "csv"); got != -1 {
-		t.Errorf("stdin: %d", got)
-	}
-}
 
 func newTestSandbox(t *testing.T) string {
 	t.Helper()
@@ -240,9 +195,11 @@ func TestImportNamesOnlyAWrittenRejectFile(t *testing.T) {
 	streams, out, _ := testStreams()
 	g := &globalOptions{APIKey: "good-key", BaseURL: base, Rate: "1000/s", Quiet: true, io: streams}
 	opts := &importOptions{
-		Entity: "partners", Input: input, Rejects: filepath.Join(rejDir, "r.csv"), DryRun: true,
+		Job: importer.Job{
+			Entity: "partners", Input: input, Rejects: filepath.Join(rejDir, "r.csv"), DryRun: true,
+			Hooks: importer.Hooks{Reject: func(*record.Row, string, *record.RowError) { _ = os.RemoveAll(rejDir) }},
+		},
 		g: g, io: streams,
-		onReject: func(*record.Row, string, *record.RowError) { _ = os.RemoveAll(rejDir) },
 	}
 	err := runImport(t.Context(), opts)
 	if err == nil || exitCodeOf(t.Context(), err) != exitFailure {

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partnero-etl/partnero-etl/mapping"
-	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 	"github.com/partnero-etl/partnero-etl/record"
@@ -166,19 +165,21 @@ func runMigrate(ctx context.Context, opts *migrateOptions) error {
 	if job.Program, err = checkProgram(ctx, client); err != nil {
 		return err
 	}
-	job.Stdin, job.Log, job.Import = opts.io.In, opts.g.logger(), importStage(opts)
-	rep, runErr := migrate.Run(ctx, client, job, stageLines(opts))
+	job.Stdin, job.Log = opts.io.In, opts.g.logger()
+	rep, runErr := migrate.Run(ctx, client, job, migrateProgress(ctx, opts))
 	return migrateEnd(ctx, opts.io.Out, job.Report, rep, runErr)
 }
 
-// stageLines prints a line before each stage and two after it, unless
-// --quiet.
-func stageLines(opts *migrateOptions) migrate.Progress {
+// migrateProgress is each stage's import progress line, and, unless
+// --quiet, a line before each stage and two after it.
+func migrateProgress(ctx context.Context, opts *migrateOptions) migrate.Progress {
+	imp := importProgress(ctx, opts.g, opts.io)
 	if opts.g.Quiet {
-		return migrate.Progress{}
+		return migrate.Progress{Import: imp}
 	}
 	w := opts.io.ErrOut
 	return migrate.Progress{
+		Import: imp,
 		Started: func(st *migrate.Stage) {
 			fmt.Fprintf(w, "%s: %s (%s)\n", st.Entity, st.File, orDefault(st.SpecName, "canonical columns"))
 		},
@@ -189,6 +190,7 @@ func stageLines(opts *migrateOptions) migrate.Progress {
 // migrateEnd prints the summary, writes the report file and says how the
 // migration ended.
 func migrateEnd(ctx context.Context, out io.Writer, reportPath string, rep *migrate.MigrationReport, runErr error) error {
+	runErr = jobError(runErr)
 	if rep == nil {
 		return runErr
 	}
@@ -217,24 +219,19 @@ func migrateEnd(ctx context.Context, out io.Writer, reportPath string, rep *migr
 	return nil
 }
 
-// importStage runs a stage of the migration as an import.
-func importStage(opts *migrateOptions) migrate.ImportFunc {
-	return func(ctx context.Context, client *api.Client, job *migrate.Job, st *migrate.Stage, rejects string, h migrate.Hooks) (*pipeline.Report, error) {
-		var rep *pipeline.Report
-		err := runImport(ctx, &importOptions{
-			Entity: string(st.Entity), Input: st.File, Format: st.Format, Rejects: rejects,
-			DryRun: job.DryRun, Workers: job.Workers, MaxRejects: job.MaxRejects, Replace: job.Replace,
-			NoBatch: job.NoBatch, Restart: job.Restart, MaxAttempts: job.MaxAttempts,
-			g: opts.g, io: opts.io, httpClient: opts.httpClient, client: client, program: job.Program,
-			spec: st.Spec, noSummary: true, report: &rep,
-			mapHook: h.Map, mapErrHook: h.MapErr, onReject: h.Reject, onWritten: h.Written,
-			mayCreateCustomer: h.MayCreateCustomer, deferCreate: h.DeferCreate, onCustomer: h.OnCustomer,
-		})
-		if ee, ok := errors.AsType[*exitError](err); ok && ee.code == exitRejects && ee.err == nil {
-			err = nil // finished: the report counts the rejected rows
+// jobError gives a job's error its exit code, as an import's (see
+// runImportJob): a failed run exits 1 whatever its cause says (a refused
+// key after work was done is no refused key).
+func jobError(err error) error {
+	if pe, ok := errors.AsType[*pipeline.Error](err); ok {
+		switch pe.Kind {
+		case pipeline.ErrInterrupted:
+			return withCode(exitInterrupted, pe.Err)
+		case pipeline.ErrFailed:
+			return withCode(exitFailure, err)
 		}
-		return rep, err
 	}
+	return err
 }
 
 func orDefault(s, dflt string) string {

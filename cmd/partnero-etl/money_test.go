@@ -5,6 +5,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -17,14 +18,23 @@ func TestMoneyReaderFollowsAliases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr := newMoneyReader(spec)
-	if mr.m == nil {
+	rules := importer.MoneyRules(spec)
+	if rules == nil {
 		t.Fatal("the money rules of the firstpromoter preset did not compile")
+	}
+	m, err := mapping.NewMapper(record.Transactions, rules)
+	if err != nil {
+		t.Fatalf("the money rules of the firstpromoter preset did not compile: %v", err)
 	}
 	h := record.NewHeader([]string{"original_sale_amount", "original_sale_currency", "amount"})
 	row := record.Row{Header: h, Text: []string{"4500", "GBP", "1500"}}
 	var tally pipeline.MoneyTally
-	mr.add(&tally, pipeline.MoneyRead, &row)
+	// As the importer's money reader counts a row that did not become a
+	// record (pipeline/importer: TestMoneyReader).
+	if r := m.Map(row); r.Err == nil && r.Record.Transaction != nil {
+		tx := r.Record.Transaction
+		tally.Add(pipeline.MoneyRead, tx.AmountUnits, tx.Amount, tx.Reward)
+	}
 	got := tally.Snapshot()
 	if got["GBP"] == nil || got["GBP"].Read.Amount != "45.00" {
 		t.Errorf("money read %+v, want 45.00 GBP", got)

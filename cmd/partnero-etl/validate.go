@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -79,25 +78,7 @@ that could not be written, checked before the first row is read).`,
 }
 
 // parseDelimiter reads a --delimiter value: a single character, or a name.
-func parseDelimiter(s string) (rune, error) {
-	switch strings.ToLower(s) {
-	case "":
-		return 0, nil
-	case "tab", `\t`:
-		return '\t', nil
-	case "comma":
-		return ',', nil
-	case "semicolon":
-		return ';', nil
-	case "pipe":
-		return '|', nil
-	}
-	r, size := utf8.DecodeRuneInString(s)
-	if size != len(s) || r == utf8.RuneError || r == '"' || r == '\r' || r == '\n' {
-		return 0, fmt.Errorf("--delimiter must be one character or tab, not %q", s)
-	}
-	return r, nil
-}
+func parseDelimiter(s string) (rune, error) { return sources.ParseDelimiter(s) }
 
 func runValidate(ctx context.Context, opts *validateOptions) error {
 	entity, err := record.ParseEntity(opts.Entity)

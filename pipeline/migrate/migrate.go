@@ -10,6 +10,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -24,36 +25,17 @@ type Job struct {
 	Stdin io.Reader
 	// Log receives the migration's notes; nil discards them.
 	Log *slog.Logger
-	// Import runs one stage (see ImportFunc).
-	Import ImportFunc
-
 	// readers are the stages' identity readers, compiled by Prepare.
 	readers []*identityReader
 }
 
-// Hooks let a migration take part in a stage's import: they see and steer
-// its rows (see the import job's hooks of the same names).
-type Hooks struct {
-	Map               func(rec *record.Record) *record.RowError
-	MapErr            func(row record.Row, rerr *record.RowError) *record.RowError
-	Reject            func(row *record.Row, key string, rerr *record.RowError)
-	Written           func(rec record.Record, outcome record.Outcome)
-	MayCreateCustomer func(key string) bool
-	DeferCreate       func(key string) bool
-	OnCustomer        func(key string, created bool)
-}
-
-// ImportFunc runs a stage as an import with the job's options, the reject
-// file rejects ("": beside the input) and the migration's hooks. It returns
-// the stage's report (nil when the import stopped before it read a row),
-// and a nil error when the import finished, whatever it rejected.
-type ImportFunc func(ctx context.Context, client *api.Client, job *Job, st *Stage, rejects string, hooks Hooks) (*pipeline.Report, error)
-
-// Progress is told of a migration's stages as they start and end; either
+// Progress shows a migration: Started and Done are told of each stage as
+// it starts and ends, Import is the progress display of its import; each
 // may be nil.
 type Progress struct {
 	Started func(st *Stage)
 	Done    func(st *Stage, rep *pipeline.Report)
+	Import  importer.Progress
 }
 
 // NewJob builds a migration from its options (the command line's), a plan
@@ -122,10 +104,12 @@ type migration struct {
 }
 
 // Run runs a migration's stages through one client (one rate budget,
-// learned once) and returns the combined report: nil with the error when
-// nothing ran. The error is the first stage's that failed; a stage that
-// finished with rejected rows is no error (the report counts them). When
-// ctx is cancelled, the report says the migration was interrupted.
+// learned once) and returns the combined report; the report is nil only
+// when Prepare failed, and nothing ran. The error is the first failing
+// stage's, as the import job returns it (a *pipeline.UsageError, or of
+// kind pipeline.ErrInterrupted or pipeline.ErrFailed); a stage that
+// finished with rejected rows is no error (the report counts them). The
+// caller prints the summary and writes the report file.
 func Run(ctx context.Context, client *api.Client, job *Job, progress Progress) (*MigrationReport, error) {
 	if err := job.Prepare(); err != nil {
 		return nil, err
@@ -196,7 +180,7 @@ func (m *migration) stage(ctx context.Context, st *Stage, ids *identityReader) e
 	if m.progress.Started != nil {
 		m.progress.Started(st)
 	}
-	rep, err := m.job.Import(ctx, m.client, m.job, st, stageRejects(m.job.RejectsDir, st), m.hooks(st, ids))
+	rep, err := importer.Run(ctx, m.client, m.importJob(st, ids), m.progress.Import)
 	if rep != nil {
 		switch st.Entity {
 		case record.Customers:
@@ -213,10 +197,26 @@ func (m *migration) stage(ctx context.Context, st *Stage, ids *identityReader) e
 	return err
 }
 
+// importJob is a stage's import: the migration's options, and the join's
+// hooks.
+func (m *migration) importJob(st *Stage, ids *identityReader) *importer.Job {
+	o := &m.job.Options
+	job := &importer.Job{
+		Entity: string(st.Entity), Input: st.File, Format: st.Format, Rejects: stageRejects(o.RejectsDir, st),
+		DryRun: o.DryRun, Workers: o.Workers, MaxRejects: o.MaxRejects, ReplaceTransactions: o.Replace,
+		NoBatch: o.NoBatch, Restart: o.Restart, MaxAttempts: o.MaxAttempts,
+		Spec: st.Spec, Program: m.job.Program, Stdin: m.job.Stdin, Log: m.job.Log, Hooks: m.hooks(st, ids),
+	}
+	if st.Entity == record.Transactions {
+		job.MoneyRules = importer.MoneyRules(st.Spec)
+	}
+	return job
+}
+
 // hooks are the join's part in a stage's import.
-func (m *migration) hooks(st *Stage, ids *identityReader) Hooks {
+func (m *migration) hooks(st *Stage, ids *identityReader) importer.Hooks {
 	join := m.join
-	var h Hooks
+	var h importer.Hooks
 	switch st.Entity {
 	case record.Partners:
 		h.Map = join.MapPartner
