@@ -29,13 +29,8 @@ type importOptions struct {
 	httpClient *http.Client
 }
 
-func newImportCmd(g *globalOptions) *cobra.Command {
-	opts := &importOptions{g: g, io: g.io}
-	job := &opts.Job
-	cmd := &cobra.Command{
-		Use:   "import partners|customers|transactions FILE",
-		Short: "Import partners, customers or transactions into a Partnero program",
-		Long: `Make a Partnero program hold the rows of a CSV, JSON lines or Parquet file
+// importLong is the help of `partnero-etl import`.
+const importLong = `Make a Partnero program hold the rows of a CSV, JSON lines or Parquet file
 ("-" reads standard input; ".gz" is decompressed). Rows are mapped by the
 canonical column names, or by --mapping FILE.
 
@@ -59,7 +54,15 @@ Exit status: 0 all rows landed, 3 the run finished but some rows were
 rejected (see the reject file), 4 the API refused the key, 2 a usage error
 (flags, arguments, the key, the mapping file, an output that cannot be
 written: nothing was sent), 1 another failure (including a run stopped by
---max-rejects: run it again to resume), 130 interrupted.`,
+--max-rejects: run it again to resume), 130 interrupted.`
+
+func newImportCmd(g *globalOptions) *cobra.Command {
+	opts := &importOptions{g: g, io: g.io}
+	job := &opts.Job
+	cmd := &cobra.Command{
+		Use:   "import partners|customers|transactions FILE",
+		Short: "Import partners, customers or transactions into a Partnero program",
+		Long:  importLong,
 		Example: `  partnero-etl import partners partners.csv
   partnero-etl import customers customers.jsonl --mapping rewardful.yaml --report run.json
   partnero-etl import transactions sales.csv.gz --dry-run

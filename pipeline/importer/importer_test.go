@@ -51,6 +51,7 @@ func writeFile(t *testing.T, path, content string) {
 // reject file, the requests; the journal is gone after a finished run, and
 // a second run finds everything unchanged.
 func TestRunReport(t *testing.T) {
+	t.Parallel()
 	client, _ := newClient(t)
 	dir := t.TempDir()
 	input := filepath.Join(dir, "partners.csv")
@@ -117,6 +118,7 @@ func TestRunReport(t *testing.T) {
 // TestRunHooks: a migration's hooks see the rows: Map may reject a record,
 // Reject sees it, Written sees the others.
 func TestRunHooks(t *testing.T) {
+	t.Parallel()
 	client, _ := newClient(t)
 	input := filepath.Join(t.TempDir(), "partners.csv")
 	writeFile(t, input, "id,email,name\np1,a@x.io,Ann\np2,b@x.io,Bob\n")
@@ -143,6 +145,7 @@ func TestRunHooks(t *testing.T) {
 // TestRunEndings: the kinds of error Run ends with, which a command maps to
 // its exit codes.
 func TestRunEndings(t *testing.T) {
+	t.Parallel()
 	client, _ := newClient(t)
 	dir := t.TempDir()
 	input := filepath.Join(dir, "bad.csv")
@@ -175,6 +178,7 @@ func TestRunEndings(t *testing.T) {
 // TestCheck: a job that cannot run is a usage error found before any
 // request (the client here has no server).
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	input := filepath.Join(dir, "a.csv")
 	writeFile(t, input, "id,email\np1,a@x.io\n")
@@ -220,6 +224,7 @@ func TestCheck(t *testing.T) {
 // record is read with the money rules alone, in its currency; without
 // rules it is counted unreadable.
 func TestMoneyReader(t *testing.T) {
+	t.Parallel()
 	rules, err := mapping.Parse("money", []byte("version: 1\ntransactions:\n  fields:\n    amount: sale\n    currency: cur\n    customer.key:\n      value: \"identity\"\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestAutoWorkers(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		limit   float64
 		latency time.Duration
@@ -27,6 +28,7 @@ func TestAutoWorkers(t *testing.T) {
 }
 
 func TestEstimateRows(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tests := []struct {
 		name, content, format string
