@@ -16,7 +16,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
-	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 )
 
 // platformSample is one platform's sample export (samples/README.md) and
@@ -98,8 +98,8 @@ func runMigrate(t *testing.T, sb *sandboxProc, dir string, args ...string) int {
 	return 0
 }
 
-func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	return jsontest.ReadFile[pipeline.MigrationReport](t, path)
+func readMigrationReport(t *testing.T, path string) migrate.MigrationReport {
+	return jsontest.ReadFile[migrate.MigrationReport](t, path)
 }
 
 // TestMigrationKilledAndResumed migrates each platform's sample twice: once
@@ -174,7 +174,7 @@ func TestMigrationKilledAndResumed(t *testing.T) {
 // read are in the outcome buckets, none unfinished) and counts as landed,
 // written by this run or an earlier one (the journal) or already there,
 // exactly the transactions the migration must create.
-func checkMoneyLanded(t *testing.T, rep pipeline.MigrationReport, want int64) {
+func checkMoneyLanded(t *testing.T, rep migrate.MigrationReport, want int64) {
 	t.Helper()
 	var landed int64
 	for cur, m := range rep.Money {

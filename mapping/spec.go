@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -205,19 +204,8 @@ func Parse(name string, data []byte) (*Spec, error) {
 // A syntax error is placed by yamlpos: the library names the line where the
 // enclosing block starts, not the mistake's.
 func yamlError(name string, data []byte, err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := strings.TrimPrefix(te.Errors[0], "yaml: ")
-		line := 0
-		if rest, ok := strings.CutPrefix(msg, "line "); ok {
-			if i := strings.IndexByte(rest, ':'); i > 0 {
-				if n, err := strconv.Atoi(rest[:i]); err == nil {
-					line = n
-					msg = strings.TrimSpace(rest[i+1:])
-				}
-			}
-		}
-		return &SpecError{File: name, Line: line, Message: "not valid YAML: " + msg}
+	if tp := yamlpos.TypeProblems(err); len(tp) > 0 {
+		return &SpecError{File: name, Line: tp[0].Line, Message: "not valid YAML: " + tp[0].Message}
 	}
 	line, msg := yamlpos.SyntaxError(data, err)
 	return &SpecError{File: name, Line: line, Message: "not valid YAML: " + msg}

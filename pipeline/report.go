@@ -406,6 +406,33 @@ func writeRewardsLeftOut(ew *errWriter, n int64) {
 	}
 }
 
+// CustomerJoinRules names the rules of the reports' customers_joined_by,
+// in the order they are tried: in a migration's customers input by the old
+// platform's customer id, by key, by email (see pipeline/migrate's Join);
+// then in Partnero by key or email.
+var CustomerJoinRules = [...]string{"source_id", "key", "email", "partnero_key", "partnero_email"}
+
+// CustomerJoinRule is how a transaction outside a migration's join finds
+// its customer: in Partnero, by key, else by email.
+func CustomerJoinRule(tx *api.Transaction) string {
+	if tx.Customer.Key != "" {
+		return CustomerJoinRules[3]
+	}
+	return CustomerJoinRules[4]
+}
+
+// WriteTransactionTotals prints what a transactions run adds to a summary:
+// the money reconciled per currency, the rewards left out, and how the
+// transactions found their customers. would marks a dry run, in the
+// caller's wording.
+func WriteTransactionTotals(w io.Writer, money map[string]*CurrencyMoney, rewardsLeftOut int64, joins map[string]int64, created int64, would string) error {
+	ew := &errWriter{w: w}
+	writeMoney(ew, money, would)
+	writeRewardsLeftOut(ew, rewardsLeftOut)
+	writeJoins(ew, joins, created, would)
+	return ew.err
+}
+
 // writeJoins prints how transactions found their customers, and the
 // customers created from transactions.
 func writeJoins(ew *errWriter, joins map[string]int64, created int64, would string) {

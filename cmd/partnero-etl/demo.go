@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 )
 
 // demoOptions are the flags of `partnero-etl demo`.
@@ -178,8 +179,8 @@ func startDemoSandbox(opts *demoOptions) (*sandbox.Server, string, func(), error
 // rejected are part of the demo, not its failure.
 func demoMigrate(ctx context.Context, g *globalOptions, opts *demoOptions, inputs [3]string) (*migrateOptions, error) {
 	mopts := &migrateOptions{
-		From: opts.From, Partners: inputs[0], Customers: inputs[1], Transactions: inputs[2],
-		RejectsDir: filepath.Join(opts.Out, "rejects"), Report: filepath.Join(opts.Out, "migration.json"), Restart: true,
+		Options:  migrate.Options{From: opts.From, RejectsDir: filepath.Join(opts.Out, "rejects"), Report: filepath.Join(opts.Out, "migration.json"), Restart: true},
+		Partners: inputs[0], Customers: inputs[1], Transactions: inputs[2],
 		g: g, io: g.io,
 	}
 	if err := runMigrate(ctx, mopts); err != nil && !rejectsReported(err) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 	"github.com/partnero-etl/partnero-etl/sources"
 )
 
@@ -75,7 +76,7 @@ func demoRejectPath(dir, file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return migrationRejectPath(dir, &migrationStage{file: file, format: format}), nil
+	return migrate.RejectPath(dir, &migrate.Stage{File: file, Format: format}), nil
 }
 
 // demoWidth is the terminal width the summary is laid out for (lines

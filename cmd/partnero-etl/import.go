@@ -113,7 +113,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return err
 	}
 	if e, _ := record.ParseEntity(job.Entity); e == record.Transactions {
-		job.MoneyRules = moneyRules(mappingYAML(job.Mapping))
+		job.MoneyRules = moneyRules(job.Mapping)
 	}
 	rep, err := runImportJob(ctx, opts.g, opts.io, client, job)
 	if rep != nil {

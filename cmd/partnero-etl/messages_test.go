@@ -143,17 +143,6 @@ func TestAPIKeyAndBaseURLMessages(t *testing.T) {
 	}
 }
 
-// TestPlanSyntaxErrorLine: a syntax error in a plan file names its own line,
-// not the line where the block around it starts.
-func TestPlanSyntaxErrorLine(t *testing.T) {
-	plan := "from: rewardful\npartners:\n  file: affiliates.csv\ncustomers:\n  file: referrals.csv\n" +
-		"transactions:\n  file: commissions.csv\n preset: rewardful\n"
-	_, err := parsePlan("plan.yaml", []byte(plan), &migrateOptions{})
-	if err == nil || !strings.HasPrefix(err.Error(), "plan.yaml:8: ") {
-		t.Errorf("err = %v, want it at plan.yaml:8", err)
-	}
-}
-
 // TestUsageMessages: usage mistakes exit 2, before any request or row, and
 // say what is wrong rather than something near it.
 func TestUsageMessages(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 )
 
 // programState reads what a sandbox program holds: customers by key (with
@@ -55,7 +56,7 @@ func readProgram(t *testing.T, base string) programState {
 // currency, every row read is in exactly one bucket (rows and exact sums),
 // and what the report says was written (with what was already there) is
 // what the program holds, to the last digit.
-func checkMoney(t *testing.T, rep pipeline.MigrationReport, st programState) {
+func checkMoney(t *testing.T, rep migrate.MigrationReport, st programState) {
 	t.Helper()
 	rat := func(s string) *big.Rat {
 		r, ok := new(big.Rat).SetString(s)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,7 @@ import (
 	"github.com/partnero-etl/partnero-etl/internal/jsontest"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
-	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
 )
 
 // stageWant is what samples/README.md says a migration of a platform's
@@ -96,11 +95,11 @@ func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, str
 	return code, out.String(), errOut.String()
 }
 
-func readMigrationReport(t *testing.T, path string) pipeline.MigrationReport {
-	return jsontest.ReadFile[pipeline.MigrationReport](t, path)
+func readMigrationReport(t *testing.T, path string) migrate.MigrationReport {
+	return jsontest.ReadFile[migrate.MigrationReport](t, path)
 }
 
-func checkMigration(t *testing.T, rep pipeline.MigrationReport, want map[string]stageWant) {
+func checkMigration(t *testing.T, rep migrate.MigrationReport, want map[string]stageWant) {
 	t.Helper()
 	if len(rep.ByEntity) != len(want) {
 		t.Errorf("report has %d entities, want %d", len(rep.ByEntity), len(want))
@@ -388,59 +387,6 @@ func TestMigrateRefusedKey(t *testing.T) {
 	}
 }
 
-func TestParsePlan(t *testing.T) {
-	opts := &migrateOptions{Workers: 3, changed: func(name string) bool { return name == "workers" }}
-	plan := "from: tolt\npartners:\n  file: p.jsonl\ntransactions:\n  file: /abs/t.csv\n  mapping: m.yaml\n  format: csv\n" +
-		"options:\n  dry_run: true\n  workers: 9\n  max_rejects: 5\n  rejects_dir: rej\n  no_batch: true\n"
-	got, err := parsePlan(filepath.Join("dir", "plan.yaml"), []byte(plan), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.From != "tolt" || !opts.DryRun || opts.MaxRejects != 5 || !opts.NoBatch || opts.RejectsDir != filepath.Join("dir", "rej") {
-		t.Errorf("options %+v", opts)
-	}
-	if opts.Workers != 3 {
-		t.Errorf("workers %d: the flag given on the command line must win over the plan", opts.Workers)
-	}
-	if p := got["partners"]; p == nil || p.File != filepath.Join("dir", "p.jsonl") {
-		t.Errorf("partners %+v: paths are relative to the plan", p)
-	}
-	if tx := got["transactions"]; tx == nil || tx.File != "/abs/t.csv" || tx.Mapping != filepath.Join("dir", "m.yaml") || tx.Format != "csv" {
-		t.Errorf("transactions %+v", tx)
-	}
-	if _, ok := got["customers"]; ok {
-		t.Error("customers appeared from nowhere")
-	}
-}
-
-// FuzzParsePlan: any plan text is parsed or refused with a usage error,
-// never a panic.
-func FuzzParsePlan(f *testing.F) {
-	f.Add([]byte("from: rewardful\npartners:\n  file: a.csv\n"))
-	f.Add([]byte("partners: [1, 2]\n"))
-	f.Add([]byte("options:\n  workers: many\n"))
-	f.Add([]byte("transactions:\n  file: t.csv\n  preset: x\n  mapping: y\n"))
-	f.Add([]byte("&a [*a]"))
-	f.Add([]byte("options: 5\nextra: 1\ncustomers:\n  colour: red\n"))
-	f.Add([]byte(""))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := &migrateOptions{}
-		got, err := parsePlan("plan.yaml", data, opts)
-		if err != nil {
-			var ee *exitError
-			if !errors.As(err, &ee) || ee.code != exitUsage {
-				t.Fatalf("error %v is not a usage error", err)
-			}
-			return
-		}
-		for e, pe := range got {
-			if pe.File == "" || (pe.Preset != "" && pe.Mapping != "") {
-				t.Fatalf("%s: accepted %+v", e, pe)
-			}
-		}
-	})
-}
-
 // TestMigrateOutputPaths: a report over an input, or in a folder that does
 // not exist, is refused before the first stage.
 func TestMigrateOutputPaths(t *testing.T) {
@@ -484,35 +430,5 @@ func TestMigrateMaxRejectsIsAFailure(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "(--max-rejects 1): fix the input or the mapping, then run again to resume") {
 		t.Errorf("stderr %q", errOut)
-	}
-}
-
-// TestPlanErrors: a plan file's mistakes are named by file, line, section
-// and field, in the YAML's words, never by the Go types it is decoded into.
-func TestPlanErrors(t *testing.T) {
-	tests := []struct{ plan, want string }{
-		{"options:\n  max_rejects: lots\n", `plan.yaml:2: options: max_rejects: want a whole number, not "lots"`},
-		{"options:\n  dry_run: maybe\n", `plan.yaml:2: options: dry_run: want true or false, not "maybe"`},
-		{"options:\n  workers:\n    - 1\n", `plan.yaml:3: options: workers: want a whole number, not a list`},
-		{"options:\n  bogus: 1\n", "plan.yaml:2: options: unknown field bogus (want dry_run, rejects_dir, report, max_rejects, workers, replace_transactions, no_batch or restart)"},
-		{"options: 5\n", "plan.yaml:1: options: want a section of options, not 5"},
-		{"partners:\n  file: a.csv\n  colour: red\n", "plan.yaml:3: partners: unknown field colour (want file, preset, mapping or format)"},
-		{"customers: [1, 2]\n", "plan.yaml:1: customers: want a section with a file, not a list"},
-		{"from: tolt\nextra: 2\n", "plan.yaml:2: unknown field extra (want from, partners, customers, transactions or options)"},
-		{"from: tolt\npartners:\n  file: a.csv\n options: x\n", "plan.yaml:4: did not find expected key"},
-		{"options:\n  max_rejects: x\n  no_batch: perhaps\n", "plan.yaml:2: options: max_rejects: want a whole number, not \"x\"\nplan.yaml:3: options: no_batch: want true or false, not \"perhaps\""},
-	}
-	for _, tt := range tests {
-		_, err := parsePlan("plan.yaml", []byte(tt.plan), &migrateOptions{})
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.code != exitUsage {
-			t.Fatalf("%q: %v, want a usage error", tt.plan, err)
-		}
-		if err.Error() != tt.want {
-			t.Errorf("%q:\n got %q\nwant %q", tt.plan, err, tt.want)
-		}
-		if strings.Contains(err.Error(), "main.") {
-			t.Errorf("%q: a Go type name in %q", tt.plan, err)
-		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
+	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -13,11 +14,11 @@ import (
 // records: before, the copied rules named an anchor the new document did
 // not hold and every such row was counted unreadable.
 func TestMoneyReaderFollowsAliases(t *testing.T) {
-	yamlText, err := mapping.PresetYAML("firstpromoter")
+	spec, err := mapping.Preset("firstpromoter", record.Transactions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := moneyRules(yamlText)
+	rules := importer.MoneyRules(spec)
 	if rules == nil {
 		t.Fatal("the money rules of the firstpromoter preset did not compile")
 	}

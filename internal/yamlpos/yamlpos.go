@@ -1,5 +1,6 @@
 // Package yamlpos finds the line of a YAML syntax error, for messages that
-// point at the mistake in a mapping or plan file.
+// point at the mistake in a mapping or plan file, and takes apart the
+// messages of a type error (a value of the wrong type, an unknown field).
 //
 // The YAML library reports the line where the block around the mistake
 // starts, counted from 0, rather than the mistake's own line: a wrong indent
@@ -14,6 +15,7 @@ package yamlpos
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,8 +28,9 @@ var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // split returns the line the library named (0 when none) and the message
 // without it.
-func split(err error) (int, string) {
-	msg := err.Error()
+func split(err error) (int, string) { return splitMessage(err.Error()) }
+
+func splitMessage(msg string) (int, string) {
 	if m := lineRE.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		return n, m[2]
@@ -74,4 +77,45 @@ func SyntaxError(data []byte, err error) (line int, msg string) {
 		}
 	}
 	return hi, msg
+}
+
+// The messages of a *yaml.TypeError after their line: a field KnownFields
+// refused, and a value that does not fit the Go type it is decoded into.
+var (
+	unknownRE = regexp.MustCompile(`^field (.+) not found in type (\S+)$`)
+	typeRE    = regexp.MustCompile("^cannot unmarshal !!\\w+(?: `.*`)? into (\\S+)$")
+)
+
+// TypeProblem is one message of a *yaml.TypeError, taken apart.
+type TypeProblem struct {
+	Line    int    // 1-based; 0 when the message names none
+	Message string // the message without the library's prefix and line
+	// UnknownField is a field that the Go type In has not (a decoder
+	// with KnownFields); both "" for other messages.
+	UnknownField, In string
+	// Into is the Go type a value could not be decoded into; "" for
+	// other messages.
+	Into string
+}
+
+// TypeProblems takes apart the messages of err when it is a
+// *yaml.TypeError (the document parsed, but values did not fit); nil for
+// any other error.
+func TypeProblems(err error) []TypeProblem {
+	te, ok := errors.AsType[*yaml.TypeError](err)
+	if !ok {
+		return nil
+	}
+	out := make([]TypeProblem, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		p := TypeProblem{}
+		p.Line, p.Message = splitMessage(e)
+		if m := unknownRE.FindStringSubmatch(p.Message); m != nil {
+			p.UnknownField, p.In = m[1], m[2]
+		} else if m := typeRE.FindStringSubmatch(p.Message); m != nil {
+			p.Into = m[1]
+		}
+		out = append(out, p)
+	}
+	return out
 }

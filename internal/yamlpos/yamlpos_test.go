@@ -44,3 +44,35 @@ func TestSyntaxError(t *testing.T) {
 		t.Errorf("foreign error: %d %q", line, msg)
 	}
 }
+
+type problemsInner struct {
+	C bool `yaml:"c"`
+}
+
+type problemsOuter struct {
+	A int           `yaml:"a"`
+	B problemsInner `yaml:"b"`
+}
+
+func TestTypeProblems(t *testing.T) {
+	var v problemsOuter
+	dec := yaml.NewDecoder(strings.NewReader("a: lots\nb:\n  c: maybe\n  d: 1\n"))
+	dec.KnownFields(true)
+	got := TypeProblems(dec.Decode(&v))
+	want := []TypeProblem{
+		{Line: 1, Message: "cannot unmarshal !!str `lots` into int", Into: "int"},
+		{Line: 3, Message: "cannot unmarshal !!str `maybe` into bool", Into: "bool"},
+		{Line: 4, Message: "field d not found in type yamlpos.problemsInner", UnknownField: "d", In: "yamlpos.problemsInner"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("problem %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if p := TypeProblems(errors.New("yaml: line 2: did not find expected key")); p != nil {
+		t.Errorf("a syntax error taken for a type error: %+v", p)
+	}
+}

@@ -50,7 +50,7 @@ type Options struct {
 	CreateCustomers bool
 	// MayCreateCustomer, when set, says whether the customer of this key may
 	// be created with its first transaction all the same: a migration's
-	// customers input names it (see pipeline.Join.MayCreateCustomer).
+	// customers input names it (see pipeline/migrate.Join.MayCreateCustomer).
 	MayCreateCustomer func(key string) bool
 	// DeferCreate, when set (customers), is asked about a customer
 	// Partnero does not have: true leaves its creation to its first

@@ -1,19 +1,17 @@
-package pipeline
+package migrate
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	api "github.com/partnero-etl/partnero-etl/partnero"
+	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -53,8 +51,8 @@ type Join struct {
 	// whose customer is not in it must find it in Partnero, never create it.
 	hasCustomers bool
 	// joined counts the transactions by how their customer was found
-	// (CustomerJoinRules).
-	joined [len(CustomerJoinRules)]int64
+	// (pipeline.CustomerJoinRules).
+	joined [len(pipeline.CustomerJoinRules)]int64
 	// txCustomers holds the customers the transactions input names (by the
 	// same hashes as customers), read before the customers stage so that a
 	// new customer with transactions is created inside its first
@@ -80,19 +78,6 @@ const (
 	joinPartneroKey
 	joinPartneroEmail
 )
-
-// CustomerJoinRules names the rules of the reports' customers_joined_by,
-// in the order they are tried.
-var CustomerJoinRules = [...]string{"source_id", "key", "email", "partnero_key", "partnero_email"}
-
-// CustomerJoinRule is how a transaction outside a migration's join finds
-// its customer: in Partnero, by key, else by email.
-func CustomerJoinRule(tx *api.Transaction) string {
-	if tx.Customer.Key != "" {
-		return CustomerJoinRules[joinPartneroKey]
-	}
-	return CustomerJoinRules[joinPartneroEmail]
-}
 
 // joinCustomer is a customer of the customers input as its transactions
 // need it: the key it is written under, the fields a transaction batch
@@ -181,14 +166,14 @@ func (j *Join) RejectedCustomers() int {
 }
 
 // Joined returns how many transactions found their customer by each rule
-// (CustomerJoinRules), counted when they were read: the customers input's
+// (pipeline.CustomerJoinRules), counted when they were read: the customers input's
 // source_id, key or email, or (not in the input) Partnero's key or email.
 // A transaction of a rejected customer or partner is in none.
 func (j *Join) Joined() map[string]int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	out := make(map[string]int64, len(CustomerJoinRules))
-	for i, name := range CustomerJoinRules {
+	out := make(map[string]int64, len(pipeline.CustomerJoinRules))
+	for i, name := range pipeline.CustomerJoinRules {
 		if j.joined[i] > 0 {
 			out[name] = j.joined[i]
 		}
@@ -210,35 +195,20 @@ func (j *Join) DanglingReferrers() int64 {
 // rows (a rule chose to leave them out) are not partners at all. sourceIDOf
 // reads the source id of a row that mapping rejected (nil: such rows are
 // not recorded). dedupe is a fresh duplicate checker for partners.
-func (j *Join) ScanPartners(ctx context.Context, src RowSource, mapper record.Mapper, sourceIDOf func(record.Row) string, dedupe func(record.Record) *record.RowError) error {
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		row, err := src.Next(ctx)
-		if err == io.EOF {
-			return nil
-		}
-		var rowErr *record.RowError
-		if errors.As(err, &rowErr) {
-			continue // undecodable: no source id to read
-		}
-		if err != nil {
-			return fmt.Errorf("read partners: %w", err)
-		}
-		m := mapper.Map(row)
+func (j *Join) ScanPartners(ctx context.Context, src pipeline.RowSource, mapper record.Mapper, sourceIDOf func(record.Row) string, dedupe func(record.Record) *record.RowError) error {
+	return eachRow(ctx, src, mapper, record.Partners, func(row record.Row, m record.Mapped) {
 		switch {
 		case m.Skipped:
-			continue
+			return
 		case m.Err != nil:
 			if sourceIDOf != nil {
 				j.rejectPartner(sourceIDOf(row), m.Err)
 			}
-			continue
+			return
 		}
 		rec := m.Record
 		if rec.Partner == nil || rec.SourceID == "" {
-			continue
+			return
 		}
 		if rec.Origin == (record.Origin{}) {
 			rec.Origin = row.Origin
@@ -246,7 +216,7 @@ func (j *Join) ScanPartners(ctx context.Context, src RowSource, mapper record.Ma
 		if dedupe != nil {
 			if derr := dedupe(rec); derr != nil {
 				j.rejectPartner(rec.SourceID, derr)
-				continue
+				return
 			}
 		}
 		j.mu.Lock()
@@ -256,6 +226,40 @@ func (j *Join) ScanPartners(ctx context.Context, src RowSource, mapper record.Ma
 			}
 		}
 		j.mu.Unlock()
+	})
+}
+
+// ScanTransactions reads the whole transactions input before the customers
+// stage and notes which customers its transactions name
+// (NoteTransactionCustomer): a new customer with transactions is then
+// created inside its first transaction batch.
+func (j *Join) ScanTransactions(ctx context.Context, src pipeline.RowSource, mapper record.Mapper) error {
+	return eachRow(ctx, src, mapper, record.Transactions, func(_ record.Row, m record.Mapped) {
+		if m.Err == nil && !m.Skipped {
+			j.NoteTransactionCustomer(&m.Record)
+		}
+	})
+}
+
+// eachRow reads src to its end and passes every row with its mapping to
+// fn. A row that cannot be decoded is passed over: it has no identity to
+// read (its own stage rejects it).
+func eachRow(ctx context.Context, src pipeline.RowSource, mapper record.Mapper, e record.Entity, fn func(record.Row, record.Mapped)) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := src.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if _, ok := errors.AsType[*record.RowError](err); ok {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", e, err)
+		}
+		fn(row, mapper.Map(row))
 	}
 }
 
@@ -749,165 +753,4 @@ func (j *Join) RejectedParent(rerr *record.RowError, customerSourceID, customerK
 
 func (j *Join) hash(kind, s string) uint64 {
 	return maphash.String(j.seed, kind+"\x00"+s)
-}
-
-// MigrationReport combines the reports of a migration's stages: what
-// `migrate` prints and what its --report writes as JSON.
-type MigrationReport struct {
-	From        string `json:"from,omitempty"`
-	DryRun      bool   `json:"dry_run"`
-	Interrupted bool   `json:"interrupted"`
-	Error       string `json:"error,omitempty"`
-	// Stages are the imports in the order they ran (partners, customers,
-	// transactions; those without an input are absent).
-	Stages []*Report `json:"stages"`
-	// Total adds up the stages' counts; ByEntity is the same per entity.
-	Total    Counts            `json:"total"`
-	ByEntity map[string]Counts `json:"by_entity"`
-
-	Started        time.Time     `json:"started"`
-	Duration       time.Duration `json:"-"`
-	Seconds        float64       `json:"duration_seconds"`
-	Requests       int64         `json:"requests"`
-	RequestsPerRow float64       `json:"requests_per_row"`
-	Retries        int64         `json:"retries"`
-	RateLimited    int64         `json:"rate_limited"`
-	// DanglingReferrers counts partners imported without their referring
-	// partner, which was not in the partners input.
-	DanglingReferrers int64 `json:"partners_without_referrer,omitempty"`
-	// LateRejects are the customers left to their transactions that could
-	// not be written on their own either (see the customers' counts).
-	LateRejects []string `json:"customers_rejected_after_transactions,omitempty"`
-
-	// Money, CustomerJoins and CustomersCreated are the transactions
-	// stage's (see Report): the money reconciled per currency, how each
-	// transaction found its customer, and the customers created inside a
-	// transaction batch (with a customers file: its own customers, which
-	// the customers stage left to their first batch and counts as created).
-	Money            map[string]*CurrencyMoney `json:"money_by_currency,omitempty"`
-	CustomerJoins    map[string]int64          `json:"customers_joined_by,omitempty"`
-	CustomersCreated int64                     `json:"customers_created_from_transactions"`
-	RewardsLeftOut   int64                     `json:"rewards_left_out_other_currency,omitempty"`
-}
-
-// SetRequests replaces the requests the stages counted by the client's
-// totals for the whole migration (which include the key check and the
-// requests between stages).
-func (m *MigrationReport) SetRequests(total, retries, rateLimited int64) {
-	m.Requests, m.Retries, m.RateLimited = total, retries, rateLimited
-	m.RequestsPerRow = 0
-	if m.Total.Read > 0 {
-		m.RequestsPerRow = float64(m.Requests) / float64(m.Total.Read)
-	}
-}
-
-// Finish adds up the stages.
-func (m *MigrationReport) Finish() {
-	m.Total = Counts{ByCode: map[string]int64{}}
-	m.ByEntity = make(map[string]Counts, len(m.Stages))
-	m.Requests, m.Retries, m.RateLimited = 0, 0, 0
-	for _, r := range m.Stages {
-		c := r.Counts
-		m.ByEntity[string(r.Entity)] = c
-		m.Total.Read += c.Read
-		m.Total.Created += c.Created
-		m.Total.Updated += c.Updated
-		m.Total.Unchanged += c.Unchanged
-		m.Total.Skipped += c.Skipped
-		m.Total.Rejected += c.Rejected
-		m.Total.Abandoned += c.Abandoned
-		m.Total.Resumed += c.Resumed
-		for code, n := range c.ByCode {
-			m.Total.ByCode[code] += n
-		}
-		m.Requests += r.Requests.Total
-		m.Retries += r.Requests.Retries
-		m.RateLimited += r.Requests.RateLimited
-		if r.Entity == record.Transactions {
-			m.Money, m.CustomerJoins, m.CustomersCreated = r.Money, r.CustomerJoins, r.CustomersCreated
-			m.RewardsLeftOut = r.RewardsLeftOut
-		}
-	}
-	m.Seconds = m.Duration.Seconds()
-	m.RequestsPerRow = 0
-	if m.Total.Read > 0 {
-		m.RequestsPerRow = float64(m.Requests) / float64(m.Total.Read)
-	}
-}
-
-// WriteJSON writes the report as indented JSON.
-func (m *MigrationReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(m)
-}
-
-// WriteSummary writes the human summary: a table of outcomes per entity,
-// rejections per code, requests, and where the reject files are.
-func (m *MigrationReport) WriteSummary(w io.Writer) error {
-	ew := &errWriter{w: w}
-	verb := "Migrated"
-	switch {
-	case m.DryRun:
-		verb = "Dry run of the migration"
-	case m.Interrupted:
-		verb = "Interrupted migration"
-	case m.Error != "":
-		verb = "Failed migration"
-	}
-	from := ""
-	if m.From != "" {
-		from = " from " + m.From
-	}
-	ew.printf("%s%s: %d rows in %s\n", verb, from, m.Total.Read, m.Duration.Round(time.Millisecond))
-	would := ""
-	if m.DryRun {
-		would = " (would be)"
-	}
-	ew.printf("  %-13s %8s %8s %8s %8s %8s %8s%s\n", "", "read", "created", "updated", "unchanged", "skipped", "rejected", would)
-	for _, r := range m.Stages {
-		c := r.Counts
-		ew.printf("  %-13s %8d %8d %8d %8d %8d %8d\n", r.Entity, c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected)
-	}
-	t := m.Total
-	ew.printf("  %-13s %8d %8d %8d %8d %8d %8d\n", "total", t.Read, t.Created, t.Updated, t.Unchanged, t.Skipped, t.Rejected)
-	if len(t.ByCode) > 0 {
-		ew.printf("  rejected by code:\n")
-		for _, code := range slices.Sorted(maps.Keys(t.ByCode)) {
-			ew.printf("    %-24s %d\n", code, t.ByCode[code])
-		}
-	}
-	if t.Abandoned > 0 {
-		ew.printf("  abandoned %d rows (not finished; run the same command again to resume)\n", t.Abandoned)
-	}
-	if t.Resumed > 0 {
-		ew.printf("  %d rows were done by an earlier run, according to the journals\n", t.Resumed)
-	}
-	writeMoney(ew, m.Money, would)
-	writeRewardsLeftOut(ew, m.RewardsLeftOut)
-	writeJoins(ew, m.CustomerJoins, m.CustomersCreated, would)
-	if _, ok := m.ByEntity[string(record.Customers)]; ok && m.CustomersCreated > 0 {
-		ew.printf("    (customers of the customers file, created inside their first\n     transaction batch: counted as created under customers)\n")
-	}
-	for _, r := range m.LateRejects {
-		ew.printf("  a customer left to its transactions could not be created: %s\n", r)
-	}
-	if m.DanglingReferrers > 0 {
-		ew.printf("  %d partners were imported without their referring partner (not in the partners input)\n", m.DanglingReferrers)
-	}
-	for _, r := range m.Stages {
-		if r.DuplicateKeys > 0 {
-			ew.printf("  warning: %d %s key(s) are held by more than one record in the program (created twice); review them\n", r.DuplicateKeys, r.Entity)
-		}
-	}
-	ew.printf("  requests: %d (%.3f per row), retries %d, 429s %d\n", m.Requests, m.RequestsPerRow, m.Retries, m.RateLimited)
-	for _, r := range m.Stages {
-		if r.RejectsFile != "" && r.Counts.Rejected > 0 {
-			ew.printf("  rejected %s written to %s\n", r.Entity, r.RejectsFile)
-		}
-	}
-	if m.Error != "" {
-		ew.printf("  error: %s\n", m.Error)
-	}
-	return ew.err
 }
