@@ -332,7 +332,7 @@ func (m *MoneyTally) Snapshot() map[string]*CurrencyMoney {
 
 // writeMoney prints the money reconciliation: per currency, rows, amounts
 // and rewards read and by outcome.
-func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
+func writeMoney(ew *SummaryWriter, money map[string]*CurrencyMoney, would string) {
 	if len(money) == 0 {
 		return
 	}
@@ -346,15 +346,15 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 		cols = append(cols, "unfinished")
 	}
 	if would != "" {
-		ew.printf("  transactions by currency (exact sums; what a real run would do):\n")
+		ew.Printf("  transactions by currency (exact sums; what a real run would do):\n")
 	} else {
-		ew.printf("  transactions by currency (exact sums):\n")
+		ew.Printf("  transactions by currency (exact sums):\n")
 	}
-	ew.printf("  %-12s", "")
+	ew.Printf("  %-12s", "")
 	for _, c := range cols {
-		ew.printf(" %9s", c)
+		ew.Printf(" %9s", c)
 	}
-	ew.printf("\n")
+	ew.Printf("\n")
 	for _, cur := range slices.Sorted(maps.Keys(money)) {
 		m := money[cur]
 		buckets := []MoneyTotals{m.Read, m.Written, m.Unchanged, m.Skipped, m.Rejected, m.NotFinished}[:len(cols)]
@@ -367,14 +367,14 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 		}
 		if len(label) > 5 {
 			// A long label gets a line of its own.
-			ew.printf("  %s\n", label)
+			ew.Printf("  %s\n", label)
 			label = ""
 		}
-		ew.printf("  %-5s %-6s", label, "rows")
+		ew.Printf("  %-5s %-6s", label, "rows")
 		for _, b := range buckets {
-			ew.printf(" %9d", b.Rows)
+			ew.Printf(" %9d", b.Rows)
 		}
-		ew.printf("\n")
+		ew.Printf("\n")
 		if cur == MoneyUnreadable {
 			continue
 		}
@@ -389,20 +389,20 @@ func writeMoney(ew *errWriter, money map[string]*CurrencyMoney, would string) {
 			if !any && line.name == "reward" {
 				continue
 			}
-			ew.printf("  %-5s %-6s", "", line.name)
+			ew.Printf("  %-5s %-6s", "", line.name)
 			for _, b := range buckets {
-				ew.printf(" %9s", line.value(b))
+				ew.Printf(" %9s", line.value(b))
 			}
-			ew.printf("\n")
+			ew.Printf("\n")
 		}
 	}
 }
 
 // writeRewardsLeftOut says how many commissions were not carried over
 // because they were in another currency than their sale.
-func writeRewardsLeftOut(ew *errWriter, n int64) {
+func writeRewardsLeftOut(ew *SummaryWriter, n int64) {
 	if n > 0 {
-		ew.printf("  rewards left out: %d (in another currency than their sale;\n    Partnero computes those commissions by the program's rules)\n", n)
+		ew.Printf("  rewards left out: %d (in another currency than their sale;\n    Partnero computes those commissions by the program's rules)\n", n)
 	}
 }
 
@@ -426,16 +426,16 @@ func CustomerJoinRule(tx *api.Transaction) string {
 // transactions found their customers. would marks a dry run, in the
 // caller's wording.
 func WriteTransactionTotals(w io.Writer, money map[string]*CurrencyMoney, rewardsLeftOut int64, joins map[string]int64, created int64, would string) error {
-	ew := &errWriter{w: w}
+	ew := &SummaryWriter{W: w}
 	writeMoney(ew, money, would)
 	writeRewardsLeftOut(ew, rewardsLeftOut)
 	writeJoins(ew, joins, created, would)
-	return ew.err
+	return ew.Err
 }
 
 // writeJoins prints how transactions found their customers, and the
 // customers created from transactions.
-func writeJoins(ew *errWriter, joins map[string]int64, created int64, would string) {
+func writeJoins(ew *SummaryWriter, joins map[string]int64, created int64, would string) {
 	var parts []string
 	for _, rule := range CustomerJoinRules {
 		if n := joins[rule]; n > 0 {
@@ -443,10 +443,10 @@ func writeJoins(ew *errWriter, joins map[string]int64, created int64, would stri
 		}
 	}
 	if len(parts) > 0 {
-		ew.printf("  transactions joined to their customer by: %s\n", strings.Join(parts, ", "))
+		ew.Printf("  transactions joined to their customer by: %s\n", strings.Join(parts, ", "))
 	}
 	if created > 0 || len(parts) > 0 {
-		ew.printf("  customers %screated from transactions: %d\n", would, created)
+		ew.Printf("  customers %screated from transactions: %d\n", would, created)
 	}
 }
 
@@ -484,53 +484,56 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.DryRun {
 		would = "would be "
 	}
-	ew := &errWriter{w: w}
-	ew.printf("%s %s from %s: %d rows read in %s (%.1f rows/s)\n", verb, r.Entity, r.Input, c.Read, r.Duration.Round(time.Millisecond), r.RowsPerSecond)
-	ew.printf("  %s%-10s %d\n", would, "created", c.Created)
-	ew.printf("  %s%-10s %d\n", would, "updated", c.Updated)
-	ew.printf("  %s%-10s %d\n", would, "unchanged", c.Unchanged)
+	ew := &SummaryWriter{W: w}
+	ew.Printf("%s %s from %s: %d rows read in %s (%.1f rows/s)\n", verb, r.Entity, r.Input, c.Read, r.Duration.Round(time.Millisecond), r.RowsPerSecond)
+	ew.Printf("  %s%-10s %d\n", would, "created", c.Created)
+	ew.Printf("  %s%-10s %d\n", would, "updated", c.Updated)
+	ew.Printf("  %s%-10s %d\n", would, "unchanged", c.Unchanged)
 	if c.Skipped > 0 {
-		ew.printf("  %-10s %d\n", "skipped", c.Skipped)
+		ew.Printf("  %-10s %d\n", "skipped", c.Skipped)
 	}
-	ew.printf("  %s%-10s %d\n", would, "rejected", c.Rejected)
+	ew.Printf("  %s%-10s %d\n", would, "rejected", c.Rejected)
 	for _, code := range slices.Sorted(maps.Keys(c.ByCode)) {
-		ew.printf("    %-24s %d\n", code, c.ByCode[code])
+		ew.Printf("    %-24s %d\n", code, c.ByCode[code])
 	}
 	if c.Abandoned > 0 {
-		ew.printf("  %-10s %d (not finished; run the same command again to resume)\n", "abandoned", c.Abandoned)
+		ew.Printf("  %-10s %d (not finished; run the same command again to resume)\n", "abandoned", c.Abandoned)
 	}
 	if c.Resumed > 0 {
-		ew.printf("  (%d rows were done by an earlier run, according to the journal)\n", c.Resumed)
+		ew.Printf("  (%d rows were done by an earlier run, according to the journal)\n", c.Resumed)
 	}
 	q := r.Requests
-	ew.printf("  requests: %d (%.3f per row), retries %d, 429s %d, budget %.1f/s", q.Total, r.RequestsPerRow, q.Retries, q.RateLimited, q.Budget)
+	ew.Printf("  requests: %d (%.3f per row), retries %d, 429s %d, budget %.1f/s", q.Total, r.RequestsPerRow, q.Retries, q.RateLimited, q.Budget)
 	if q.BudgetLearned {
-		ew.printf(" (from the API's headers)")
+		ew.Printf(" (from the API's headers)")
 	}
-	ew.printf("\n")
+	ew.Printf("\n")
 	if r.DuplicateKeys > 0 {
-		ew.printf("  warning: %d transaction key(s) of the input are held by more than one transaction in the program (created twice: by two runs at once, or outside this tool); review them, a commission may be paid twice\n", r.DuplicateKeys)
+		ew.Printf("  warning: %d transaction key(s) of the input are held by more than one transaction in the program (created twice: by two runs at once, or outside this tool); review them, a commission may be paid twice\n", r.DuplicateKeys)
 	}
 	writeMoney(ew, r.Money, would)
 	writeRewardsLeftOut(ew, r.RewardsLeftOut)
 	writeJoins(ew, r.CustomerJoins, r.CustomersCreated, would)
 	if r.RejectsFile != "" && c.Rejected > 0 {
-		ew.printf("  rejected rows written to %s\n", r.RejectsFile)
+		ew.Printf("  rejected rows written to %s\n", r.RejectsFile)
 	}
 	if r.Error != "" {
-		ew.printf("  error: %s\n", r.Error)
+		ew.Printf("  error: %s\n", r.Error)
 	}
-	return ew.err
+	return ew.Err
 }
 
-type errWriter struct {
-	w   io.Writer
-	err error
+// SummaryWriter keeps the first write error of a summary, so that the
+// printing of a report (an import's, a migration's) reads straight.
+type SummaryWriter struct {
+	W   io.Writer
+	Err error
 }
 
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
+// Printf writes unless an earlier write failed.
+func (e *SummaryWriter) Printf(format string, args ...any) {
+	if e.Err == nil {
+		_, e.Err = fmt.Fprintf(e.W, format, args...)
 	}
 }
 

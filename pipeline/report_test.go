@@ -124,7 +124,7 @@ func TestMoneyTableFitsEightyColumns(t *testing.T) {
 	m.AddUnreadable(MoneyRead)
 	for _, would := range []string{"", "would "} {
 		var buf strings.Builder
-		ew := &errWriter{w: &buf}
+		ew := &SummaryWriter{W: &buf}
 		writeMoney(ew, m.Snapshot(), would)
 		if !strings.Contains(buf.String(), "unfinished") || !strings.Contains(buf.String(), "amount or currency unreadable") {
 			t.Fatalf("table lacks a column or a label:\n%s", buf.String())

@@ -112,9 +112,6 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if job.Program, err = checkProgram(ctx, client); err != nil {
 		return err
 	}
-	if e, _ := record.ParseEntity(job.Entity); e == record.Transactions {
-		job.MoneyRules = moneyRules(job.Mapping)
-	}
 	rep, err := runImportJob(ctx, opts.g, opts.io, client, job)
 	if rep != nil {
 		if err := rep.WriteSummary(opts.io.Out); err != nil {

@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/partnero-etl/partnero-etl/pipeline"
-	"github.com/partnero-etl/partnero-etl/sources"
 )
 
 // validateOptions are the inputs of one validate run.
@@ -72,10 +71,6 @@ that could not be written, checked before the first row is read).`,
 	f.StringVar(&opts.Delimiter, "delimiter", "", `CSV delimiter: one character, or "tab" (default: detected among , ; tab |)`)
 	return cmd
 }
-
-// parseDelimiter reads a --delimiter value: a single character, or a name
-// (sources.ParseDelimiter; the import's job reads it too).
-func parseDelimiter(s string) (rune, error) { return sources.ParseDelimiter(s) }
 
 func runValidate(ctx context.Context, opts *validateOptions) error {
 	v, err := openValidation(pipeline.ValidateJob{Entity: opts.Entity, Input: opts.File, Mapping: opts.Mapping,

@@ -147,19 +147,6 @@ func TestValidateRejectFileRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseDelimiter(t *testing.T) {
-	for in, want := range map[string]rune{"": 0, ",": ',', ";": ';', "tab": '\t', `\t`: '\t', "|": '|', "pipe": '|', "§": '§'} {
-		if got, err := parseDelimiter(in); err != nil || got != want {
-			t.Errorf("parseDelimiter(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{`"`, "ab", "\n"} {
-		if _, err := parseDelimiter(bad); err == nil {
-			t.Errorf("parseDelimiter(%q) accepted", bad)
-		}
-	}
-}
-
 func TestValidateRejectsPathChecks(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "t.csv")

@@ -175,7 +175,11 @@ func (r *run) execute(ctx context.Context, src sources.Source, progress Progress
 		coalesce = coalesceRows
 	}
 	if r.entity == record.Transactions {
-		r.money = newMoney(r.program.Currency, r.job.MoneyRules, r.job.Hooks.Map == nil)
+		rules := r.job.MoneyRules
+		if rules == nil {
+			rules = MoneyRules(r.spec)
+		}
+		r.money = newMoney(r.program.Currency, rules, r.job.Hooks.Map == nil)
 	}
 	dups := mapping.NewDuplicates(r.entity)
 	defer dups.Close()

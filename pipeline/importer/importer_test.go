@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,29 +13,22 @@ import (
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/partnero"
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
+	"github.com/partnero-etl/partnero-etl/partnero/sandboxtest"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
-// newClient starts a sandbox on loopback and returns a client of its key.
+// newClient starts a sandbox on loopback and returns a client of its key
+// (the rate is a ceiling far above what a test sends).
 func newClient(t *testing.T) (*partnero.Client, *sandbox.Server) {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Config{Keys: []string{"good-key"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	t.Cleanup(srv.Close)
+	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}})
 	rate, err := partnero.ParseRate("1000/s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := partnero.NewClient(partnero.WithBaseURL(srv.URL+"/v1/"), partnero.WithAPIKey("good-key"), partnero.WithRate(rate),
-		partnero.WithTransactionCreateRetries(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, sb
+	c := env.Client(t, partnero.WithRate(rate), partnero.WithTransactionCreateRetries(false))
+	return c, env.Server
 }
 
 func writeFile(t *testing.T, path, content string) {

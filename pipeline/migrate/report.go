@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -106,7 +105,7 @@ func (m *MigrationReport) WriteJSON(w io.Writer) error {
 // WriteSummary writes the human summary: a table of outcomes per entity,
 // rejections per code, requests, and where the reject files are.
 func (m *MigrationReport) WriteSummary(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := &pipeline.SummaryWriter{W: w}
 	verb := "Migrated"
 	switch {
 	case m.DryRun:
@@ -120,68 +119,55 @@ func (m *MigrationReport) WriteSummary(w io.Writer) error {
 	if m.From != "" {
 		from = " from " + m.From
 	}
-	ew.printf("%s%s: %d rows in %s\n", verb, from, m.Total.Read, m.Duration.Round(time.Millisecond))
+	ew.Printf("%s%s: %d rows in %s\n", verb, from, m.Total.Read, m.Duration.Round(time.Millisecond))
 	would := ""
 	if m.DryRun {
 		would = " (would be)"
 	}
-	ew.printf("  %-13s %8s %8s %8s %8s %8s %8s%s\n", "", "read", "created", "updated", "unchanged", "skipped", "rejected", would)
+	ew.Printf("  %-13s %8s %8s %8s %8s %8s %8s%s\n", "", "read", "created", "updated", "unchanged", "skipped", "rejected", would)
 	for _, r := range m.Stages {
 		c := r.Counts
-		ew.printf("  %-13s %8d %8d %8d %8d %8d %8d\n", r.Entity, c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected)
+		ew.Printf("  %-13s %8d %8d %8d %8d %8d %8d\n", r.Entity, c.Read, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Rejected)
 	}
 	t := m.Total
-	ew.printf("  %-13s %8d %8d %8d %8d %8d %8d\n", "total", t.Read, t.Created, t.Updated, t.Unchanged, t.Skipped, t.Rejected)
+	ew.Printf("  %-13s %8d %8d %8d %8d %8d %8d\n", "total", t.Read, t.Created, t.Updated, t.Unchanged, t.Skipped, t.Rejected)
 	if len(t.ByCode) > 0 {
-		ew.printf("  rejected by code:\n")
+		ew.Printf("  rejected by code:\n")
 		for _, code := range slices.Sorted(maps.Keys(t.ByCode)) {
-			ew.printf("    %-24s %d\n", code, t.ByCode[code])
+			ew.Printf("    %-24s %d\n", code, t.ByCode[code])
 		}
 	}
 	if t.Abandoned > 0 {
-		ew.printf("  abandoned %d rows (not finished; run the same command again to resume)\n", t.Abandoned)
+		ew.Printf("  abandoned %d rows (not finished; run the same command again to resume)\n", t.Abandoned)
 	}
 	if t.Resumed > 0 {
-		ew.printf("  %d rows were done by an earlier run, according to the journals\n", t.Resumed)
+		ew.Printf("  %d rows were done by an earlier run, according to the journals\n", t.Resumed)
 	}
-	if ew.err == nil {
-		ew.err = pipeline.WriteTransactionTotals(w, m.Money, m.RewardsLeftOut, m.CustomerJoins, m.CustomersCreated, would)
+	if ew.Err == nil {
+		ew.Err = pipeline.WriteTransactionTotals(w, m.Money, m.RewardsLeftOut, m.CustomerJoins, m.CustomersCreated, would)
 	}
 	if _, ok := m.ByEntity[string(record.Customers)]; ok && m.CustomersCreated > 0 {
-		ew.printf("    (customers of the customers file, created inside their first\n     transaction batch: counted as created under customers)\n")
+		ew.Printf("    (customers of the customers file, created inside their first\n     transaction batch: counted as created under customers)\n")
 	}
 	for _, r := range m.LateRejects {
-		ew.printf("  a customer left to its transactions could not be created: %s\n", r)
+		ew.Printf("  a customer left to its transactions could not be created: %s\n", r)
 	}
 	if m.DanglingReferrers > 0 {
-		ew.printf("  %d partners were imported without their referring partner (not in the partners input)\n", m.DanglingReferrers)
+		ew.Printf("  %d partners were imported without their referring partner (not in the partners input)\n", m.DanglingReferrers)
 	}
 	for _, r := range m.Stages {
 		if r.DuplicateKeys > 0 {
-			ew.printf("  warning: %d %s key(s) are held by more than one record in the program (created twice); review them\n", r.DuplicateKeys, r.Entity)
+			ew.Printf("  warning: %d %s key(s) are held by more than one record in the program (created twice); review them\n", r.DuplicateKeys, r.Entity)
 		}
 	}
-	ew.printf("  requests: %d (%.3f per row), retries %d, 429s %d\n", m.Requests, m.RequestsPerRow, m.Retries, m.RateLimited)
+	ew.Printf("  requests: %d (%.3f per row), retries %d, 429s %d\n", m.Requests, m.RequestsPerRow, m.Retries, m.RateLimited)
 	for _, r := range m.Stages {
 		if r.RejectsFile != "" && r.Counts.Rejected > 0 {
-			ew.printf("  rejected %s written to %s\n", r.Entity, r.RejectsFile)
+			ew.Printf("  rejected %s written to %s\n", r.Entity, r.RejectsFile)
 		}
 	}
 	if m.Error != "" {
-		ew.printf("  error: %s\n", m.Error)
+		ew.Printf("  error: %s\n", m.Error)
 	}
-	return ew.err
-}
-
-// errWriter keeps the first write error of a summary, so that the printing
-// reads straight.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
+	return ew.Err
 }

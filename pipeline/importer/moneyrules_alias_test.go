@@ -1,11 +1,10 @@
-package main
+package importer
 
 import (
 	"testing"
 
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
-	"github.com/partnero-etl/partnero-etl/pipeline/importer"
 	"github.com/partnero-etl/partnero-etl/record"
 )
 
@@ -18,7 +17,7 @@ func TestMoneyReaderFollowsAliases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := importer.MoneyRules(spec)
+	rules := MoneyRules(spec)
 	if rules == nil {
 		t.Fatal("the money rules of the firstpromoter preset did not compile")
 	}
