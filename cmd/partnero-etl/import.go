@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -112,7 +111,11 @@ func runImport(ctx context.Context, opts *importOptions) error {
 	if job.Program, err = checkProgram(ctx, client); err != nil {
 		return err
 	}
-	rep, err := runImportJob(ctx, opts.g, opts.io, client, job)
+	job.Log, job.Stdin = opts.g.logger(), opts.io.In
+	// How the job ended (interrupted, failed, a usage error) is its
+	// error's kind; exitCodeOf maps it. Rows rejected by a finished run
+	// are no error of the job: the import exits 3 for them.
+	rep, err := importer.Run(ctx, client, job, importProgress(ctx, opts.g, opts.io))
 	if rep != nil {
 		if err := rep.WriteSummary(opts.io.Out); err != nil {
 			return err
@@ -122,26 +125,6 @@ func runImport(ctx context.Context, opts *importOptions) error {
 		return withCode(exitRejects, nil)
 	}
 	return err
-}
-
-// runImportJob runs one import job (an import, or a stage of a migration)
-// with the command's logger and progress line, and maps how it ended to an
-// exit code. Rows rejected by a finished run are no error here: an import
-// exits 3 for them, a migration goes on to its next stage.
-func runImportJob(ctx context.Context, g *globalOptions, streams *ioStreams, client *api.Client, job *importer.Job) (*pipeline.Report, error) {
-	job.Log = g.logger()
-	job.Stdin = streams.In
-	rep, err := importer.Run(ctx, client, job, importProgress(ctx, g, streams))
-	var pe *pipeline.Error
-	if errors.As(err, &pe) {
-		switch pe.Kind {
-		case pipeline.ErrInterrupted:
-			return rep, withCode(exitInterrupted, pe.Err)
-		case pipeline.ErrFailed:
-			return rep, withCode(exitFailure, err)
-		}
-	}
-	return rep, err
 }
 
 // importProgress is the progress line of an import job: rows done of the

@@ -188,7 +188,6 @@ func migrateProgress(ctx context.Context, opts *migrateOptions) migrate.Progress
 // migrateEnd prints the summary, writes the report file and says how the
 // migration ended.
 func migrateEnd(ctx context.Context, out io.Writer, reportPath string, rep *migrate.MigrationReport, runErr error) error {
-	runErr = jobError(runErr)
 	if rep == nil {
 		return runErr
 	}
@@ -215,21 +214,6 @@ func migrateEnd(ctx context.Context, out io.Writer, reportPath string, rep *migr
 		return withCode(exitRejects, nil)
 	}
 	return nil
-}
-
-// jobError gives a job's error its exit code, as an import's (see
-// runImportJob): a failed run exits 1 whatever its cause says (a refused
-// key after work was done is no refused key).
-func jobError(err error) error {
-	if pe, ok := errors.AsType[*pipeline.Error](err); ok {
-		switch pe.Kind {
-		case pipeline.ErrInterrupted:
-			return withCode(exitInterrupted, pe.Err)
-		case pipeline.ErrFailed:
-			return withCode(exitFailure, err)
-		}
-	}
-	return err
 }
 
 func orDefault(s, dflt string) string {
