@@ -11,7 +11,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/partnero/sandbox"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/pipeline/migrate"
-	"github.com/partnero-etl/partnero-etl/sources"
 )
 
 // writeDemoSummary says what the demo did: the rows rejected and why, the
@@ -48,7 +47,7 @@ func writeDemoRejects(ctx context.Context, w io.Writer, mopts *migrateOptions) e
 		if file == "" {
 			continue
 		}
-		path, err := demoRejectPath(mopts.RejectsDir, file)
+		path, err := migrate.RejectPathOf(mopts.RejectsDir, file)
 		if err != nil {
 			return err
 		}
@@ -68,15 +67,6 @@ func writeDemoRejects(ctx context.Context, w io.Writer, mopts *migrateOptions) e
 		}
 	}
 	return nil
-}
-
-// demoRejectPath is where the migration wrote the rejects of one input.
-func demoRejectPath(dir, file string) (string, error) {
-	format, err := sources.FormatOf(file, sources.Options{})
-	if err != nil {
-		return "", err
-	}
-	return migrate.RejectPath(dir, &migrate.Stage{File: file, Format: format}), nil
 }
 
 // demoWidth is the terminal width the summary is laid out for (lines

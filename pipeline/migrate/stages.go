@@ -43,6 +43,16 @@ func RejectPath(dir string, st *Stage) string {
 	return pipeline.RejectPath(filepath.Join(dir, filepath.Base(st.File)), rf)
 }
 
+// RejectPathOf is RejectPath for an input named by its path alone, its
+// format read from its name as the migration reads it.
+func RejectPathOf(dir, file string) (string, error) {
+	format, err := sources.FormatOf(file, sources.Options{})
+	if err != nil {
+		return "", err
+	}
+	return RejectPath(dir, &Stage{File: file, Format: format}), nil
+}
+
 // stageRejects is the reject path of a stage's import: empty (the import's
 // default, beside the input, the same as RejectPath) unless --rejects-dir
 // moves the reject files.
