@@ -52,5 +52,7 @@ func BenchmarkFreshTransactionsFloor(b *testing.B) {
 		b.ReportMetric(floor, "floor-s")
 		b.ReportMetric(r.Seconds/floor, "wall/floor")
 		b.ReportMetric(float64(r.Requests.RateLimited), "429s")
+		b.Logf("row: fresh transactions, 1 per customer, %d rows at %g req/s: wall %.1f s beside the floor %.1f s (%d requests / budget) = %.3f× (goal ≤ 1.05×), %d 429s",
+			n, budget, r.Seconds, floor, r.Requests.Total, r.Seconds/floor, r.Requests.RateLimited)
 	}
 }

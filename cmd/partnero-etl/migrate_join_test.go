@@ -24,7 +24,7 @@ type programState struct {
 	txs       map[string]api.Transaction
 }
 
-func readProgram(t *testing.T, base string) programState {
+func readProgram(t testing.TB, base string) programState {
 	t.Helper()
 	c, err := api.NewClient(api.WithBaseURL(base), api.WithAPIKey("good-key"), api.WithRate(api.Rate{PerSecond: 5000}))
 	if err != nil {

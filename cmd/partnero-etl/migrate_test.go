@@ -65,7 +65,7 @@ var sampleMigrations = []sampleMigration{
 // copySamples copies a platform's sample files into a fresh folder (the
 // journals and reject files are written beside the inputs) and returns the
 // migrate flags naming them.
-func copySamples(t *testing.T, m sampleMigration) (string, []string) {
+func copySamples(t testing.TB, m sampleMigration) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	var args []string
@@ -81,13 +81,13 @@ func copySamples(t *testing.T, m sampleMigration) (string, []string) {
 	return dir, args
 }
 
-func newMigrateSandbox(t *testing.T) (*sandbox.Server, string) {
+func newMigrateSandbox(t testing.TB) (*sandbox.Server, string) {
 	t.Helper()
 	env := sandboxtest.Start(t, sandbox.Config{Keys: []string{"good-key"}})
 	return env.Server, env.BaseURL()
 }
 
-func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, string) {
+func runMigrateArgs(t testing.TB, base string, args ...string) (int, string, string) {
 	t.Helper()
 	streams, out, errOut := testStreams()
 	all := append([]string{"--api-key", "good-key", "--base-url", base, "--rate", "5000/s", "--quiet", "migrate"}, args...)
@@ -95,7 +95,7 @@ func runMigrateArgs(t *testing.T, base string, args ...string) (int, string, str
 	return code, out.String(), errOut.String()
 }
 
-func readMigrationReport(t *testing.T, path string) migrate.MigrationReport {
+func readMigrationReport(t testing.TB, path string) migrate.MigrationReport {
 	return jsontest.ReadFile[migrate.MigrationReport](t, path)
 }
 
