@@ -92,6 +92,9 @@ func pages[T any](ctx context.Context, c *Client, route, path string, opts ListO
 	p := &Pager[T]{
 		First: max(opts.Page, 1),
 		Limit: opts.Limit,
+		// One request at a time, none past where the caller stops: the
+		// services' listings are read by callers that may stop early.
+		OnDemand: true,
 		Fetch: func(ctx context.Context, page int) (*Page[T], error) {
 			o := opts
 			o.Page = page

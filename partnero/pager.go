@@ -44,6 +44,11 @@ type Pager[T any] struct {
 	// each launch (rate x latency, see PageWindow, and a quarter second of
 	// budget waiting at the pacer), or 1 without Pace.
 	Window int
+	// OnDemand fetches a page only when the consumer asks for the next one:
+	// one request at a time, and none past where the consumer stops. For a
+	// caller that may stop early (a search that almost always has one page,
+	// a service's All broken off); Window and Pace are then not read.
+	OnDemand bool
 	// Pace returns the request budget per second (0 when there is none) and
 	// the latency of the API's answers, as Client.Limit and Client.Latency.
 	Pace func() (perSecond float64, latency time.Duration)
@@ -144,6 +149,8 @@ func (p *Pager[T]) Shifted() int64 { return p.shifted }
 // fetched and not yet consumed beyond those.
 func (p *Pager[T]) window() (inFlight, buffer int) {
 	switch {
+	case p.OnDemand:
+		return 1, 0
 	case p.Window > 0:
 		return min(p.Window, maxWindow), bufferPages
 	case p.Pace != nil:
@@ -283,10 +290,17 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[*Page[T], error] {
 				yield(nil, ctx.Err())
 				return
 			}
-			mu.Lock()
-			outstanding--
-			mu.Unlock()
-			signal()
+			// An on-demand page is consumed when the consumer comes back
+			// for the next one, not when it arrives.
+			consumed := func() {
+				mu.Lock()
+				outstanding--
+				mu.Unlock()
+				signal()
+			}
+			if !p.OnDemand {
+				consumed()
+			}
 			if r.err != nil {
 				yield(nil, fmt.Errorf("page %d: %w", n, r.err))
 				return
@@ -302,6 +316,9 @@ func (p *Pager[T]) All(ctx context.Context) iter.Seq2[*Page[T], error] {
 			last := p.last(r.pg)
 			if len(r.pg.Items) > 0 && !yield(r.pg, nil) {
 				return
+			}
+			if p.OnDemand {
+				consumed()
 			}
 			if last || (p.Stop != nil && p.Stop(r.pg)) {
 				return

@@ -426,3 +426,42 @@ func TestPagerWindowSizing(t *testing.T) {
 		t.Errorf("unpaced without a window: %d in flight, want 1", w)
 	}
 }
+
+// An on-demand pager fetches a page only when the consumer asks for the
+// next one: a caller that stops early (Partners.All broken off, a search
+// that almost always has one page) spends no request past where it
+// stopped. Before, the services' listings fetched pages ahead of the
+// consumer, and TestAllStopsEarlyAndOnErrors saw a request arrive after it
+// had broken off (a data race on the server's count).
+func TestPagerOnDemandFetchesNothingAhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var fetched []int
+		p := &Pager[string]{Limit: 2, OnDemand: true, Fetch: func(ctx context.Context, page int) (*Page[string], error) {
+			mu.Lock()
+			fetched = append(fetched, page)
+			mu.Unlock()
+			return &Page[string]{Items: []string{"a", "b"}, HasNext: page < 5, Page: page}, nil
+		}}
+		n := 0
+		for pg, err := range p.All(t.Context()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			synctest.Wait() // every goroutine of the pager idle: it would have launched by now
+			mu.Lock()
+			got := len(fetched)
+			mu.Unlock()
+			if got != pg.Page {
+				t.Fatalf("while page %d was being read, %d pages were fetched: %v", pg.Page, got, fetched)
+			}
+			if n == 2 {
+				break
+			}
+		}
+		if len(fetched) != 2 {
+			t.Errorf("fetched %v after breaking on page 2, want pages 1 and 2 only", fetched)
+		}
+	})
+}

@@ -102,7 +102,7 @@ func (t *ClientTarget) GetCustomer(ctx context.Context, key string) (*api.Custom
 func (t *ClientTarget) CustomersByEmail(ctx context.Context, email string) ([]api.Customer, error) {
 	var out []api.Customer
 	// One page at a time: almost every email has one page of matches.
-	p := &api.Pager[api.Customer]{Limit: 250, Window: 1, Fetch: func(ctx context.Context, page int) (*api.Page[api.Customer], error) {
+	p := &api.Pager[api.Customer]{Limit: 250, OnDemand: true, Fetch: func(ctx context.Context, page int) (*api.Page[api.Customer], error) {
 		return t.c.Customers.Search(ctx, api.CustomerQuery{Email: email}, api.ListOptions{Page: page, Limit: 250})
 	}}
 	for pg, err := range p.All(ctx) {

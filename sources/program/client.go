@@ -48,7 +48,7 @@ func (l clientLister) transactions(ctx context.Context, page, limit int, sort st
 func (l clientLister) referralLinks(ctx context.Context, partnerID string) ([]partnero.ReferralLink, error) {
 	var out []partnero.ReferralLink
 	// One page at a time: a partner rarely has more than one page of links.
-	p := &partnero.Pager[partnero.ReferralLink]{Limit: MaxLimit, Window: 1, Fetch: func(ctx context.Context, page int) (*partnero.Page[partnero.ReferralLink], error) {
+	p := &partnero.Pager[partnero.ReferralLink]{Limit: MaxLimit, OnDemand: true, Fetch: func(ctx context.Context, page int) (*partnero.Page[partnero.ReferralLink], error) {
 		return l.c.Partners.ReferralLinks(ctx, partnerID, partnero.ListOptions{Page: page, Limit: MaxLimit})
 	}}
 	for it, err := range p.Items(ctx) {
