@@ -45,6 +45,25 @@ type Validation struct {
 	Columns []string
 }
 
+// InputFormat settles an input's format and CSV delimiter from what the
+// user gave (--format, --delimiter; both may be empty): a bad delimiter, an
+// unknown format, or a delimiter for an input that is not CSV is a usage
+// error. The import and validate jobs both read their input through it.
+func InputFormat(input, format, delimiter string) (string, rune, error) {
+	delim, err := sources.ParseDelimiter(delimiter)
+	if err != nil {
+		return "", 0, Usage(err)
+	}
+	f, err := sources.FormatOf(input, sources.Options{Format: format, Delimiter: delim})
+	if err != nil {
+		return "", 0, Usage(err)
+	}
+	if delim != 0 && f != sources.FormatCSV {
+		return "", 0, Usagef("--delimiter applies to CSV input only, and this input is %s", f)
+	}
+	return f, delim, nil
+}
+
 // OpenValidation checks the job and opens its input and reject file. A
 // problem with what was asked (an unknown entity, a bad mapping file, a
 // reject file that cannot be written) is a usage error (ErrUsage), found before the
@@ -54,18 +73,11 @@ func OpenValidation(job ValidateJob) (*Validation, error) {
 	if err != nil || entity == record.Rewards {
 		return nil, Usagef("validate: unknown entity %q: want partners, customers or transactions", job.Entity)
 	}
-	delim, err := sources.ParseDelimiter(job.Delimiter)
+	format, delim, err := InputFormat(job.Input, job.Format, job.Delimiter)
 	if err != nil {
-		return nil, Usage(err)
+		return nil, err
 	}
 	srcOpts := sources.Options{Format: job.Format, Delimiter: delim, Stdin: job.Stdin}
-	format, err := sources.FormatOf(job.Input, srcOpts)
-	if err != nil {
-		return nil, Usage(err)
-	}
-	if delim != 0 && format != sources.FormatCSV {
-		return nil, Usagef("--delimiter applies to CSV input only, and this input is %s", format)
-	}
 	var spec *mapping.Spec
 	if job.Mapping != "" {
 		if spec, err = mapping.Load(job.Mapping); err != nil {

@@ -5,7 +5,6 @@ import (
 	"github.com/partnero-etl/partnero-etl/mapping"
 	"github.com/partnero-etl/partnero-etl/pipeline"
 	"github.com/partnero-etl/partnero-etl/record"
-	"github.com/partnero-etl/partnero-etl/sources"
 )
 
 // checked is a job that passed Check: what Run needs before it touches the
@@ -78,16 +77,8 @@ func (j *Job) checkOptions() error {
 // checkInput settles the input's format and delimiter.
 func (c *checked) checkInput(j *Job) error {
 	var err error
-	if c.delim, err = sources.ParseDelimiter(j.Delimiter); err != nil {
-		return pipeline.Usage(err)
-	}
-	if c.format, err = sources.FormatOf(j.Input, sources.Options{Format: j.Format, Delimiter: c.delim}); err != nil {
-		return pipeline.Usage(err)
-	}
-	if c.delim != 0 && c.format != sources.FormatCSV {
-		return pipeline.Usagef("--delimiter applies to CSV input only, and this input is %s", c.format)
-	}
-	return nil
+	c.format, c.delim, err = pipeline.InputFormat(j.Input, j.Format, j.Delimiter)
+	return err
 }
 
 // loadMapping compiles the job's mapping: Spec, else the Mapping file,

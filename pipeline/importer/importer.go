@@ -175,11 +175,7 @@ func (r *run) execute(ctx context.Context, src sources.Source, progress Progress
 		coalesce = coalesceRows
 	}
 	if r.entity == record.Transactions {
-		rules := r.job.MoneyRules
-		if rules == nil {
-			rules = MoneyRules(r.spec)
-		}
-		r.money = newMoney(r.program.Currency, rules, r.job.Hooks.Map == nil)
+		r.money = newMoney(r.program.Currency, moneyRules(r.spec), r.job.Hooks.Map == nil)
 	}
 	dups := mapping.NewDuplicates(r.entity)
 	defer dups.Close()

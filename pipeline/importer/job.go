@@ -64,11 +64,6 @@ type Job struct {
 
 	// Spec, when set, maps the rows instead of Mapping or Preset.
 	Spec *mapping.Spec `yaml:"-"`
-	// MoneyRules are the rules of a transaction's amount, currency and
-	// reward alone: with them the money reconciliation reads the money of
-	// a row that mapping refused or skipped. Nil: Run cuts them from the
-	// job's mapping (MoneyRules; the canonical columns when it has none).
-	MoneyRules *mapping.Spec `yaml:"-"`
 	// Program is the program the client's key belongs to, as the caller
 	// checked it; nil: Run asks the API.
 	Program *partnero.Program `yaml:"-"`

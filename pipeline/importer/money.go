@@ -87,7 +87,7 @@ func (m *money) report(rep *pipeline.Report) {
 // that did not become a record (mapping refused or skipped it, or it was
 // rejected later and only its row is at hand), so that the report's money
 // reconciliation counts it in its currency. It maps the row with only the
-// rules of those fields (Job.MoneyRules).
+// rules of those fields (moneyRules).
 type moneyReader struct {
 	m *mapping.Mapper
 }

@@ -17,7 +17,7 @@ func TestMoneyReaderFollowsAliases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := MoneyRules(spec)
+	rules := moneyRules(spec)
 	if rules == nil {
 		t.Fatal("the money rules of the firstpromoter preset did not compile")
 	}

@@ -12,7 +12,7 @@ import (
 // included. Before, the rules were written out as "currency: currency" and
 // a refused row with amount_units was counted as unreadable money.
 func TestMoneyRulesCanonicalAlias(t *testing.T) {
-	rules := MoneyRules(nil)
+	rules := moneyRules(nil)
 	if rules == nil {
 		t.Fatal("no money rules for the canonical columns")
 	}

@@ -207,9 +207,6 @@ func (m *migration) importJob(st *Stage, ids *identityReader) *importer.Job {
 		NoBatch: o.NoBatch, Restart: o.Restart, MaxAttempts: o.MaxAttempts,
 		Spec: st.Spec, Program: m.job.Program, Stdin: m.job.Stdin, Log: m.job.Log, Hooks: m.hooks(st, ids),
 	}
-	if st.Entity == record.Transactions {
-		job.MoneyRules = importer.MoneyRules(st.Spec)
-	}
 	return job
 }
 
