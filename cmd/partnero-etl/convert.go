@@ -28,7 +28,7 @@ func newConvertCmd(g *globalOptions) *cobra.Command {
 	opts := &convertOptions{IO: g.io}
 	cmd := &cobra.Command{
 		Use:   "convert <entity> <input> <output>",
-		Short: "Convert an input file into CSV, JSON lines or Parquet, mapped and validated",
+		Short: "Convert a file to CSV, JSON lines or Parquet, mapped and validated",
 		Long: `convert reads a partners, customers or transactions file the way validate
 does (mapping, validation, duplicates; nothing is sent to the API) and writes
 the valid rows to <output> in the export's columns: CSV, JSON lines or Parquet,

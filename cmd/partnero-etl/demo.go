@@ -49,7 +49,7 @@ func newDemoCmd(g *globalOptions) *cobra.Command {
 	opts := &demoOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Migrate a sample platform into a local sandbox and export the result (no key, no network)",
+		Short: "Migrate a sample into a local sandbox and export it (no API key)",
 		Long: `See the whole tool work in about a minute, with nothing to set up: the demo
 starts a Partnero-compatible sandbox on 127.0.0.1 (a random port, its own
 demo key, a rate limit of --rate-limit requests a second and a little

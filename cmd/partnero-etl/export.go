@@ -43,7 +43,7 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 	opts := &exportOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "export [partners|customers|transactions|leads|coupons|promotion_codes|payout_requests|webhooks|all ...]",
-		Short: "Write a snapshot of the program to Parquet, CSV or JSON lines files",
+		Short: "Write a snapshot of the program to Parquet, CSV or JSON lines",
 		Long:  exportLong,
 		Example: `  partnero-etl export
   partnero-etl export transactions --format csv --out - > transactions.csv

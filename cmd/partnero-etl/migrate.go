@@ -98,7 +98,7 @@ func newMigrateCmd(g *globalOptions) *cobra.Command {
 	opts := &migrateOptions{g: g, io: g.io}
 	cmd := &cobra.Command{
 		Use:   "migrate --from PLATFORM [--partners FILE] [--customers FILE] [--transactions FILE] | --plan FILE",
-		Short: "Migrate partners, customers and transactions from another affiliate platform",
+		Short: "Migrate partners, customers and transactions from another platform",
 		Long:  migrateLong,
 		Example: `  partnero-etl migrate --from rewardful --partners affiliates.jsonl \
     --customers referrals.jsonl --transactions commissions.jsonl --dry-run

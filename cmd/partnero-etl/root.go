@@ -48,8 +48,9 @@ func newRootCmd(io *ioStreams) *cobra.Command {
 		Use:   "partnero-etl",
 		Short: "Move data in and out of a Partnero affiliate program",
 		Long: `partnero-etl imports partners, customers and transactions into a Partnero
-program from CSV, JSON lines or Parquet files, migrates whole programs from other
-affiliate platforms, and exports snapshots of a program for a data warehouse.
+program from CSV, JSON lines or Parquet files, migrates whole programs from
+other affiliate platforms, and exports snapshots of a program for a data
+warehouse.
 
 It paces itself to the API's rate limit, never writes a row twice, resumes after
 a crash, and accounts for every row it reads.`,

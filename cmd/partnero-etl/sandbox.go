@@ -40,7 +40,7 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 	opts := &sandboxOptions{io: g.io}
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Run a local Partnero-compatible API server for tests and rehearsals",
+		Short: "Run a local Partnero-compatible API server (tests, rehearsals)",
 		Long: `Run a local server that behaves like the Partnero REST API v1: partners,
 customers and transactions with Partnero's validation rules, error bodies,
 paginator and rate limit headers. Each --key is its own program, with its
